@@ -1,0 +1,497 @@
+//! Fault injection: the spec grammar, per-request attempt counting and the error responses
+//! that mimic the real API (status, headers and body shape).
+//!
+//! Grammar: `<name>[:<times>][,<key>=<value>]*`, taken from the `x-fake-fault` header or a
+//! `[[fault:<spec>]]` marker in the prompt (the header wins).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::errors::ApiError;
+
+/// The fault names, with the options each accepts. Printed by `--help`.
+pub const FAULT_NAMES: &[(&str, &str)] = &[
+    (
+        "rate_limit",
+        "retry_after=<s> (default 1), retry_after_ms=<ms>",
+    ),
+    (
+        "insufficient_quota",
+        "code=<error code> (default insufficient_quota)",
+    ),
+    (
+        "moderation",
+        "stage=input|output (default input), categories=<a+b+...>",
+    ),
+    ("org_verification", ""),
+    ("invalid_key", ""),
+    ("model_not_found", ""),
+    ("server_error", ""),
+    ("overloaded", ""),
+    (
+        "stall",
+        "ms=<n> (answer normally after n ms instead of never)",
+    ),
+    ("stream_cut", ""),
+    ("truncated_json", ""),
+    ("html_error", ""),
+    ("bad_image", ""),
+    ("echo", ""),
+];
+
+/// Which fault to inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// 429 `rate_limit_exceeded` with `retry-after`.
+    RateLimit,
+    /// 429 `insufficient_quota`, no `retry-after`.
+    InsufficientQuota,
+    /// 400 `moderation_blocked`.
+    Moderation,
+    /// 403 organization verification required.
+    OrgVerification,
+    /// 401 `invalid_api_key`.
+    InvalidKey,
+    /// 404 `model_not_found`.
+    ModelNotFound,
+    /// 500 `server_error`.
+    ServerError,
+    /// 503 `server_is_overloaded`.
+    Overloaded,
+    /// Never answer (or answer after `ms=`).
+    Stall,
+    /// Stream: partials then close without `completed`; JSON: body cut mid-transfer.
+    StreamCut,
+    /// 200 with a JSON body cut roughly in half.
+    TruncatedJson,
+    /// 502 Cloudflare-like HTML page.
+    HtmlError,
+    /// 200 whose `b64_json` is not an image.
+    BadImage,
+    /// Succeed normally.
+    Echo,
+}
+
+impl FaultKind {
+    fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "rate_limit" => Self::RateLimit,
+            "insufficient_quota" => Self::InsufficientQuota,
+            "moderation" => Self::Moderation,
+            "org_verification" => Self::OrgVerification,
+            "invalid_key" => Self::InvalidKey,
+            "model_not_found" => Self::ModelNotFound,
+            "server_error" => Self::ServerError,
+            "overloaded" => Self::Overloaded,
+            "stall" => Self::Stall,
+            "stream_cut" => Self::StreamCut,
+            "truncated_json" => Self::TruncatedJson,
+            "html_error" => Self::HtmlError,
+            "bad_image" => Self::BadImage,
+            "echo" => Self::Echo,
+            _ => return None,
+        })
+    }
+
+    /// The name used in specs and in the journal.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RateLimit => "rate_limit",
+            Self::InsufficientQuota => "insufficient_quota",
+            Self::Moderation => "moderation",
+            Self::OrgVerification => "org_verification",
+            Self::InvalidKey => "invalid_key",
+            Self::ModelNotFound => "model_not_found",
+            Self::ServerError => "server_error",
+            Self::Overloaded => "overloaded",
+            Self::Stall => "stall",
+            Self::StreamCut => "stream_cut",
+            Self::TruncatedJson => "truncated_json",
+            Self::HtmlError => "html_error",
+            Self::BadImage => "bad_image",
+            Self::Echo => "echo",
+        }
+    }
+
+    fn allowed_keys(self) -> &'static [&'static str] {
+        match self {
+            Self::RateLimit => &["retry_after", "retry_after_ms"],
+            Self::InsufficientQuota => &["code"],
+            Self::Moderation => &["stage", "categories"],
+            Self::Stall => &["ms"],
+            _ => &[],
+        }
+    }
+}
+
+/// Moderation stage reported in `moderation_details`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Blocked on the prompt or input images.
+    Input,
+    /// Blocked on the generated image.
+    Output,
+}
+
+/// A parsed fault spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultSpec {
+    /// The fault.
+    pub kind: FaultKind,
+    /// Fail only the first `times` attempts of the same request; `None` = always.
+    pub times: Option<u32>,
+    /// `retry_after=` (rate_limit), seconds.
+    pub retry_after: u64,
+    /// `retry_after_ms=` (rate_limit).
+    pub retry_after_ms: Option<u64>,
+    /// `code=` (insufficient_quota).
+    pub code: Option<String>,
+    /// `stage=` (moderation).
+    pub stage: Stage,
+    /// `categories=` (moderation), `+`-separated.
+    pub categories: Vec<String>,
+    /// `ms=` (stall).
+    pub stall_ms: Option<u64>,
+    /// The spec text as given, part of the attempt-counting identity.
+    pub raw: String,
+}
+
+impl FaultSpec {
+    /// Parses `<name>[:<times>][,<key>=<value>]*`.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let raw = spec.trim().to_string();
+        let mut parts = raw.split(',').map(str::trim);
+        let head = parts.next().unwrap_or_default();
+        let (name, times) = match head.split_once(':') {
+            Some((name, times)) => {
+                let times: u32 = times.parse().ok().filter(|t| *t >= 1).ok_or_else(|| {
+                    format!("fault times must be a positive integer, got {times:?}")
+                })?;
+                (name, Some(times))
+            }
+            None => (head, None),
+        };
+        let kind = FaultKind::parse(name).ok_or_else(|| {
+            let names: Vec<&str> = FAULT_NAMES.iter().map(|(n, _)| *n).collect();
+            format!("unknown fault {name:?}; known faults: {}", names.join(", "))
+        })?;
+        let mut out = Self {
+            kind,
+            times,
+            retry_after: 1,
+            retry_after_ms: None,
+            code: None,
+            stage: Stage::Input,
+            categories: vec!["violence".to_string()],
+            stall_ms: None,
+            raw: raw.clone(),
+        };
+        for part in parts {
+            let (key, value) = part
+                .split_once('=')
+                .ok_or_else(|| format!("fault option {part:?} must be key=value"))?;
+            if !kind.allowed_keys().contains(&key) {
+                return Err(format!(
+                    "fault {} does not take option {key:?} (allowed: {:?})",
+                    kind.name(),
+                    kind.allowed_keys()
+                ));
+            }
+            let number = || {
+                value.parse::<u64>().map_err(|_| {
+                    format!("fault option {key} must be a whole number, got {value:?}")
+                })
+            };
+            match key {
+                "retry_after" => out.retry_after = number()?,
+                "retry_after_ms" => out.retry_after_ms = Some(number()?),
+                "ms" => out.stall_ms = Some(number()?),
+                "code" if !value.is_empty() => out.code = Some(value.to_string()),
+                "stage" => {
+                    out.stage = match value {
+                        "input" => Stage::Input,
+                        "output" => Stage::Output,
+                        _ => return Err(format!("stage must be input or output, got {value:?}")),
+                    }
+                }
+                "categories" => {
+                    out.categories = value
+                        .split(['+', '|'])
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_string)
+                        .collect();
+                }
+                _ => return Err(format!("fault option {key} needs a value")),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Finds a `[[fault:<spec>]]` marker in a prompt and returns the spec text.
+pub fn marker_in_prompt(prompt: &str) -> Option<&str> {
+    let start = prompt.find("[[fault:")? + "[[fault:".len();
+    let len = prompt[start..].find("]]")?;
+    Some(&prompt[start..start + len])
+}
+
+/// Removes every fault marker, so the drawn words are the prompt's own.
+pub fn strip_markers(prompt: &str) -> String {
+    let mut out = String::with_capacity(prompt.len());
+    let mut rest = prompt;
+    while let Some(start) = rest.find("[[fault:") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find("]]") {
+            Some(end) => rest = &rest[start + end + 2..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Counts attempts of "the same request" (endpoint + spec + prompt) across requests.
+#[derive(Debug, Default)]
+pub struct AttemptCounter {
+    counts: Mutex<HashMap<[u8; 32], u32>>,
+}
+
+/// Bound on remembered requests; the map is cleared when it grows past this.
+const MAX_TRACKED: usize = 10_000;
+
+impl AttemptCounter {
+    /// Records one more attempt and returns its number (1 for the first).
+    pub fn next_attempt(&self, endpoint: &str, spec: &str, prompt: &str) -> u32 {
+        let mut hasher = Sha256::new();
+        for part in [endpoint, spec, prompt] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        let key: [u8; 32] = hasher.finalize().into();
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if counts.len() >= MAX_TRACKED && !counts.contains_key(&key) {
+            counts.clear();
+        }
+        let n = counts.entry(key).or_insert(0);
+        *n = n.saturating_add(1);
+        *n
+    }
+
+    /// Forgets every attempt.
+    pub fn clear(&self) {
+        self.counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
+/// The response of a fault that answers with an error before any generation, or `None` for
+/// faults that act on a successful answer (stall, stream_cut, truncated_json, bad_image, echo).
+pub fn error_response(spec: &FaultSpec, model: &str, request_id: &str) -> Option<Response> {
+    let err = match spec.kind {
+        FaultKind::RateLimit => return Some(rate_limit(spec, model)),
+        FaultKind::HtmlError => return Some(html_error()),
+        FaultKind::InsufficientQuota => {
+            let code = spec.code.as_deref().unwrap_or("insufficient_quota");
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "insufficient_quota",
+                Some(code),
+                None,
+                "You exceeded your current quota, please check your plan and billing details. \
+                 For more information on this error, read the docs: \
+                 https://platform.openai.com/docs/guides/error-codes/api-errors.",
+            )
+        }
+        FaultKind::Moderation => {
+            let stage = match spec.stage {
+                Stage::Input => "input",
+                Stage::Output => "output",
+            };
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "image_generation_user_error",
+                Some("moderation_blocked"),
+                None,
+                format!(
+                    "Your request was rejected by the safety system. If you believe this is an \
+                     error, contact us at help.openai.com and include the request ID {request_id}. \
+                     safety_violations=[{}].",
+                    spec.categories.join(", ")
+                ),
+            )
+            .with_extra(
+                "moderation_details",
+                json!({"moderation_stage": stage, "categories": spec.categories}),
+            )
+        }
+        FaultKind::OrgVerification => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "invalid_request_error",
+            None,
+            None,
+            format!(
+                "Your organization must be verified to use the model `{model}`. Please go to: \
+                 https://platform.openai.com/settings/organization/general and click on Verify \
+                 Organization. If you just verified, it can take up to 15 minutes for access to \
+                 propagate."
+            ),
+        ),
+        // Deliberately does not echo any part of the key (the real API shows a masked one).
+        FaultKind::InvalidKey => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            Some("invalid_api_key"),
+            None,
+            "Incorrect API key provided. You can find your API key at \
+             https://platform.openai.com/account/api-keys.",
+        ),
+        FaultKind::ModelNotFound => ApiError::model_not_found(format!(
+            "The model `{model}` does not exist or you do not have access to it."
+        )),
+        FaultKind::ServerError => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            None,
+            None,
+            format!(
+                "The server had an error while processing your request. Sorry about that! \
+                 You can retry your request, or contact us through our help center at \
+                 help.openai.com if the error persists. (Please include the request ID \
+                 {request_id} in your message.)"
+            ),
+        ),
+        FaultKind::Overloaded => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            Some("server_is_overloaded"),
+            None,
+            "The server is overloaded or not ready yet.",
+        ),
+        FaultKind::Stall
+        | FaultKind::StreamCut
+        | FaultKind::TruncatedJson
+        | FaultKind::BadImage
+        | FaultKind::Echo => return None,
+    };
+    Some(err.into_response())
+}
+
+fn rate_limit(spec: &FaultSpec, model: &str) -> Response {
+    let wait = match spec.retry_after_ms {
+        Some(ms) => format!("{ms}ms"),
+        None => format!("{}s", spec.retry_after),
+    };
+    let err = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "requests",
+        Some("rate_limit_exceeded"),
+        None,
+        format!(
+            "Rate limit reached for {model} in organization org-fake on images per min (IPM): \
+             Limit 5, Used 5, Requested 1. Please try again in {wait}. Visit \
+             https://platform.openai.com/account/rate-limits to learn more."
+        ),
+    );
+    let mut response = err.into_response();
+    let headers = response.headers_mut();
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    };
+    set("retry-after", spec.retry_after.to_string());
+    if let Some(ms) = spec.retry_after_ms {
+        set("retry-after-ms", ms.to_string());
+    }
+    set("x-ratelimit-limit-requests", "5".into());
+    set("x-ratelimit-remaining-requests", "0".into());
+    set("x-ratelimit-reset-requests", wait);
+    response
+}
+
+fn html_error() -> Response {
+    const PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+        <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n\
+        </body>\r\n</html>\r\n";
+    let mut response = (StatusCode::BAD_GATEWAY, PAGE).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    headers.insert(header::SERVER, HeaderValue::from_static("cloudflare"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_name_times_and_options() {
+        let s = FaultSpec::parse("rate_limit:1,retry_after=3").expect("valid");
+        assert_eq!(
+            (s.kind, s.times, s.retry_after, s.retry_after_ms),
+            (FaultKind::RateLimit, Some(1), 3, None)
+        );
+        let s = FaultSpec::parse(" rate_limit:2, retry_after_ms=250 ").expect("valid");
+        assert_eq!(
+            (s.times, s.retry_after, s.retry_after_ms),
+            (Some(2), 1, Some(250))
+        );
+        let s = FaultSpec::parse("server_error").expect("valid");
+        assert_eq!((s.kind, s.times), (FaultKind::ServerError, None));
+        let s =
+            FaultSpec::parse("moderation,stage=output,categories=sexual+violence").expect("valid");
+        assert_eq!(s.stage, Stage::Output);
+        assert_eq!(s.categories, ["sexual", "violence"]);
+        let s = FaultSpec::parse("stall,ms=50").expect("valid");
+        assert_eq!(s.stall_ms, Some(50));
+        for (name, _) in FAULT_NAMES {
+            assert_eq!(FaultSpec::parse(name).expect(name).kind.name(), *name);
+        }
+    }
+
+    #[test]
+    fn rejects_bad_specs() {
+        for bad in [
+            "",
+            "nope",
+            "rate_limit:0",
+            "rate_limit:x",
+            "rate_limit,retry_after",
+            "rate_limit,retry_after=abc",
+            "server_error,retry_after=1",
+            "moderation,stage=later",
+            "echo,foo=bar",
+        ] {
+            assert!(FaultSpec::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn finds_and_strips_prompt_markers() {
+        let p = "A fox [[fault:rate_limit:1,retry_after=2]] waves";
+        assert_eq!(marker_in_prompt(p), Some("rate_limit:1,retry_after=2"));
+        assert_eq!(strip_markers(p), "A fox  waves");
+        assert_eq!(marker_in_prompt("no marker [[fault:echo"), None);
+        assert_eq!(strip_markers("x [[fault:echo"), "x ");
+    }
+
+    #[test]
+    fn counts_attempts_per_request() {
+        let c = AttemptCounter::default();
+        assert_eq!(c.next_attempt("generations", "rate_limit:1", "a"), 1);
+        assert_eq!(c.next_attempt("generations", "rate_limit:1", "a"), 2);
+        assert_eq!(c.next_attempt("edits", "rate_limit:1", "a"), 1);
+        assert_eq!(c.next_attempt("generations", "rate_limit:1", "b"), 1);
+        c.clear();
+        assert_eq!(c.next_attempt("generations", "rate_limit:1", "a"), 1);
+    }
+}

@@ -1,0 +1,290 @@
+//! The pipeline of one fake image request: read the body within the limit, parse it, apply a
+//! fault if one is selected, validate, render on a blocking thread, answer after the
+//! configured latency (JSON or SSE), and journal what happened.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use tokio::time::Instant;
+
+use super::faults::{self, FaultKind, FaultSpec};
+use super::journal::RequestRecord;
+use super::params::{self, BodyForm, Endpoint, RawRequest};
+use super::render::{self, Rendered};
+use super::stream::{self, SseStyle};
+use super::validate::{self, Job};
+use super::{FakeState, RequestId, RequestStart};
+use crate::errors::ApiError;
+
+/// Longest a `stall` without `ms=` holds the request before giving up with a 504.
+const STALL_CAP: Duration = Duration::from_secs(3600);
+
+/// `POST /v1/images/generations`
+pub async fn generations(State(state): State<Arc<FakeState>>, req: Request) -> Response {
+    handle(state, Endpoint::Generations, req).await
+}
+
+/// `POST /v1/images/edits`
+pub async fn edits(State(state): State<Arc<FakeState>>, req: Request) -> Response {
+    handle(state, Endpoint::Edits, req).await
+}
+
+/// Request facts the pipeline keeps after the body is consumed.
+struct Context {
+    state: Arc<FakeState>,
+    endpoint: Endpoint,
+    start: Instant,
+    request_id: String,
+    content_type: Option<String>,
+    authorization_present: bool,
+    fault_header: Option<String>,
+    sse: SseStyle,
+}
+
+impl Context {
+    /// Journals the request (hashing its files off the async threads) and returns `response`.
+    async fn finish(
+        &self,
+        raw: Arc<RawRequest>,
+        response: Response,
+        fault: Option<FaultKind>,
+    ) -> Response {
+        self.journal(raw, Some(response.status().as_u16()), fault)
+            .await;
+        response
+    }
+
+    async fn journal(&self, raw: Arc<RawRequest>, status: Option<u16>, fault: Option<FaultKind>) {
+        let (ct, auth) = (self.content_type.clone(), self.authorization_present);
+        let record = if raw.images.is_empty() && raw.mask.is_none() {
+            RequestRecord::new(&raw, ct, auth)
+        } else {
+            let raw2 = Arc::clone(&raw);
+            let ct2 = ct.clone();
+            tokio::task::spawn_blocking(move || RequestRecord::new(&raw2, ct2, auth))
+                .await
+                .unwrap_or_else(|_| {
+                    RequestRecord::new(&RawRequest::empty(raw.endpoint, raw.form), ct, auth)
+                })
+        };
+        self.state
+            .journal
+            .record(record, status, fault.map(FaultKind::name));
+    }
+}
+
+fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn flag(headers: &HeaderMap, name: &str) -> bool {
+    header_str(headers, name).is_some_and(|v| matches!(v.trim(), "1" | "true"))
+}
+
+async fn handle(state: Arc<FakeState>, endpoint: Endpoint, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let ctx = Context {
+        endpoint,
+        start: parts
+            .extensions
+            .get::<RequestStart>()
+            .map_or_else(Instant::now, |s| s.0),
+        request_id: parts
+            .extensions
+            .get::<RequestId>()
+            .map_or_else(String::new, |id| id.0.clone()),
+        content_type: header_str(&parts.headers, "content-type"),
+        authorization_present: parts.headers.contains_key(header::AUTHORIZATION),
+        fault_header: header_str(&parts.headers, "x-fake-fault"),
+        sse: SseStyle {
+            crlf: flag(&parts.headers, "x-fake-sse-crlf"),
+            done: flag(&parts.headers, "x-fake-sse-done"),
+        },
+        state,
+    };
+    let form = params::form_of(ctx.content_type.as_deref()).unwrap_or(BodyForm::Json);
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let body = match read_limited(body, ctx.state.max_body_bytes, declared).await {
+        Ok(body) => body,
+        Err(err) => {
+            let raw = Arc::new(RawRequest::empty(endpoint, form));
+            return ctx.finish(raw, err.into_response(), None).await;
+        }
+    };
+    let raw = match params::parse(endpoint, ctx.content_type.as_deref(), body).await {
+        Ok(raw) => Arc::new(raw),
+        Err((raw, err)) => return ctx.finish(Arc::new(raw), err.into_response(), None).await,
+    };
+    run(ctx, raw).await
+}
+
+/// Reads at most `limit` bytes; a larger body is a 413 in OpenAI's envelope.
+async fn read_limited(body: Body, limit: usize, declared: Option<u64>) -> Result<Bytes, ApiError> {
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(ApiError::too_large(limit));
+    }
+    let mut buf = BytesMut::new();
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::invalid(
+                "invalid_body",
+                None,
+                "The request body could not be read completely.",
+            )
+        })?;
+        if buf.len() + chunk.len() > limit {
+            return Err(ApiError::too_large(limit));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+async fn run(ctx: Context, raw: Arc<RawRequest>) -> Response {
+    // The header wins over a prompt marker.
+    let spec_text = ctx.fault_header.clone().or_else(|| {
+        raw.prompt()
+            .and_then(faults::marker_in_prompt)
+            .map(str::to_string)
+    });
+    let spec = match spec_text.as_deref().map(FaultSpec::parse).transpose() {
+        Ok(spec) => spec,
+        Err(why) => {
+            let err = ApiError::invalid(
+                "invalid_fault_spec",
+                Some("x-fake-fault"),
+                format!("Invalid fault spec: {why}. Grammar: <name>[:<times>][,<key>=<value>]*."),
+            );
+            return ctx.finish(raw, err.into_response(), None).await;
+        }
+    };
+    // Count the attempt and decide whether the fault applies to it.
+    let active = spec.filter(|s| {
+        let attempt = ctx.state.attempts.next_attempt(
+            ctx.endpoint.name(),
+            &s.raw,
+            raw.prompt().unwrap_or_default(),
+        );
+        s.times.is_none_or(|times| attempt <= times)
+    });
+    let model = raw.model().unwrap_or("gpt-image-2").to_string();
+    if let Some(spec) = &active {
+        if let Some(response) = faults::error_response(spec, &model, &ctx.request_id) {
+            return ctx.finish(raw, response, Some(spec.kind)).await;
+        }
+        if spec.kind == FaultKind::Stall {
+            match spec.stall_ms {
+                Some(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                None => {
+                    ctx.journal(Arc::clone(&raw), None, Some(FaultKind::Stall))
+                        .await;
+                    tokio::time::sleep(STALL_CAP).await;
+                    return ApiError::new(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "server_error",
+                        None,
+                        None,
+                        "The stall fault gave up after one hour.",
+                    )
+                    .into_response();
+                }
+            }
+        }
+    }
+    let fault = active.as_ref().map(|s| s.kind);
+    let job_raw = Arc::clone(&raw);
+    let outcome = tokio::task::spawn_blocking(move || -> Result<(Job, Rendered), ApiError> {
+        let job = validate::validate(&job_raw)?;
+        let rendered = render::render(&job).map_err(|why| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                None,
+                None,
+                why,
+            )
+        })?;
+        Ok((job, rendered))
+    })
+    .await;
+    let (job, mut rendered) = match outcome {
+        Ok(Ok(done)) => done,
+        Ok(Err(err)) => return ctx.finish(raw, err.into_response(), fault).await,
+        Err(_) => {
+            let err = ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                None,
+                None,
+                "The fake failed while rendering the image.",
+            );
+            return ctx.finish(raw, err.into_response(), fault).await;
+        }
+    };
+    if fault == Some(FaultKind::BadImage) {
+        for image in &mut rendered.images {
+            *image = stream::NOT_AN_IMAGE.to_vec();
+        }
+    }
+    let response = respond(&ctx, &job, &rendered, fault).await;
+    ctx.finish(raw, response, fault).await
+}
+
+async fn respond(
+    ctx: &Context,
+    job: &Job,
+    rendered: &Rendered,
+    fault: Option<FaultKind>,
+) -> Response {
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let latency = ctx.state.latency;
+    if job.stream {
+        let cut = fault == Some(FaultKind::StreamCut);
+        let events = stream::sse_events(job, &rendered.images, &rendered.partials, created, cut);
+        let body = stream::sse_body(events, ctx.sse, ctx.start, latency, cut);
+        let mut response = Response::new(body);
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return response;
+    }
+    let full = Bytes::from(stream::images_response(job, &rendered.images, created).to_string());
+    // Sleep for what is left of the latency, so it is exact whatever rendering took.
+    tokio::time::sleep_until(ctx.start + latency).await;
+    let (body, length) = match fault {
+        Some(FaultKind::TruncatedJson) => {
+            let half = full.slice(..full.len() / 2);
+            let len = half.len();
+            (Body::from(half), len)
+        }
+        Some(FaultKind::StreamCut) => (stream::cut_body(full.clone()), full.len()),
+        _ => (Body::from(full.clone()), full.len()),
+    };
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    response
+}

@@ -1,0 +1,179 @@
+//! The fake OpenAI Images API: strict validation, deterministic real images, SSE streaming,
+//! fault injection and a request journal. See `--help` for the fault grammar.
+
+pub mod faults;
+pub mod font;
+pub mod handler;
+pub mod journal;
+pub mod models;
+pub mod params;
+pub mod render;
+pub mod stream;
+pub mod tokens;
+pub mod validate;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sha2::{Digest, Sha256};
+use tokio::time::Instant;
+
+use crate::config::FakeConfig;
+
+/// Shared state of the fake.
+#[derive(Debug)]
+pub struct FakeState {
+    /// Time from request received to response.
+    pub latency: Duration,
+    /// Largest accepted body on the image routes.
+    pub max_body_bytes: usize,
+    /// Image requests received.
+    pub journal: journal::Journal,
+    /// Attempts per request, for `<fault>:<times>`.
+    pub attempts: faults::AttemptCounter,
+}
+
+impl FakeState {
+    /// New empty state.
+    pub fn new(config: &FakeConfig, max_body_bytes: usize) -> Self {
+        Self {
+            latency: config.latency,
+            max_body_bytes,
+            journal: journal::Journal::default(),
+            attempts: faults::AttemptCounter::default(),
+        }
+    }
+}
+
+/// When the request arrived (set by [`api_headers`]); the latency is measured from it.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestStart(pub Instant);
+
+/// The `x-request-id` given to the request (set by [`api_headers`]).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The fake's routes: the two image endpoints and the journal.
+pub fn routes(state: Arc<FakeState>) -> Router {
+    Router::new()
+        .route(
+            "/v1/images/generations",
+            post(handler::generations).fallback(crate::app::api_not_found),
+        )
+        .route(
+            "/v1/images/edits",
+            post(handler::edits).fallback(crate::app::api_not_found),
+        )
+        .route(
+            "/_fake/requests",
+            get(list_requests)
+                .delete(clear_requests)
+                .fallback(crate::app::api_not_found),
+        )
+        .with_state(state)
+}
+
+/// `GET /_fake/requests`: the journal, oldest first.
+async fn list_requests(State(state): State<Arc<FakeState>>) -> Response {
+    let mut response = Json(state.journal.entries()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `DELETE /_fake/requests`: clears the journal and the fault attempt counters.
+async fn clear_requests(State(state): State<Arc<FakeState>>) -> StatusCode {
+    state.journal.clear();
+    state.attempts.clear();
+    StatusCode::NO_CONTENT
+}
+
+/// Request headers a browser may send (preflight `Access-Control-Allow-Headers`).
+pub const ALLOW_HEADERS: &str =
+    "authorization, content-type, x-fake-fault, x-fake-sse-done, x-fake-sse-crlf";
+/// Response headers scripts may read.
+pub const EXPOSE_HEADERS: &str = "x-request-id, retry-after, retry-after-ms, \
+    x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, \
+    openai-processing-ms";
+
+/// Middleware for `/v1/*` and `/_fake/*` in fake mode: answers CORS preflights, adds CORS
+/// headers like the real API (`*`), and on `/v1/*` gives every response an `x-request-id`
+/// and `openai-processing-ms`.
+pub async fn api_headers(mut req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let v1 = path.starts_with("/v1/");
+    if !v1 && !path.starts_with("/_fake/") {
+        return next.run(req).await;
+    }
+    let start = Instant::now();
+    let id = v1.then(new_request_id);
+    let mut response = if req.method() == Method::OPTIONS {
+        preflight(if v1 {
+            "POST, OPTIONS"
+        } else {
+            "GET, DELETE, OPTIONS"
+        })
+    } else {
+        req.extensions_mut().insert(RequestStart(start));
+        if let Some(id) = &id {
+            req.extensions_mut().insert(RequestId(id.clone()));
+        }
+        next.run(req).await
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(EXPOSE_HEADERS),
+    );
+    if let Some(id) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        headers.insert(HeaderName::from_static("x-request-id"), id);
+        let ms = start.elapsed().as_millis().to_string();
+        if let Ok(ms) = HeaderValue::from_str(&ms) {
+            headers.insert(HeaderName::from_static("openai-processing-ms"), ms);
+        }
+    }
+    response
+}
+
+fn preflight(methods: &'static str) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(methods),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(ALLOW_HEADERS),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    response
+}
+
+/// `req_` followed by 32 hex digits, unique per process.
+fn new_request_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = Sha256::new();
+    hasher.update(COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    hasher.update(nanos.to_le_bytes());
+    hasher.update(std::process::id().to_le_bytes());
+    format!("req_{}", journal::hex(&hasher.finalize()[..16]))
+}

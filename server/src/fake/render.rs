@@ -1,0 +1,530 @@
+//! Draws the fake's images: real pictures of the requested size and format whose content is
+//! derived deterministically from the prompt (same request → same bytes).
+//!
+//! Generations: a two-colour gradient, a circle, rectangle or triangle, and the prompt's first
+//! words in a band, all chosen by a hash of the prompt; variant `k` shifts the shape.
+//! Edits: the first input image resized (nearest neighbour) to the output size, tinted, with
+//! the shape and a band of prompt words; with a mask the result is composited through it, so
+//! pixels whose mask alpha is 255 stay exactly as in the (resized) first input.
+
+use image::codecs::jpeg::JpegEncoder;
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::codecs::webp::WebPEncoder;
+use image::{ExtendedColorType, ImageEncoder, RgbaImage};
+use sha2::{Digest, Sha256};
+
+use super::faults::strip_markers;
+use super::font;
+use super::validate::{Job, OutputFormat};
+
+/// The encoded images of a job.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// One encoded image per requested image (`n`).
+    pub images: Vec<Vec<u8>>,
+    /// For streams: `partials[k]` are the partial images of image `k`, coarse to fine.
+    pub partials: Vec<Vec<Vec<u8>>>,
+}
+
+/// Renders and encodes every image of the job (CPU work: call from a blocking thread).
+pub fn render(job: &Job) -> Result<Rendered, String> {
+    let scene = Scene::new(job);
+    let mut images = Vec::with_capacity(job.n as usize);
+    let mut partials = Vec::new();
+    for k in 0..job.n {
+        match job.format {
+            OutputFormat::Svg => images.push(svg(job, &scene).into_bytes()),
+            OutputFormat::Gif => images.push(gif(job, &scene, k)?),
+            _ => {
+                let img = draw(job, &scene, k, 0);
+                if job.stream && job.partial_images > 0 {
+                    let steps = (0..job.partial_images)
+                        .map(|i| {
+                            // Coarse to fine: blocks of 4·2^(P-1-i) pixels, last partial finest.
+                            let block = 4u32 << (job.partial_images - 1 - i);
+                            encode(&pixelate(&img, block), job)
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    partials.push(steps);
+                }
+                images.push(encode(&img, job)?);
+            }
+        }
+    }
+    Ok(Rendered { images, partials })
+}
+
+/// Colours, shape and words chosen from the prompt.
+struct Scene {
+    top: [u8; 3],
+    bottom: [u8; 3],
+    accent: [u8; 3],
+    shape: Shape,
+    /// Shape centre as fractions of the canvas.
+    centre: (f32, f32),
+    words: String,
+}
+
+#[derive(Clone, Copy)]
+enum Shape {
+    Circle,
+    Rect,
+    Triangle,
+}
+
+impl Scene {
+    fn new(job: &Job) -> Self {
+        let prompt = strip_markers(&job.prompt);
+        let h: [u8; 32] = Sha256::digest(prompt.as_bytes()).into();
+        let hue = f32::from(h[0]) / 255.0 * 360.0;
+        let words: String = prompt
+            .split_whitespace()
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .take(28)
+            .collect();
+        Self {
+            top: hsv(hue, 0.45, 0.95),
+            bottom: hsv(hue + 40.0 + f32::from(h[1] % 60), 0.65, 0.55),
+            accent: hsv(hue + 180.0, 0.85, 0.9),
+            shape: [Shape::Circle, Shape::Rect, Shape::Triangle][usize::from(h[3] % 3)],
+            centre: (
+                0.3 + 0.4 * f32::from(h[4]) / 255.0,
+                0.45 + 0.2 * f32::from(h[5]) / 255.0,
+            ),
+            words: if words.is_empty() {
+                "(no words)".into()
+            } else {
+                words
+            },
+        }
+    }
+}
+
+/// Draws variant `k` (of `job.n`) at animation phase `phase` (GIF frames).
+fn draw(job: &Job, scene: &Scene, k: u32, phase: u32) -> RgbaImage {
+    let (w, h) = (job.width, job.height);
+    let min = w.min(h) as f32;
+    let mut canvas = Canvas::new(w, h);
+    let shape_radius;
+    match &job.source {
+        None => {
+            canvas.gradient(
+                scene.top,
+                scene.bottom,
+                if job.transparent { 0 } else { 255 },
+            );
+            shape_radius = min * 0.22;
+        }
+        Some(src) => {
+            let base = resize_nearest(&src.first, w, h);
+            canvas.pixels = base.into_raw();
+            if let Some(markup) = &src.markup {
+                canvas.overlay(&resize_nearest(markup, w, h));
+            }
+            canvas.tint(scene.accent, 90);
+            shape_radius = min * 0.12;
+        }
+    }
+    // Variants and animation frames shift the shape so they differ visibly.
+    let step = min * 0.07;
+    let cx = (scene.centre.0 * w as f32 + (k + phase) as f32 * step) % w as f32;
+    let cy = scene.centre.1 * h as f32;
+    canvas.shape(scene.shape, cx, cy, shape_radius, scene.accent);
+    canvas.words(&scene.words, job.source.is_some());
+    if job.n > 1 {
+        let label = format!("{}/{}", k + 1, job.n);
+        let scale = ((min / 60.0) as u32).max(1);
+        let tw = font::text_width(&label) * scale;
+        canvas.text(
+            &label,
+            w.saturating_sub(tw + 2 * scale),
+            h.saturating_sub(9 * scale),
+            scale,
+            [255; 3],
+        );
+    }
+    let mut out = RgbaImage::from_raw(w, h, canvas.pixels).unwrap_or_else(|| RgbaImage::new(w, h));
+    if let Some(mask) = job.source.as_ref().and_then(|s| s.mask.as_ref()) {
+        if let Some(src) = &job.source {
+            composite_through_mask(
+                &mut out,
+                &resize_nearest(&src.first, w, h),
+                &resize_nearest(mask, w, h),
+            );
+        }
+    }
+    out
+}
+
+/// Where the mask's alpha is 255 the original is kept exactly; where it is 0 the edit shows.
+fn composite_through_mask(out: &mut RgbaImage, original: &RgbaImage, mask: &RgbaImage) {
+    for ((o, b), m) in out.pixels_mut().zip(original.pixels()).zip(mask.pixels()) {
+        let a = u32::from(m[3]);
+        for c in 0..4 {
+            o[c] = ((u32::from(o[c]) * (255 - a) + u32::from(b[c]) * a + 127) / 255) as u8;
+        }
+    }
+}
+
+/// An RGBA pixel buffer with the few primitives the fake needs.
+struct Canvas {
+    w: u32,
+    h: u32,
+    pixels: Vec<u8>,
+}
+
+impl Canvas {
+    fn new(w: u32, h: u32) -> Self {
+        Self {
+            w,
+            h,
+            pixels: vec![0; (w as usize) * (h as usize) * 4],
+        }
+    }
+
+    fn row_span(&mut self, y: u32, x0: u32, x1: u32) -> &mut [u8] {
+        let start = (y as usize * self.w as usize + x0 as usize) * 4;
+        let end = (y as usize * self.w as usize + x1 as usize) * 4;
+        &mut self.pixels[start..end]
+    }
+
+    fn gradient(&mut self, top: [u8; 3], bottom: [u8; 3], alpha: u8) {
+        let h = self.h.max(2) - 1;
+        for y in 0..self.h {
+            let t = y as f32 / h as f32;
+            let c = lerp(top, bottom, t);
+            let px = [c[0], c[1], c[2], alpha];
+            let w = self.w;
+            for p in self.row_span(y, 0, w).chunks_exact_mut(4) {
+                p.copy_from_slice(&px);
+            }
+        }
+    }
+
+    /// Blends every pixel 35% toward `color` (keeps alpha).
+    fn tint(&mut self, color: [u8; 3], amount: u32) {
+        for p in self.pixels.chunks_exact_mut(4) {
+            for c in 0..3 {
+                p[c] =
+                    ((u32::from(p[c]) * (255 - amount) + u32::from(color[c]) * amount) / 255) as u8;
+            }
+        }
+    }
+
+    /// Alpha-composites `top` (same size) over the canvas.
+    fn overlay(&mut self, top: &RgbaImage) {
+        for (p, t) in self.pixels.chunks_exact_mut(4).zip(top.pixels()) {
+            let a = u32::from(t[3]);
+            for c in 0..3 {
+                p[c] = ((u32::from(p[c]) * (255 - a) + u32::from(t[c]) * a) / 255) as u8;
+            }
+            p[3] = p[3].max(t[3]);
+        }
+    }
+
+    /// Fills `[x0, x1) × [y0, y1)` (clipped), blending `alpha`/255 of `color` over it.
+    fn rect(&mut self, x0: i64, y0: i64, x1: i64, y1: i64, color: [u8; 3], alpha: u32) {
+        let (x0, x1) = (
+            x0.clamp(0, self.w.into()) as u32,
+            x1.clamp(0, self.w.into()) as u32,
+        );
+        let (y0, y1) = (
+            y0.clamp(0, self.h.into()) as u32,
+            y1.clamp(0, self.h.into()) as u32,
+        );
+        if x0 >= x1 {
+            return;
+        }
+        for y in y0..y1 {
+            for p in self.row_span(y, x0, x1).chunks_exact_mut(4) {
+                for c in 0..3 {
+                    p[c] = ((u32::from(p[c]) * (255 - alpha) + u32::from(color[c]) * alpha) / 255)
+                        as u8;
+                }
+                p[3] = p[3].max(alpha as u8);
+            }
+        }
+    }
+
+    fn shape(&mut self, shape: Shape, cx: f32, cy: f32, r: f32, color: [u8; 3]) {
+        let (top, bottom) = ((cy - r).floor() as i64, (cy + r).ceil() as i64);
+        for y in top..bottom {
+            let dy = y as f32 + 0.5 - cy;
+            let half = match shape {
+                Shape::Circle => (r * r - dy * dy).max(0.0).sqrt(),
+                Shape::Rect => r * 1.25,
+                // Apex at the top, base at the bottom.
+                Shape::Triangle => r * (dy + r) / (2.0 * r) * 1.15,
+            };
+            if half > 0.0 {
+                self.rect((cx - half) as i64, y, (cx + half) as i64, y + 1, color, 255);
+            }
+        }
+    }
+
+    fn text(&mut self, text: &str, x: u32, y: u32, scale: u32, color: [u8; 3]) {
+        for (i, ch) in text.chars().enumerate() {
+            let gx = i64::from(x) + (i as i64) * i64::from(font::ADVANCE * scale);
+            for fy in 0..font::GLYPH_H {
+                for fx in 0..font::GLYPH_W {
+                    if font::pixel(ch, fx, fy) {
+                        let px = gx + i64::from(fx * scale);
+                        let py = i64::from(y + fy * scale);
+                        self.rect(
+                            px,
+                            py,
+                            px + i64::from(scale),
+                            py + i64::from(scale),
+                            color,
+                            255,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The prompt words, white on a dark band: near the top for generations, at the bottom
+    /// for edits (so the input stays recognisable).
+    fn words(&mut self, words: &str, bottom: bool) {
+        let tw = font::text_width(words).max(1);
+        let by_width = (self.w as f32 * 0.84) / tw as f32;
+        let by_height = self.h as f32 * 0.09 / font::GLYPH_H as f32;
+        let scale = (by_width.min(by_height) as u32).max(1);
+        let text_h = font::GLYPH_H * scale;
+        let pad = scale * 2;
+        let band_h = text_h + 2 * pad;
+        let band_y = if bottom {
+            self.h.saturating_sub(band_h + self.h / 20)
+        } else {
+            self.h / 12
+        };
+        self.rect(
+            0,
+            band_y.into(),
+            self.w.into(),
+            (band_y + band_h).into(),
+            [16, 16, 24],
+            170,
+        );
+        let x = self.w.saturating_sub(tw * scale) / 2;
+        self.text(words, x, band_y + pad, scale, [255, 255, 255]);
+    }
+}
+
+/// Nearest-neighbour resize (returns a copy when the size already matches).
+pub fn resize_nearest(src: &RgbaImage, w: u32, h: u32) -> RgbaImage {
+    if src.dimensions() == (w, h) {
+        return src.clone();
+    }
+    let (sw, sh) = src.dimensions();
+    let xs: Vec<u32> = (0..w)
+        .map(|x| (u64::from(x) * u64::from(sw) / u64::from(w)) as u32)
+        .collect();
+    let mut out = RgbaImage::new(w, h);
+    for y in 0..h {
+        let sy = (u64::from(y) * u64::from(sh) / u64::from(h)) as u32;
+        for (x, sx) in xs.iter().enumerate() {
+            out.put_pixel(x as u32, y, *src.get_pixel(*sx, sy));
+        }
+    }
+    out
+}
+
+/// Block-samples the image: a low-detail preview for partial images.
+fn pixelate(src: &RgbaImage, block: u32) -> RgbaImage {
+    let (w, h) = src.dimensions();
+    let mut out = RgbaImage::new(w, h);
+    for y in 0..h {
+        let sy = (y / block * block + block / 2).min(h - 1);
+        for x in 0..w {
+            let sx = (x / block * block + block / 2).min(w - 1);
+            out.put_pixel(x, y, *src.get_pixel(sx, sy));
+        }
+    }
+    out
+}
+
+/// Encodes one image in the job's raster format (PNG, JPEG or WebP).
+fn encode(img: &RgbaImage, job: &Job) -> Result<Vec<u8>, String> {
+    let (w, h) = img.dimensions();
+    let mut out = Vec::new();
+    let keep_alpha =
+        job.transparent && matches!(job.format, OutputFormat::Png | OutputFormat::Webp);
+    let rgb;
+    let (data, color) = if keep_alpha {
+        (img.as_raw().as_slice(), ExtendedColorType::Rgba8)
+    } else {
+        rgb = img
+            .as_raw()
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect::<Vec<u8>>();
+        (rgb.as_slice(), ExtendedColorType::Rgb8)
+    };
+    let result = match job.format {
+        // Fast deflate and the Sub filter: gradients compress well and 4K stays quick.
+        OutputFormat::Png => {
+            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Sub)
+                .write_image(data, w, h, color)
+        }
+        OutputFormat::Jpeg => {
+            let quality = job.compression.unwrap_or(100).clamp(1, 100);
+            JpegEncoder::new_with_quality(&mut out, quality).write_image(data, w, h, color)
+        }
+        // The encoder is lossless only, so output_compression has no effect on WebP.
+        OutputFormat::Webp => WebPEncoder::new_lossless(&mut out).write_image(data, w, h, color),
+        OutputFormat::Gif | OutputFormat::Svg => return Err("not a raster format".into()),
+    };
+    result.map_err(|e| format!("encoding failed: {e}"))?;
+    Ok(out)
+}
+
+/// An animated GIF: `frames` frames in a fixed 3-3-2 palette, the shape moving each frame.
+fn gif(job: &Job, scene: &Scene, k: u32) -> Result<Vec<u8>, String> {
+    let (w, h) = (
+        u16::try_from(job.width).map_err(|_| "width too large for GIF")?,
+        u16::try_from(job.height).map_err(|_| "height too large for GIF")?,
+    );
+    let palette: Vec<u8> = (0..=255u8)
+        .flat_map(|i| [(i >> 5) * 255 / 7, ((i >> 2) & 7) * 255 / 7, (i & 3) * 85])
+        .collect();
+    let mut out = Vec::new();
+    {
+        let mut encoder = gif::Encoder::new(&mut out, w, h, &palette).map_err(|e| e.to_string())?;
+        encoder
+            .set_repeat(gif::Repeat::Infinite)
+            .map_err(|e| e.to_string())?;
+        for phase in 0..job.gif.frames {
+            let img = draw(job, scene, k, phase);
+            let indices: Vec<u8> = img
+                .pixels()
+                .map(|p| (p[0] & 0xE0) | ((p[1] >> 3) & 0x1C) | (p[2] >> 6))
+                .collect();
+            let frame = gif::Frame {
+                width: w,
+                height: h,
+                delay: (job.gif.frame_ms / 10) as u16,
+                buffer: indices.into(),
+                ..gif::Frame::default()
+            };
+            encoder.write_frame(&frame).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(out)
+}
+
+/// A small valid SVG with the same scene.
+fn svg(job: &Job, scene: &Scene) -> String {
+    let (w, h) = (job.width as f32, job.height as f32);
+    let hex = |c: [u8; 3]| format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2]);
+    let r = w.min(h) * 0.22;
+    let (cx, cy) = (scene.centre.0 * w, scene.centre.1 * h);
+    let shape = match scene.shape {
+        Shape::Circle => format!(
+            r#"<circle cx="{cx:.0}" cy="{cy:.0}" r="{r:.0}" fill="{}"/>"#,
+            hex(scene.accent)
+        ),
+        Shape::Rect => format!(
+            r#"<rect x="{:.0}" y="{:.0}" width="{:.0}" height="{:.0}" fill="{}"/>"#,
+            cx - r * 1.25,
+            cy - r,
+            r * 2.5,
+            r * 2.0,
+            hex(scene.accent)
+        ),
+        Shape::Triangle => format!(
+            r#"<polygon points="{cx:.0},{:.0} {:.0},{:.0} {:.0},{:.0}" fill="{}"/>"#,
+            cy - r,
+            cx - r * 1.15,
+            cy + r,
+            cx + r * 1.15,
+            cy + r,
+            hex(scene.accent)
+        ),
+    };
+    let font_size = (h * 0.06).max(12.0);
+    format!(
+        concat!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">"#,
+            r#"<defs><linearGradient id="bg" x1="0" y1="0" x2="0" y2="1">"#,
+            r#"<stop offset="0" stop-color="{top}"/><stop offset="1" stop-color="{bottom}"/></linearGradient></defs>"#,
+            r#"<rect width="100%" height="100%" fill="url(#bg)"/>{shape}"#,
+            r#"<text x="50%" y="{ty:.0}" text-anchor="middle" font-family="monospace" font-size="{fs:.0}" fill="white">{words}</text>"#,
+            "</svg>"
+        ),
+        w = job.width,
+        h = job.height,
+        top = hex(scene.top),
+        bottom = hex(scene.bottom),
+        shape = shape,
+        ty = h * 0.15,
+        fs = font_size,
+        words = xml_escape(&scene.words),
+    )
+}
+
+fn xml_escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            '\'' => "&apos;".to_string(),
+            c if c.is_control() => " ".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+fn lerp(a: [u8; 3], b: [u8; 3], t: f32) -> [u8; 3] {
+    let mix = |x: u8, y: u8| (f32::from(x) + (f32::from(y) - f32::from(x)) * t).round() as u8;
+    [mix(a[0], b[0]), mix(a[1], b[1]), mix(a[2], b[2])]
+}
+
+fn hsv(hue: f32, s: f32, v: f32) -> [u8; 3] {
+    let h = hue.rem_euclid(360.0) / 60.0;
+    let c = v * s;
+    let x = c * (1.0 - (h % 2.0 - 1.0).abs());
+    let (r, g, b) = match h as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = v - c;
+    let to = |f: f32| ((f + m) * 255.0).round() as u8;
+    [to(r), to(g), to(b)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_svg_text() {
+        assert_eq!(xml_escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+    }
+
+    #[test]
+    fn colour_helpers() {
+        assert_eq!(hsv(0.0, 1.0, 1.0), [255, 0, 0]);
+        assert_eq!(hsv(120.0, 1.0, 1.0), [0, 255, 0]);
+        assert_eq!(lerp([0, 0, 0], [200, 100, 50], 0.5), [100, 50, 25]);
+    }
+
+    #[test]
+    fn resize_and_pixelate_keep_sizes() {
+        let src = RgbaImage::from_fn(4, 2, |x, y| image::Rgba([x as u8, y as u8, 0, 255]));
+        let big = resize_nearest(&src, 8, 4);
+        assert_eq!(big.dimensions(), (8, 4));
+        assert_eq!(big.get_pixel(7, 3).0, [3, 1, 0, 255]);
+        assert_eq!(pixelate(&big, 4).dimensions(), (8, 4));
+    }
+}

@@ -1,0 +1,740 @@
+//! Validates a [`RawRequest`] the way the reference describes the real API, producing a
+//! [`Job`] with every value resolved (`auto` sizes and qualities, defaults) or an
+//! [`ApiError`] with OpenAI's status, code and param.
+
+use image::RgbaImage;
+use serde_json::{Map, Value};
+
+use super::models::{self, Family};
+use super::params::{BodyForm, Endpoint, RawRequest, Upload};
+use super::tokens::{self, Quality};
+use crate::errors::ApiError;
+
+/// Longest prompt, in characters.
+pub const MAX_PROMPT_CHARS: usize = 32_000;
+/// Most input images of one edit.
+pub const MAX_INPUT_IMAGES: usize = 16;
+/// Input images must be smaller than this.
+pub const MAX_IMAGE_BYTES: usize = 50 * 1024 * 1024;
+/// The mask must be smaller than this.
+pub const MAX_MASK_BYTES: usize = 4 * 1024 * 1024;
+
+/// Output encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// PNG (default).
+    Png,
+    /// JPEG.
+    Jpeg,
+    /// WebP (lossless).
+    Webp,
+    /// Animated GIF.
+    Gif,
+    /// SVG.
+    Svg,
+}
+
+impl OutputFormat {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::Png => "png",
+            OutputFormat::Jpeg => "jpeg",
+            OutputFormat::Webp => "webp",
+            OutputFormat::Gif => "gif",
+            OutputFormat::Svg => "svg",
+        }
+    }
+}
+
+/// GIF animation settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GifOptions {
+    /// Number of frames (2–16, default 9).
+    pub frames: u32,
+    /// Frame duration in ms, rounded to 10 ms (default 200).
+    pub frame_ms: u32,
+}
+
+/// The decoded inputs of an edit.
+#[derive(Debug, Clone)]
+pub struct EditSource {
+    /// The first input image; the output is derived from it.
+    pub first: RgbaImage,
+    /// The mask (same size as `first`): alpha 0 marks what may change.
+    pub mask: Option<RgbaImage>,
+    /// Markup overlay (same size as `first`), drawn over it before editing.
+    pub markup: Option<RgbaImage>,
+}
+
+/// A validated request, every value resolved.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Which endpoint.
+    pub endpoint: Endpoint,
+    /// Model id as sent.
+    pub model: String,
+    /// Its family.
+    pub family: Family,
+    /// The prompt as sent.
+    pub prompt: String,
+    /// Number of images.
+    pub n: u32,
+    /// Output width.
+    pub width: u32,
+    /// Output height.
+    pub height: u32,
+    /// Resolved quality (`auto` → high).
+    pub quality: Quality,
+    /// Output format.
+    pub format: OutputFormat,
+    /// `output_compression`, for jpeg.
+    pub compression: Option<u8>,
+    /// Resolved background: `auto` → opaque.
+    pub transparent: bool,
+    /// SSE response.
+    pub stream: bool,
+    /// Partial images per image when streaming.
+    pub partial_images: u32,
+    /// Echoed in the response when sent.
+    pub safety_identifier: Option<String>,
+    /// GIF settings (only meaningful for `OutputFormat::Gif`).
+    pub gif: GifOptions,
+    /// Estimated input image tokens (edits).
+    pub input_image_tokens: u64,
+    /// Decoded inputs (edits).
+    pub source: Option<EditSource>,
+}
+
+impl Job {
+    /// `WxH`.
+    pub fn size(&self) -> String {
+        format!("{}x{}", self.width, self.height)
+    }
+
+    /// `transparent` or `opaque`.
+    pub fn background(&self) -> &'static str {
+        if self.transparent {
+            "transparent"
+        } else {
+            "opaque"
+        }
+    }
+}
+
+const COMMON: &[&str] = &[
+    "model",
+    "prompt",
+    "n",
+    "size",
+    "quality",
+    "output_format",
+    "output_compression",
+    "background",
+    "stream",
+    "partial_images",
+    "user",
+    "safety_identifier",
+    "complexity",
+    "frame_count",
+    "frame_duration_ms",
+    "svg",
+];
+
+/// Parameters each endpoint/form accepts besides [`COMMON`].
+fn extra_params(endpoint: Endpoint, form: BodyForm) -> &'static [&'static str] {
+    match (endpoint, form) {
+        (Endpoint::Generations, _) => &["moderation"],
+        // The multipart edit schema has no `moderation` field.
+        (Endpoint::Edits, BodyForm::Multipart) => &["input_fidelity"],
+        (Endpoint::Edits, BodyForm::Json) => &["input_fidelity", "moderation"],
+    }
+}
+
+/// Typed access to the params, with OpenAI's type errors. Multipart values are strings.
+struct Fields<'a> {
+    map: &'a Map<String, Value>,
+    form: BodyForm,
+}
+
+impl<'a> Fields<'a> {
+    /// The value, treating JSON `null` as absent.
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        self.map.get(key).filter(|v| !v.is_null())
+    }
+
+    fn string(&self, key: &str) -> Result<Option<&'a str>, ApiError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(ApiError::invalid_type(key, "a string", other)),
+        }
+    }
+
+    fn int(&self, key: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
+        let value = match (self.get(key), self.form) {
+            (None, _) => return Ok(None),
+            (Some(Value::Number(n)), _) if n.is_i64() || n.is_u64() => {
+                n.as_i64().unwrap_or(i64::MAX)
+            }
+            (Some(Value::String(s)), BodyForm::Multipart) => s.trim().parse().map_err(|_| {
+                ApiError::invalid_type(key, "an integer", &Value::String(s.clone()))
+            })?,
+            (Some(other), _) => return Err(ApiError::invalid_type(key, "an integer", other)),
+        };
+        if value < min {
+            return Err(ApiError::invalid(
+                "integer_below_min_value",
+                Some(key),
+                format!(
+                    "Invalid '{key}': integer below minimum value. Expected a value >= {min}, \
+                     but got {value} instead."
+                ),
+            ));
+        }
+        if value > max {
+            return Err(ApiError::invalid(
+                "integer_above_max_value",
+                Some(key),
+                format!(
+                    "Invalid '{key}': integer above maximum value. Expected a value <= {max}, \
+                     but got {value} instead."
+                ),
+            ));
+        }
+        Ok(Some(value))
+    }
+
+    fn boolean(&self, key: &str) -> Result<Option<bool>, ApiError> {
+        match (self.get(key), self.form) {
+            (None, _) => Ok(None),
+            (Some(Value::Bool(b)), _) => Ok(Some(*b)),
+            (Some(Value::String(s)), BodyForm::Multipart) => match s.trim() {
+                "true" | "True" | "1" => Ok(Some(true)),
+                "false" | "False" | "0" => Ok(Some(false)),
+                _ => Err(ApiError::invalid_type(
+                    key,
+                    "a boolean",
+                    &Value::String(s.clone()),
+                )),
+            },
+            (Some(other), _) => Err(ApiError::invalid_type(key, "a boolean", other)),
+        }
+    }
+
+    /// A string that must be one of `allowed`.
+    fn choice(&self, key: &str, allowed: &[&str]) -> Result<Option<&'a str>, ApiError> {
+        let Some(value) = self.string(key)? else {
+            return Ok(None);
+        };
+        if allowed.contains(&value) {
+            return Ok(Some(value));
+        }
+        let quoted: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
+        let list = match quoted.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{}, and {last}", rest.join(", ")),
+            _ => quoted.join(""),
+        };
+        Err(ApiError::invalid_value(
+            key,
+            format!("Invalid value: '{value}'. Supported values are: {list}."),
+        ))
+    }
+}
+
+/// Validates a parsed request. Decodes input images (CPU work: call from a blocking thread).
+pub fn validate(raw: &RawRequest) -> Result<Job, ApiError> {
+    let fields = Fields {
+        map: &raw.params,
+        form: raw.form,
+    };
+    check_known_params(raw)?;
+    let (model, family) = resolve_model(raw.endpoint, &fields)?;
+    let prompt = check_prompt(&fields)?;
+    let n = fields.int("n", 1, 10)?.unwrap_or(1) as u32;
+
+    let mut qualities = vec!["low", "medium", "high", "auto"];
+    if family.has_extended_quality() {
+        qualities.extend(["xhigh", "max"]);
+    }
+    let quality = match fields.choice("quality", &qualities)?.unwrap_or("auto") {
+        "low" => Quality::Low,
+        "medium" => Quality::Medium,
+        "xhigh" => Quality::XHigh,
+        "max" => Quality::Max,
+        // `auto` is reported (and billed) as high.
+        _ => Quality::High,
+    };
+
+    let format = check_format(&fields, family, &model)?;
+    let compression = check_compression(&fields, format)?;
+    let transparent = check_background(&fields, format)?;
+    fields.choice("moderation", &["auto", "low"])?;
+    fields.choice("complexity", &["low", "medium", "high"])?;
+    fields.string("user")?;
+    let safety_identifier = fields.string("safety_identifier")?.map(str::to_string);
+
+    let stream = fields.boolean("stream")?.unwrap_or(false);
+    let partial_images = fields.int("partial_images", 0, 3)?.unwrap_or(0) as u32;
+    if partial_images > 0 && !stream {
+        return Err(ApiError::invalid_value(
+            "partial_images",
+            "'partial_images' is only supported when 'stream' is true.",
+        ));
+    }
+    let high_fidelity = check_input_fidelity(raw.endpoint, &fields, family)?;
+    let gif = check_gif(&fields, raw, format, stream, partial_images, compression)?;
+    check_svg(&fields, format, n, stream)?;
+
+    let source = match raw.endpoint {
+        Endpoint::Edits => Some(check_edit_inputs(raw, family, &model)?),
+        Endpoint::Generations => None,
+    };
+    let input_image_tokens = match raw.endpoint {
+        Endpoint::Edits => raw
+            .images
+            .iter()
+            .filter_map(|u| dimensions(&u.data))
+            .map(|(w, h)| tokens::input_image_tokens(w, h, high_fidelity))
+            .sum(),
+        Endpoint::Generations => 0,
+    };
+    let (width, height) = resolve_size(raw, &fields, family, source.as_ref())?;
+
+    Ok(Job {
+        endpoint: raw.endpoint,
+        model,
+        family,
+        prompt,
+        n,
+        width,
+        height,
+        quality,
+        format,
+        compression,
+        transparent,
+        stream,
+        partial_images,
+        safety_identifier,
+        gif,
+        input_image_tokens,
+        source,
+    })
+}
+
+fn check_known_params(raw: &RawRequest) -> Result<(), ApiError> {
+    let extra = extra_params(raw.endpoint, raw.form);
+    for key in raw.params.keys() {
+        match key.as_str() {
+            "response_format" => {
+                return Err(ApiError::unsupported(
+                    key,
+                    "Unsupported parameter: 'response_format' is only supported for dall-e-2 and \
+                     dall-e-3. GPT image models always return base64-encoded images (b64_json).",
+                ))
+            }
+            "style" if raw.endpoint == Endpoint::Generations => {
+                return Err(ApiError::unsupported(
+                    key,
+                    "Unsupported parameter: 'style' is only supported for dall-e-3.",
+                ))
+            }
+            k if COMMON.contains(&k) || extra.contains(&k) => {}
+            k => return Err(ApiError::unknown_parameter(k)),
+        }
+    }
+    Ok(())
+}
+
+fn resolve_model(endpoint: Endpoint, fields: &Fields) -> Result<(String, Family), ApiError> {
+    let model =
+        match (fields.string("model")?, endpoint) {
+            (Some(m), _) => m.to_string(),
+            (None, Endpoint::Generations) => return Err(ApiError::model_not_found(
+                "No 'model' was sent, so the API defaulted to `dall-e-2`, which was shut down on \
+                 2026-05-12. Send the model explicitly, for example \"model\": \"gpt-image-2\".",
+            )),
+            // The multipart and JSON edit forms default to gpt-image-1.5.
+            (None, Endpoint::Edits) => "gpt-image-1.5".to_string(),
+        };
+    match models::family_of(&model) {
+        Some(family) => Ok((model, family)),
+        None => Err(ApiError::model_not_found(models::not_found_message(&model))),
+    }
+}
+
+fn check_prompt(fields: &Fields) -> Result<String, ApiError> {
+    let prompt = fields
+        .string("prompt")?
+        .ok_or_else(|| ApiError::missing("prompt"))?;
+    let chars = prompt.chars().count();
+    if chars == 0 {
+        return Err(ApiError::invalid(
+            "empty_string",
+            Some("prompt"),
+            "Invalid 'prompt': empty string. Expected a string with minimum length 1, but got an \
+             empty string instead.",
+        ));
+    }
+    if chars > MAX_PROMPT_CHARS {
+        return Err(ApiError::invalid(
+            "string_above_max_length",
+            Some("prompt"),
+            format!(
+                "Invalid 'prompt': string too long. Expected a string with maximum length \
+                 {MAX_PROMPT_CHARS}, but got a string with length {chars} instead."
+            ),
+        ));
+    }
+    Ok(prompt.to_string())
+}
+
+fn check_format(fields: &Fields, family: Family, model: &str) -> Result<OutputFormat, ApiError> {
+    let format = match fields
+        .choice("output_format", &["png", "jpeg", "webp", "gif", "svg"])?
+        .unwrap_or("png")
+    {
+        "jpeg" => OutputFormat::Jpeg,
+        "webp" => OutputFormat::Webp,
+        "gif" => OutputFormat::Gif,
+        "svg" => OutputFormat::Svg,
+        _ => OutputFormat::Png,
+    };
+    if matches!(format, OutputFormat::Gif | OutputFormat::Svg) && !family.is_flexible() {
+        return Err(ApiError::invalid_value(
+            "output_format",
+            format!(
+                "output_format '{}' is not supported for model {model}; it needs gpt-image-2 or a \
+                 newer model.",
+                format.as_str()
+            ),
+        ));
+    }
+    Ok(format)
+}
+
+fn check_compression(fields: &Fields, format: OutputFormat) -> Result<Option<u8>, ApiError> {
+    let Some(c) = fields.int("output_compression", 0, 100)? else {
+        return Ok(None);
+    };
+    if !matches!(format, OutputFormat::Jpeg | OutputFormat::Webp) {
+        return Err(ApiError::invalid_value(
+            "output_compression",
+            format!(
+                "'output_compression' is only supported for the jpeg and webp output formats, \
+                 not '{}'.",
+                format.as_str()
+            ),
+        ));
+    }
+    Ok(Some(c as u8))
+}
+
+fn check_background(fields: &Fields, format: OutputFormat) -> Result<bool, ApiError> {
+    let transparent =
+        fields.choice("background", &["transparent", "opaque", "auto"])? == Some("transparent");
+    // Allowed on every model in the catalogue (on gpt-image-2 it is a "preview").
+    if transparent && !matches!(format, OutputFormat::Png | OutputFormat::Webp) {
+        return Err(ApiError::invalid_value(
+            "background",
+            format!(
+                "Transparent background requires output_format 'png' or 'webp', not '{}'.",
+                format.as_str()
+            ),
+        ));
+    }
+    Ok(transparent)
+}
+
+/// Returns whether inputs are processed at high fidelity.
+fn check_input_fidelity(
+    endpoint: Endpoint,
+    fields: &Fields,
+    family: Family,
+) -> Result<bool, ApiError> {
+    if endpoint != Endpoint::Edits {
+        return Ok(false);
+    }
+    if family.is_flexible() {
+        if fields.get("input_fidelity").is_some() {
+            return Err(ApiError::unsupported(
+                "input_fidelity",
+                "Unsupported parameter: 'input_fidelity' is not supported with this model. \
+                 gpt-image-2 and newer models always process input images at high fidelity; \
+                 do not send it.",
+            ));
+        }
+        return Ok(true);
+    }
+    let allowed: &[&str] = if family == Family::Gpt1Mini {
+        &["low"]
+    } else {
+        &["low", "high"]
+    };
+    Ok(fields.choice("input_fidelity", allowed)? == Some("high"))
+}
+
+fn check_gif(
+    fields: &Fields,
+    raw: &RawRequest,
+    format: OutputFormat,
+    stream: bool,
+    partial_images: u32,
+    compression: Option<u8>,
+) -> Result<GifOptions, ApiError> {
+    let frames = fields.int("frame_count", 2, 16)?;
+    let frame_ms = fields.int("frame_duration_ms", 10, 10_000)?;
+    if format != OutputFormat::Gif {
+        for (key, value) in [("frame_count", frames), ("frame_duration_ms", frame_ms)] {
+            if value.is_some() {
+                return Err(ApiError::invalid_value(
+                    key,
+                    format!("'{key}' is only supported with output_format 'gif'."),
+                ));
+            }
+        }
+        return Ok(GifOptions {
+            frames: 9,
+            frame_ms: 200,
+        });
+    }
+    let conflict = if stream {
+        Some("stream")
+    } else if partial_images > 0 {
+        Some("partial_images")
+    } else if raw.mask.is_some() {
+        Some("mask")
+    } else if compression.is_some() {
+        Some("output_compression")
+    } else {
+        None
+    };
+    if let Some(param) = conflict {
+        return Err(ApiError::invalid_value(
+            param,
+            format!("'{param}' cannot be combined with output_format 'gif'."),
+        ));
+    }
+    let frame_ms = frame_ms.unwrap_or(200);
+    Ok(GifOptions {
+        frames: frames.unwrap_or(9) as u32,
+        // Rounded to 10 ms, the unit GIF stores.
+        frame_ms: (((frame_ms + 5) / 10) * 10) as u32,
+    })
+}
+
+fn check_svg(fields: &Fields, format: OutputFormat, n: u32, stream: bool) -> Result<(), ApiError> {
+    if let Some(svg) = fields.get("svg") {
+        if format != OutputFormat::Svg {
+            return Err(ApiError::invalid_value(
+                "svg",
+                "'svg' options are only supported with output_format 'svg'.",
+            ));
+        }
+        let is_object = match svg {
+            Value::Object(_) => true,
+            Value::String(s) => matches!(serde_json::from_str(s), Ok(Value::Object(_))),
+            _ => false,
+        };
+        if !is_object {
+            return Err(ApiError::invalid_type("svg", "an object", svg));
+        }
+    }
+    if format == OutputFormat::Svg {
+        if n != 1 {
+            return Err(ApiError::invalid_value(
+                "n",
+                "output_format 'svg' requires n = 1.",
+            ));
+        }
+        if stream {
+            return Err(ApiError::invalid_value(
+                "stream",
+                "output_format 'svg' does not support streaming.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Recognises PNG, JPEG and WebP by their magic bytes.
+pub fn sniff(data: &[u8]) -> Option<image::ImageFormat> {
+    if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(image::ImageFormat::Png)
+    } else if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(image::ImageFormat::Jpeg)
+    } else if data.len() >= 12 && &data[0..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+        Some(image::ImageFormat::WebP)
+    } else {
+        None
+    }
+}
+
+/// Width and height from the image header, if it is a PNG, JPEG or WebP.
+pub fn dimensions(data: &[u8]) -> Option<(u32, u32)> {
+    let format = sniff(data)?;
+    image::ImageReader::with_format(std::io::Cursor::new(data), format)
+        .into_dimensions()
+        .ok()
+}
+
+fn decode(upload: &Upload, param: &str, index: usize) -> Result<image::DynamicImage, ApiError> {
+    let format = sniff(&upload.data).ok_or_else(|| {
+        ApiError::invalid(
+            "invalid_image_format",
+            Some(param),
+            format!(
+                "Invalid file '{param}' (number {}): unsupported image format. Supported formats \
+                 are 'image/jpeg', 'image/png', and 'image/webp' (checked by content, not by the \
+                 declared type).",
+                index + 1
+            ),
+        )
+    })?;
+    image::load_from_memory_with_format(&upload.data, format).map_err(|_| {
+        ApiError::invalid(
+            "invalid_image",
+            Some(param),
+            format!(
+                "Invalid image file '{param}' (number {}): the data could not be decoded as {:?}.",
+                index + 1,
+                format
+            ),
+        )
+    })
+}
+
+fn check_edit_inputs(
+    raw: &RawRequest,
+    family: Family,
+    model: &str,
+) -> Result<EditSource, ApiError> {
+    let param = raw
+        .images
+        .first()
+        .map_or("image", |u| u.field.as_str())
+        .to_string();
+    if raw.images.is_empty() {
+        return Err(ApiError::missing("image"));
+    }
+    if raw.images.len() > MAX_INPUT_IMAGES {
+        return Err(ApiError::invalid_value(
+            &param,
+            format!(
+                "Too many input images: {} were sent, at most {MAX_INPUT_IMAGES} are allowed.",
+                raw.images.len()
+            ),
+        ));
+    }
+    for (i, upload) in raw.images.iter().enumerate() {
+        if upload.data.len() >= MAX_IMAGE_BYTES {
+            return Err(ApiError::invalid_value(
+                &param,
+                format!(
+                    "Input image {} is too large: each image must be smaller than 50 MB.",
+                    i + 1
+                ),
+            ));
+        }
+        if i > 0 && dimensions(&upload.data).is_none() {
+            // Only the header is read for the others; `decode` gives the right error message.
+            decode(upload, &param, i)?;
+        }
+    }
+    let first = decode(&raw.images[0], &param, 0)?.to_rgba8();
+    let mask = raw
+        .mask
+        .as_ref()
+        .map(|m| check_mask(m, first.dimensions()))
+        .transpose()?;
+    let markup = match &raw.markup {
+        None => None,
+        Some(_) if family != Family::Gpt25 => {
+            return Err(ApiError::unsupported(
+                "markup",
+                format!("'markup' is only supported by the gpt-image-2.5 models, not {model}."),
+            ))
+        }
+        Some(_) if mask.is_some() => {
+            return Err(ApiError::invalid_value(
+                "markup",
+                "'markup' cannot be combined with 'mask'.",
+            ))
+        }
+        Some(m) => Some(check_overlay(m, "markup", first.dimensions())?),
+    };
+    Ok(EditSource {
+        first,
+        mask,
+        markup,
+    })
+}
+
+fn check_mask(mask: &Upload, image_size: (u32, u32)) -> Result<RgbaImage, ApiError> {
+    if mask.data.len() >= MAX_MASK_BYTES {
+        return Err(ApiError::invalid_value(
+            "mask",
+            "The mask is too large: it must be a PNG smaller than 4 MB.",
+        ));
+    }
+    check_overlay(mask, "mask", image_size)
+}
+
+/// Checks a PNG with alpha and the first image's dimensions (mask and markup).
+fn check_overlay(
+    upload: &Upload,
+    param: &str,
+    image_size: (u32, u32),
+) -> Result<RgbaImage, ApiError> {
+    if sniff(&upload.data) != Some(image::ImageFormat::Png) {
+        return Err(ApiError::invalid(
+            "invalid_image_format",
+            Some(param),
+            format!("Invalid '{param}': it must be a PNG file."),
+        ));
+    }
+    let decoded = decode(upload, param, 0)?;
+    if !decoded.color().has_alpha() {
+        return Err(ApiError::invalid_value(
+            param,
+            format!(
+                "Invalid '{param}': the PNG has no alpha channel. The {param} must be RGBA (or \
+                 gray+alpha); fully transparent pixels (alpha = 0) mark the area to edit."
+            ),
+        ));
+    }
+    let (w, h) = (decoded.width(), decoded.height());
+    if (w, h) != image_size {
+        return Err(ApiError::invalid_value(
+            param,
+            format!(
+                "Invalid '{param}': its size {w}x{h} does not match the first image's size {}x{}.",
+                image_size.0, image_size.1
+            ),
+        ));
+    }
+    Ok(decoded.to_rgba8())
+}
+
+fn resolve_size(
+    raw: &RawRequest,
+    fields: &Fields,
+    family: Family,
+    source: Option<&EditSource>,
+) -> Result<(u32, u32), ApiError> {
+    // The multipart edit form defaults to 1024x1024; generations and JSON edits to auto.
+    let default = match (raw.endpoint, raw.form) {
+        (Endpoint::Edits, BodyForm::Multipart) => "1024x1024",
+        _ => "auto",
+    };
+    let size = fields.string("size")?.unwrap_or(default);
+    if size != "auto" {
+        return models::check_size(family, size).map_err(|m| ApiError::invalid_value("size", m));
+    }
+    Ok(match source {
+        Some(src) if models::size_is_valid(family, src.first.width(), src.first.height()) => {
+            src.first.dimensions()
+        }
+        _ => (1024, 1024),
+    })
+}

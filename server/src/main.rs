@@ -1,0 +1,90 @@
+//! `continuity-server`: command line and startup only; the server lives in the library.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use continuity_server::cli::Cli;
+use continuity_server::{build_app, Provider};
+
+/// How long in-flight requests may finish after Ctrl-C / SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let addr = cli.addr;
+    let env_key = std::env::var("OPENAI_API_KEY").ok();
+    let config = match cli.into_config(env_key) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if !config.dist.join("index.html").is_file() {
+        eprintln!(
+            "note: {} has no index.html, so the app is not served (build it with `trunk build` \
+             or pass --dist); the API routes work.",
+            config.dist.display()
+        );
+    }
+    let is_forward = matches!(config.provider, Provider::OpenAi(_));
+    let provider = config.provider.name();
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("error: cannot listen on {addr}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let bound = listener.local_addr().unwrap_or(addr);
+    if is_forward && !bound.ip().is_loopback() {
+        eprintln!(
+            "warning: forward mode on a non-loopback address: anyone who can reach {bound} can \
+             spend the server's OpenAI key."
+        );
+    }
+    println!("Continuity server listening on http://{bound}/ (provider: {provider})");
+    // Scripts wait for this line; make sure it is not stuck in a pipe buffer.
+    let _ = std::io::stdout().flush();
+
+    let app = build_app(config);
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    {
+        eprintln!("error: server failed: {e}");
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Resolves on Ctrl-C or SIGTERM; a stuck request (e.g. the `stall` fault) cannot hold the
+/// process longer than [`SHUTDOWN_GRACE`].
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    eprintln!("shutting down");
+    tokio::spawn(async {
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+        std::process::exit(0);
+    });
+}
