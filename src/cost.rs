@@ -1,0 +1,247 @@
+//! What a request costs: a preflight estimate from the output-token rules of the reference
+//! (§11.3) and the actual cost from the `usage` the API returns.
+//!
+//! gpt-image-2 has no published per-size table; the formula below reproduces every official
+//! figure (196 / 1756 / 7024 tokens at 1024×1024 low / medium / high).
+
+use crate::api_types::Usage;
+use crate::catalogue::{ModelInfo, TokenRule};
+use crate::model::size::Size;
+
+/// Extra output tokens billed for each streamed partial image (reference §6).
+pub const TOKENS_PER_PARTIAL_IMAGE: u64 = 100;
+
+/// The quality factor of the gpt-image-2 formula. `auto` cannot be known in advance and is
+/// estimated as `high` (the reference's advice). `xhigh` and `max` have no published factor;
+/// we assume 2× and 4× `high` and label such estimates unconfirmed.
+fn quality_factor(quality: &str) -> Option<(u64, bool)> {
+    match quality {
+        "low" => Some((16, true)),
+        "medium" => Some((48, true)),
+        "high" | "auto" => Some((96, true)),
+        "xhigh" => Some((192, false)),
+        "max" => Some((384, false)),
+        _ => None,
+    }
+}
+
+/// Output tokens of one gpt-image-2 image (reference §11.3).
+///
+/// `scaled = floor((2·q·S + L) / (2·L))`, `tokens = ceil(q · scaled · (2,000,000 + W·H) / 4,000,000)`
+/// with `L`/`S` the long/short edge and `q` 16/48/96 for low/medium/high.
+pub fn gpt_image_2_output_tokens(size: Size, quality: &str) -> Option<u64> {
+    let (q, _) = quality_factor(quality)?;
+    let long = u64::from(size.long_edge());
+    let short = u64::from(size.short_edge());
+    let scaled = (2 * q * short + long) / (2 * long);
+    let numerator = q * scaled * (2_000_000 + size.pixels());
+    Some(numerator.div_ceil(4_000_000))
+}
+
+/// Output tokens of one image on the models before gpt-image-2 (reference §11.3 table).
+pub fn table_1x_output_tokens(size: Size, quality: &str) -> Option<u64> {
+    let column = match (size.width, size.height) {
+        (1024, 1024) => 0,
+        (1024, 1536) => 1,
+        (1536, 1024) => 2,
+        _ => return None,
+    };
+    let row: [u64; 3] = match quality {
+        "low" => [272, 408, 400],
+        "medium" => [1056, 1584, 1568],
+        "high" | "auto" => [4160, 6240, 6208],
+        _ => return None,
+    };
+    Some(row[column])
+}
+
+/// How sure an estimate is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confidence {
+    /// From a published or verified rule and price.
+    Confirmed,
+    /// Involves an assumption (unpublished price, `xhigh`/`max` factor, unknown size).
+    Assumed,
+}
+
+/// A preflight estimate for one request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// Output image tokens (all `n` images and partials).
+    pub output_tokens: u64,
+    /// US dollars for the output (input tokens are small for text-only prompts and unknown
+    /// for reference images on gpt-image-2; they show up in the actual cost).
+    pub usd: f64,
+    /// How sure the figure is.
+    pub confidence: Confidence,
+}
+
+/// What the request asks for, for estimating.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostQuery<'a> {
+    /// Output size; `None` for `auto` (estimated as 1024×1024).
+    pub size: Option<Size>,
+    /// `quality` value as sent.
+    pub quality: &'a str,
+    /// Number of images (`n`).
+    pub n: u32,
+    /// Streamed partial images per image.
+    pub partial_images: u32,
+}
+
+/// Estimates the output cost of one request on `model`.
+pub fn estimate(model: &ModelInfo, query: &CostQuery<'_>) -> Estimate {
+    let size = query.size.unwrap_or(Size::new(1024, 1024));
+    let mut confirmed = model.pricing.confirmed && query.size.is_some();
+    let per_image_tokens = match model.pricing.tokens {
+        TokenRule::GptImage2 => {
+            confirmed &= quality_factor(query.quality).is_some_and(|(_, c)| c);
+            gpt_image_2_output_tokens(size, query.quality)
+        }
+        TokenRule::Table1x => table_1x_output_tokens(size, query.quality),
+        TokenRule::PerImage => {
+            let price = model
+                .pricing
+                .per_image_usd
+                .get(&size.to_string())
+                .and_then(|row| row.get(effective_quality(query.quality)));
+            if let Some(price) = price {
+                // Convert back to tokens so partial-image tokens can be added uniformly.
+                let tokens = (price / model.pricing.image_output_per_million * 1e6).round();
+                Some(tokens as u64)
+            } else {
+                None
+            }
+        }
+        TokenRule::Unknown => None,
+    };
+    let per_image_tokens = per_image_tokens.unwrap_or_else(|| {
+        // Unknown rule, size or quality: fall back to the gpt-image-2 high figure, loudly.
+        confirmed = false;
+        gpt_image_2_output_tokens(size, "high").unwrap_or(0)
+    });
+    let n = u64::from(query.n.max(1));
+    let output_tokens = n * (per_image_tokens + TOKENS_PER_PARTIAL_IMAGE * u64::from(query.partial_images));
+    Estimate {
+        output_tokens,
+        usd: output_tokens as f64 * model.pricing.image_output_per_million / 1e6,
+        confidence: if confirmed { Confidence::Confirmed } else { Confidence::Assumed },
+    }
+}
+
+fn effective_quality(quality: &str) -> &str {
+    if quality == "auto" {
+        "high"
+    } else {
+        quality
+    }
+}
+
+/// The actual cost of a finished request from the `usage` the API returned: text input,
+/// image input and image output tokens at the model's prices.
+pub fn actual_usd(model: &ModelInfo, usage: &Usage) -> f64 {
+    let (text_in, image_in) = match &usage.input_tokens_details {
+        Some(d) => (d.text_tokens, d.image_tokens),
+        None => (usage.input_tokens, 0),
+    };
+    let p = &model.pricing;
+    (text_in as f64 * p.text_input_per_million
+        + image_in as f64 * p.image_input_per_million
+        + usage.output_tokens as f64 * p.image_output_per_million)
+        / 1e6
+}
+
+/// Formats dollars for people: `$0.053`, `$1.27`, `<$0.001`.
+pub fn format_usd(usd: f64) -> String {
+    if usd <= 0.0 {
+        "$0.00".into()
+    } else if usd < 0.001 {
+        "<$0.001".into()
+    } else if usd < 1.0 {
+        format!("${usd:.3}")
+    } else {
+        format!("${usd:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::Catalogue;
+
+    /// Every row of the reference's gpt-image-2 table (§11.3).
+    #[test]
+    fn gpt_image_2_formula_reproduces_the_reference_table() {
+        let table = [
+            ("1024x1024", [196, 1756, 7024]),
+            ("1024x1536", [158, 1372, 5488]),
+            ("1536x1024", [158, 1372, 5488]),
+            ("1024x1280", [173, 1510, 6119]),
+            ("1280x1024", [173, 1510, 6119]),
+            ("1536x864", [120, 1078, 4312]),
+            ("864x1536", [120, 1078, 4312]),
+            ("2048x2048", [397, 3568, 14272]),
+            ("2048x1152", [157, 1413, 5650]),
+            ("3840x2160", [371, 3336, 13342]),
+        ];
+        for (size, expected) in table {
+            let size = Size::parse(size).unwrap();
+            for (quality, want) in ["low", "medium", "high"].into_iter().zip(expected) {
+                assert_eq!(gpt_image_2_output_tokens(size, quality), Some(want), "{size} {quality}");
+            }
+        }
+    }
+
+    #[test]
+    fn gpt_image_2_dollar_figures_match_the_guide() {
+        let c = Catalogue::builtin();
+        let m = c.get("gpt-image-2").unwrap();
+        let usd = |q| {
+            estimate(m, &CostQuery { size: Some(Size::new(1024, 1024)), quality: q, n: 1, partial_images: 0 }).usd
+        };
+        assert_eq!(format_usd(usd("low")), "$0.006");
+        assert_eq!(format_usd(usd("medium")), "$0.053");
+        assert_eq!(format_usd(usd("high")), "$0.211");
+    }
+
+    #[test]
+    fn n_and_partials_add_up() {
+        let c = Catalogue::builtin();
+        let m = c.get("gpt-image-2").unwrap();
+        let e = estimate(m, &CostQuery { size: Some(Size::new(1024, 1024)), quality: "medium", n: 3, partial_images: 2 });
+        assert_eq!(e.output_tokens, 3 * (1756 + 200));
+        assert_eq!(e.confidence, Confidence::Confirmed);
+    }
+
+    #[test]
+    fn assumptions_are_labelled() {
+        let c = Catalogue::builtin();
+        let q = |quality| CostQuery { size: Some(Size::new(1024, 1024)), quality, n: 1, partial_images: 0 };
+        assert_eq!(estimate(c.get("gpt-image-2").unwrap(), &q("xhigh")).confidence, Confidence::Assumed);
+        assert_eq!(estimate(c.get("gpt-image-2.5-flare").unwrap(), &q("low")).confidence, Confidence::Assumed);
+        let auto_size = CostQuery { size: None, quality: "low", n: 1, partial_images: 0 };
+        assert_eq!(estimate(c.get("gpt-image-2").unwrap(), &auto_size).confidence, Confidence::Assumed);
+    }
+
+    #[test]
+    fn legacy_models_use_their_tables() {
+        let c = Catalogue::builtin();
+        let q = CostQuery { size: Some(Size::new(1024, 1536)), quality: "high", n: 1, partial_images: 0 };
+        let e = estimate(c.get("gpt-image-1.5").unwrap(), &q);
+        assert_eq!(e.output_tokens, 6240);
+        assert_eq!(format_usd(e.usd), "$0.200");
+        let mini = estimate(c.get("gpt-image-1-mini").unwrap(), &q);
+        assert_eq!(format_usd(mini.usd), "$0.052");
+    }
+
+    #[test]
+    fn actual_cost_uses_usage_split() {
+        let c = Catalogue::builtin();
+        let usage: Usage = serde_json::from_str(
+            r#"{"input_tokens":52,"input_tokens_details":{"text_tokens":52,"image_tokens":0},"output_tokens":1510,"total_tokens":1562}"#,
+        )
+        .unwrap();
+        let usd = actual_usd(c.get("gpt-image-2").unwrap(), &usage);
+        assert!((usd - (52.0 * 5.0 + 1510.0 * 30.0) / 1e6).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,253 @@
+//! HTTP: the only module that calls `fetch`.
+//!
+//! One [`Call`] per request owns an `AbortController` that fires on the user's cancel signal
+//! or on our own timeout (10 minutes by default: gpt-image-2 `high` can take several minutes).
+//! The response body can be read whole as a JS string (so multi-megabyte base64 stays in JS)
+//! or chunk by chunk for streams. Dropping the `Call` clears its timer and listener.
+
+use js_sys::{JsString, Reflect, Uint8Array};
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::{prelude::*, JsCast};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal, FormData, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+
+/// Default time we wait for one image request before giving up (and warning it may be billed).
+pub const DEFAULT_TIMEOUT_MS: u64 = 10 * 60 * 1000;
+
+/// A failure seen before or while reading a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetError {
+    /// The user cancelled. `after_send`: the request had left the browser.
+    Cancelled {
+        /// Whether the request had been sent (and so may be billed).
+        after_send: bool,
+    },
+    /// Our timeout fired.
+    TimedOut,
+    /// The network failed (no connection, DNS, refused, CORS, connection dropped).
+    /// `probably_sent` is a heuristic: a failure after a long wait means the server had it.
+    Network {
+        /// Best guess whether the server received the request.
+        probably_sent: bool,
+        /// The browser's description.
+        detail: String,
+    },
+}
+
+/// Request body.
+pub enum Body {
+    /// A JSON document.
+    Json(String),
+    /// Multipart form; the browser sets the boundary (never set Content-Type by hand).
+    Form(FormData),
+}
+
+/// The response headers the client needs (readable only if the server exposes them via CORS).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseInfo {
+    /// HTTP status.
+    pub status: u16,
+    /// `content-type`.
+    pub content_type: String,
+    /// `x-request-id`, for OpenAI support.
+    pub request_id: Option<String>,
+    /// `retry-after`.
+    pub retry_after: Option<String>,
+    /// `retry-after-ms`.
+    pub retry_after_ms: Option<String>,
+    /// `x-should-retry`.
+    pub should_retry: Option<String>,
+}
+
+/// An in-flight request and, once answered, its response.
+pub struct Call {
+    controller: AbortController,
+    timed_out: Rc<Cell<bool>>,
+    cancelled: Rc<Cell<bool>>,
+    timer: Option<i32>,
+    user_signal: Option<AbortSignal>,
+    on_user_abort: Option<JsValue>,
+    response: Option<Response>,
+    reader: Option<ReadableStreamDefaultReader>,
+    started_ms: f64,
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        if let (Some(window), Some(id)) = (web_sys::window(), self.timer) {
+            window.clear_timeout_with_handle(id);
+        }
+        if let (Some(signal), Some(listener)) = (&self.user_signal, &self.on_user_abort) {
+            let _ = signal.remove_event_listener_with_callback("abort", listener.unchecked_ref());
+        }
+        // Abandoning a call (e.g. its frame was deleted) must not leave the socket open.
+        if let Some(reader) = &self.reader {
+            let _ = reader.cancel();
+        }
+    }
+}
+
+/// Waits longer than this before a network failure counts as "probably sent".
+const SENT_HEURISTIC_MS: f64 = 2_000.0;
+
+impl Call {
+    /// Sends a POST. `bearer` goes only into the `Authorization` header of this request.
+    pub async fn post(
+        url: &str,
+        bearer: Option<&str>,
+        body: Body,
+        extra_headers: &[(String, String)],
+        user_signal: Option<&AbortSignal>,
+        timeout_ms: u64,
+    ) -> Result<Call, NetError> {
+        let controller = AbortController::new().map_err(|_| network("AbortController unavailable", false))?;
+        let mut call = Call {
+            controller,
+            timed_out: Rc::new(Cell::new(false)),
+            cancelled: Rc::new(Cell::new(false)),
+            timer: None,
+            user_signal: user_signal.cloned(),
+            on_user_abort: None,
+            response: None,
+            reader: None,
+            started_ms: js_sys::Date::now(),
+        };
+        if user_signal.is_some_and(|s| s.aborted()) {
+            return Err(NetError::Cancelled { after_send: false });
+        }
+        call.arm(timeout_ms);
+
+        let headers = Headers::new().map_err(|_| network("Headers unavailable", false))?;
+        if let Some(key) = bearer.filter(|k| !k.is_empty()) {
+            headers.set("Authorization", &format!("Bearer {key}")).map_err(|_| network("invalid key characters", false))?;
+        }
+        for (name, value) in extra_headers {
+            let _ = headers.set(name, value);
+        }
+        let init = RequestInit::new();
+        init.set_method("POST");
+        init.set_signal(Some(&call.controller.signal()));
+        match &body {
+            Body::Json(json) => {
+                headers.set("Content-Type", "application/json").ok();
+                init.set_body(&JsValue::from_str(json));
+            }
+            Body::Form(form) => init.set_body(form),
+        }
+        init.set_headers(&headers);
+        let window = web_sys::window().ok_or_else(|| network("no window", false))?;
+        let response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await;
+        match response {
+            Ok(r) => {
+                call.response = Some(r.unchecked_into());
+                Ok(call)
+            }
+            Err(e) => Err(call.failure(e)),
+        }
+    }
+
+    /// Links the user's cancel signal and our timeout to this call's controller.
+    fn arm(&mut self, timeout_ms: u64) {
+        let window = web_sys::window().expect("a window");
+        let controller = self.controller.clone();
+        let timed_out = self.timed_out.clone();
+        let on_timeout = Closure::once_into_js(move || {
+            timed_out.set(true);
+            controller.abort();
+        });
+        self.timer = window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                on_timeout.unchecked_ref(),
+                timeout_ms.min(i32::MAX as u64) as i32,
+            )
+            .ok();
+        if let Some(signal) = &self.user_signal {
+            let controller = self.controller.clone();
+            let cancelled = self.cancelled.clone();
+            let on_abort = Closure::once_into_js(move || {
+                cancelled.set(true);
+                controller.abort();
+            });
+            let _ = signal.add_event_listener_with_callback("abort", on_abort.unchecked_ref());
+            self.on_user_abort = Some(on_abort);
+        }
+    }
+
+    /// Maps a rejected promise to the reason the call ended.
+    fn failure(&self, error: JsValue) -> NetError {
+        if self.cancelled.get() {
+            return NetError::Cancelled { after_send: true };
+        }
+        if self.timed_out.get() {
+            return NetError::TimedOut;
+        }
+        let detail = Reflect::get(&error, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_else(|| "network error".into());
+        let waited = js_sys::Date::now() - self.started_ms;
+        network(&detail, waited > SENT_HEURISTIC_MS || self.response.is_some())
+    }
+
+    /// Status and the headers the client reads.
+    pub fn info(&self) -> ResponseInfo {
+        let Some(r) = &self.response else { return ResponseInfo::default() };
+        let h = r.headers();
+        let get = |name: &str| h.get(name).ok().flatten();
+        ResponseInfo {
+            status: r.status(),
+            content_type: get("content-type").unwrap_or_default(),
+            request_id: get("x-request-id"),
+            retry_after: get("retry-after"),
+            retry_after_ms: get("retry-after-ms"),
+            should_retry: get("x-should-retry"),
+        }
+    }
+
+    /// The whole body as a JS string (it stays in JS memory).
+    pub async fn text(&mut self) -> Result<JsString, NetError> {
+        let response = self.response.as_ref().ok_or_else(|| network("no response", true))?;
+        let promise = response.text().map_err(|e| self.failure(e))?;
+        match JsFuture::from(promise).await {
+            Ok(v) => Ok(v.unchecked_into()),
+            Err(e) => Err(self.failure(e)),
+        }
+    }
+
+    /// The next chunk of a streamed body, or `None` at its end.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, NetError> {
+        if self.reader.is_none() {
+            let body = self.response.as_ref().and_then(|r| r.body()).ok_or_else(|| network("empty body", true))?;
+            let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+            self.reader = Some(reader);
+        }
+        let reader = self.reader.as_ref().expect("set above");
+        match JsFuture::from(reader.read()).await {
+            Ok(result) => {
+                let done = Reflect::get(&result, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true);
+                if done {
+                    self.reader = None;
+                    return Ok(None);
+                }
+                let value = Reflect::get(&result, &"value".into()).map_err(|_| network("bad chunk", true))?;
+                Ok(Some(value.unchecked_into::<Uint8Array>().to_vec()))
+            }
+            Err(e) => Err(self.failure(e)),
+        }
+    }
+}
+
+fn network(detail: &str, probably_sent: bool) -> NetError {
+    NetError::Network { probably_sent, detail: detail.to_string() }
+}
+
+/// Fetches a small JSON document with GET (config and catalogue files); `None` on any failure.
+pub async fn get_text(url: &str) -> Option<String> {
+    let window = web_sys::window()?;
+    let response: Response = JsFuture::from(window.fetch_with_str(url)).await.ok()?.unchecked_into();
+    if !response.ok() {
+        return None;
+    }
+    JsFuture::from(response.text().ok()?).await.ok()?.as_string()
+}

@@ -1,0 +1,103 @@
+//! The root component: provides the state, loads storage, follows the URL hash.
+
+use super::projects::ProjectsScreen;
+use super::series::SeriesScreen;
+use super::settings_panel::SettingsPanel;
+use crate::state::{AppState, Route, ServerInfo};
+use crate::storage::DB_NAME;
+use crate::web_storage;
+use leptos::ev;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// The whole app. `db_name` lets tests use a throwaway database.
+#[component]
+pub fn App(
+    /// IndexedDB database name.
+    #[prop(default = DB_NAME)]
+    db_name: &'static str,
+) -> impl IntoView {
+    let state = AppState::new();
+    provide_context(state);
+    state.settings.set(web_storage::load_settings());
+    if let Some(key) = web_storage::load_key() {
+        state.key.set(key);
+    }
+    let hash = || web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+    state.route.set(Route::from_hash(&hash()));
+    let listener = window_event_listener(ev::hashchange, move |_| state.route.set(Route::from_hash(&hash())));
+    on_cleanup(move || listener.remove());
+    spawn_local(state.load(db_name));
+    spawn_local(discover_server(state));
+
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="topbar">
+            <button class="brand" on:click=move |_| state.go(Route::Projects) aria-label="Continuity: all series">
+                <span class="brand-mark" aria-hidden="true"></span>
+                "Continuity"
+            </button>
+            <ConnectionBadge/>
+            <button class="btn ghost" on:click=move |_| state.settings_open.set(true) aria-haspopup="dialog">
+                "Settings"
+            </button>
+        </header>
+        <NoticeBar/>
+        <main id="main" tabindex="-1">
+            {move || match state.route.get() {
+                Route::Projects => view! { <ProjectsScreen/> }.into_any(),
+                Route::Series(id) => view! { <SeriesScreen id=id/> }.into_any(),
+            }}
+        </main>
+        <SettingsPanel/>
+    }
+}
+
+/// Asks our server (if it is the one serving the page) whether it can generate images.
+async fn discover_server(state: AppState) {
+    let info = crate::net::get_text("api/config")
+        .await
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .map(|v| ServerInfo {
+            available: v.get("images_base").is_some(),
+            provider: v.get("provider").and_then(|p| p.as_str()).unwrap_or("").to_string(),
+        })
+        .unwrap_or_default();
+    state.server.set(info);
+}
+
+/// Where images will be made, at a glance.
+#[component]
+fn ConnectionBadge() -> impl IntoView {
+    let state = AppState::get();
+    let label = move || {
+        use crate::settings::ConnectionKind::*;
+        match state.settings.get().connection {
+            ThisServer => match state.server.get().provider.as_str() {
+                "fake" => "This server · built-in fake".to_string(),
+                "openai" => "This server · OpenAI".to_string(),
+                _ => "This server".to_string(),
+            },
+            OpenAiDirect => "OpenAI directly".to_string(),
+            Custom => "Custom endpoint".to_string(),
+        }
+    };
+    view! { <span class="connection" data-testid="connection">{label}</span> }
+}
+
+/// The banner for errors and notices; errors are announced to screen readers at once.
+#[component]
+fn NoticeBar() -> impl IntoView {
+    let state = AppState::get();
+    move || {
+        state.notice.get().map(|n| {
+            let class = if n.is_error { "notice error" } else { "notice" };
+            view! {
+                <div class=class role=if n.is_error { "alert" } else { "status" } data-testid="notice">
+                    <p>{n.text}</p>
+                    <button class="btn ghost small" on:click=move |_| state.notice.set(None)>"Dismiss"</button>
+                </div>
+            }
+        })
+    }
+}

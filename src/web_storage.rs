@@ -1,0 +1,64 @@
+//! `localStorage` / `sessionStorage`: the only module that touches them. Holds the small
+//! non-secret settings and, by the user's choice, the API key.
+//!
+//! The key is kept for the tab only (`sessionStorage`) unless the user ticks "remember on this
+//! device" (`localStorage`). "Forget key" removes every copy.
+
+use crate::settings::Settings;
+use web_sys::Storage;
+
+const SETTINGS: &str = "continuity.settings";
+const KEY: &str = "continuity.key";
+
+fn local() -> Option<Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn session() -> Option<Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+/// Loads the settings (defaults when absent or damaged).
+pub fn load_settings() -> Settings {
+    let json = local().and_then(|s| s.get_item(SETTINGS).ok().flatten());
+    Settings::from_json(json.as_deref())
+}
+
+/// Saves the settings (never a key: `Settings` has no key field).
+pub fn save_settings(settings: &Settings) {
+    if let (Some(storage), Ok(json)) = (local(), serde_json::to_string(settings)) {
+        let _ = storage.set_item(SETTINGS, &json);
+    }
+}
+
+/// The stored key: the tab's copy first, then the remembered one.
+pub fn load_key() -> Option<String> {
+    [session(), local()]
+        .into_iter()
+        .flatten()
+        .find_map(|s| s.get_item(KEY).ok().flatten())
+        .filter(|k| !k.is_empty())
+}
+
+/// Stores the key for this tab, and on this device only if `remember`.
+pub fn store_key(key: &str, remember: bool) {
+    forget_key();
+    if key.trim().is_empty() {
+        return;
+    }
+    if let Some(s) = session() {
+        let _ = s.set_item(KEY, key.trim());
+    }
+    if remember {
+        if let Some(s) = local() {
+            let _ = s.set_item(KEY, key.trim());
+        }
+    }
+}
+
+/// Removes every stored copy of the key.
+pub fn forget_key() {
+    for storage in [session(), local()].into_iter().flatten() {
+        let _ = storage.remove_item(KEY);
+    }
+}
