@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need, skipping whatever is already there at the right
+# version. Sourced by run.sh and test.sh (it exports PATH). Usage: source scripts/bootstrap.sh [--browser]
+# Nothing is downloaded from GitHub: tools come from crates.io, npm and Debian only.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$ROOT/e2e/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export TRUNK_SKIP_VERSION_CHECK=true
+TRUNK_VERSION=0.21.14
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+need_browser=0
+for arg in "$@"; do [ "$arg" = "--browser" ] && need_browser=1; done
+
+command -v cargo >/dev/null || { echo "Rust (cargo) is required: https://rustup.rs" >&2; exit 1; }
+command -v npm >/dev/null || { echo "Node.js 20+ with npm is required." >&2; exit 1; }
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  step "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# trunk 0.22 needs rustc >= 1.96.1; 0.21.14 builds on 1.95.
+if ! trunk --version 2>/dev/null | grep -qx "trunk $TRUNK_VERSION"; then
+  step "cargo install trunk $TRUNK_VERSION (about 7-10 minutes, once)"
+  cargo install --locked trunk --version "$TRUNK_VERSION"
+fi
+
+# wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock, or trunk tries GitHub.
+# Installed without --locked: its lockfile names a webpki-roots the index lacks.
+WBG=$(grep -A1 '^name = "wasm-bindgen"$' "$ROOT/Cargo.lock" | sed -n 's/^version = "\(.*\)"/\1/p')
+if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WBG"; then
+  step "cargo install wasm-bindgen-cli $WBG (about 2-3 minutes, once)"
+  cargo install wasm-bindgen-cli --version "$WBG"
+fi
+
+# npm: binaryen 132 (the wasm-opt trunk uses) and playwright-core (no browser download).
+if ! [ -x "$ROOT/e2e/node_modules/.bin/wasm-opt" ] || ! [ -d "$ROOT/e2e/node_modules/playwright-core" ] \
+   || [ "$ROOT/e2e/package-lock.json" -nt "$ROOT/e2e/node_modules/.package-lock.json" ]; then
+  step "npm ci (binaryen, playwright-core)"
+  (cd "$ROOT/e2e" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if [ "$need_browser" = 1 ] && ! { command -v chromium >/dev/null && command -v chromedriver >/dev/null; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "apt-get install chromium chromium-driver"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "The browser tests need Chromium and ChromeDriver at /usr/bin/chromium and /usr/bin/chromedriver." >&2
+    echo "Install them as root (Debian/Ubuntu: apt-get install chromium chromium-driver) and run again." >&2
+    exit 1
+  fi
+fi
+
+# trunk builds with --offline (Trunk.toml), so fetch crates first (a no-op when cached).
+cargo fetch --locked --manifest-path "$ROOT/Cargo.toml" >/dev/null 2>&1 || cargo fetch --locked --manifest-path "$ROOT/Cargo.toml"
