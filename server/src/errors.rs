@@ -4,9 +4,13 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
-/// An error answered in OpenAI's envelope.
+/// An error answered in OpenAI's envelope (boxed: errors travel through many `Result`s).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorParts>);
+
+/// The parts of an [`ApiError`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorParts {
     /// HTTP status of the response.
     pub status: StatusCode,
     /// Human-readable message.
@@ -30,14 +34,19 @@ impl ApiError {
         param: Option<&str>,
         message: impl Into<String>,
     ) -> Self {
-        Self {
+        Self(Box::new(ErrorParts {
             status,
             message: message.into(),
             kind: kind.to_string(),
             param: param.map(str::to_string),
             code: code.map(str::to_string),
             extra: Map::new(),
-        }
+        }))
+    }
+
+    /// The parts (status, message, type, param, code, extra members).
+    pub fn parts(&self) -> &ErrorParts {
+        &self.0
     }
 
     /// 400 `invalid_request_error` with the given code and param.
@@ -129,18 +138,19 @@ impl ApiError {
 
     /// Adds a member to the `error` object.
     pub fn with_extra(mut self, key: &str, value: Value) -> Self {
-        self.extra.insert(key.to_string(), value);
+        self.0.extra.insert(key.to_string(), value);
         self
     }
 
     /// The JSON envelope.
     pub fn body(&self) -> Value {
+        let parts = &self.0;
         let mut error = Map::new();
-        error.insert("message".into(), json!(self.message));
-        error.insert("type".into(), json!(self.kind));
-        error.insert("param".into(), json!(self.param));
-        error.insert("code".into(), json!(self.code));
-        for (k, v) in &self.extra {
+        error.insert("message".into(), json!(parts.message));
+        error.insert("type".into(), json!(parts.kind));
+        error.insert("param".into(), json!(parts.param));
+        error.insert("code".into(), json!(parts.code));
+        for (k, v) in &parts.extra {
             error.insert(k.clone(), v.clone());
         }
         json!({ "error": error })
@@ -150,7 +160,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = self.body().to_string();
-        let mut response = (self.status, body).into_response();
+        let mut response = (self.0.status, body).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

@@ -126,7 +126,12 @@ async fn handle(state: Arc<FakeState>, endpoint: Endpoint, req: Request) -> Resp
     };
     let raw = match params::parse(endpoint, ctx.content_type.as_deref(), body).await {
         Ok(raw) => Arc::new(raw),
-        Err((raw, err)) => return ctx.finish(Arc::new(raw), err.into_response(), None).await,
+        Err(failure) => {
+            let failure = *failure;
+            return ctx
+                .finish(Arc::new(failure.raw), failure.error.into_response(), None)
+                .await;
+        }
     };
     run(ctx, raw).await
 }

@@ -125,7 +125,7 @@ pub fn check_size(family: Family, size: &str) -> Result<(u32, u32), String> {
 pub fn check_flexible(w: u32, h: u32) -> Result<(), String> {
     let (long, short) = (w.max(h), w.min(h));
     let pixels = u64::from(w) * u64::from(h);
-    if w % 16 != 0 || h % 16 != 0 {
+    if !w.is_multiple_of(16) || !h.is_multiple_of(16) {
         Err("width and height must both be multiples of 16".into())
     } else if long > MAX_EDGE {
         Err(format!(

@@ -97,6 +97,19 @@ impl RawRequest {
     }
 }
 
+/// A body that could not be parsed: what was understood (for the journal) and the error.
+#[derive(Debug)]
+pub struct ParseFailure {
+    /// The partially parsed request.
+    pub raw: RawRequest,
+    /// The error to answer.
+    pub error: ApiError,
+}
+
+fn fail(raw: RawRequest, error: ApiError) -> Box<ParseFailure> {
+    Box::new(ParseFailure { raw, error })
+}
+
 /// The form a content type announces (`None` for anything else).
 pub fn form_of(content_type: Option<&str>) -> Option<BodyForm> {
     let essence = content_type?.split(';').next()?.trim().to_ascii_lowercase();
@@ -113,19 +126,19 @@ pub async fn parse(
     endpoint: Endpoint,
     content_type: Option<&str>,
     body: Bytes,
-) -> Result<RawRequest, (RawRequest, ApiError)> {
+) -> Result<RawRequest, Box<ParseFailure>> {
     // A missing content type is read as JSON, like a lenient client library would send.
     let form = match content_type {
         None => BodyForm::Json,
         Some(ct) => form_of(Some(ct)).ok_or_else(|| {
-            (
+            fail(
                 RawRequest::empty(endpoint, BodyForm::Json),
                 unsupported_content_type(endpoint, ct),
             )
         })?,
     };
     match (endpoint, form) {
-        (Endpoint::Generations, BodyForm::Multipart) => Err((
+        (Endpoint::Generations, BodyForm::Multipart) => Err(fail(
             RawRequest::empty(endpoint, form),
             unsupported_content_type(endpoint, content_type.unwrap_or_default()),
         )),
@@ -154,16 +167,16 @@ fn unsupported_content_type(endpoint: Endpoint, ct: &str) -> ApiError {
     )
 }
 
-fn parse_json(endpoint: Endpoint, body: &[u8]) -> Result<RawRequest, (RawRequest, ApiError)> {
+fn parse_json(endpoint: Endpoint, body: &[u8]) -> Result<RawRequest, Box<ParseFailure>> {
     let mut raw = RawRequest::empty(endpoint, BodyForm::Json);
     let params = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => map,
-        _ => return Err((raw, invalid_json())),
+        _ => return Err(fail(raw, invalid_json())),
     };
     raw.params = params;
     if endpoint == Endpoint::Edits {
         if let Err(e) = take_json_images(&mut raw) {
-            return Err((raw, e));
+            return Err(fail(raw, e));
         }
     }
     Ok(raw)
@@ -259,7 +272,7 @@ async fn parse_multipart(
     endpoint: Endpoint,
     content_type: &str,
     body: Bytes,
-) -> Result<RawRequest, (RawRequest, ApiError)> {
+) -> Result<RawRequest, Box<ParseFailure>> {
     let mut raw = RawRequest::empty(endpoint, BodyForm::Multipart);
     let bad = |message: String| {
         ApiError::new(
@@ -272,7 +285,12 @@ async fn parse_multipart(
     };
     let boundary = match multer::parse_boundary(content_type) {
         Ok(b) => b,
-        Err(e) => return Err((raw, bad(format!("Invalid multipart/form-data body: {e}.")))),
+        Err(e) => {
+            return Err(fail(
+                raw,
+                bad(format!("Invalid multipart/form-data body: {e}.")),
+            ))
+        }
     };
     let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
     let mut multipart = multer::Multipart::new(stream, boundary);
@@ -280,14 +298,24 @@ async fn parse_multipart(
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(e) => return Err((raw, bad(format!("Invalid multipart/form-data body: {e}.")))),
+            Err(e) => {
+                return Err(fail(
+                    raw,
+                    bad(format!("Invalid multipart/form-data body: {e}.")),
+                ))
+            }
         };
         let name = field.name().unwrap_or_default().to_string();
         let filename = field.file_name().map(str::to_string);
         let part_type = field.content_type().map(ToString::to_string);
         let data = match field.bytes().await {
             Ok(data) => data,
-            Err(e) => return Err((raw, bad(format!("Invalid multipart/form-data body: {e}.")))),
+            Err(e) => {
+                return Err(fail(
+                    raw,
+                    bad(format!("Invalid multipart/form-data body: {e}.")),
+                ))
+            }
         };
         let upload = |data| Upload {
             field: name.clone(),
@@ -308,7 +336,7 @@ async fn parse_multipart(
                         &name,
                         format!("Only one '{name}' file may be sent."),
                     );
-                    return Err((raw, e));
+                    return Err(fail(raw, e));
                 }
                 *slot = Some(upload(data));
             }
@@ -319,7 +347,7 @@ async fn parse_multipart(
                 }
                 Err(_) => {
                     let e = ApiError::invalid_value(&name, format!("'{name}' must be UTF-8 text."));
-                    return Err((raw, e));
+                    return Err(fail(raw, e));
                 }
             },
         }
@@ -379,7 +407,11 @@ mod tests {
         )
         .await
         .expect_err("not an object");
-        assert!(err.1.message.contains("could not parse the JSON"));
+        assert!(err
+            .error
+            .parts()
+            .message
+            .contains("could not parse the JSON"));
         let err = parse(
             Endpoint::Generations,
             Some("multipart/form-data; boundary=x"),
@@ -387,11 +419,14 @@ mod tests {
         )
         .await
         .expect_err("generations is JSON only");
-        assert!(err.1.message.contains("Content-Type"));
+        assert!(err.error.parts().message.contains("Content-Type"));
         let body = r#"{"prompt":"p","images":[{"file_id":"file-1"}]}"#;
         let err = parse(Endpoint::Edits, Some("application/json"), Bytes::from(body))
             .await
             .expect_err("file_id unsupported");
-        assert_eq!(err.1.param.as_deref(), Some("images[0].file_id"));
+        assert_eq!(
+            err.error.parts().param.as_deref(),
+            Some("images[0].file_id")
+        );
     }
 }

@@ -390,7 +390,10 @@ fn gif(job: &Job, scene: &Scene, k: u32) -> Result<Vec<u8>, String> {
         u16::try_from(job.height).map_err(|_| "height too large for GIF")?,
     );
     let palette: Vec<u8> = (0..=255u8)
-        .flat_map(|i| [(i >> 5) * 255 / 7, ((i >> 2) & 7) * 255 / 7, (i & 3) * 85])
+        .flat_map(|i| {
+            let level = |v: u8, max: u16| (u16::from(v) * 255 / max) as u8;
+            [level(i >> 5, 7), level((i >> 2) & 7, 7), level(i & 3, 3)]
+        })
         .collect();
     let mut out = Vec::new();
     {

@@ -160,12 +160,16 @@ pub fn sse_body(
 /// mid-body (the non-streaming `stream_cut` fault).
 pub fn cut_body(full: Bytes) -> Body {
     let half = full.slice(..full.len() / 2);
-    let parts: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(half),
-        Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "stream_cut fault",
-        )),
-    ];
-    Body::from_stream(futures_util::stream::iter(parts))
+    let stream = futures_util::stream::unfold(Some(half), |half| async move {
+        match half {
+            Some(half) => Some((Ok(half), None)),
+            None => {
+                // Give the headers and the first half time to leave before the abort.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let cut = std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "stream_cut");
+                Some((Err(cut), None))
+            }
+        }
+    });
+    Body::from_stream(stream)
 }

@@ -1,0 +1,290 @@
+//! Edits: multipart and JSON forms, derived output, mask compositing, input checks.
+
+use base64::Engine as _;
+use image::RgbaImage;
+use serde_json::json;
+
+use crate::common::{self, expect_error, image_at, json, png, Multipart};
+
+const EDITS: &str = "/v1/images/edits";
+
+/// Extra multipart text fields of a test case.
+type Fields = &'static [(&'static str, &'static str)];
+
+/// Mask with the left half kept (alpha 255) and the right half editable (alpha 0).
+fn half_mask(w: u32, h: u32) -> RgbaImage {
+    RgbaImage::from_fn(w, h, |x, _| {
+        image::Rgba([0, 0, 0, if x < w / 2 { 255 } else { 0 }])
+    })
+}
+
+#[tokio::test]
+async fn mask_keeps_every_opaque_pixel_of_the_first_image() {
+    let server = common::fake().await;
+    let first = common::picture(1024, 1024, 1);
+    let form = Multipart::new()
+        .text("model", "gpt-image-2")
+        .text("prompt", "Make the right side night time")
+        .text("size", "auto")
+        .text("quality", "low")
+        .file("image[]", "first.png", "image/png", &png(&first))
+        .file(
+            "image[]",
+            "second.png",
+            "image/png",
+            &png(&common::picture(640, 480, 2)),
+        )
+        .file(
+            "image[]",
+            "third.png",
+            "image/png",
+            &png(&common::picture(300, 200, 3)),
+        )
+        .file(
+            "mask",
+            "mask.png",
+            "image/png",
+            &png(&half_mask(1024, 1024)),
+        );
+    let resp = server.post_multipart(EDITS, form, &[]).await;
+    assert_eq!(resp.status(), 200);
+    let body = json(resp).await;
+    assert_eq!(
+        body["size"], "1024x1024",
+        "auto takes the first image's size when valid"
+    );
+    let out = image_at(&body, 0).to_rgba8();
+    assert_eq!(out.dimensions(), (1024, 1024));
+    let mut changed = 0;
+    for (x, y, p) in out.enumerate_pixels() {
+        let original = first.get_pixel(x, y);
+        if x < 512 {
+            assert_eq!(p.0[..3], original.0[..3], "kept pixel ({x},{y}) changed");
+        } else if p.0[..3] != original.0[..3] {
+            changed += 1;
+        }
+    }
+    assert!(
+        changed > 400_000,
+        "the editable half should change visibly ({changed} pixels)"
+    );
+    // Three input images are billed as input image tokens.
+    let usage = &body["usage"];
+    assert!(usage["input_tokens_details"]["image_tokens"]
+        .as_u64()
+        .is_some_and(|t| t > 3 * 4000));
+    assert_eq!(usage["output_tokens"], 196);
+}
+
+#[tokio::test]
+async fn mask_applies_to_the_resized_first_image() {
+    let server = common::fake().await;
+    // 512x512 is below gpt-image-2's minimum, so `auto` becomes 1024x1024: a 2x upscale.
+    let first = common::picture(512, 512, 9);
+    let form = Multipart::new()
+        .text("model", "gpt-image-2")
+        .text("prompt", "resize me")
+        .text("size", "auto")
+        .file("image", "first.png", "image/png", &png(&first))
+        .file("mask", "mask.png", "image/png", &png(&half_mask(512, 512)));
+    let body = json(server.post_multipart(EDITS, form, &[]).await).await;
+    let out = image_at(&body, 0).to_rgba8();
+    assert_eq!(out.dimensions(), (1024, 1024));
+    for (x, y, p) in out.enumerate_pixels().filter(|(x, _, _)| *x < 512) {
+        assert_eq!(p.0[..3], first.get_pixel(x / 2, y / 2).0[..3], "({x},{y})");
+    }
+}
+
+#[tokio::test]
+async fn output_is_derived_from_the_first_image() {
+    let server = common::fake().await;
+    let first = common::picture(1024, 1024, 5);
+    let form = Multipart::new()
+        .text("model", "gpt-image-2")
+        .text("prompt", "tint it")
+        .text("size", "1024x1024")
+        .file("image[]", "a.png", "image/png", &png(&first));
+    let body = json(server.post_multipart(EDITS, form, &[]).await).await;
+    let out = image_at(&body, 0).to_rgba8();
+    // Away from the drawn band and shape, each pixel is the input tinted 35%: close to it.
+    let p = out.get_pixel(5, 5);
+    let q = first.get_pixel(5, 5);
+    for c in 0..3 {
+        assert!(
+            (i32::from(p[c]) - i32::from(q[c])).abs() < 100,
+            "channel {c}: {p:?} vs {q:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_masks_and_images_are_rejected() {
+    let server = common::fake().await;
+    let first = png(&common::picture(1024, 1024, 1));
+    let send = |mask: Option<(Vec<u8>, &'static str)>, image: Vec<u8>| {
+        let mut form = Multipart::new()
+            .text("model", "gpt-image-2")
+            .text("prompt", "p")
+            .file("image[]", "a.png", "image/png", &image);
+        if let Some((mask, ct)) = mask {
+            form = form.file("mask", "m.png", ct, &mask);
+        }
+        server.post_multipart(EDITS, form, &[])
+    };
+    let no_alpha = common::rgb_png(1024, 1024);
+    let err = expect_error(
+        send(Some((no_alpha, "image/png")), first.clone()).await,
+        400,
+    )
+    .await;
+    assert_eq!(err["param"], "mask");
+    assert!(
+        err["message"].as_str().is_some_and(|m| m.contains("alpha")),
+        "{err}"
+    );
+
+    let wrong_size = png(&half_mask(512, 512));
+    let err = expect_error(
+        send(Some((wrong_size, "image/png")), first.clone()).await,
+        400,
+    )
+    .await;
+    assert_eq!(err["param"], "mask");
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("512x512")),
+        "{err}"
+    );
+
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(1024, 1024))
+        .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+        .expect("jpeg");
+    let err = expect_error(
+        send(Some((jpeg.into_inner(), "image/png")), first.clone()).await,
+        400,
+    )
+    .await;
+    assert_eq!(err["param"], "mask");
+
+    // Declared as PNG, but not an image: checked by magic bytes.
+    let err = expect_error(send(None, b"GIF89a not really".to_vec()).await, 400).await;
+    assert_eq!(err["code"], "invalid_image_format");
+    let err = expect_error(
+        send(None, b"\x89PNG\r\n\x1a\ntruncated".to_vec()).await,
+        400,
+    )
+    .await;
+    assert_eq!(err["code"], "invalid_image");
+
+    let form = Multipart::new()
+        .text("model", "gpt-image-2")
+        .text("prompt", "p");
+    let err = expect_error(server.post_multipart(EDITS, form, &[]).await, 400).await;
+    assert_eq!(err["code"], "missing_required_parameter");
+
+    let mut form = Multipart::new()
+        .text("model", "gpt-image-2")
+        .text("prompt", "p");
+    for _ in 0..17 {
+        form = form.file("image[]", "a.png", "image/png", &common::rgb_png(16, 16));
+    }
+    expect_error(server.post_multipart(EDITS, form, &[]).await, 400).await;
+}
+
+#[tokio::test]
+async fn parameter_rules_specific_to_edits() {
+    let server = common::fake().await;
+    let image = png(&common::picture(1024, 1024, 1));
+    let form = |extra: &[(&str, &str)], model: &str| {
+        let mut f = Multipart::new().text("model", model).text("prompt", "p");
+        for (k, v) in extra {
+            f = f.text(k, v);
+        }
+        f.file("image[]", "a.png", "image/png", &image)
+    };
+    let cases: [(Fields, &str, &str, &str); 5] = [
+        (
+            &[("input_fidelity", "high")],
+            "gpt-image-2",
+            "input_fidelity",
+            "unsupported_parameter",
+        ),
+        (
+            &[("input_fidelity", "high")],
+            "gpt-image-1-mini",
+            "input_fidelity",
+            "invalid_value",
+        ),
+        (
+            &[("moderation", "low")],
+            "gpt-image-2",
+            "moderation",
+            "unknown_parameter",
+        ),
+        (&[("n", "two")], "gpt-image-2", "n", "invalid_type"),
+        (
+            &[("stream", "yes")],
+            "gpt-image-2",
+            "stream",
+            "invalid_type",
+        ),
+    ];
+    for (extra, model, param, code) in cases {
+        let err = expect_error(
+            server.post_multipart(EDITS, form(extra, model), &[]).await,
+            400,
+        )
+        .await;
+        assert_eq!(
+            (err["param"].as_str(), err["code"].as_str()),
+            (Some(param), Some(code)),
+            "{extra:?}"
+        );
+    }
+    // gpt-image-1.5 accepts input_fidelity=high; multipart numbers and booleans are strings.
+    let ok = form(
+        &[
+            ("input_fidelity", "high"),
+            ("n", "2"),
+            ("stream", "false"),
+            ("size", "1536x1024"),
+        ],
+        "gpt-image-1.5",
+    );
+    let body = json(server.post_multipart(EDITS, ok, &[]).await).await;
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(2));
+    assert_eq!(body["size"], "1536x1024");
+    // No model: the edit form defaults to gpt-image-1.5 (and the multipart size to 1024x1024).
+    let default =
+        Multipart::new()
+            .text("prompt", "p")
+            .file("image[]", "a.png", "image/png", &image);
+    let body = json(server.post_multipart(EDITS, default, &[]).await).await;
+    assert_eq!(
+        (
+            body["size"].as_str(),
+            body["usage"]["output_tokens"].as_u64()
+        ),
+        (Some("1024x1024"), Some(4160))
+    );
+}
+
+#[tokio::test]
+async fn json_edit_form_with_data_urls() {
+    let server = common::fake().await;
+    let data_url = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png(&common::picture(1024, 1024, 4)))
+    );
+    let body = json!({"model": "gpt-image-2", "prompt": "json edit", "images": [{"image_url": data_url}], "moderation": "low", "size": "1024x1024"});
+    let resp = server.post_json(EDITS, &body, &[]).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(image_at(&json(resp).await, 0).width(), 1024);
+    let body = json!({"model": "gpt-image-2", "prompt": "p", "images": [{"file_id": "file-abc"}]});
+    let err = expect_error(server.post_json(EDITS, &body, &[]).await, 400).await;
+    assert_eq!(err["param"], "images[0].file_id");
+    let body = json!({"model": "gpt-image-2", "prompt": "p", "images": [{"image_url": "https://example.com/a.png"}]});
+    expect_error(server.post_json(EDITS, &body, &[]).await, 400).await;
+}

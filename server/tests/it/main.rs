@@ -1,0 +1,12 @@
+//! Integration tests: the whole server in-process on 127.0.0.1:0, no network.
+
+mod common;
+mod concurrency;
+mod edits;
+mod faults;
+mod forward;
+mod generations;
+mod journal;
+mod perf;
+mod static_files;
+mod streaming;
