@@ -13,12 +13,14 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use tokio::time::Instant;
 
+use super::fault_responses;
 use super::faults::{self, FaultKind, FaultSpec};
+use super::job::Job;
 use super::journal::RequestRecord;
 use super::params::{self, BodyForm, Endpoint, RawRequest};
 use super::render::{self, Rendered};
 use super::stream::{self, SseStyle};
-use super::validate::{self, Job};
+use super::validate;
 use super::{FakeState, RequestId, RequestStart};
 use crate::errors::ApiError;
 
@@ -188,7 +190,7 @@ async fn run(ctx: Context, raw: Arc<RawRequest>) -> Response {
     });
     let model = raw.model().unwrap_or("gpt-image-2").to_string();
     if let Some(spec) = &active {
-        if let Some(response) = faults::error_response(spec, &model, &ctx.request_id) {
+        if let Some(response) = fault_responses::error_response(spec, &model, &ctx.request_id) {
             return ctx.finish(raw, response, Some(spec.kind)).await;
         }
         if spec.kind == FaultKind::Stall {

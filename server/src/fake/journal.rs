@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::inputs::dimensions;
 use super::params::{RawRequest, Upload};
-use super::validate::dimensions;
 
 /// Entries kept; older ones are dropped first.
 pub const CAPACITY: usize = 1000;

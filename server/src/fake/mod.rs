@@ -1,9 +1,14 @@
 //! The fake OpenAI Images API: strict validation, deterministic real images, SSE streaming,
 //! fault injection and a request journal. See `--help` for the fault grammar.
 
+pub mod canvas;
+pub mod fault_responses;
 pub mod faults;
+pub mod fields;
 pub mod font;
 pub mod handler;
+pub mod inputs;
+pub mod job;
 pub mod journal;
 pub mod models;
 pub mod params;

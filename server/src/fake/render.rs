@@ -13,9 +13,10 @@ use image::codecs::webp::WebPEncoder;
 use image::{ExtendedColorType, ImageEncoder, RgbaImage};
 use sha2::{Digest, Sha256};
 
+use super::canvas::{composite_through_mask, hsv, pixelate, resize_nearest, Canvas, Shape};
 use super::faults::strip_markers;
 use super::font;
-use super::validate::{Job, OutputFormat};
+use super::job::{Job, OutputFormat};
 
 /// The encoded images of a job.
 #[derive(Debug, Clone)]
@@ -63,13 +64,6 @@ struct Scene {
     /// Shape centre as fractions of the canvas.
     centre: (f32, f32),
     words: String,
-}
-
-#[derive(Clone, Copy)]
-enum Shape {
-    Circle,
-    Rect,
-    Triangle,
 }
 
 impl Scene {
@@ -135,13 +129,14 @@ fn draw(job: &Job, scene: &Scene, k: u32, phase: u32) -> RgbaImage {
     canvas.shape(scene.shape, cx, cy, shape_radius, scene.accent);
     canvas.words(&scene.words, job.source.is_some());
     if job.n > 1 {
+        // Top-right corner, small enough to stay above the generation's word band.
         let label = format!("{}/{}", k + 1, job.n);
-        let scale = ((min / 60.0) as u32).max(1);
+        let scale = ((min / 120.0) as u32).max(1);
         let tw = font::text_width(&label) * scale;
         canvas.text(
             &label,
             w.saturating_sub(tw + 2 * scale),
-            h.saturating_sub(9 * scale),
+            scale,
             scale,
             [255; 3],
         );
@@ -154,195 +149,6 @@ fn draw(job: &Job, scene: &Scene, k: u32, phase: u32) -> RgbaImage {
                 &resize_nearest(&src.first, w, h),
                 &resize_nearest(mask, w, h),
             );
-        }
-    }
-    out
-}
-
-/// Where the mask's alpha is 255 the original is kept exactly; where it is 0 the edit shows.
-fn composite_through_mask(out: &mut RgbaImage, original: &RgbaImage, mask: &RgbaImage) {
-    for ((o, b), m) in out.pixels_mut().zip(original.pixels()).zip(mask.pixels()) {
-        let a = u32::from(m[3]);
-        for c in 0..4 {
-            o[c] = ((u32::from(o[c]) * (255 - a) + u32::from(b[c]) * a + 127) / 255) as u8;
-        }
-    }
-}
-
-/// An RGBA pixel buffer with the few primitives the fake needs.
-struct Canvas {
-    w: u32,
-    h: u32,
-    pixels: Vec<u8>,
-}
-
-impl Canvas {
-    fn new(w: u32, h: u32) -> Self {
-        Self {
-            w,
-            h,
-            pixels: vec![0; (w as usize) * (h as usize) * 4],
-        }
-    }
-
-    fn row_span(&mut self, y: u32, x0: u32, x1: u32) -> &mut [u8] {
-        let start = (y as usize * self.w as usize + x0 as usize) * 4;
-        let end = (y as usize * self.w as usize + x1 as usize) * 4;
-        &mut self.pixels[start..end]
-    }
-
-    fn gradient(&mut self, top: [u8; 3], bottom: [u8; 3], alpha: u8) {
-        let h = self.h.max(2) - 1;
-        for y in 0..self.h {
-            let t = y as f32 / h as f32;
-            let c = lerp(top, bottom, t);
-            let px = [c[0], c[1], c[2], alpha];
-            let w = self.w;
-            for p in self.row_span(y, 0, w).chunks_exact_mut(4) {
-                p.copy_from_slice(&px);
-            }
-        }
-    }
-
-    /// Blends every pixel 35% toward `color` (keeps alpha).
-    fn tint(&mut self, color: [u8; 3], amount: u32) {
-        for p in self.pixels.chunks_exact_mut(4) {
-            for c in 0..3 {
-                p[c] =
-                    ((u32::from(p[c]) * (255 - amount) + u32::from(color[c]) * amount) / 255) as u8;
-            }
-        }
-    }
-
-    /// Alpha-composites `top` (same size) over the canvas.
-    fn overlay(&mut self, top: &RgbaImage) {
-        for (p, t) in self.pixels.chunks_exact_mut(4).zip(top.pixels()) {
-            let a = u32::from(t[3]);
-            for c in 0..3 {
-                p[c] = ((u32::from(p[c]) * (255 - a) + u32::from(t[c]) * a) / 255) as u8;
-            }
-            p[3] = p[3].max(t[3]);
-        }
-    }
-
-    /// Fills `[x0, x1) × [y0, y1)` (clipped), blending `alpha`/255 of `color` over it.
-    fn rect(&mut self, x0: i64, y0: i64, x1: i64, y1: i64, color: [u8; 3], alpha: u32) {
-        let (x0, x1) = (
-            x0.clamp(0, self.w.into()) as u32,
-            x1.clamp(0, self.w.into()) as u32,
-        );
-        let (y0, y1) = (
-            y0.clamp(0, self.h.into()) as u32,
-            y1.clamp(0, self.h.into()) as u32,
-        );
-        if x0 >= x1 {
-            return;
-        }
-        for y in y0..y1 {
-            for p in self.row_span(y, x0, x1).chunks_exact_mut(4) {
-                for c in 0..3 {
-                    p[c] = ((u32::from(p[c]) * (255 - alpha) + u32::from(color[c]) * alpha) / 255)
-                        as u8;
-                }
-                p[3] = p[3].max(alpha as u8);
-            }
-        }
-    }
-
-    fn shape(&mut self, shape: Shape, cx: f32, cy: f32, r: f32, color: [u8; 3]) {
-        let (top, bottom) = ((cy - r).floor() as i64, (cy + r).ceil() as i64);
-        for y in top..bottom {
-            let dy = y as f32 + 0.5 - cy;
-            let half = match shape {
-                Shape::Circle => (r * r - dy * dy).max(0.0).sqrt(),
-                Shape::Rect => r * 1.25,
-                // Apex at the top, base at the bottom.
-                Shape::Triangle => r * (dy + r) / (2.0 * r) * 1.15,
-            };
-            if half > 0.0 {
-                self.rect((cx - half) as i64, y, (cx + half) as i64, y + 1, color, 255);
-            }
-        }
-    }
-
-    fn text(&mut self, text: &str, x: u32, y: u32, scale: u32, color: [u8; 3]) {
-        for (i, ch) in text.chars().enumerate() {
-            let gx = i64::from(x) + (i as i64) * i64::from(font::ADVANCE * scale);
-            for fy in 0..font::GLYPH_H {
-                for fx in 0..font::GLYPH_W {
-                    if font::pixel(ch, fx, fy) {
-                        let px = gx + i64::from(fx * scale);
-                        let py = i64::from(y + fy * scale);
-                        self.rect(
-                            px,
-                            py,
-                            px + i64::from(scale),
-                            py + i64::from(scale),
-                            color,
-                            255,
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    /// The prompt words, white on a dark band: near the top for generations, at the bottom
-    /// for edits (so the input stays recognisable).
-    fn words(&mut self, words: &str, bottom: bool) {
-        let tw = font::text_width(words).max(1);
-        let by_width = (self.w as f32 * 0.84) / tw as f32;
-        let by_height = self.h as f32 * 0.09 / font::GLYPH_H as f32;
-        let scale = (by_width.min(by_height) as u32).max(1);
-        let text_h = font::GLYPH_H * scale;
-        let pad = scale * 2;
-        let band_h = text_h + 2 * pad;
-        let band_y = if bottom {
-            self.h.saturating_sub(band_h + self.h / 20)
-        } else {
-            self.h / 12
-        };
-        self.rect(
-            0,
-            band_y.into(),
-            self.w.into(),
-            (band_y + band_h).into(),
-            [16, 16, 24],
-            170,
-        );
-        let x = self.w.saturating_sub(tw * scale) / 2;
-        self.text(words, x, band_y + pad, scale, [255, 255, 255]);
-    }
-}
-
-/// Nearest-neighbour resize (returns a copy when the size already matches).
-pub fn resize_nearest(src: &RgbaImage, w: u32, h: u32) -> RgbaImage {
-    if src.dimensions() == (w, h) {
-        return src.clone();
-    }
-    let (sw, sh) = src.dimensions();
-    let xs: Vec<u32> = (0..w)
-        .map(|x| (u64::from(x) * u64::from(sw) / u64::from(w)) as u32)
-        .collect();
-    let mut out = RgbaImage::new(w, h);
-    for y in 0..h {
-        let sy = (u64::from(y) * u64::from(sh) / u64::from(h)) as u32;
-        for (x, sx) in xs.iter().enumerate() {
-            out.put_pixel(x as u32, y, *src.get_pixel(*sx, sy));
-        }
-    }
-    out
-}
-
-/// Block-samples the image: a low-detail preview for partial images.
-fn pixelate(src: &RgbaImage, block: u32) -> RgbaImage {
-    let (w, h) = src.dimensions();
-    let mut out = RgbaImage::new(w, h);
-    for y in 0..h {
-        let sy = (y / block * block + block / 2).min(h - 1);
-        for x in 0..w {
-            let sx = (x / block * block + block / 2).min(w - 1);
-            out.put_pixel(x, y, *src.get_pixel(sx, sy));
         }
     }
     out
@@ -484,28 +290,6 @@ fn xml_escape(s: &str) -> String {
         .collect()
 }
 
-fn lerp(a: [u8; 3], b: [u8; 3], t: f32) -> [u8; 3] {
-    let mix = |x: u8, y: u8| (f32::from(x) + (f32::from(y) - f32::from(x)) * t).round() as u8;
-    [mix(a[0], b[0]), mix(a[1], b[1]), mix(a[2], b[2])]
-}
-
-fn hsv(hue: f32, s: f32, v: f32) -> [u8; 3] {
-    let h = hue.rem_euclid(360.0) / 60.0;
-    let c = v * s;
-    let x = c * (1.0 - (h % 2.0 - 1.0).abs());
-    let (r, g, b) = match h as u32 {
-        0 => (c, x, 0.0),
-        1 => (x, c, 0.0),
-        2 => (0.0, c, x),
-        3 => (0.0, x, c),
-        4 => (x, 0.0, c),
-        _ => (c, 0.0, x),
-    };
-    let m = v - c;
-    let to = |f: f32| ((f + m) * 255.0).round() as u8;
-    [to(r), to(g), to(b)]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -513,21 +297,5 @@ mod tests {
     #[test]
     fn escapes_svg_text() {
         assert_eq!(xml_escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
-    }
-
-    #[test]
-    fn colour_helpers() {
-        assert_eq!(hsv(0.0, 1.0, 1.0), [255, 0, 0]);
-        assert_eq!(hsv(120.0, 1.0, 1.0), [0, 255, 0]);
-        assert_eq!(lerp([0, 0, 0], [200, 100, 50], 0.5), [100, 50, 25]);
-    }
-
-    #[test]
-    fn resize_and_pixelate_keep_sizes() {
-        let src = RgbaImage::from_fn(4, 2, |x, y| image::Rgba([x as u8, y as u8, 0, 255]));
-        let big = resize_nearest(&src, 8, 4);
-        assert_eq!(big.dimensions(), (8, 4));
-        assert_eq!(big.get_pixel(7, 3).0, [3, 1, 0, 255]);
-        assert_eq!(pixelate(&big, 4).dimensions(), (8, 4));
     }
 }

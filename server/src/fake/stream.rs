@@ -10,8 +10,8 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
+use super::job::{Job, OutputFormat};
 use super::tokens::{self, Usage};
-use super::validate::{Job, OutputFormat};
 
 /// The bytes `bad_image` returns instead of an image.
 pub const NOT_AN_IMAGE: &[u8] = b"this is not an image, it is the fake's bad_image fault\n";
