@@ -24,8 +24,9 @@ ROUTES
   GET  /healthz                 ok
   GET  /api/config              {\"provider\":\"fake\"|\"openai\",\"images_base\":\"/v1\",\"version\":...}
   POST /v1/images/generations   fake or forwarded (OPTIONS answers the preflight)
-  POST /v1/images/edits         fake or forwarded (multipart image[]/image + mask, or JSON images[])
-  GET|DELETE /_fake/requests    fake mode only: the request journal (DELETE also resets fault counters)
+  POST /v1/images/edits         fake or forwarded (multipart image[] + mask, or JSON images[])
+  GET|DELETE /_fake/requests    fake mode only: the request journal (DELETE also resets the
+                                fault attempt counters)
   anything else under /v1/, /api/, /_fake/ -> 404 in OpenAI's error envelope
   any other GET -> a file from --dist, else index.html (SPA fallback)
 
@@ -48,20 +49,29 @@ FAKE MODE (--provider fake)
   partial events per image then one completed event per image, spread over the latency.
   Test headers: x-fake-sse-done: 1 adds `data: [DONE]` before closing; x-fake-sse-crlf: 1 uses
   CRLF line endings. CORS is open (*) like the real API.
+  Models: gpt-image-2 (+ -2026-04-21), gpt-image-2.5-sunburst / -flare (+ -2026-09-08),
+  gpt-image-2.6-sunburst / -flare, gpt-image-1.5 (+ -2025-12-16), gpt-image-1-mini,
+  chatgpt-image-latest. gpt-image-1, dall-e-2, dall-e-3 and unknown ids -> 404 model_not_found
+  (generations without `model` default to dall-e-2, hence 404; edits default to gpt-image-1.5).
+  GIF and SVG output need gpt-image-2 or newer. Usage: the gpt-image-2 output-token formula
+  (auto billed as high; xhigh/max extrapolated with q=192/384), the 1.x table for 1.x models,
+  +100 per partial image; input text ceil(chars/4); input images by the gpt-image-1 tile rule
+  (+4160/6240 at high fidelity, always for gpt-image-2 and newer).
 
 FAULT INJECTION (fake mode)
   Per request, by header `x-fake-fault: <spec>` or a marker `[[fault:<spec>]]` anywhere in the
   prompt (the header wins).
   Grammar:  <name>[:<times>][,<key>=<value>]*
-    <times>  fail only the first N attempts of the same request (same endpoint + spec + prompt),
-             then answer normally; without it the fault always applies.
+    <times>  fail only the first N attempts of the same request (same endpoint, spec and
+             prompt), then answer normally; without it the fault always applies.
   Examples: rate_limit:1,retry_after=3   rate_limit:2,retry_after_ms=250   server_error:1
   Names:
-    rate_limit          429 requests/rate_limit_exceeded, retry-after: <s> (retry_after=, default 1),
-                        retry-after-ms only with retry_after_ms=, x-ratelimit-* headers
+    rate_limit          429 requests/rate_limit_exceeded; retry-after: <s> (retry_after=,
+                        default 1); retry-after-ms only with retry_after_ms=; x-ratelimit-*
     insufficient_quota  429 insufficient_quota, no retry-after (code= overrides error.code)
-    moderation          400 image_generation_user_error/moderation_blocked with moderation_details
-                        (stage=input|output, default input; categories=a+b, default violence)
+    moderation          400 image_generation_user_error/moderation_blocked, with
+                        moderation_details (stage=input|output, default input;
+                        categories=a+b, default violence)
     org_verification    403 \"Your organization must be verified to use the model ...\"
     invalid_key         401 invalid_api_key
     model_not_found     404 model_not_found
@@ -93,7 +103,7 @@ LOGGING
 /// Serves the Continuity app and answers its image requests with a strict fake of the
 /// OpenAI Images API or by forwarding them with the server's key.
 #[derive(Debug, Parser)]
-#[command(name = "continuity-server", version, after_long_help = AFTER_HELP)]
+#[command(name = "continuity-server", version, after_long_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
     /// Directory of the built app (index.html, .wasm, .js, .css); served with an SPA fallback.
     /// If it does not exist the API is still served.

@@ -288,3 +288,43 @@ async fn json_edit_form_with_data_urls() {
     let body = json!({"model": "gpt-image-2", "prompt": "p", "images": [{"image_url": "https://example.com/a.png"}]});
     expect_error(server.post_json(EDITS, &body, &[]).await, 400).await;
 }
+
+#[tokio::test]
+async fn markup_only_on_the_2_5_models_and_never_with_a_mask() {
+    let server = common::fake().await;
+    let first = png(&common::picture(1024, 1024, 6));
+    let markup = png(&RgbaImage::from_fn(1024, 1024, |x, y| {
+        image::Rgba([255, 0, 0, if (x / 64 + y / 64) % 2 == 0 { 255 } else { 0 }])
+    }));
+    let form = |model: &str, with_mask: bool| {
+        let mut f = Multipart::new()
+            .text("model", model)
+            .text("prompt", "follow the red marks")
+            .file("image[]", "a.png", "image/png", &first)
+            .file("markup", "markup.png", "image/png", &markup);
+        if with_mask {
+            f = f.file("mask", "m.png", "image/png", &png(&half_mask(1024, 1024)));
+        }
+        f
+    };
+    let resp = server
+        .post_multipart(EDITS, form("gpt-image-2.5-flare", false), &[])
+        .await;
+    assert_eq!(resp.status(), 200);
+    let err = expect_error(
+        server
+            .post_multipart(EDITS, form("gpt-image-2", false), &[])
+            .await,
+        400,
+    )
+    .await;
+    assert_eq!(err["param"], "markup");
+    let err = expect_error(
+        server
+            .post_multipart(EDITS, form("gpt-image-2.5-flare", true), &[])
+            .await,
+        400,
+    )
+    .await;
+    assert_eq!(err["param"], "markup");
+}

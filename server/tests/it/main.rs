@@ -1,5 +1,6 @@
 //! Integration tests: the whole server in-process on 127.0.0.1:0, no network.
 
+mod binary;
 mod common;
 mod concurrency;
 mod edits;
