@@ -195,7 +195,9 @@ impl Catalogue {
 fn is_snapshot_of(id: &str, family: &str) -> bool {
     id.strip_prefix(family)
         .and_then(|rest| rest.strip_prefix('-'))
-        .is_some_and(|date| date.len() == 10 && date.chars().all(|c| c.is_ascii_digit() || c == '-'))
+        .is_some_and(|date| {
+            date.len() == 10 && date.chars().all(|c| c.is_ascii_digit() || c == '-')
+        })
 }
 
 #[cfg(test)]
@@ -207,9 +209,16 @@ mod tests {
         let c = Catalogue::builtin();
         assert_eq!(c.default_model().id, "gpt-image-2");
         let m = c.get("gpt-image-2").unwrap();
-        assert!(!m.input_fidelity, "gpt-image-2 must never be sent input_fidelity");
+        assert!(
+            !m.input_fidelity,
+            "gpt-image-2 must never be sent input_fidelity"
+        );
         assert_eq!(m.size_rule, SizeRule::gpt_image_2());
-        assert!(c.get("gpt-image-2.5-flare").unwrap().qualities.contains(&"xhigh".to_string()));
+        assert!(c
+            .get("gpt-image-2.5-flare")
+            .unwrap()
+            .qualities
+            .contains(&"xhigh".to_string()));
         assert!(!c.get("gpt-image-1").unwrap().selectable());
     }
 
@@ -217,7 +226,10 @@ mod tests {
     fn snapshots_resolve_to_their_family() {
         let c = Catalogue::builtin();
         assert_eq!(c.get("gpt-image-2-2026-04-21").unwrap().id, "gpt-image-2");
-        assert_eq!(c.get("gpt-image-2.5-flare-2026-09-08").unwrap().id, "gpt-image-2.5-flare");
+        assert_eq!(
+            c.get("gpt-image-2.5-flare-2026-09-08").unwrap().id,
+            "gpt-image-2.5-flare"
+        );
         assert!(c.get("gpt-image-3").is_none());
     }
 
@@ -238,6 +250,8 @@ mod tests {
     fn a_broken_catalogue_is_refused_with_a_reason() {
         assert!(Catalogue::parse("{}").unwrap_err().contains("not valid"));
         let no_default = r#"{"default_model":"x","models":[]}"#;
-        assert!(Catalogue::parse(no_default).unwrap_err().contains("no models"));
+        assert!(Catalogue::parse(no_default)
+            .unwrap_err()
+            .contains("no models"));
     }
 }

@@ -37,7 +37,10 @@ pub fn compile(project: &Project, index: usize) -> CompiledFrame {
     let prompt = parts.join("\n\n");
     let mut warnings = Vec::new();
     if own.is_empty() {
-        warnings.push("This frame has no description yet; only the series style and its position are sent.".into());
+        warnings.push(
+            "This frame has no description yet; only the series style and its position are sent."
+                .into(),
+        );
     }
     let chars = prompt.chars().count();
     if chars > MAX_PROMPT_CHARS {
@@ -53,10 +56,16 @@ mod tests {
 
     fn project() -> Project {
         let mut n = 0;
-        Project::from_template("Launch", Template::Carousel, "gpt-image-2", 0.0, move || {
-            n += 1;
-            n
-        })
+        Project::from_template(
+            "Launch",
+            Template::Carousel,
+            "gpt-image-2",
+            0.0,
+            move || {
+                n += 1;
+                n
+            },
+        )
     }
 
     #[test]
@@ -71,7 +80,9 @@ mod tests {
         );
         assert!(c.warnings.is_empty());
         for i in 0..9 {
-            assert!(compile(&p, i).prompt.starts_with("Flat vector, teal and coral, soft grain.\n\n"));
+            assert!(compile(&p, i)
+                .prompt
+                .starts_with("Flat vector, teal and coral, soft grain.\n\n"));
         }
     }
 
@@ -79,7 +90,10 @@ mod tests {
     fn an_empty_frame_still_has_a_prompt_and_a_warning() {
         let p = project();
         let c = compile(&p, 0);
-        assert_eq!(c.prompt, "Slide 1 · Hook — frame 1 of 9 in a 9-slide carousel.");
+        assert_eq!(
+            c.prompt,
+            "Slide 1 · Hook — frame 1 of 9 in a 9-slide carousel."
+        );
         assert_eq!(c.warnings.len(), 1);
     }
 
@@ -88,7 +102,10 @@ mod tests {
         let mut p = project();
         p.frames[0].prompt = "a".repeat(MAX_PROMPT_CHARS);
         let c = compile(&p, 0);
-        assert!(c.prompt.ends_with(&"a".repeat(MAX_PROMPT_CHARS)), "nothing is dropped");
+        assert!(
+            c.prompt.ends_with(&"a".repeat(MAX_PROMPT_CHARS)),
+            "nothing is dropped"
+        );
         assert!(c.warnings.iter().any(|w| w.contains("32000")));
     }
 }

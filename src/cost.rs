@@ -121,11 +121,16 @@ pub fn estimate(model: &ModelInfo, query: &CostQuery<'_>) -> Estimate {
         gpt_image_2_output_tokens(size, "high").unwrap_or(0)
     });
     let n = u64::from(query.n.max(1));
-    let output_tokens = n * (per_image_tokens + TOKENS_PER_PARTIAL_IMAGE * u64::from(query.partial_images));
+    let output_tokens =
+        n * (per_image_tokens + TOKENS_PER_PARTIAL_IMAGE * u64::from(query.partial_images));
     Estimate {
         output_tokens,
         usd: output_tokens as f64 * model.pricing.image_output_per_million / 1e6,
-        confidence: if confirmed { Confidence::Confirmed } else { Confidence::Assumed },
+        confidence: if confirmed {
+            Confidence::Confirmed
+        } else {
+            Confidence::Assumed
+        },
     }
 }
 
@@ -187,7 +192,11 @@ mod tests {
         for (size, expected) in table {
             let size = Size::parse(size).unwrap();
             for (quality, want) in ["low", "medium", "high"].into_iter().zip(expected) {
-                assert_eq!(gpt_image_2_output_tokens(size, quality), Some(want), "{size} {quality}");
+                assert_eq!(
+                    gpt_image_2_output_tokens(size, quality),
+                    Some(want),
+                    "{size} {quality}"
+                );
             }
         }
     }
@@ -197,7 +206,16 @@ mod tests {
         let c = Catalogue::builtin();
         let m = c.get("gpt-image-2").unwrap();
         let usd = |q| {
-            estimate(m, &CostQuery { size: Some(Size::new(1024, 1024)), quality: q, n: 1, partial_images: 0 }).usd
+            estimate(
+                m,
+                &CostQuery {
+                    size: Some(Size::new(1024, 1024)),
+                    quality: q,
+                    n: 1,
+                    partial_images: 0,
+                },
+            )
+            .usd
         };
         assert_eq!(format_usd(usd("low")), "$0.006");
         assert_eq!(format_usd(usd("medium")), "$0.053");
@@ -208,7 +226,15 @@ mod tests {
     fn n_and_partials_add_up() {
         let c = Catalogue::builtin();
         let m = c.get("gpt-image-2").unwrap();
-        let e = estimate(m, &CostQuery { size: Some(Size::new(1024, 1024)), quality: "medium", n: 3, partial_images: 2 });
+        let e = estimate(
+            m,
+            &CostQuery {
+                size: Some(Size::new(1024, 1024)),
+                quality: "medium",
+                n: 3,
+                partial_images: 2,
+            },
+        );
         assert_eq!(e.output_tokens, 3 * (1756 + 200));
         assert_eq!(e.confidence, Confidence::Confirmed);
     }
@@ -216,17 +242,41 @@ mod tests {
     #[test]
     fn assumptions_are_labelled() {
         let c = Catalogue::builtin();
-        let q = |quality| CostQuery { size: Some(Size::new(1024, 1024)), quality, n: 1, partial_images: 0 };
-        assert_eq!(estimate(c.get("gpt-image-2").unwrap(), &q("xhigh")).confidence, Confidence::Assumed);
-        assert_eq!(estimate(c.get("gpt-image-2.5-flare").unwrap(), &q("low")).confidence, Confidence::Assumed);
-        let auto_size = CostQuery { size: None, quality: "low", n: 1, partial_images: 0 };
-        assert_eq!(estimate(c.get("gpt-image-2").unwrap(), &auto_size).confidence, Confidence::Assumed);
+        let q = |quality| CostQuery {
+            size: Some(Size::new(1024, 1024)),
+            quality,
+            n: 1,
+            partial_images: 0,
+        };
+        assert_eq!(
+            estimate(c.get("gpt-image-2").unwrap(), &q("xhigh")).confidence,
+            Confidence::Assumed
+        );
+        assert_eq!(
+            estimate(c.get("gpt-image-2.5-flare").unwrap(), &q("low")).confidence,
+            Confidence::Assumed
+        );
+        let auto_size = CostQuery {
+            size: None,
+            quality: "low",
+            n: 1,
+            partial_images: 0,
+        };
+        assert_eq!(
+            estimate(c.get("gpt-image-2").unwrap(), &auto_size).confidence,
+            Confidence::Assumed
+        );
     }
 
     #[test]
     fn legacy_models_use_their_tables() {
         let c = Catalogue::builtin();
-        let q = CostQuery { size: Some(Size::new(1024, 1536)), quality: "high", n: 1, partial_images: 0 };
+        let q = CostQuery {
+            size: Some(Size::new(1024, 1536)),
+            quality: "high",
+            n: 1,
+            partial_images: 0,
+        };
         let e = estimate(c.get("gpt-image-1.5").unwrap(), &q);
         assert_eq!(e.output_tokens, 6240);
         assert_eq!(format_usd(e.usd), "$0.200");

@@ -41,9 +41,13 @@ pub async fn base64_to_blob(b64: &JsString, mime: &str) -> Result<Blob, String> 
         .await
         .map_err(|_| "the image data is not valid base64".to_string())?
         .unchecked_into();
-    let blob = JsFuture::from(response.blob().map_err(|_| "could not read the image data")?)
-        .await
-        .map_err(|_| "could not read the image data".to_string())?;
+    let blob = JsFuture::from(
+        response
+            .blob()
+            .map_err(|_| "could not read the image data")?,
+    )
+    .await
+    .map_err(|_| "could not read the image data".to_string())?;
     Ok(blob.unchecked_into())
 }
 
@@ -62,16 +66,29 @@ pub struct CheckedImage {
 /// off the main thread with `createImageBitmap`). A truncated or corrupt image fails here and is
 /// never stored as done.
 pub async fn check_image(blob: &Blob) -> Result<CheckedImage, String> {
-    let head = blob.slice_with_i32_and_i32(0, 16).map_err(|_| "unreadable image")?;
-    let buffer = JsFuture::from(head.array_buffer()).await.map_err(|_| "unreadable image".to_string())?;
-    let head = Uint8Array::new(&buffer).to_vec();
-    let mime = sniff(&head).ok_or_else(|| "the response did not contain a PNG, JPEG, WebP or GIF image".to_string())?;
-    let window = web_sys::window().ok_or("no window")?;
-    let bitmap: ImageBitmap = JsFuture::from(window.create_image_bitmap_with_blob(blob).map_err(|_| "cannot decode")?)
+    let head = blob
+        .slice_with_i32_and_i32(0, 16)
+        .map_err(|_| "unreadable image")?;
+    let buffer = JsFuture::from(head.array_buffer())
         .await
-        .map_err(|_| "the image is damaged (it could not be decoded)".to_string())?
-        .unchecked_into();
-    let checked = CheckedImage { mime, width: bitmap.width(), height: bitmap.height() };
+        .map_err(|_| "unreadable image".to_string())?;
+    let head = Uint8Array::new(&buffer).to_vec();
+    let mime = sniff(&head)
+        .ok_or_else(|| "the response did not contain a PNG, JPEG, WebP or GIF image".to_string())?;
+    let window = web_sys::window().ok_or("no window")?;
+    let bitmap: ImageBitmap = JsFuture::from(
+        window
+            .create_image_bitmap_with_blob(blob)
+            .map_err(|_| "cannot decode")?,
+    )
+    .await
+    .map_err(|_| "the image is damaged (it could not be decoded)".to_string())?
+    .unchecked_into();
+    let checked = CheckedImage {
+        mime,
+        width: bitmap.width(),
+        height: bitmap.height(),
+    };
     bitmap.close();
     Ok(checked)
 }

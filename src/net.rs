@@ -10,7 +10,10 @@ use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, FormData, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+use web_sys::{
+    AbortController, AbortSignal, FormData, Headers, ReadableStreamDefaultReader, RequestInit,
+    Response,
+};
 
 /// Default time we wait for one image request before giving up (and warning it may be billed).
 pub const DEFAULT_TIMEOUT_MS: u64 = 10 * 60 * 1000;
@@ -101,7 +104,8 @@ impl Call {
         user_signal: Option<&AbortSignal>,
         timeout_ms: u64,
     ) -> Result<Call, NetError> {
-        let controller = AbortController::new().map_err(|_| network("AbortController unavailable", false))?;
+        let controller =
+            AbortController::new().map_err(|_| network("AbortController unavailable", false))?;
         let mut call = Call {
             controller,
             timed_out: Rc::new(Cell::new(false)),
@@ -120,7 +124,9 @@ impl Call {
 
         let headers = Headers::new().map_err(|_| network("Headers unavailable", false))?;
         if let Some(key) = bearer.filter(|k| !k.is_empty()) {
-            headers.set("Authorization", &format!("Bearer {key}")).map_err(|_| network("invalid key characters", false))?;
+            headers
+                .set("Authorization", &format!("Bearer {key}"))
+                .map_err(|_| network("invalid key characters", false))?;
         }
         for (name, value) in extra_headers {
             let _ = headers.set(name, value);
@@ -187,12 +193,17 @@ impl Call {
             .and_then(|m| m.as_string())
             .unwrap_or_else(|| "network error".into());
         let waited = js_sys::Date::now() - self.started_ms;
-        network(&detail, waited > SENT_HEURISTIC_MS || self.response.is_some())
+        network(
+            &detail,
+            waited > SENT_HEURISTIC_MS || self.response.is_some(),
+        )
     }
 
     /// Status and the headers the client reads.
     pub fn info(&self) -> ResponseInfo {
-        let Some(r) = &self.response else { return ResponseInfo::default() };
+        let Some(r) = &self.response else {
+            return ResponseInfo::default();
+        };
         let h = r.headers();
         let get = |name: &str| h.get(name).ok().flatten();
         ResponseInfo {
@@ -207,7 +218,10 @@ impl Call {
 
     /// The whole body as a JS string (it stays in JS memory).
     pub async fn text(&mut self) -> Result<JsString, NetError> {
-        let response = self.response.as_ref().ok_or_else(|| network("no response", true))?;
+        let response = self
+            .response
+            .as_ref()
+            .ok_or_else(|| network("no response", true))?;
         let promise = response.text().map_err(|e| self.failure(e))?;
         match JsFuture::from(promise).await {
             Ok(v) => Ok(v.unchecked_into()),
@@ -218,19 +232,27 @@ impl Call {
     /// The next chunk of a streamed body, or `None` at its end.
     pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, NetError> {
         if self.reader.is_none() {
-            let body = self.response.as_ref().and_then(|r| r.body()).ok_or_else(|| network("empty body", true))?;
+            let body = self
+                .response
+                .as_ref()
+                .and_then(|r| r.body())
+                .ok_or_else(|| network("empty body", true))?;
             let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
             self.reader = Some(reader);
         }
         let reader = self.reader.as_ref().expect("set above");
         match JsFuture::from(reader.read()).await {
             Ok(result) => {
-                let done = Reflect::get(&result, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true);
+                let done = Reflect::get(&result, &"done".into())
+                    .ok()
+                    .and_then(|d| d.as_bool())
+                    .unwrap_or(true);
                 if done {
                     self.reader = None;
                     return Ok(None);
                 }
-                let value = Reflect::get(&result, &"value".into()).map_err(|_| network("bad chunk", true))?;
+                let value = Reflect::get(&result, &"value".into())
+                    .map_err(|_| network("bad chunk", true))?;
                 Ok(Some(value.unchecked_into::<Uint8Array>().to_vec()))
             }
             Err(e) => Err(self.failure(e)),
@@ -239,15 +261,24 @@ impl Call {
 }
 
 fn network(detail: &str, probably_sent: bool) -> NetError {
-    NetError::Network { probably_sent, detail: detail.to_string() }
+    NetError::Network {
+        probably_sent,
+        detail: detail.to_string(),
+    }
 }
 
 /// Fetches a small JSON document with GET (config and catalogue files); `None` on any failure.
 pub async fn get_text(url: &str) -> Option<String> {
     let window = web_sys::window()?;
-    let response: Response = JsFuture::from(window.fetch_with_str(url)).await.ok()?.unchecked_into();
+    let response: Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .ok()?
+        .unchecked_into();
     if !response.ok() {
         return None;
     }
-    JsFuture::from(response.text().ok()?).await.ok()?.as_string()
+    JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()
 }

@@ -50,7 +50,10 @@ pub async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), Aborted>
             let _ = resolve.call0(&JsValue::NULL);
         });
         timer = window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(done.unchecked_ref(), ms.min(i32::MAX as u64) as i32)
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                done.unchecked_ref(),
+                ms.min(i32::MAX as u64) as i32,
+            )
             .ok();
         if let Some(signal) = signal {
             let on_abort = Closure::once_into_js(move || {

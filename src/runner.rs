@@ -48,7 +48,9 @@ pub fn generate(state: AppState, project_id: &str, frame_ids: Option<Vec<String>
         state.info("A batch is already running; wait for it or cancel it first.");
         return;
     }
-    let Some(project) = state.project(project_id) else { return };
+    let Some(project) = state.project(project_id) else {
+        return;
+    };
     let settings = state.settings.get_untracked();
     let key = state.key.get_untracked();
     let endpoint = match settings.endpoint(Some(&key), state.server.get_untracked().available) {
@@ -60,16 +62,28 @@ pub fn generate(state: AppState, project_id: &str, frame_ids: Option<Vec<String>
         }
     };
     let catalogue = state.catalogue.get_untracked();
-    let model = catalogue.get(&project.output.model).unwrap_or(catalogue.default_model()).clone();
+    let model = catalogue
+        .get(&project.output.model)
+        .unwrap_or(catalogue.default_model())
+        .clone();
     let per_frame = estimate(
         &model,
-        &CostQuery { size: Some(project.output.size), quality: &project.output.quality, n: 1, partial_images: 0 },
+        &CostQuery {
+            size: Some(project.output.size),
+            quality: &project.output.quality,
+            n: 1,
+            partial_images: u32::from(settings.stream_previews),
+        },
     );
     let jobs: Vec<Job> = project
         .frames
         .iter()
         .filter(|f| frame_ids.as_ref().is_none_or(|ids| ids.contains(&f.id)))
-        .map(|f| Job { id: f.id.clone(), after: None, estimate_usd: per_frame.usd })
+        .map(|f| Job {
+            id: f.id.clone(),
+            after: None,
+            estimate_usd: per_frame.usd,
+        })
         .collect();
     let batch = match Batch::new(jobs, usize::from(settings.concurrency.max(1)), None) {
         Ok(b) => b,
@@ -94,7 +108,9 @@ pub fn generate(state: AppState, project_id: &str, frame_ids: Option<Vec<String>
 /// Cancels the running batch: queued frames are dropped, in-flight requests are aborted (and
 /// marked "may be billed": OpenAI does not stop work when we stop waiting).
 pub fn cancel_all() {
-    let Some(run) = ACTIVE.with(|a| a.borrow().clone()) else { return };
+    let Some(run) = ACTIVE.with(|a| a.borrow().clone()) else {
+        return;
+    };
     let in_flight = run.batch.borrow_mut().cancel_all();
     for id in in_flight {
         if let Some(c) = run.controllers.borrow().get(&id) {
@@ -110,7 +126,9 @@ fn pump(run: &Rc<Run>) {
     let ids = run.batch.borrow_mut().start_next();
     for id in ids {
         let controller = AbortController::new().expect("AbortController");
-        run.controllers.borrow_mut().insert(id.clone(), controller.clone());
+        run.controllers
+            .borrow_mut()
+            .insert(id.clone(), controller.clone());
         let run = run.clone();
         spawn_local(async move {
             let outcome = run_frame(&run, &id, &controller).await;
@@ -154,18 +172,35 @@ fn sync_view(run: &Rc<Run>) {
                     runs.insert(id.to_string(), FrameRun::WaitingForAnchor);
                 }
                 JobState::Running => {
-                    runs.entry(id.to_string()).or_insert(FrameRun::Running { attempt: 1 });
+                    runs.entry(id.to_string())
+                        .or_insert(FrameRun::Running { attempt: 1 });
                 }
                 JobState::Cancelled { may_be_billed } => {
-                    runs.insert(id.to_string(), FrameRun::Cancelled { may_be_billed: *may_be_billed });
+                    runs.insert(
+                        id.to_string(),
+                        FrameRun::Cancelled {
+                            may_be_billed: *may_be_billed,
+                        },
+                    );
                 }
                 JobState::Skipped { reason } => {
                     let reason = match reason {
-                        SkipReason::DependencyFailed => "Not sent: the anchor frame did not finish.",
-                        SkipReason::BudgetExhausted => "Not sent: it would cross the series budget.",
-                        SkipReason::BatchStopped => "Not sent: the batch stopped after an error that affects every frame.",
+                        SkipReason::DependencyFailed => {
+                            "Not sent: the anchor frame did not finish."
+                        }
+                        SkipReason::BudgetExhausted => {
+                            "Not sent: it would cross the series budget."
+                        }
+                        SkipReason::BatchStopped => {
+                            "Not sent: the batch stopped after an error that affects every frame."
+                        }
                     };
-                    runs.insert(id.to_string(), FrameRun::Skipped { reason: reason.into() });
+                    runs.insert(
+                        id.to_string(),
+                        FrameRun::Skipped {
+                            reason: reason.into(),
+                        },
+                    );
                 }
                 // Done and failed frames show what is stored with them.
                 JobState::Done { .. } | JobState::Failed { .. } => {
@@ -175,7 +210,9 @@ fn sync_view(run: &Rc<Run>) {
         }
     });
     let progress = batch.progress();
-    let stopped = batch.is_stopped().then(|| "Stopped: an error affects every frame (see the failed frame).".to_string());
+    let stopped = batch
+        .is_stopped()
+        .then(|| "Stopped: an error affects every frame (see the failed frame).".to_string());
     run.state.batch.set(Some(BatchView {
         project_id: run.project_id.clone(),
         progress,
@@ -198,16 +235,28 @@ fn set_run(state: AppState, frame_id: &str, status: FrameRun) {
 async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) -> Outcome {
     let state = run.state;
     let Some(project) = state.project(&run.project_id) else {
-        return Outcome::Cancelled { may_be_billed: false };
+        return Outcome::Cancelled {
+            may_be_billed: false,
+        };
     };
     let Some(index) = project.frames.iter().position(|f| f.id == frame_id) else {
-        return Outcome::Cancelled { may_be_billed: false };
+        return Outcome::Cancelled {
+            may_be_billed: false,
+        };
     };
     let compiled = compile(&project, index);
     let settings = state.settings.get_untracked();
     let catalogue = state.catalogue.get_untracked();
-    let model = catalogue.get(&project.output.model).unwrap_or(catalogue.default_model()).clone();
-    let mut request = ImageRequest::new(&model.id, &compiled.prompt, Some(project.output.size), &project.output.quality);
+    let model = catalogue
+        .get(&project.output.model)
+        .unwrap_or(catalogue.default_model())
+        .clone();
+    let mut request = ImageRequest::new(
+        &model.id,
+        &compiled.prompt,
+        Some(project.output.size),
+        &project.output.quality,
+    );
     request.output_format = project.output.output_format.clone();
     if settings.stream_previews {
         request.stream = true;
@@ -215,12 +264,28 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
     }
     if let Err(problems) = request.validate(&model, 0) {
         let message = problems.join(" ");
-        state.update_project(&run.project_id, |p| p.set_error(frame_id, Some(FrameError { message: message.clone(), may_be_billed: false })));
-        return Outcome::Failed { reason: message, may_be_billed: false, fatal_for_batch: false };
+        state.update_project(&run.project_id, |p| {
+            p.set_error(
+                frame_id,
+                Some(FrameError {
+                    message: message.clone(),
+                    may_be_billed: false,
+                }),
+            )
+        });
+        return Outcome::Failed {
+            reason: message,
+            may_be_billed: false,
+            fatal_for_batch: false,
+        };
     }
 
     let signal = controller.signal();
-    let options = Options { signal: Some(&signal), timeout_ms: DEFAULT_TIMEOUT_MS, extra_headers: Vec::new() };
+    let options = Options {
+        signal: Some(&signal),
+        timeout_ms: DEFAULT_TIMEOUT_MS,
+        extra_headers: Vec::new(),
+    };
     let frame = frame_id.to_string();
     let batch_run = run.clone();
     let mut on_progress = move |p: ClientProgress| match p {
@@ -231,16 +296,25 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
             }
         }
         ClientProgress::RateLimited => batch_run.batch.borrow_mut().rate_limited(),
-        ClientProgress::Waiting { ms, reason } => {
-            set_run(state, &frame, FrameRun::Retrying { reason, seconds: ms as f64 / 1000.0 })
-        }
+        ClientProgress::Waiting { ms, reason } => set_run(
+            state,
+            &frame,
+            FrameRun::Retrying {
+                reason,
+                seconds: ms as f64 / 1000.0,
+            },
+        ),
     };
     let files: Option<&Files> = None;
     let result = client::send(&run.endpoint, &request, files, &options, &mut on_progress).await;
     match result {
         Ok(result) => {
             let Some(image) = result.images.into_iter().next() else {
-                return Outcome::Failed { reason: "no image".into(), may_be_billed: true, fatal_for_batch: false };
+                return Outcome::Failed {
+                    reason: "no image".into(),
+                    may_be_billed: true,
+                    fatal_for_batch: false,
+                };
             };
             let cost = result.usage.as_ref().map(|u| actual_usd(&model, u));
             let take = Take {
@@ -258,10 +332,21 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
         }
         Err(failure) => {
             if failure.classification.class == FailureClass::Cancelled {
-                set_run(state, frame_id, FrameRun::Cancelled { may_be_billed: failure.may_be_billed() });
-                return Outcome::Cancelled { may_be_billed: failure.may_be_billed() };
+                set_run(
+                    state,
+                    frame_id,
+                    FrameRun::Cancelled {
+                        may_be_billed: failure.may_be_billed(),
+                    },
+                );
+                return Outcome::Cancelled {
+                    may_be_billed: failure.may_be_billed(),
+                };
             }
-            let error = FrameError { message: failure.message.clone(), may_be_billed: failure.may_be_billed() };
+            let error = FrameError {
+                message: failure.message.clone(),
+                may_be_billed: failure.may_be_billed(),
+            };
             state.update_project(&run.project_id, |p| p.set_error(frame_id, Some(error)));
             state.runs.update(|r| {
                 r.remove(frame_id);
@@ -278,7 +363,13 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
 /// Stores the image and the updated project in one transaction; only then is the frame done.
 /// The take is added to the in-memory project first, so any save that starts meanwhile
 /// already includes it (IndexedDB commits transactions in order).
-async fn store_take(run: &Rc<Run>, frame_id: &str, take: Take, blob: &web_sys::Blob, cost: f64) -> Outcome {
+async fn store_take(
+    run: &Rc<Run>,
+    frame_id: &str,
+    take: Take,
+    blob: &web_sys::Blob,
+    cost: f64,
+) -> Outcome {
     let state = run.state;
     let take_id = take.id.clone();
     set_run(state, frame_id, FrameRun::Saving);
@@ -291,11 +382,15 @@ async fn store_take(run: &Rc<Run>, frame_id: &str, take: Take, blob: &web_sys::B
     });
     if !added {
         // The frame was deleted while its image was being made.
-        return Outcome::Cancelled { may_be_billed: true };
+        return Outcome::Cancelled {
+            may_be_billed: true,
+        };
     }
     let saved = match (state.db(), state.project(&run.project_id)) {
         (Some(db), Some(snapshot)) => db.save_image_with_project(&take_id, blob, &snapshot).await,
-        _ => Err(crate::storage::StorageError::Unavailable("storage is not open".into())),
+        _ => Err(crate::storage::StorageError::Unavailable(
+            "storage is not open".into(),
+        )),
     };
     match saved {
         Ok(()) => {
@@ -313,14 +408,21 @@ async fn store_take(run: &Rc<Run>, frame_id: &str, take: Take, blob: &web_sys::B
                     if f.selected_take.as_deref() == Some(take_id.as_str()) {
                         f.selected_take = f.takes.last().map(|t| t.id.clone());
                     }
-                    f.error = Some(FrameError { message: message.clone(), may_be_billed: true });
+                    f.error = Some(FrameError {
+                        message: message.clone(),
+                        may_be_billed: true,
+                    });
                 }
             });
             state.runs.update(|r| {
                 r.remove(frame_id);
             });
             state.error(e.to_string());
-            Outcome::Failed { reason: message, may_be_billed: true, fatal_for_batch: true }
+            Outcome::Failed {
+                reason: message,
+                may_be_billed: true,
+                fatal_for_batch: true,
+            }
         }
     }
 }

@@ -75,7 +75,11 @@ impl std::fmt::Debug for Endpoint {
 impl Endpoint {
     /// URL of an API path such as `/images/generations`.
     pub fn url(&self, path: &str) -> String {
-        format!("{}/{}", self.base_url.trim_end_matches('/'), path.trim_start_matches('/'))
+        format!(
+            "{}/{}",
+            self.base_url.trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
     }
 }
 
@@ -85,7 +89,14 @@ pub fn mask_key(key: &str) -> String {
     if key.is_empty() {
         return String::new();
     }
-    let tail: String = key.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail: String = key
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     let head = if key.starts_with("sk-") { "sk-" } else { "" };
     format!("{head}…{tail}")
 }
@@ -109,8 +120,15 @@ pub fn check_base_url(url: &str) -> Result<String, String> {
 impl Settings {
     /// Resolves the endpoint for the chosen connection, or says what is missing.
     /// `key` is the in-memory key for the chosen connection.
-    pub fn endpoint(&self, key: Option<&str>, server_can_generate: bool) -> Result<Endpoint, String> {
-        let key = key.map(str::trim).filter(|k| !k.is_empty()).map(str::to_string);
+    pub fn endpoint(
+        &self,
+        key: Option<&str>,
+        server_can_generate: bool,
+    ) -> Result<Endpoint, String> {
+        let key = key
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_string);
         match self.connection {
             ConnectionKind::ThisServer => {
                 if server_can_generate {
@@ -132,7 +150,9 @@ impl Settings {
 
     /// The settings read back from storage; damaged or missing settings fall back to defaults.
     pub fn from_json(json: Option<&str>) -> Self {
-        let mut s: Settings = json.and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
+        let mut s: Settings = json
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default();
         s.concurrency = s.concurrency.clamp(1, 12);
         s
     }
@@ -148,38 +168,65 @@ mod tests {
         let e = s.endpoint(None, true).unwrap();
         assert_eq!(e.url("/images/generations"), "v1/images/generations");
         assert!(e.bearer.is_none());
-        assert!(s.endpoint(None, false).unwrap_err().contains("OpenAI directly"));
+        assert!(s
+            .endpoint(None, false)
+            .unwrap_err()
+            .contains("OpenAI directly"));
     }
 
     #[test]
     fn openai_direct_needs_a_key_and_sends_it_as_bearer_only() {
-        let s = Settings { connection: ConnectionKind::OpenAiDirect, ..Settings::default() };
-        assert!(s.endpoint(Some("  "), true).unwrap_err().contains("API key"));
+        let s = Settings {
+            connection: ConnectionKind::OpenAiDirect,
+            ..Settings::default()
+        };
+        assert!(s
+            .endpoint(Some("  "), true)
+            .unwrap_err()
+            .contains("API key"));
         let e = s.endpoint(Some("sk-test-123"), true).unwrap();
-        assert_eq!(e.url("images/edits"), "https://api.openai.com/v1/images/edits");
+        assert_eq!(
+            e.url("images/edits"),
+            "https://api.openai.com/v1/images/edits"
+        );
         assert_eq!(e.bearer.as_deref(), Some("sk-test-123"));
-        assert!(!format!("{e:?}").contains("sk-test"), "Debug must not print the key");
+        assert!(
+            !format!("{e:?}").contains("sk-test"),
+            "Debug must not print the key"
+        );
     }
 
     #[test]
     fn custom_endpoints_are_checked() {
-        let mut s = Settings { connection: ConnectionKind::Custom, ..Settings::default() };
+        let mut s = Settings {
+            connection: ConnectionKind::Custom,
+            ..Settings::default()
+        };
         s.custom_base_url = "ftp://x".into();
         assert!(s.endpoint(None, true).is_err());
         s.custom_base_url = "https://user:pw@proxy.example/v1".into();
         assert!(s.endpoint(None, true).unwrap_err().contains("user name"));
         s.custom_base_url = "http://127.0.0.1:8080/v1/".into();
         let e = s.endpoint(Some("tok"), true).unwrap();
-        assert_eq!(e.url("/images/generations"), "http://127.0.0.1:8080/v1/images/generations");
+        assert_eq!(
+            e.url("/images/generations"),
+            "http://127.0.0.1:8080/v1/images/generations"
+        );
     }
 
     #[test]
     fn keys_are_never_serialised_and_masked_for_display() {
-        let s = Settings { remember_key: true, ..Settings::default() };
+        let s = Settings {
+            remember_key: true,
+            ..Settings::default()
+        };
         let json = serde_json::to_string(&s).unwrap();
         assert!(!json.contains("key\":\"sk"));
         assert_eq!(mask_key("sk-proj-abcdefgh1234"), "sk-…1234");
         assert_eq!(Settings::from_json(Some("{broken")), Settings::default());
-        assert_eq!(Settings::from_json(Some(r#"{"concurrency":99}"#)).concurrency, 12);
+        assert_eq!(
+            Settings::from_json(Some(r#"{"concurrency":99}"#)).concurrency,
+            12
+        );
     }
 }

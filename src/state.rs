@@ -194,17 +194,24 @@ impl AppState {
 
     /// Shows an error banner.
     pub fn error(&self, text: impl Into<String>) {
-        self.notice.set(Some(Notice { text: text.into(), is_error: true }));
+        self.notice.set(Some(Notice {
+            text: text.into(),
+            is_error: true,
+        }));
     }
 
     /// Shows an informational banner.
     pub fn info(&self, text: impl Into<String>) {
-        self.notice.set(Some(Notice { text: text.into(), is_error: false }));
+        self.notice.set(Some(Notice {
+            text: text.into(),
+            is_error: false,
+        }));
     }
 
     /// A copy of one project.
     pub fn project(&self, id: &str) -> Option<Project> {
-        self.projects.with_untracked(|ps| ps.iter().find(|p| p.id == id).cloned())
+        self.projects
+            .with_untracked(|ps| ps.iter().find(|p| p.id == id).cloned())
     }
 
     /// Changes a project in memory, stamps it, and saves it. Returns false if it is gone.
@@ -225,7 +232,9 @@ impl AppState {
 
     /// Writes the current snapshot of a project to storage in the background.
     pub fn save(&self, id: &str) {
-        let (Some(db), Some(project)) = (self.db(), self.project(id)) else { return };
+        let (Some(db), Some(project)) = (self.db(), self.project(id)) else {
+            return;
+        };
         let state = *self;
         spawn_local(async move {
             if let Err(e) = db.save_project(&project).await {
@@ -245,7 +254,9 @@ impl AppState {
 
     /// Deletes a project and its images.
     pub async fn delete_project(&self, id: &str) -> Result<(), StorageError> {
-        let Some(project) = self.project(id) else { return Ok(()) };
+        let Some(project) = self.project(id) else {
+            return Ok(());
+        };
         if let Some(db) = self.db() {
             db.delete_project(&project).await?;
         }

@@ -11,9 +11,7 @@ use js_sys::{Array, Promise};
 use std::fmt;
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    Blob, DomException, IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransaction,
-};
+use web_sys::{Blob, DomException, IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransaction};
 
 /// The database name used by the app.
 pub const DB_NAME: &str = "continuity";
@@ -51,7 +49,10 @@ impl fmt::Display for StorageError {
 }
 
 fn classify(error: JsValue) -> StorageError {
-    let name = error.dyn_ref::<DomException>().map(|e| e.name()).unwrap_or_default();
+    let name = error
+        .dyn_ref::<DomException>()
+        .map(|e| e.name())
+        .unwrap_or_default();
     let message = error
         .dyn_ref::<DomException>()
         .map(|e| e.message())
@@ -59,8 +60,14 @@ fn classify(error: JsValue) -> StorageError {
         .unwrap_or_else(|| "unknown error".into());
     match name.as_str() {
         "QuotaExceededError" => StorageError::Quota,
-        "InvalidStateError" | "SecurityError" | "UnknownError" => StorageError::Unavailable(message),
-        _ => StorageError::Aborted(if name.is_empty() { message } else { format!("{name}: {message}") }),
+        "InvalidStateError" | "SecurityError" | "UnknownError" => {
+            StorageError::Unavailable(message)
+        }
+        _ => StorageError::Aborted(if name.is_empty() {
+            message
+        } else {
+            format!("{name}: {message}")
+        }),
     }
 }
 
@@ -73,7 +80,12 @@ async fn request(req: IdbRequest) -> Result<JsValue, StorageError> {
         });
         let failed = req.clone();
         let on_error = Closure::once_into_js(move || {
-            let err = failed.error().ok().flatten().map(JsValue::from).unwrap_or(JsValue::NULL);
+            let err = failed
+                .error()
+                .ok()
+                .flatten()
+                .map(JsValue::from)
+                .unwrap_or(JsValue::NULL);
             let _ = reject.call1(&JsValue::NULL, &err);
         });
         req.set_onsuccess(Some(on_success.unchecked_ref()));
@@ -92,7 +104,10 @@ async fn committed(tx: IdbTransaction) -> Result<(), StorageError> {
         let failed = tx.clone();
         let reject_abort = reject.clone();
         let on_abort = Closure::once_into_js(move || {
-            let err = failed.error().map(JsValue::from).unwrap_or_else(|| JsValue::from_str("transaction aborted"));
+            let err = failed
+                .error()
+                .map(JsValue::from)
+                .unwrap_or_else(|| JsValue::from_str("transaction aborted"));
             let _ = reject_abort.call1(&JsValue::NULL, &err);
         });
         tx.set_oncomplete(Some(on_complete.unchecked_ref()));
@@ -135,7 +150,9 @@ impl Db {
         let result = request(open.clone().unchecked_into()).await;
         open.set_onupgradeneeded(None);
         drop(on_upgrade);
-        let db: IdbDatabase = result?.dyn_into().map_err(|_| StorageError::Unavailable("open failed".into()))?;
+        let db: IdbDatabase = result?
+            .dyn_into()
+            .map_err(|_| StorageError::Unavailable("open failed".into()))?;
         // Another tab upgrading the schema: close so it is not blocked; this tab reloads later.
         let closing = db.clone();
         let on_version_change = Closure::<dyn FnMut()>::new(move || closing.close());
@@ -153,15 +170,18 @@ impl Db {
             // browsers without durability ignore the extra member.
             let options = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&options, &"durability".into(), &"strict".into());
-            let transaction: js_sys::Function = js_sys::Reflect::get(&self.db, &"transaction".into())
-                .map_err(classify)?
-                .unchecked_into();
+            let transaction: js_sys::Function =
+                js_sys::Reflect::get(&self.db, &"transaction".into())
+                    .map_err(classify)?
+                    .unchecked_into();
             let tx = transaction
                 .call3(&self.db, &names, &JsValue::from_str("readwrite"), &options)
                 .map_err(classify)?;
             Ok(tx.unchecked_into())
         } else {
-            self.db.transaction_with_str_sequence(&names).map_err(classify)
+            self.db
+                .transaction_with_str_sequence(&names)
+                .map_err(classify)
         }
     }
 
@@ -170,11 +190,17 @@ impl Db {
     pub async fn load_projects(&self) -> Result<(Vec<Project>, Vec<String>), StorageError> {
         let tx = self.transaction(&[PROJECTS], false)?;
         let store = tx.object_store(PROJECTS).map_err(classify)?;
-        let all: Array = request(store.get_all().map_err(classify)?).await?.unchecked_into();
+        let all: Array = request(store.get_all().map_err(classify)?)
+            .await?
+            .unchecked_into();
         let mut projects = Vec::new();
         let mut problems = Vec::new();
         for value in all.iter() {
-            match value.as_string().ok_or_else(|| "A project record is not text.".to_string()).and_then(|s| Project::from_json(&s)) {
+            match value
+                .as_string()
+                .ok_or_else(|| "A project record is not text.".to_string())
+                .and_then(|s| Project::from_json(&s))
+            {
                 Ok(p) => projects.push(p),
                 Err(e) => problems.push(e),
             }
@@ -189,7 +215,9 @@ impl Db {
         let store = tx.object_store(PROJECTS).map_err(classify)?;
         let value = request(store.get(&JsValue::from_str(id)).map_err(classify)?).await?;
         match value.as_string() {
-            Some(json) => Project::from_json(&json).map(Some).map_err(StorageError::Corrupt),
+            Some(json) => Project::from_json(&json)
+                .map(Some)
+                .map_err(StorageError::Corrupt),
             None => Ok(None),
         }
     }
@@ -199,19 +227,32 @@ impl Db {
         let tx = self.transaction(&[PROJECTS], true)?;
         let store = tx.object_store(PROJECTS).map_err(classify)?;
         store
-            .put_with_key(&JsValue::from_str(&project.to_json()), &JsValue::from_str(&project.id))
+            .put_with_key(
+                &JsValue::from_str(&project.to_json()),
+                &JsValue::from_str(&project.id),
+            )
             .map_err(classify)?;
         committed(tx).await
     }
 
     /// Stores a finished image and the project record that refers to it, atomically.
-    pub async fn save_image_with_project(&self, key: &str, image: &Blob, project: &Project) -> Result<(), StorageError> {
+    pub async fn save_image_with_project(
+        &self,
+        key: &str,
+        image: &Blob,
+        project: &Project,
+    ) -> Result<(), StorageError> {
         let tx = self.transaction(&[IMAGES, PROJECTS], true)?;
         let images = tx.object_store(IMAGES).map_err(classify)?;
         let projects = tx.object_store(PROJECTS).map_err(classify)?;
-        images.put_with_key(image, &JsValue::from_str(key)).map_err(classify)?;
+        images
+            .put_with_key(image, &JsValue::from_str(key))
+            .map_err(classify)?;
         projects
-            .put_with_key(&JsValue::from_str(&project.to_json()), &JsValue::from_str(&project.id))
+            .put_with_key(
+                &JsValue::from_str(&project.to_json()),
+                &JsValue::from_str(&project.id),
+            )
             .map_err(classify)?;
         committed(tx).await
     }

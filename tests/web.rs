@@ -20,12 +20,18 @@ async fn creating_a_carousel_shows_nine_frames() {
     let db = leak(&unique_name("ui"));
     reset_hash();
     let (_root, handle) = mount(move || view! { <App db_name=db/> });
-    wait_for("the empty project list", || query("[data-testid=no-projects]").is_some()).await;
+    wait_for("the empty project list", || {
+        query("[data-testid=no-projects]").is_some()
+    })
+    .await;
 
     set_input("[data-testid=new-name]", "Spring launch");
     click("[data-testid=create-series]");
     // Leptos applies updates asynchronously and storage is real: poll, don't count ticks.
-    wait_for("nine frame cards", || query_all("[data-testid=frame-card]").len() == 9).await;
+    wait_for("nine frame cards", || {
+        query_all("[data-testid=frame-card]").len() == 9
+    })
+    .await;
     assert_eq!(text("[data-testid=series-title]"), "Spring launch");
     assert_eq!(query_all("[data-testid=frame-prompt]").len(), 9);
     assert!(text("[data-testid=plan-estimate]").starts_with("9 requests"));
@@ -42,10 +48,16 @@ async fn indexeddb_round_trip_of_a_project_with_a_blob() {
     let name = unique_name("idb");
     let db = Db::open(&name).await.expect("open");
     let mut n = 0;
-    let mut project = Project::from_template("Round trip", Template::CharacterSheet, "gpt-image-2", 1.0, || {
-        n += 1;
-        n
-    });
+    let mut project = Project::from_template(
+        "Round trip",
+        Template::CharacterSheet,
+        "gpt-image-2",
+        1.0,
+        || {
+            n += 1;
+            n
+        },
+    );
     let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     let blob = continuity::images::blob_from_bytes(&bytes, "image/png").unwrap();
     let frame_id = project.frames[0].id.clone();
@@ -63,11 +75,16 @@ async fn indexeddb_round_trip_of_a_project_with_a_blob() {
             request_id: None,
         },
     );
-    db.save_image_with_project("t_1", &blob, &project).await.expect("save");
+    db.save_image_with_project("t_1", &blob, &project)
+        .await
+        .expect("save");
 
     // A second connection proves it was committed, not just cached.
     let again = Db::open(&name).await.unwrap();
-    assert_eq!(again.load_project(&project.id).await.unwrap(), Some(project.clone()));
+    assert_eq!(
+        again.load_project(&project.id).await.unwrap(),
+        Some(project.clone())
+    );
     let stored = again.image("t_1").await.unwrap().expect("image stored");
     assert_eq!(blob_bytes(&stored).await, bytes);
     let (all, problems) = again.load_projects().await.unwrap();
@@ -76,7 +93,10 @@ async fn indexeddb_round_trip_of_a_project_with_a_blob() {
 
     again.delete_project(&project).await.unwrap();
     assert_eq!(again.load_project(&project.id).await.unwrap(), None);
-    assert!(again.image("t_1").await.unwrap().is_none(), "images go with their project");
+    assert!(
+        again.image("t_1").await.unwrap().is_none(),
+        "images go with their project"
+    );
     db.close();
     again.close();
     delete_database(&name).await.unwrap();

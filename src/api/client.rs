@@ -6,8 +6,8 @@ use super::request::ImageRequest;
 use super::response::ResponseMeta;
 use crate::api_types::{parse_error_envelope, Usage};
 use crate::failure::{
-    classify, decide_retry, parse_retry_after, user_message, BodyKind, Classification, FailureClass, IncompleteKind,
-    Observation, RetryAfter, RetryDecision,
+    classify, decide_retry, parse_retry_after, user_message, BodyKind, Classification,
+    FailureClass, IncompleteKind, Observation, RetryAfter, RetryDecision,
 };
 use crate::images::{base64_to_blob, check_image, mime_for_format, CheckedImage};
 use crate::net::{Body, Call, NetError, ResponseInfo};
@@ -128,8 +128,18 @@ pub async fn send(
         on_progress(Progress::Attempt(number));
         match attempt(endpoint, request, files, options, on_progress).await {
             Ok((images, usage, info)) => {
-                attempts.push(AttemptRecord { number, status: Some(info.status), class: None, request_id: info.request_id.clone() });
-                return Ok(ImageResult { images, usage, request_id: info.request_id, attempts });
+                attempts.push(AttemptRecord {
+                    number,
+                    status: Some(info.status),
+                    class: None,
+                    request_id: info.request_id.clone(),
+                });
+                return Ok(ImageResult {
+                    images,
+                    usage,
+                    request_id: info.request_id,
+                    attempts,
+                });
             }
             Err(err) => {
                 let classification = classify(&err.observation);
@@ -140,24 +150,38 @@ pub async fn send(
                     request_id: err.info.request_id.clone(),
                 });
                 let retry_after = match &err.observation {
-                    Observation::Http { retry_after, .. } => retry_after.clone(),
+                    Observation::Http { retry_after, .. } => *retry_after,
                     _ => RetryAfter { ms: None },
                 };
                 if matches!(classification.reason, crate::failure::Reason::RateLimited) {
                     on_progress(Progress::RateLimited);
                 }
-                let message = user_message(&classification, &request.model, err.api_message.as_deref());
-                match decide_retry(&classification, &retry_after, retries, crate::platform::jitter()) {
+                let message =
+                    user_message(&classification, &request.model, err.api_message.as_deref());
+                match decide_retry(
+                    &classification,
+                    &retry_after,
+                    retries,
+                    crate::platform::jitter(),
+                ) {
                     RetryDecision::RetryAfterMs(ms) => {
                         retries += 1;
-                        on_progress(Progress::Waiting { ms, reason: message.clone() });
+                        on_progress(Progress::Waiting {
+                            ms,
+                            reason: message.clone(),
+                        });
                         if crate::platform::sleep(ms, options.signal).await.is_err() {
                             // Cancelled while waiting: nothing was in flight.
                             let cancelled = classify(&Observation::Cancelled { in_flight: false });
-                            let billed = attempts.iter().any(|a| a.class == Some(FailureClass::MaybeProcessed));
+                            let billed = attempts
+                                .iter()
+                                .any(|a| a.class == Some(FailureClass::MaybeProcessed));
                             return Err(RequestFailure {
                                 message: user_message(&cancelled, &request.model, None),
-                                classification: Classification { may_be_billed: billed, ..cancelled },
+                                classification: Classification {
+                                    may_be_billed: billed,
+                                    ..cancelled
+                                },
                                 attempts,
                             });
                         }
@@ -165,10 +189,15 @@ pub async fn send(
                     RetryDecision::GiveUp(_) => {
                         // Once any attempt may have been billed, the whole request may have been.
                         let billed = classification.may_be_billed
-                            || attempts.iter().any(|a| a.class == Some(FailureClass::MaybeProcessed));
+                            || attempts
+                                .iter()
+                                .any(|a| a.class == Some(FailureClass::MaybeProcessed));
                         return Err(RequestFailure {
                             message,
-                            classification: Classification { may_be_billed: billed, ..classification },
+                            classification: Classification {
+                                may_be_billed: billed,
+                                ..classification
+                            },
                             attempts,
                         });
                     }
@@ -193,9 +222,13 @@ fn body_kind(content_type: &str) -> BodyKind {
 
 fn net_observation(e: NetError) -> Observation {
     match e {
-        NetError::Cancelled { after_send } => Observation::Cancelled { in_flight: after_send },
+        NetError::Cancelled { after_send } => Observation::Cancelled {
+            in_flight: after_send,
+        },
         NetError::TimedOut => Observation::Timeout,
-        NetError::Network { probably_sent, .. } => Observation::Network { sent: probably_sent },
+        NetError::Network { probably_sent, .. } => Observation::Network {
+            sent: probably_sent,
+        },
     }
 }
 
@@ -224,10 +257,15 @@ async fn attempt(
     options: &Options<'_>,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<AttemptOk, AttemptError> {
-    let no_info = |observation| AttemptError { observation, api_message: None, info: ResponseInfo::default() };
+    let no_info = |observation| AttemptError {
+        observation,
+        api_message: None,
+        info: ResponseInfo::default(),
+    };
     let (path, body) = match files {
         Some(files) => {
-            let form = build_form(request, files).map_err(|_| no_info(Observation::Network { sent: false }))?;
+            let form = build_form(request, files)
+                .map_err(|_| no_info(Observation::Network { sent: false }))?;
             ("images/edits", Body::Form(form))
         }
         None => ("images/generations", Body::Json(request.generation_json())),
@@ -258,8 +296,15 @@ async fn attempt(
         let observation = Observation::Http {
             status: info.status,
             error,
-            retry_after: parse_retry_after(info.retry_after_ms.as_deref(), info.retry_after.as_deref(), now),
-            should_retry: info.should_retry.as_deref().map(|v| v.eq_ignore_ascii_case("true")),
+            retry_after: parse_retry_after(
+                info.retry_after_ms.as_deref(),
+                info.retry_after.as_deref(),
+                now,
+            ),
+            should_retry: info
+                .should_retry
+                .as_deref()
+                .map(|v| v.eq_ignore_ascii_case("true")),
             body: kind,
         };
         return Err(fail(observation, api_message, &info));
@@ -270,29 +315,66 @@ async fn attempt(
         return read_stream(&mut call, &info, request, format, on_progress).await;
     }
     if kind != BodyKind::Json {
-        return Err(fail(Observation::Incomplete(IncompleteKind::WrongContentType), None, &info));
+        return Err(fail(
+            Observation::Incomplete(IncompleteKind::WrongContentType),
+            None,
+            &info,
+        ));
     }
-    let text = call.text().await.map_err(|e| fail(net_observation(e), None, &info))?;
-    let parsed = JSON::parse(&String::from(text.clone()))
-        .map_err(|_| fail(Observation::Incomplete(IncompleteKind::TruncatedJson), None, &info))?;
+    let text = call
+        .text()
+        .await
+        .map_err(|e| fail(net_observation(e), None, &info))?;
+    let parsed = JSON::parse(&String::from(text.clone())).map_err(|_| {
+        fail(
+            Observation::Incomplete(IncompleteKind::TruncatedJson),
+            None,
+            &info,
+        )
+    })?;
     drop(text);
-    let data = Reflect::get(&parsed, &"data".into()).ok().filter(|d| d.is_array());
-    let data: js_sys::Array = data
-        .map(JsCast::unchecked_into)
-        .ok_or_else(|| fail(Observation::Incomplete(IncompleteKind::BadImage), None, &info))?;
+    let data = Reflect::get(&parsed, &"data".into())
+        .ok()
+        .filter(|d| d.is_array());
+    let data: js_sys::Array = data.map(JsCast::unchecked_into).ok_or_else(|| {
+        fail(
+            Observation::Incomplete(IncompleteKind::BadImage),
+            None,
+            &info,
+        )
+    })?;
     let mut images = Vec::new();
     for item in data.iter() {
         let b64: JsString = Reflect::get(&item, &"b64_json".into())
             .ok()
             .and_then(|v| v.dyn_into().ok())
-            .ok_or_else(|| fail(Observation::Incomplete(IncompleteKind::BadImage), None, &info))?;
-        images.push(decode(&b64, format).await.map_err(|_| fail(Observation::Incomplete(IncompleteKind::BadImage), None, &info))?);
+            .ok_or_else(|| {
+                fail(
+                    Observation::Incomplete(IncompleteKind::BadImage),
+                    None,
+                    &info,
+                )
+            })?;
+        images.push(decode(&b64, format).await.map_err(|_| {
+            fail(
+                Observation::Incomplete(IncompleteKind::BadImage),
+                None,
+                &info,
+            )
+        })?);
     }
     if images.is_empty() {
-        return Err(fail(Observation::Incomplete(IncompleteKind::BadImage), None, &info));
+        return Err(fail(
+            Observation::Incomplete(IncompleteKind::BadImage),
+            None,
+            &info,
+        ));
     }
     let _ = Reflect::delete_property(parsed.unchecked_ref::<js_sys::Object>(), &"data".into());
-    let meta = JSON::stringify(&parsed).ok().and_then(|s| s.as_string()).and_then(|s| ResponseMeta::parse(&s).ok());
+    let meta = JSON::stringify(&parsed)
+        .ok()
+        .and_then(|s| s.as_string())
+        .and_then(|s| ResponseMeta::parse(&s).ok());
     Ok((images, meta.and_then(|m| m.usage), info))
 }
 
@@ -312,14 +394,20 @@ async fn read_stream(
     format: &str,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<AttemptOk, AttemptError> {
-    let fail = |observation, api_message: Option<String>| AttemptError { observation, api_message, info: info.clone() };
+    let fail = |observation, api_message: Option<String>| AttemptError {
+        observation,
+        api_message,
+        info: info.clone(),
+    };
     let mut parser = SseParser::new();
     let mut images = Vec::new();
     let mut usage: Option<Usage> = None;
     let expected = usize::from(request.n.max(1));
     'read: loop {
         let chunk = call.next_chunk().await.map_err(|e| match e {
-            NetError::Network { .. } => fail(Observation::Incomplete(IncompleteKind::StreamCut), None),
+            NetError::Network { .. } => {
+                fail(Observation::Incomplete(IncompleteKind::StreamCut), None)
+            }
             other => fail(net_observation(other), None),
         })?;
         let Some(chunk) = chunk else { break };
@@ -327,14 +415,18 @@ async fn read_stream(
             match parse_image_event(&event) {
                 Ok(ImageStreamEvent::Partial { b64, .. }) => {
                     // A preview that fails to decode is just skipped: it is only a preview.
-                    if let Ok(blob) = base64_to_blob(&JsString::from(b64.as_ref()), mime_for_format(format)).await {
+                    if let Ok(blob) =
+                        base64_to_blob(&JsString::from(b64.as_ref()), mime_for_format(format)).await
+                    {
                         on_progress(Progress::Partial(blob));
                     }
                 }
                 Ok(ImageStreamEvent::Completed { b64, usage: u, .. }) => {
                     let image = decode(&JsString::from(b64.as_ref()), format)
                         .await
-                        .map_err(|_| fail(Observation::Incomplete(IncompleteKind::BadImage), None))?;
+                        .map_err(|_| {
+                            fail(Observation::Incomplete(IncompleteKind::BadImage), None)
+                        })?;
                     images.push(image);
                     if let Some(u) = u {
                         usage = Some(match usage {
@@ -356,12 +448,20 @@ async fn read_stream(
                 }
                 Ok(ImageStreamEvent::Done) => break 'read,
                 Ok(ImageStreamEvent::Unknown(_)) => {}
-                Err(_) => return Err(fail(Observation::Incomplete(IncompleteKind::TruncatedJson), None)),
+                Err(_) => {
+                    return Err(fail(
+                        Observation::Incomplete(IncompleteKind::TruncatedJson),
+                        None,
+                    ))
+                }
             }
         }
     }
     if images.len() < expected {
-        return Err(fail(Observation::Incomplete(IncompleteKind::StreamCut), None));
+        return Err(fail(
+            Observation::Incomplete(IncompleteKind::StreamCut),
+            None,
+        ));
     }
     Ok((images, usage, info.clone()))
 }
@@ -370,7 +470,9 @@ async fn read_stream(
 /// as a plain response so classification is identical.
 fn stream_error_status(error: &crate::api_types::ApiError) -> u16 {
     match (error.code.as_deref(), error.r#type.as_deref()) {
-        (Some("rate_limit_exceeded"), _) | (Some("insufficient_quota"), _) | (_, Some("insufficient_quota")) => 429,
+        (Some("rate_limit_exceeded"), _)
+        | (Some("insufficient_quota"), _)
+        | (_, Some("insufficient_quota")) => 429,
         (_, Some("server_error")) | (Some("server_error"), _) => 500,
         (Some("server_is_overloaded"), _) | (_, Some("slow_down")) => 503,
         _ => 400,

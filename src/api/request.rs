@@ -122,7 +122,10 @@ impl ImageRequest {
             problems.push("Partial images need streaming.".into());
         }
         if self.input_fidelity.is_some() && !model.input_fidelity {
-            problems.push(format!("{} always uses high input fidelity; it must not be set.", model.id));
+            problems.push(format!(
+                "{} always uses high input fidelity; it must not be set.",
+                model.id
+            ));
         }
         if edit_images > model.max_input_images {
             problems.push(format!(
@@ -144,7 +147,12 @@ impl ImageRequest {
             ("model", json!(self.model)),
             ("prompt", json!(self.prompt)),
             ("n", json!(self.n)),
-            ("size", json!(self.size.map_or_else(|| "auto".to_string(), |s| s.to_string()))),
+            (
+                "size",
+                json!(self
+                    .size
+                    .map_or_else(|| "auto".to_string(), |s| s.to_string())),
+            ),
             ("quality", json!(self.quality)),
             ("output_format", json!(self.output_format)),
         ];
@@ -174,7 +182,11 @@ impl ImageRequest {
 
     /// The JSON body of `POST /v1/images/generations`.
     pub fn generation_json(&self) -> String {
-        let body: Map<String, Value> = self.fields(true).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let body: Map<String, Value> = self
+            .fields(true)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
         Value::Object(body).to_string()
     }
 
@@ -220,7 +232,13 @@ mod tests {
     fn never_sends_response_format_user_or_fidelity_by_default() {
         let r = ImageRequest::new("gpt-image-2", "x", None, "low");
         let body = r.generation_json();
-        for banned in ["response_format", "\"user\"", "input_fidelity", "stream", "partial_images"] {
+        for banned in [
+            "response_format",
+            "\"user\"",
+            "input_fidelity",
+            "stream",
+            "partial_images",
+        ] {
             assert!(!body.contains(banned), "{banned} in {body}");
         }
         assert!(body.contains(r#""size":"auto""#));
@@ -242,12 +260,20 @@ mod tests {
 
     #[test]
     fn edit_fields_are_strings_and_omit_moderation() {
-        let mut r = ImageRequest::new("gpt-image-2", "keep everything", Some(Size::new(1536, 864)), "medium");
+        let mut r = ImageRequest::new(
+            "gpt-image-2",
+            "keep everything",
+            Some(Size::new(1536, 864)),
+            "medium",
+        );
         r.moderation = Some("low".into());
         r.stream = true;
         r.partial_images = 1;
         let fields = r.edit_fields();
-        assert!(fields.iter().all(|(k, _)| *k != "moderation"), "multipart edits have no moderation field");
+        assert!(
+            fields.iter().all(|(k, _)| *k != "moderation"),
+            "multipart edits have no moderation field"
+        );
         assert!(fields.contains(&("size", "1536x864".into())));
         assert!(fields.contains(&("n", "1".into())));
         assert!(fields.contains(&("stream", "true".into())));
@@ -258,7 +284,12 @@ mod tests {
     fn validation_refuses_what_the_api_refuses() {
         let m = gpt2();
         let check = |f: &dyn Fn(&mut ImageRequest), word: &str| {
-            let mut r = ImageRequest::new("gpt-image-2", "a cat", Some(Size::new(1024, 1024)), "medium");
+            let mut r = ImageRequest::new(
+                "gpt-image-2",
+                "a cat",
+                Some(Size::new(1024, 1024)),
+                "medium",
+            );
             f(&mut r);
             let problems = r.validate(&m, 0).unwrap_err().join(" ");
             assert!(problems.contains(word), "{word}: {problems}");
@@ -271,7 +302,10 @@ mod tests {
         check(&|r| r.output_compression = Some(50), "JPEG and WebP");
         check(&|r| r.partial_images = 4, "At most 3");
         check(&|r| r.partial_images = 1, "need streaming");
-        check(&|r| r.input_fidelity = Some("high".into()), "must not be set");
+        check(
+            &|r| r.input_fidelity = Some("high".into()),
+            "must not be set",
+        );
         check(
             &|r| {
                 r.background = Some("transparent".into());
@@ -279,7 +313,12 @@ mod tests {
             },
             "PNG or WebP",
         );
-        let r = ImageRequest::new("gpt-image-2", "a cat", Some(Size::new(1024, 1024)), "medium");
+        let r = ImageRequest::new(
+            "gpt-image-2",
+            "a cat",
+            Some(Size::new(1024, 1024)),
+            "medium",
+        );
         assert!(r.validate(&m, 17).unwrap_err()[0].contains("at most 16"));
     }
 
@@ -287,7 +326,12 @@ mod tests {
     fn legacy_models_take_fidelity_and_fixed_sizes() {
         let c = Catalogue::builtin();
         let m = c.get("gpt-image-1.5").unwrap();
-        let mut r = ImageRequest::new("gpt-image-1.5", "a cat", Some(Size::new(1536, 1024)), "high");
+        let mut r = ImageRequest::new(
+            "gpt-image-1.5",
+            "a cat",
+            Some(Size::new(1536, 1024)),
+            "high",
+        );
         r.input_fidelity = Some("high".into());
         assert!(r.validate(m, 3).is_ok());
         r.size = Some(Size::new(1024, 1280));

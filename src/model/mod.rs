@@ -81,7 +81,14 @@ pub struct Frame {
 impl Frame {
     /// An empty frame.
     pub fn new(id: String, title: String) -> Self {
-        Self { id, title, prompt: String::new(), takes: Vec::new(), selected_take: None, error: None }
+        Self {
+            id,
+            title,
+            prompt: String::new(),
+            takes: Vec::new(),
+            selected_take: None,
+            error: None,
+        }
     }
 
     /// The take shown for this frame: the selected one, else the newest.
@@ -199,7 +206,9 @@ impl Project {
     /// Records a finished image for a frame, selects it and clears the frame's error.
     /// Returns false if the frame no longer exists (it was deleted meanwhile).
     pub fn add_take(&mut self, frame_id: &str, take: Take) -> bool {
-        let Some(frame) = self.frame_mut(frame_id) else { return false };
+        let Some(frame) = self.frame_mut(frame_id) else {
+            return false;
+        };
         frame.selected_take = Some(take.id.clone());
         frame.takes.push(take);
         frame.error = None;
@@ -215,12 +224,18 @@ impl Project {
 
     /// Keys of every stored image the project refers to (for export and clean-up).
     pub fn image_keys(&self) -> Vec<String> {
-        self.frames.iter().flat_map(|f| f.takes.iter().map(|t| t.id.clone())).collect()
+        self.frames
+            .iter()
+            .flat_map(|f| f.takes.iter().map(|t| t.id.clone()))
+            .collect()
     }
 
     /// How many frames have an image.
     pub fn frames_done(&self) -> usize {
-        self.frames.iter().filter(|f| f.current_take().is_some()).count()
+        self.frames
+            .iter()
+            .filter(|f| f.current_take().is_some())
+            .count()
     }
 
     /// Serialises for storage.
@@ -231,8 +246,8 @@ impl Project {
     /// Reads a stored project; a record from a newer app version is refused rather than
     /// misread (and then overwritten).
     pub fn from_json(json: &str) -> Result<Self, String> {
-        let project: Project =
-            serde_json::from_str(json).map_err(|e| format!("This project record is damaged: {e}"))?;
+        let project: Project = serde_json::from_str(json)
+            .map_err(|e| format!("This project record is damaged: {e}"))?;
         if project.schema > SCHEMA_VERSION {
             return Err(format!(
                 "“{}” was saved by a newer version of Continuity (format {}); reload the page to update.",
@@ -247,7 +262,11 @@ impl Project {
 pub fn clean_name(name: &str) -> Option<String> {
     let cleaned: String = name
         .chars()
-        .filter(|c| !c.is_control() && !('\u{202A}'..='\u{202E}').contains(c) && !('\u{2066}'..='\u{2069}').contains(c))
+        .filter(|c| {
+            !c.is_control()
+                && !('\u{202A}'..='\u{202E}').contains(c)
+                && !('\u{2066}'..='\u{2069}').contains(c)
+        })
         .take(MAX_NAME_CHARS)
         .collect();
     let cleaned = cleaned.trim();
@@ -292,7 +311,8 @@ mod tests {
 
     #[test]
     fn blank_names_fall_back_or_are_refused() {
-        let mut p = Project::from_template("  ", Template::Storyboard, "gpt-image-2", 1.0, counter());
+        let mut p =
+            Project::from_template("  ", Template::Storyboard, "gpt-image-2", 1.0, counter());
         assert_eq!(p.name, "12-panel storyboard");
         assert!(!p.rename(" \n "));
         assert!(p.rename("  Pilot\u{202E}  "));
@@ -303,7 +323,13 @@ mod tests {
     fn takes_select_and_clear_errors() {
         let mut p = Project::from_template("x", Template::Comic, "gpt-image-2", 1.0, counter());
         let fid = p.frames[1].id.clone();
-        p.set_error(&fid, Some(FrameError { message: "blocked".into(), may_be_billed: false }));
+        p.set_error(
+            &fid,
+            Some(FrameError {
+                message: "blocked".into(),
+                may_be_billed: false,
+            }),
+        );
         assert!(p.add_take(&fid, take("t1")));
         assert!(p.add_take(&fid, take("t2")));
         let f = p.frame(&fid).unwrap();
@@ -316,7 +342,13 @@ mod tests {
 
     #[test]
     fn projects_round_trip_through_json() {
-        let mut p = Project::from_template("Round trip", Template::CharacterSheet, "gpt-image-2", 7.0, counter());
+        let mut p = Project::from_template(
+            "Round trip",
+            Template::CharacterSheet,
+            "gpt-image-2",
+            7.0,
+            counter(),
+        );
         p.style = "Flat vector, teal/coral".into();
         p.frames[0].prompt = "Front view, arms relaxed".into();
         p.add_take(&p.frames[0].id.clone(), take("t1"));

@@ -130,7 +130,7 @@ impl SizeRule {
                 ..
             } => {
                 let m = *multiple;
-                if size.width % m != 0 || size.height % m != 0 {
+                if !size.width.is_multiple_of(m) || !size.height.is_multiple_of(m) {
                     return Err(SizeError(format!(
                         "{size}: both edges must be multiples of {m} (nearest: {}).",
                         Size::new(round_to(size.width, m), round_to(size.height, m))
@@ -227,7 +227,11 @@ mod tests {
         refuse("800x800", "minimum");
         refuse("3840x3840", "maximum");
         refuse("2896x2896", "maximum");
-        assert_eq!(rule.check(Size::new(2880, 2880)), Ok(()), "the maximum area itself is allowed");
+        assert_eq!(
+            rule.check(Size::new(2880, 2880)),
+            Ok(()),
+            "the maximum area itself is allowed"
+        );
     }
 
     #[test]

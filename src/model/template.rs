@@ -64,11 +64,11 @@ impl Template {
     /// One line explaining what the template is for.
     pub fn blurb(self) -> &'static str {
         match self {
-            Template::Carousel => "4:5 social slides: hook, body, call to action.",
-            Template::Storyboard => "16:9 panels across a three-act arc.",
-            Template::CharacterSheet => "1:1 turnaround: front, ¾, profile, back, expressions, poses.",
-            Template::ProductSet => "1:1 e-commerce shots of one product.",
-            Template::Comic => "4:5 panels: setup, build, turn, punchline.",
+            Template::Carousel => "Social slides: hook, body, call to action.",
+            Template::Storyboard => "Panels across a three-act arc.",
+            Template::CharacterSheet => "Turnaround: front, ¾, profile, back, expressions, poses.",
+            Template::ProductSet => "E-commerce shots of one product.",
+            Template::Comic => "Setup, build, turn, punchline.",
             Template::Custom { .. } => "Any number of square frames.",
         }
     }
@@ -124,11 +124,19 @@ impl Template {
                 format!("Panel {n} · {act}")
             }
             Template::CharacterSheet => {
-                const VIEWS: [&str; 6] = ["Front", "Three-quarter", "Profile", "Back", "Expressions", "Poses & outfit"];
+                const VIEWS: [&str; 6] = [
+                    "Front",
+                    "Three-quarter",
+                    "Profile",
+                    "Back",
+                    "Expressions",
+                    "Poses & outfit",
+                ];
                 format!("View {n} · {}", VIEWS.get(index).unwrap_or(&"Extra"))
             }
             Template::ProductSet => {
-                const SHOTS: [&str; 6] = ["Hero", "Detail", "In use", "Scale", "Flat lay", "Lifestyle"];
+                const SHOTS: [&str; 6] =
+                    ["Hero", "Detail", "In use", "Scale", "Flat lay", "Lifestyle"];
                 format!("Shot {n} · {}", SHOTS.get(index).unwrap_or(&"Extra"))
             }
             Template::Comic => {
@@ -148,7 +156,10 @@ mod tests {
     #[test]
     fn every_template_size_is_valid_for_gpt_image_2() {
         let rule = SizeRule::gpt_image_2();
-        for t in Template::PRESETS.into_iter().chain([Template::Custom { frames: 3 }]) {
+        for t in Template::PRESETS
+            .into_iter()
+            .chain([Template::Custom { frames: 3 }])
+        {
             assert_eq!(rule.check(t.size()), Ok(()), "{}", t.label());
         }
     }
@@ -167,13 +178,19 @@ mod tests {
         assert_eq!(Template::Storyboard.frame_count(), 12);
         assert_eq!(Template::CharacterSheet.frame_count(), 6);
         assert_eq!(Template::Custom { frames: 0 }.frame_count(), 1);
-        assert_eq!(Template::Custom { frames: 500 }.frame_count(), MAX_CUSTOM_FRAMES);
+        assert_eq!(
+            Template::Custom { frames: 500 }.frame_count(),
+            MAX_CUSTOM_FRAMES
+        );
     }
 
     #[test]
     fn titles_follow_the_arc() {
         assert_eq!(Template::Carousel.frame_title(0), "Slide 1 · Hook");
-        assert_eq!(Template::Carousel.frame_title(8), "Slide 9 · Call to action");
+        assert_eq!(
+            Template::Carousel.frame_title(8),
+            "Slide 9 · Call to action"
+        );
         assert_eq!(Template::Storyboard.frame_title(11), "Panel 12 · Act III");
         assert_eq!(Template::CharacterSheet.frame_title(3), "View 4 · Back");
     }

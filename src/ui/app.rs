@@ -23,9 +23,15 @@ pub fn App(
     if let Some(key) = web_storage::load_key() {
         state.key.set(key);
     }
-    let hash = || web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+    let hash = || {
+        web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .unwrap_or_default()
+    };
     state.route.set(Route::from_hash(&hash()));
-    let listener = window_event_listener(ev::hashchange, move |_| state.route.set(Route::from_hash(&hash())));
+    let listener = window_event_listener(ev::hashchange, move |_| {
+        state.route.set(Route::from_hash(&hash()))
+    });
     on_cleanup(move || listener.remove());
     spawn_local(state.load(db_name));
     spawn_local(discover_server(state));
@@ -60,7 +66,11 @@ async fn discover_server(state: AppState) {
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .map(|v| ServerInfo {
             available: v.get("images_base").is_some(),
-            provider: v.get("provider").and_then(|p| p.as_str()).unwrap_or("").to_string(),
+            provider: v
+                .get("provider")
+                .and_then(|p| p.as_str())
+                .unwrap_or("")
+                .to_string(),
         })
         .unwrap_or_default();
     state.server.set(info);

@@ -10,12 +10,18 @@ fn badge(run: Option<&FrameRun>, has_image: bool, has_error: bool) -> (&'static 
     match run {
         Some(FrameRun::Queued) => ("queued", "Queued".into()),
         Some(FrameRun::WaitingForAnchor) => ("waiting", "Waiting for anchor".into()),
-        Some(FrameRun::Running { attempt }) if *attempt > 1 => ("running", format!("Running · attempt {attempt}")),
+        Some(FrameRun::Running { attempt }) if *attempt > 1 => {
+            ("running", format!("Running · attempt {attempt}"))
+        }
         Some(FrameRun::Running { .. }) => ("running", "Running".into()),
         Some(FrameRun::Streaming { .. }) => ("running", "Rendering preview".into()),
-        Some(FrameRun::Retrying { seconds, .. }) => ("waiting", format!("Retrying in {seconds:.0} s")),
+        Some(FrameRun::Retrying { seconds, .. }) => {
+            ("waiting", format!("Retrying in {seconds:.0} s"))
+        }
         Some(FrameRun::Saving) => ("running", "Saving".into()),
-        Some(FrameRun::Cancelled { may_be_billed: true }) => ("failed", "Cancelled · may be billed".into()),
+        Some(FrameRun::Cancelled {
+            may_be_billed: true,
+        }) => ("failed", "Cancelled · may be billed".into()),
         Some(FrameRun::Cancelled { .. }) => ("idle", "Cancelled".into()),
         Some(FrameRun::Skipped { .. }) => ("idle", "Not sent".into()),
         None if has_error => ("failed", "Failed".into()),
@@ -36,14 +42,20 @@ pub fn FrameCard(
     let frame = {
         let (pid, fid) = (project_id.clone(), frame_id.clone());
         Memo::new(move |_| {
-            state.projects.with(|ps| ps.iter().find(|p| p.id == pid).and_then(|p| p.frame(&fid).cloned()))
+            state.projects.with(|ps| {
+                ps.iter()
+                    .find(|p| p.id == pid)
+                    .and_then(|p| p.frame(&fid).cloned())
+            })
         })
     };
     let aspect = {
         let pid = project_id.clone();
         Memo::new(move |_| {
             state.projects.with(|ps| {
-                ps.iter().find(|p| p.id == pid).map(|p| format!("{} / {}", p.output.size.width, p.output.size.height))
+                ps.iter()
+                    .find(|p| p.id == pid)
+                    .map(|p| format!("{} / {}", p.output.size.width, p.output.size.height))
             })
         })
     };
@@ -57,7 +69,9 @@ pub fn FrameCard(
         if matches!(run.get(), Some(FrameRun::Saving)) {
             return None;
         }
-        frame.get().and_then(|f| f.current_take().map(|t| t.id.clone()))
+        frame
+            .get()
+            .and_then(|f| f.current_take().map(|t| t.id.clone()))
     });
     let status = move || {
         let f = frame.get();
@@ -66,7 +80,9 @@ pub fn FrameCard(
         badge(run.get().as_ref(), has_image, has_error)
     };
     let preview = move || match run.get() {
-        Some(FrameRun::Streaming { preview_url }) => Some(view! { <img class="preview" src=preview_url alt="Partial preview"/> }),
+        Some(FrameRun::Streaming { preview_url }) => {
+            Some(view! { <img class="preview" src=preview_url alt="Partial preview"/> })
+        }
         _ => None,
     };
     let error = move || {
@@ -101,7 +117,10 @@ pub fn FrameCard(
         let (pid, fid) = (project_id.clone(), frame_id.clone());
         move |_| runner::generate(state, &pid, Some(vec![fid.clone()]))
     };
-    let busy = move || run.get().is_some_and(|r| !matches!(r, FrameRun::Cancelled { .. } | FrameRun::Skipped { .. }));
+    let busy = move || {
+        run.get()
+            .is_some_and(|r| !matches!(r, FrameRun::Cancelled { .. } | FrameRun::Skipped { .. }))
+    };
     view! {
         <article class="frame-card card" data-testid="frame-card" data-frame-id=frame_id.clone()
             data-status=move || status().0 aria-labelledby=format!("title-{frame_id}")>

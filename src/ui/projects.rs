@@ -46,8 +46,13 @@ fn NewSeriesForm() -> impl IntoView {
     let custom_frames = RwSignal::new(8usize);
     let busy = RwSignal::new(false);
     let template = move || match choice.get().as_str() {
-        "custom" => Template::Custom { frames: custom_frames.get() },
-        key => Template::PRESETS.into_iter().find(|t| t.key() == key).unwrap_or(Template::Carousel),
+        "custom" => Template::Custom {
+            frames: custom_frames.get(),
+        },
+        key => Template::PRESETS
+            .into_iter()
+            .find(|t| t.key() == key)
+            .unwrap_or(Template::Carousel),
     };
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -56,7 +61,13 @@ fn NewSeriesForm() -> impl IntoView {
         }
         busy.set(true);
         let model = state.catalogue.get_untracked().default_model().id.clone();
-        let project = Project::from_template(&name.get_untracked(), template(), &model, now_ms(), random_u64);
+        let project = Project::from_template(
+            &name.get_untracked(),
+            template(),
+            &model,
+            now_ms(),
+            random_u64,
+        );
         let id = project.id.clone();
         spawn_local(async move {
             match state.add_project(project).await {

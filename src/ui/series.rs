@@ -40,21 +40,55 @@ fn SeriesView(id: String) -> impl IntoView {
     let state = AppState::get();
     let project = {
         let id = id.clone();
-        Memo::new(move |_| state.projects.with(|ps| ps.iter().find(|p| p.id == id).cloned()))
+        Memo::new(move |_| {
+            state
+                .projects
+                .with(|ps| ps.iter().find(|p| p.id == id).cloned())
+        })
     };
-    let frame_ids = Memo::new(move |_| project.get().map(|p| p.frames.iter().map(|f| f.id.clone()).collect::<Vec<_>>()).unwrap_or_default());
+    let frame_ids = Memo::new(move |_| {
+        project
+            .get()
+            .map(|p| p.frames.iter().map(|f| f.id.clone()).collect::<Vec<_>>())
+            .unwrap_or_default()
+    });
     let name = move || project.get().map(|p| p.name).unwrap_or_default();
     let meta = move || {
-        project.get().map(|p| format!("{} · {} · {} · {}", p.template.label(), p.output.size, p.output.model, p.output.quality))
+        project.get().map(|p| {
+            format!(
+                "{} · {} · {} · {}",
+                p.template.label(),
+                p.output.size,
+                p.output.model,
+                p.output.quality
+            )
+        })
     };
     let plan = move || {
         let p = project.get()?;
         let catalogue = state.catalogue.get();
         let model = catalogue.get(&p.output.model)?;
-        let e = estimate(model, &CostQuery { size: Some(p.output.size), quality: &p.output.quality, n: 1, partial_images: 0 });
+        let previews = u32::from(state.settings.get().stream_previews);
+        let e = estimate(
+            model,
+            &CostQuery {
+                size: Some(p.output.size),
+                quality: &p.output.quality,
+                n: 1,
+                partial_images: previews,
+            },
+        );
         let total = e.usd * p.frames.len() as f64;
-        let approx = if e.confidence == Confidence::Confirmed { "≈" } else { "≈ (assumed price)" };
-        Some(format!("{} requests · {approx} {}", p.frames.len(), format_usd(total)))
+        let approx = if e.confidence == Confidence::Confirmed {
+            "≈"
+        } else {
+            "≈ (assumed price)"
+        };
+        Some(format!(
+            "{} requests · {approx} {}",
+            p.frames.len(),
+            format_usd(total)
+        ))
     };
     let on_style = {
         let id = id.clone();
@@ -82,7 +116,10 @@ fn SeriesView(id: String) -> impl IntoView {
     let qualities = move || {
         let p = project.get();
         let catalogue = state.catalogue.get();
-        let current = p.as_ref().map(|p| p.output.quality.clone()).unwrap_or_default();
+        let current = p
+            .as_ref()
+            .map(|p| p.output.quality.clone())
+            .unwrap_or_default();
         p.and_then(|p| catalogue.get(&p.output.model).cloned())
             .map(|m| m.qualities)
             .unwrap_or_default()
@@ -142,7 +179,11 @@ fn BatchProgress(
 ) -> impl IntoView {
     let now = RwSignal::new(crate::platform::now_ms());
     // Tick once a second while running so "elapsed" moves.
-    let handle = set_interval_with_handle(move || now.set(crate::platform::now_ms()), std::time::Duration::from_secs(1)).ok();
+    let handle = set_interval_with_handle(
+        move || now.set(crate::platform::now_ms()),
+        std::time::Duration::from_secs(1),
+    )
+    .ok();
     on_cleanup(move || {
         if let Some(h) = handle {
             h.clear();

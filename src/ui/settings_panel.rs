@@ -39,7 +39,10 @@ pub fn SettingsPanel() -> impl IntoView {
             .then(|| check_base_url(&s.custom_base_url).err())
             .flatten()
     };
-    let radio = move |k: ConnectionKind, id: &'static str, label: &'static str, hint: &'static str| {
+    let radio = move |k: ConnectionKind,
+                      id: &'static str,
+                      label: &'static str,
+                      hint: &'static str| {
         view! {
             <label class="template-option" for=id>
                 <input type="radio" name="connection" id=id prop:checked=move || kind() == k on:change=move |_| choose(k)/>

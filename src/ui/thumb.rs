@@ -24,12 +24,19 @@ pub fn Thumb(
             revoke_url(&old);
             url.set(None);
         }
-        let (Some(key), Some(db)) = (wanted, state.db()) else { return };
+        let (Some(key), Some(db)) = (wanted, state.db()) else {
+            return;
+        };
         spawn_local(async move {
-            let Ok(Some(blob)) = db.image(&key).await else { return };
-            let Some(new_url) = object_url(&blob) else { return };
+            let Ok(Some(blob)) = db.image(&key).await else {
+                return;
+            };
+            let Some(new_url) = object_url(&blob) else {
+                return;
+            };
             // The frame may have moved on (or the view gone) while we read.
-            let still_wanted = take_id.try_get_untracked().flatten().as_deref() == Some(key.as_str());
+            let still_wanted =
+                take_id.try_get_untracked().flatten().as_deref() == Some(key.as_str());
             if !still_wanted || url.try_set(Some(new_url.clone())).is_some() {
                 revoke_url(&new_url);
             }
@@ -40,5 +47,9 @@ pub fn Thumb(
             revoke_url(&u);
         }
     });
-    move || url.get().map(|src| view! { <img src=src alt=move || alt.get() loading="lazy" decoding="async"/> })
+    move || {
+        url.get().map(
+            |src| view! { <img src=src alt=move || alt.get() loading="lazy" decoding="async"/> },
+        )
+    }
 }

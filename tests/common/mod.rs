@@ -42,17 +42,26 @@ pub fn query(selector: &str) -> Option<Element> {
 /// All elements matching a CSS selector.
 pub fn query_all(selector: &str) -> Vec<Element> {
     let list = doc().query_selector_all(selector).unwrap();
-    (0..list.length()).filter_map(|i| list.item(i)?.dyn_into().ok()).collect()
+    (0..list.length())
+        .filter_map(|i| list.item(i)?.dyn_into().ok())
+        .collect()
 }
 
 /// Text of the first match.
 pub fn text(selector: &str) -> String {
-    query(selector).and_then(|e| e.text_content()).unwrap_or_default().trim().to_string()
+    query(selector)
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 /// Clicks the first match.
 pub fn click(selector: &str) {
-    query(selector).unwrap_or_else(|| panic!("no {selector}")).unchecked_into::<HtmlElement>().click();
+    query(selector)
+        .unwrap_or_else(|| panic!("no {selector}"))
+        .unchecked_into::<HtmlElement>()
+        .click();
 }
 
 /// Types into an input or textarea the way a user does (value + `input` event).

@@ -1,0 +1,91 @@
+// The journey a new user takes (issue 2): create a carousel, describe two slides, generate all,
+// see nine images, reload, still see them; and one failing frame shows its own readable error.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, newPage, journal, clearJournal, createSeries, loadedImages } from './harness.mjs';
+
+let server, browser;
+before(async () => {
+  server = await startServer(['--fake-latency-ms', '150']);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('a 9-slide carousel is generated, stored and survives a reload', async () => {
+  const { page, context, errors } = await newPage(browser);
+  await page.goto(server.url);
+  await page.getByTestId('no-projects').waitFor();
+  await createSeries(page, { template: 'carousel', name: 'Spring launch' });
+  const prompts = page.getByTestId('frame-prompt');
+  assert.equal(await prompts.count(), 9);
+  await page.getByTestId('series-style').fill('Flat vector illustration, teal and coral palette');
+  await prompts.nth(0).fill('A fox courier in a yellow raincoat waves from a tram stop');
+  await prompts.nth(1).fill('The fox hands a parcel to a smiling baker');
+  await clearJournal(server.url);
+
+  await page.getByTestId('generate-all').click();
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-testid=frame-card][data-status=done]').length === 9,
+    null, { timeout: 60000 });
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-testid=frame-card] .frame-image img:not(.preview)')]
+      .filter((i) => i.complete && i.naturalWidth > 0).length === 9, null, { timeout: 30000 });
+  assert.equal(await loadedImages(page), 9);
+  assert.match(await page.getByTestId('batch-summary').textContent(), /^9 \/ 9 done/);
+
+  // What the fake received: nine generations, style first, the two prompts verbatim, a valid size.
+  const sent = (await journal(server.url)).filter((r) => r.endpoint === 'generations');
+  assert.equal(sent.length, 9);
+  for (const r of sent) {
+    assert.equal(r.params.model, 'gpt-image-2');
+    assert.equal(r.params.size, '1024x1280');
+    assert.ok(r.params.prompt.startsWith('Flat vector illustration, teal and coral palette\n\n'), r.params.prompt);
+    assert.equal(r.status, 200);
+  }
+  assert.ok(sent.some((r) => r.params.prompt.endsWith('A fox courier in a yellow raincoat waves from a tram stop')));
+  assert.ok(sent.some((r) => r.params.prompt.endsWith('The fox hands a parcel to a smiling baker')));
+
+  // Reload: the images come back from IndexedDB, not from the network.
+  await clearJournal(server.url);
+  await page.reload();
+  await page.getByTestId('series-title').filter({ hasText: 'Spring launch' }).waitFor();
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-testid=frame-card] .frame-image img:not(.preview)')]
+      .filter((i) => i.complete && i.naturalWidth > 0).length === 9, null, { timeout: 30000 });
+  assert.equal(await page.getByTestId('frame-prompt').nth(1).inputValue(), 'The fox hands a parcel to a smiling baker');
+  assert.equal((await journal(server.url)).length, 0, 'a reload sends no image requests');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a rejected prompt fails only its own frame, with a readable message', async () => {
+  const { page, context, errors } = await newPage(browser);
+  await page.goto(server.url);
+  await createSeries(page, { template: 'custom', name: 'Moderation check', frames: 3 });
+  const prompts = page.getByTestId('frame-prompt');
+  await prompts.nth(0).fill('A quiet harbour at dawn');
+  await prompts.nth(1).fill('Something the safety system rejects [[fault:moderation]]');
+  await prompts.nth(2).fill('A lighthouse keeper drinking tea');
+  await page.getByTestId('generate-all').click();
+  await page.waitForFunction(() => {
+    const s = [...document.querySelectorAll('[data-testid=frame-card]')].map((c) => c.dataset.status);
+    return s.length === 3 && s.every((x) => x === 'done' || x === 'failed');
+  }, null, { timeout: 60000 });
+  const cards = page.getByTestId('frame-card');
+  assert.equal(await cards.nth(0).getAttribute('data-status'), 'done');
+  assert.equal(await cards.nth(1).getAttribute('data-status'), 'failed');
+  assert.equal(await cards.nth(2).getAttribute('data-status'), 'done');
+  const message = await cards.nth(1).getByTestId('frame-error').textContent();
+  assert.match(message, /safety system/i);
+  assert.match(message, /reword|rephrase|change/i);
+  assert.equal(await cards.nth(0).getByTestId('frame-error').count(), 0);
+  assert.equal(await cards.nth(2).getByTestId('frame-error').count(), 0);
+  // Exactly one attempt for the rejected frame: moderation blocks are never retried.
+  const attempts = (await journal(server.url)).filter((r) => r.params.prompt?.includes('[[fault:moderation]]'));
+  assert.equal(attempts.length, 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
