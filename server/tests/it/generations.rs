@@ -317,7 +317,8 @@ async fn latency_is_the_total_time() {
     assert_eq!(resp.status(), 200);
     let _ = resp.bytes().await;
     let elapsed = started.elapsed().as_millis();
-    assert!((400..1500).contains(&elapsed), "took {elapsed} ms");
+    // The upper bound only guards against a doubled wait (tests share two cores).
+    assert!((400..5000).contains(&elapsed), "took {elapsed} ms");
 }
 
 #[tokio::test]
