@@ -327,6 +327,8 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
                 usage: result.usage,
                 cost_usd: cost,
                 request_id: result.request_id,
+                anchor_image: None,
+                references: Vec::new(),
             };
             store_take(run, frame_id, take, &image.blob, cost.unwrap_or(0.0)).await
         }

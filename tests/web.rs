@@ -73,6 +73,8 @@ async fn indexeddb_round_trip_of_a_project_with_a_blob() {
             usage: None,
             cost_usd: Some(0.053),
             request_id: None,
+            anchor_image: None,
+            references: Vec::new(),
         },
     );
     db.save_image_with_project("t_1", &blob, &project)

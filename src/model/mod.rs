@@ -3,11 +3,15 @@
 //! Plain data with plain methods, tested natively. Image bytes are never here: a [`Take`] names
 //! a `Blob` stored in IndexedDB by key.
 
+pub mod bible;
+pub mod shot;
 pub mod size;
 pub mod template;
 
 use crate::api_types::Usage;
+use bible::Bible;
 use serde::{Deserialize, Serialize};
+use shot::ShotSpec;
 use size::Size;
 use template::Template;
 
@@ -45,6 +49,13 @@ pub struct Take {
     /// `x-request-id` of the response, for OpenAI support.
     #[serde(default)]
     pub request_id: Option<String>,
+    /// The anchor image this take was generated from (its image key), if any. When the
+    /// series' anchor changes, takes made from the old one are stale.
+    #[serde(default)]
+    pub anchor_image: Option<String>,
+    /// Keys of every reference image sent with the request, in order.
+    #[serde(default)]
+    pub references: Vec<String>,
 }
 
 /// A failure that is kept with the frame until it is generated again.
@@ -64,9 +75,12 @@ pub struct Frame {
     pub id: String,
     /// Short title, e.g. "Slide 1 · Hook".
     pub title: String,
-    /// What this frame shows, in the user's words.
+    /// What happens in this frame (subject and action), in the user's words.
     #[serde(default)]
     pub prompt: String,
+    /// How it is shot, its on-image text and which bible entities appear.
+    #[serde(default)]
+    pub shot: ShotSpec,
     /// Images made for this frame, oldest first.
     #[serde(default)]
     pub takes: Vec<Take>,
@@ -85,6 +99,7 @@ impl Frame {
             id,
             title,
             prompt: String::new(),
+            shot: ShotSpec::default(),
             takes: Vec::new(),
             selected_take: None,
             error: None,
@@ -112,6 +127,34 @@ pub struct OutputSettings {
     /// `output_format` value sent.
     #[serde(default = "default_format")]
     pub output_format: String,
+    /// Images per frame (`n`, 1–4) to pick from.
+    #[serde(default = "one")]
+    pub variants: u8,
+}
+
+fn one() -> u8 {
+    1
+}
+
+/// What the other frames of a series are generated *from*.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Anchor {
+    /// A frame of the series (e.g. the hero frame); its current image is the anchor image.
+    Frame {
+        /// The anchor frame.
+        frame_id: String,
+        /// The take the user approved; the anchor counts as approved only while it is still
+        /// the frame's current take.
+        approved_take: Option<String>,
+    },
+    /// A reference image of a bible entity (e.g. an uploaded character sheet); always approved.
+    Reference {
+        /// The entity.
+        entity_id: String,
+        /// The reference image key.
+        image_id: String,
+    },
 }
 
 fn default_format() -> String {
@@ -137,6 +180,15 @@ pub struct Project {
     /// Series-wide style text, prepended to every frame's prompt.
     #[serde(default)]
     pub style: String,
+    /// The series bible.
+    #[serde(default)]
+    pub bible: Bible,
+    /// The anchor, if the series has one.
+    #[serde(default)]
+    pub anchor: Option<Anchor>,
+    /// Spending cap for one batch of this series, in US dollars.
+    #[serde(default)]
+    pub budget_usd: Option<f64>,
     /// Output settings.
     pub output: OutputSettings,
     /// The frames in order.
@@ -172,11 +224,15 @@ impl Project {
             created_ms: now_ms,
             updated_ms: now_ms,
             style: String::new(),
+            bible: Bible::default(),
+            anchor: None,
+            budget_usd: None,
             output: OutputSettings {
                 model: model.into(),
                 size: template.size(),
                 quality: "medium".into(),
                 output_format: default_format(),
+                variants: 1,
             },
             frames,
         }
@@ -227,6 +283,89 @@ impl Project {
         self.frames
             .iter()
             .flat_map(|f| f.takes.iter().map(|t| t.id.clone()))
+            .chain(self.bible.image_keys().map(str::to_string))
+            .collect()
+    }
+
+    /// The anchor frame's id, when the anchor is a frame.
+    pub fn anchor_frame_id(&self) -> Option<&str> {
+        match &self.anchor {
+            Some(Anchor::Frame { frame_id, .. }) => Some(frame_id),
+            _ => None,
+        }
+    }
+
+    /// The image the other frames are generated from right now: the anchor frame's current
+    /// take, or the anchor reference image.
+    pub fn anchor_image(&self) -> Option<String> {
+        match &self.anchor {
+            Some(Anchor::Frame { frame_id, .. }) => {
+                self.frame(frame_id)?.current_take().map(|t| t.id.clone())
+            }
+            Some(Anchor::Reference {
+                entity_id,
+                image_id,
+            }) => self
+                .bible
+                .entity(entity_id)
+                .filter(|e| e.references.iter().any(|r| &r.id == image_id))
+                .map(|_| image_id.clone()),
+            None => None,
+        }
+    }
+
+    /// Whether the current anchor image is approved (reference anchors always are).
+    pub fn anchor_approved(&self) -> bool {
+        match &self.anchor {
+            Some(Anchor::Frame {
+                approved_take: Some(take),
+                ..
+            }) => self.anchor_image().as_ref() == Some(take),
+            Some(Anchor::Reference { .. }) => self.anchor_image().is_some(),
+            _ => false,
+        }
+    }
+
+    /// Makes a frame the anchor (not yet approved), or clears the anchor with `None`.
+    pub fn set_anchor_frame(&mut self, frame_id: Option<&str>) {
+        self.anchor = frame_id
+            .filter(|id| self.frame(id).is_some())
+            .map(|id| Anchor::Frame {
+                frame_id: id.to_string(),
+                approved_take: None,
+            });
+    }
+
+    /// Approves the anchor frame's current image. Returns false if there is nothing to approve.
+    pub fn approve_anchor(&mut self) -> bool {
+        let current = self.anchor_image();
+        match (&mut self.anchor, current) {
+            (Some(Anchor::Frame { approved_take, .. }), Some(take)) => {
+                *approved_take = Some(take);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a frame's current image was made from an anchor image that is no longer the
+    /// anchor (it was regenerated or replaced). Derived, never stored, so it cannot drift.
+    pub fn is_stale(&self, frame: &Frame) -> bool {
+        if self.anchor_frame_id() == Some(frame.id.as_str()) {
+            return false;
+        }
+        match frame.current_take().and_then(|t| t.anchor_image.as_ref()) {
+            Some(used) => self.anchor_image().as_ref() != Some(used),
+            None => false,
+        }
+    }
+
+    /// Ids of the stale frames, in order.
+    pub fn stale_frames(&self) -> Vec<String> {
+        self.frames
+            .iter()
+            .filter(|f| self.is_stale(f))
+            .map(|f| f.id.clone())
             .collect()
     }
 
@@ -296,7 +435,71 @@ mod tests {
             usage: None,
             cost_usd: Some(0.045),
             request_id: Some("req_1".into()),
+            anchor_image: None,
+            references: Vec::new(),
         }
+    }
+
+    #[test]
+    fn regenerating_the_anchor_makes_dependents_stale() {
+        let mut p =
+            Project::from_template("x", Template::Storyboard, "gpt-image-2", 1.0, counter());
+        let anchor = p.frames[0].id.clone();
+        p.set_anchor_frame(Some(&anchor));
+        assert!(!p.approve_anchor(), "nothing to approve yet");
+        p.add_take(&anchor, take("a1"));
+        assert!(p.approve_anchor());
+        assert!(p.anchor_approved());
+        for f in 1..12 {
+            let id = p.frames[f].id.clone();
+            let mut t = take(&format!("t{f}"));
+            t.anchor_image = Some("a1".into());
+            p.add_take(&id, t);
+        }
+        assert!(p.stale_frames().is_empty());
+        p.add_take(&anchor, take("a2"));
+        assert!(
+            !p.anchor_approved(),
+            "a new anchor image needs approval again"
+        );
+        assert_eq!(p.stale_frames().len(), 11);
+        assert!(
+            !p.is_stale(&p.frames[0]),
+            "the anchor itself is never stale"
+        );
+        // Picking the old anchor take again makes them fresh again.
+        p.frames[0].selected_take = Some("a1".into());
+        assert!(p.stale_frames().is_empty());
+    }
+
+    #[test]
+    fn reference_anchors_are_approved_while_the_image_exists() {
+        use bible::{Entity, EntityKind, RefImage};
+        let mut p =
+            Project::from_template("x", Template::CharacterSheet, "gpt-image-2", 1.0, counter());
+        p.bible.entities.push(Entity {
+            id: "e1".into(),
+            kind: EntityKind::Character,
+            name: "Mira".into(),
+            description: String::new(),
+            must_not_change: vec![],
+            references: vec![RefImage {
+                id: "r1".into(),
+                name: "sheet.png".into(),
+                mime: "image/png".into(),
+                width: 1024,
+                height: 1024,
+            }],
+        });
+        p.anchor = Some(Anchor::Reference {
+            entity_id: "e1".into(),
+            image_id: "r1".into(),
+        });
+        assert_eq!(p.anchor_image().as_deref(), Some("r1"));
+        assert!(p.anchor_approved());
+        assert!(p.image_keys().contains(&"r1".to_string()));
+        p.bible.entities[0].references.clear();
+        assert_eq!(p.anchor_image(), None);
     }
 
     #[test]
