@@ -96,3 +96,118 @@ export async function loadedImages(page) {
     [...document.querySelectorAll('[data-testid=frame-card] .frame-image img:not(.preview)')]
       .filter((img) => img.complete && img.naturalWidth > 0).length);
 }
+
+/** A small valid RGB PNG (solid colour with a stripe) as a Buffer, for reference uploads. */
+export async function makePng(width, height, [r, g, b]) {
+  const { deflateSync, crc32 } = await import('node:zlib');
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    raw[y * (width * 3 + 1)] = 0; // filter: none
+    for (let x = 0; x < width; x++) {
+      const o = y * (width * 3 + 1) + 1 + x * 3;
+      const stripe = (x + y) % 32 < 8;
+      raw[o] = stripe ? 255 - r : r; raw[o + 1] = stripe ? 255 - g : g; raw[o + 2] = stripe ? 255 - b : b;
+    }
+  }
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** SHA-256 hex of a Buffer. */
+export async function sha256(buffer) {
+  const { createHash } = await import('node:crypto');
+  return createHash('sha256').update(buffer).digest('hex');
+}
+
+/** SHA-256 of the image a frame card currently shows (its stored Blob, via the object URL). */
+export async function shownImageSha256(card) {
+  return card.locator('.frame-image img:not(.preview)').evaluate(async (img) => {
+    const bytes = await (await fetch(img.src)).arrayBuffer();
+    const digest = await crypto.subtle.digest('SHA-256', bytes);
+    return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  });
+}
+
+/** Waits until `count` frame cards have the given data-status. */
+export async function waitForStatus(page, status, count, timeout = 60000) {
+  await page.waitForFunction(([s, n]) =>
+    document.querySelectorAll(`[data-testid=frame-card][data-status=${s}]`).length === n, [status, count], { timeout });
+}
+
+/**
+ * Records every request the page makes (as Playwright `Request`s, in order). Call before
+ * `page.goto`. `await requestLog(records)` later turns them into plain objects with the full
+ * header set Chromium sent (`allHeaders()`, which includes `authorization`), the body as text
+ * (latin1, so binary multipart parts keep their bytes) and the URL.
+ */
+export function recordRequests(page) {
+  const records = [];
+  page.on('request', (r) => records.push(r));
+  return records;
+}
+
+/** Resolves recorded requests into `{ url, method, headers, body }` objects. */
+export async function requestLog(records) {
+  return Promise.all(records.map(async (r) => {
+    let headers;
+    try { headers = await r.allHeaders(); } catch { headers = r.headers(); }
+    const buf = r.postDataBuffer();
+    return { url: r.url(), method: r.method(), headers, body: buf ? buf.toString('latin1') : '' };
+  }));
+}
+
+/** Opens the Settings dialog from the top bar. */
+export async function openSettings(page) {
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
+  await page.getByTestId('settings').waitFor();
+}
+
+/** Closes the Settings dialog with its Done button. */
+export async function closeSettings(page) {
+  await page.getByTestId('close-settings').click();
+  await page.getByTestId('settings').waitFor({ state: 'detached' });
+}
+
+/** Every `localStorage` and `sessionStorage` entry of the page, as `{ local, session }`. */
+export async function webStorage(page) {
+  return page.evaluate(() => {
+    const dump = (s) => Object.fromEntries([...Array(s.length).keys()].map((i) => [s.key(i), s.getItem(s.key(i))]));
+    return { local: dump(localStorage), session: dump(sessionStorage) };
+  });
+}
+
+/** Every record of every IndexedDB store of the page, JSON-serialised (Blobs show as `{}`). */
+export async function indexedDbText(page) {
+  return page.evaluate(async () => {
+    const out = [];
+    for (const { name } of await indexedDB.databases()) {
+      const db = await new Promise((ok, err) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => err(r.error); });
+      for (const store of db.objectStoreNames) {
+        const all = await new Promise((ok, err) => {
+          const r = db.transaction(store).objectStore(store).getAll();
+          r.onsuccess = () => ok(r.result); r.onerror = () => err(r.error);
+        });
+        out.push(JSON.stringify(all));
+      }
+      db.close();
+    }
+    return out.join('\n');
+  });
+}
+
+/** Waits until every frame card of the open series is done or failed. */
+export async function waitForFramesSettled(page, count, timeout = 60000) {
+  await page.waitForFunction((n) => {
+    const s = [...document.querySelectorAll('[data-testid=frame-card]')].map((c) => c.dataset.status);
+    return s.length === n && s.every((x) => x === 'done' || x === 'failed');
+  }, count, { timeout });
+}

@@ -102,3 +102,196 @@ pub async fn blob_bytes(blob: &web_sys::Blob) -> Vec<u8> {
     let buf = JsFuture::from(blob.array_buffer()).await.unwrap();
     js_sys::Uint8Array::new(&buf).to_vec()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for the API tests (tests/api.rs): the fake server, its journal, hashes and PNGs.
+// ---------------------------------------------------------------------------------------------
+
+/// Base URL of the running fake (`continuity-server --provider fake`), fixed at compile time by
+/// `CONTINUITY_FAKE_URL` (scripts/test.sh sets it); it is another origin than the test page,
+/// exactly like api.openai.com is for the deployed app.
+pub fn fake_url() -> &'static str {
+    option_env!("CONTINUITY_FAKE_URL")
+        .unwrap_or("http://127.0.0.1:18787")
+        .trim_end_matches('/')
+}
+
+/// GETs `url` and parses the body as JSON (tests only; panics on any failure).
+pub async fn fetch_json(url: &str) -> serde_json::Value {
+    let window = web_sys::window().unwrap();
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .unwrap_or_else(|e| panic!("GET {url} failed: {e:?}"))
+        .unchecked_into();
+    assert!(response.ok(), "GET {url}: HTTP {}", response.status());
+    let text = JsFuture::from(response.text().unwrap()).await.unwrap();
+    serde_json::from_str(&text.as_string().unwrap()).unwrap()
+}
+
+/// Every entry of the fake's journal (`GET /_fake/requests`, oldest first).
+pub async fn fake_journal() -> Vec<serde_json::Value> {
+    match fetch_json(&format!("{}/_fake/requests", fake_url())).await {
+        serde_json::Value::Array(entries) => entries,
+        other => panic!("the journal is not an array: {other}"),
+    }
+}
+
+/// The journal entries whose prompt contains `needle`, oldest first. Tests put a random token
+/// in their prompts, so they never see each other's requests (nor an earlier run's: the fake's
+/// journal outlives a test run) and never need to clear the shared journal.
+pub async fn journal_for(needle: &str) -> Vec<serde_json::Value> {
+    fake_journal()
+        .await
+        .into_iter()
+        .filter(|e| {
+            e["params"]["prompt"]
+                .as_str()
+                .is_some_and(|p| p.contains(needle))
+        })
+        .collect()
+}
+
+/// Lower-case hex SHA-256 of `bytes`, computed by the browser's WebCrypto (the fake's journal
+/// reports the same digest of every file it received).
+pub async fn sha256_hex(bytes: &[u8]) -> String {
+    let subtle = web_sys::window().unwrap().crypto().unwrap().subtle();
+    let promise = subtle
+        .digest_with_str_and_u8_array("SHA-256", bytes)
+        .unwrap();
+    let buffer = JsFuture::from(promise).await.unwrap();
+    js_sys::Uint8Array::new(&buffer)
+        .to_vec()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// CRC-32 (ISO-HDLC, the one PNG chunks use), bit by bit: slow but tiny and obviously right.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// Adler-32, the checksum that ends a zlib stream.
+pub fn adler32(bytes: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in bytes {
+        a = (a + u32::from(x)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    (b << 16) | a
+}
+
+/// Encodes an 8-bit RGBA PNG with `pixel(x, y)` as the colour of each pixel. The zlib stream
+/// uses *stored* (uncompressed) deflate blocks, which every decoder must accept: no compressor
+/// is needed, so the test controls every byte and can hash exactly what it sends.
+pub fn png_rgba(width: u32, height: u32, pixel: impl Fn(u32, u32) -> [u8; 4]) -> Vec<u8> {
+    // Scanlines: filter type 0 (None) then the row's RGBA bytes.
+    let mut raw = Vec::with_capacity(((width * 4 + 1) * height) as usize);
+    for y in 0..height {
+        raw.push(0);
+        for x in 0..width {
+            raw.extend_from_slice(&pixel(x, y));
+        }
+    }
+    // zlib: CMF/FLG (deflate, 32 KiB window, no dictionary, FCHECK makes it a multiple of 31),
+    // stored blocks of at most 65,535 bytes (BFINAL on the last), then Adler-32 big-endian.
+    let mut zlib = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
+    for (i, block) in blocks.iter().enumerate() {
+        zlib.push(u8::from(i + 1 == blocks.len()));
+        let len = block.len() as u16;
+        zlib.extend_from_slice(&len.to_le_bytes());
+        zlib.extend_from_slice(&(!len).to_le_bytes());
+        zlib.extend_from_slice(block);
+    }
+    zlib.extend_from_slice(&adler32(&raw).to_be_bytes());
+
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8; 4], data: &[u8]| {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = png.len();
+        png.extend_from_slice(kind);
+        png.extend_from_slice(data);
+        let crc = crc32(&png[start..]);
+        png.extend_from_slice(&crc.to_be_bytes());
+    };
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    // Bit depth 8, colour type 6 (RGBA), deflate, adaptive filtering, no interlace.
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &zlib);
+    chunk(b"IEND", &[]);
+    png
+}
+
+/// First match of `selector` inside `root` (so a test never sees another test's DOM).
+pub fn query_in(root: &Element, selector: &str) -> Option<Element> {
+    root.query_selector(selector).unwrap()
+}
+
+/// All matches of `selector` inside `root`.
+pub fn query_all_in(root: &Element, selector: &str) -> Vec<Element> {
+    let list = root.query_selector_all(selector).unwrap();
+    (0..list.length())
+        .filter_map(|i| list.item(i)?.dyn_into().ok())
+        .collect()
+}
+
+/// Trimmed text of an element.
+pub fn text_of(el: &Element) -> String {
+    el.text_content().unwrap_or_default().trim().to_string()
+}
+
+/// Types into a given input or textarea the way a user does (value + bubbling `input`).
+pub fn type_into(el: &Element, value: &str) {
+    set_value(el, value);
+    fire(el, "input");
+}
+
+/// Sets a given input's value and fires `change`, like a user committing a field (leaving it
+/// or pressing Enter); some settings only listen to `change`.
+pub fn commit_value(el: &Element, value: &str) {
+    set_value(el, value);
+    fire(el, "change");
+}
+
+fn set_value(el: &Element, value: &str) {
+    if let Some(input) = el.dyn_ref::<HtmlInputElement>() {
+        input.set_value(value);
+    } else if let Some(area) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        area.set_value(value);
+    } else {
+        panic!("not an input or textarea: {}", el.outer_html());
+    }
+}
+
+fn fire(el: &Element, name: &str) {
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict(name, &init).unwrap();
+    el.dispatch_event(&ev).unwrap();
+}
+
+/// Clicks the first `selector` inside `root` whose text is exactly `label` (for buttons that
+/// have no test id, found the way a user finds them: by what they say).
+pub fn click_labelled(root: &Element, selector: &str, label: &str) {
+    query_all_in(root, selector)
+        .into_iter()
+        .find(|e| text_of(e) == label)
+        .unwrap_or_else(|| panic!("no {selector} saying {label:?}"))
+        .unchecked_into::<HtmlElement>()
+        .click();
+}

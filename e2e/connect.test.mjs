@@ -1,0 +1,159 @@
+// How the app connects, and where the user's key goes (security-reliability.md §1.8 SEC-KEY-04,
+// SEC-KEY-05). The fake stands in for OpenAI as a *custom endpoint* (its `/v1`), so a real
+// key-shaped secret really travels, and every request the page makes is recorded by Playwright
+// and searched for it: the key may appear in exactly one place, the `Authorization: Bearer`
+// header of image requests to the configured endpoint.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import {
+  startServer, launchBrowser, newPage, journal, createSeries, recordRequests, requestLog,
+  openSettings, closeSettings, webStorage, indexedDbText, waitForFramesSettled,
+} from './harness.mjs';
+
+// Key-shaped, and unique to this run so nothing stale can match it.
+const KEY = `sk-test-e2e-SECRETKEY123456789${randomBytes(4).toString('hex')}`;
+
+let server, browser;
+before(async () => {
+  server = await startServer(['--fake-latency-ms', '100']);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** The fake's `/v1` as a custom endpoint (an absolute URL, as a user would paste it). */
+const baseUrl = () => `${server.url}v1`;
+const isImageRequest = (r) => r.url.startsWith(`${baseUrl()}/images/`);
+
+/** Settings → Custom endpoint = the fake, then types the key and presses "Use this key". */
+async function connectWithKey(page) {
+  await openSettings(page);
+  await page.locator('#conn-custom').check();
+  const url = page.getByTestId('custom-base-url');
+  await url.fill(baseUrl());
+  await url.press('Tab'); // the field saves on `change`, which a real user triggers by leaving it
+  const key = page.getByTestId('api-key');
+  await key.fill(KEY);
+  await page.getByTestId('save-key').click();
+  // The dialog confirms a key is in use, showing only its last four characters.
+  await page.getByText(`Key in use: sk-…${KEY.slice(-4)}`).waitFor();
+}
+
+/** Creates a 2-frame series whose style carries `token` and generates it to the end. */
+async function generateSeries(page, token) {
+  await createSeries(page, { template: 'custom', name: `Connect ${token}`, frames: 2 });
+  await page.getByTestId('series-style').fill(`Pencil sketch ${token}`);
+  await page.getByTestId('generate-all').click();
+  // Builds that preview the plan first ask for a confirmation ("Start"): give it, as a user would.
+  const start = page.getByTestId('start-plan');
+  await start.or(page.getByTestId('batch-progress')).first().waitFor();
+  if (await start.isVisible()) await start.click();
+  await waitForFramesSettled(page, 2);
+}
+
+test('SEC-KEY-04/05: the key travels only in the Authorization header to the custom endpoint', async () => {
+  const { page, context, errors } = await newPage(browser);
+  const records = recordRequests(page);
+  await page.goto(server.url);
+  await page.getByTestId('no-projects').waitFor();
+  await connectWithKey(page);
+
+  // SEC-KEY-04: the key field hides what is typed and keeps it out of autofill and spellcheck.
+  const input = page.getByTestId('api-key');
+  assert.equal(await input.getAttribute('type'), 'password');
+  assert.equal(await input.getAttribute('autocomplete'), 'off');
+  assert.equal(await input.getAttribute('spellcheck'), 'false');
+  assert.equal(await input.inputValue(), '', 'the field is emptied once the key is in use');
+  assert.ok(!(await page.content()).includes(KEY), 'the key is in no DOM text or attribute');
+  await closeSettings(page);
+
+  const token = randomBytes(6).toString('hex');
+  await generateSeries(page, token);
+  const cards = page.getByTestId('frame-card');
+  assert.equal(await cards.nth(0).getAttribute('data-status'), 'done');
+  assert.equal(await cards.nth(1).getAttribute('data-status'), 'done');
+
+  // Every request the page made: the key appears only as the bearer of image requests to the
+  // configured endpoint, and every such request carries it.
+  const log = await requestLog(records);
+  const images = log.filter(isImageRequest);
+  assert.equal(images.length, 2, 'one request per frame went to the custom endpoint');
+  for (const r of images) {
+    assert.equal(r.method, 'POST');
+    assert.equal(r.headers.authorization, `Bearer ${KEY}`, r.url);
+  }
+  for (const r of log) {
+    assert.ok(!r.url.includes(KEY), `key in a URL: ${r.url.slice(0, 120)}`);
+    assert.ok(!r.body.includes(KEY), `key in the body of ${r.method} ${r.url.slice(0, 120)}`);
+    for (const [name, value] of Object.entries(r.headers)) {
+      if (!value.includes(KEY)) continue;
+      assert.equal(name, 'authorization', `key in header ${name} of ${r.url.slice(0, 120)}`);
+      assert.ok(isImageRequest(r), `key sent to ${r.url.slice(0, 120)}`);
+    }
+  }
+  // What the fake itself received for this series: both requests authorised.
+  const received = (await journal(server.url)).filter((e) => e.params.prompt?.includes(token));
+  assert.equal(received.length, 2);
+  assert.ok(received.every((e) => e.authorization_present === true), JSON.stringify(received));
+
+  // Kept for this tab only by default: in sessionStorage, nowhere in localStorage or IndexedDB,
+  // and never shown.
+  const stored = await webStorage(page);
+  assert.equal(stored.session['continuity.key'], KEY);
+  assert.ok(!JSON.stringify(stored.local).includes(KEY), 'key in localStorage');
+  assert.ok(!(await indexedDbText(page)).includes(KEY), 'key in IndexedDB');
+  assert.ok(!(await page.evaluate(() => document.body.innerText)).includes(KEY), 'key on screen');
+  assert.ok(!(await page.content()).includes(KEY), 'key in the DOM');
+
+  // "Remember on this device" adds the localStorage copy; "Forget key" removes every copy.
+  await openSettings(page);
+  await page.getByLabel('Remember on this device').check();
+  assert.equal((await webStorage(page)).local['continuity.key'], KEY, 'remembered on request');
+  await page.getByTestId('forget-key').click();
+  await page.getByText('No key in use.').waitFor();
+  const after = await webStorage(page);
+  assert.ok(!JSON.stringify(after.session).includes(KEY), 'key left in sessionStorage');
+  assert.ok(!JSON.stringify(after.local).includes(KEY), 'key left in localStorage');
+
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('"This server" sends no Authorization header, even with a key stored for another connection', async () => {
+  const { page, context, errors } = await newPage(browser);
+  const records = recordRequests(page);
+  await page.goto(server.url);
+  await page.getByTestId('no-projects').waitFor();
+  // A key exists (saved while on the custom endpoint)…
+  await connectWithKey(page);
+  assert.equal((await webStorage(page)).session['continuity.key'], KEY);
+  // …then the user goes back to the server that served the page, which holds its own key.
+  await page.locator('#conn-server').check();
+  await page.getByTestId('api-key').waitFor({ state: 'detached' });
+  await closeSettings(page);
+  assert.match(await page.getByTestId('connection').textContent(), /^This server/);
+
+  const token = randomBytes(6).toString('hex');
+  await generateSeries(page, token);
+  const cards = page.getByTestId('frame-card');
+  assert.equal(await cards.nth(0).getAttribute('data-status'), 'done');
+  assert.equal(await cards.nth(1).getAttribute('data-status'), 'done');
+
+  const log = await requestLog(records);
+  const images = log.filter((r) => new URL(r.url).pathname.startsWith('/v1/images/'));
+  assert.equal(images.length, 2, 'one request per frame, to this server');
+  for (const r of images) {
+    assert.equal(r.headers.authorization, undefined, `Authorization sent to ${r.url}`);
+  }
+  for (const r of log) {
+    assert.ok(!JSON.stringify(r).includes(KEY), `key in ${r.method} ${r.url.slice(0, 120)}`);
+  }
+  const received = (await journal(server.url)).filter((e) => e.params.prompt?.includes(token));
+  assert.equal(received.length, 2);
+  assert.ok(received.every((e) => e.authorization_present === false), JSON.stringify(received));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
