@@ -1,17 +1,20 @@
-//! The batch driver: runs the pure [`crate::scheduler::Batch`] in the browser. It asks the
-//! scheduler what may start, sends those requests, stores each finished image **before**
-//! showing the frame as done, and reports outcomes back. One batch runs at a time.
+//! The batch driver: runs a [`crate::plan::Plan`] through the pure
+//! [`crate::scheduler::Batch`] in the browser. It asks the scheduler what may start, sends
+//! those requests (generations, or edits carrying the anchor and reference images), stores
+//! each finished image **before** showing the frame as done, and reports outcomes back.
+//! One batch runs at a time.
 
 use crate::api::client::{self, Files, Options, Progress as ClientProgress};
 use crate::api::request::ImageRequest;
 use crate::compiler::compile;
-use crate::cost::{actual_usd, estimate, CostQuery};
+use crate::cost::actual_usd;
 use crate::failure::FailureClass;
 use crate::images::{object_url, revoke_url};
 use crate::model::{make_id, FrameError, Take};
 use crate::net::DEFAULT_TIMEOUT_MS;
+use crate::plan::{plan, Plan, Scope};
 use crate::platform::{now_ms, random_u64};
-use crate::scheduler::{Batch, Job, JobState, Outcome, SkipReason};
+use crate::scheduler::{Batch, JobState, Outcome, SkipReason};
 use crate::settings::Endpoint;
 use crate::state::{AppState, BatchView, FrameRun};
 use leptos::prelude::*;
@@ -41,16 +44,36 @@ pub fn is_running() -> bool {
     ACTIVE.with(|a| a.borrow().is_some())
 }
 
-/// Generates every frame of a series (or only `frame_ids`), at most `concurrency` at a time.
-/// Problems that stop it before it starts are shown as a notice.
-pub fn generate(state: AppState, project_id: &str, frame_ids: Option<Vec<String>>) {
+/// The plan for `scope` with the current settings, for the preview and for [`start`].
+pub fn plan_for(state: AppState, project_id: &str, scope: &Scope) -> Option<Plan> {
+    let project = state.project(project_id)?;
+    let previews = u32::from(state.settings.get_untracked().stream_previews);
+    Some(plan(
+        &project,
+        &state.catalogue.get_untracked(),
+        scope,
+        previews,
+    ))
+}
+
+/// Plans and starts at once (single-frame buttons, where the card shows the estimate).
+pub fn generate(state: AppState, project_id: &str, scope: Scope) {
+    if let Some(plan) = plan_for(state, project_id, &scope) {
+        start(state, project_id, &plan);
+    }
+}
+
+/// Starts a planned batch, at most `concurrency` requests at a time. Problems that stop it
+/// before it starts (no key, over budget, a blocked request) are shown as a notice.
+pub fn start(state: AppState, project_id: &str, plan: &Plan) {
     if is_running() {
         state.info("A batch is already running; wait for it or cancel it first.");
         return;
     }
-    let Some(project) = state.project(project_id) else {
+    if let Some(why) = plan.refusal() {
+        state.error(why);
         return;
-    };
+    }
     let settings = state.settings.get_untracked();
     let key = state.key.get_untracked();
     let endpoint = match settings.endpoint(Some(&key), state.server.get_untracked().available) {
@@ -61,34 +84,14 @@ pub fn generate(state: AppState, project_id: &str, frame_ids: Option<Vec<String>
             return;
         }
     };
-    let catalogue = state.catalogue.get_untracked();
-    let model = catalogue
-        .get(&project.output.model)
-        .unwrap_or(catalogue.default_model())
-        .clone();
-    let per_frame = estimate(
-        &model,
-        &CostQuery {
-            size: Some(project.output.size),
-            quality: &project.output.quality,
-            n: 1,
-            partial_images: u32::from(settings.stream_previews),
-        },
-    );
-    let jobs: Vec<Job> = project
-        .frames
-        .iter()
-        .filter(|f| frame_ids.as_ref().is_none_or(|ids| ids.contains(&f.id)))
-        .map(|f| Job {
-            id: f.id.clone(),
-            after: None,
-            estimate_usd: per_frame.usd,
-        })
-        .collect();
-    let batch = match Batch::new(jobs, usize::from(settings.concurrency.max(1)), None) {
+    let batch = match Batch::new(
+        plan.jobs(),
+        usize::from(settings.concurrency.max(1)),
+        plan.budget_usd,
+    ) {
         Ok(b) => b,
         Err(e) => {
-            state.error(format!("The plan cannot run: {e:?}"));
+            state.error(format!("The plan cannot run: {e}"));
             return;
         }
     };
@@ -103,6 +106,21 @@ pub fn generate(state: AppState, project_id: &str, frame_ids: Option<Vec<String>
     state.notice.set(None);
     ACTIVE.with(|a| *a.borrow_mut() = Some(run.clone()));
     pump(&run);
+}
+
+/// Cancels one frame of the running batch (queued: dropped; in flight: aborted).
+pub fn cancel_frame(frame_id: &str) {
+    let Some(run) = ACTIVE.with(|a| a.borrow().clone()) else {
+        return;
+    };
+    let effect = run.batch.borrow_mut().cancel(frame_id);
+    if effect == crate::scheduler::CancelEffect::AbortInFlight {
+        if let Some(c) = run.controllers.borrow().get(frame_id) {
+            c.abort();
+        }
+    }
+    sync_view(&run);
+    finish_if_done(&run);
 }
 
 /// Cancels the running batch: queued frames are dropped, in-flight requests are aborted (and
@@ -231,7 +249,8 @@ fn set_run(state: AppState, frame_id: &str, status: FrameRun) {
     });
 }
 
-/// Makes one frame: compile, send (with retries), store, report.
+/// Makes one frame: compile (now, so a new anchor is image 1), load its reference images,
+/// send (with retries), store, report.
 async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) -> Outcome {
     let state = run.state;
     let Some(project) = state.project(&run.project_id) else {
@@ -258,12 +277,13 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
         &project.output.quality,
     );
     request.output_format = project.output.output_format.clone();
+    request.n = project.output.variants.clamp(1, 4);
+    request.safety_identifier = state.safety_id.get_untracked();
     if settings.stream_previews {
         request.stream = true;
         request.partial_images = 1;
     }
-    if let Err(problems) = request.validate(&model, 0) {
-        let message = problems.join(" ");
+    let fail_now = |message: String| {
         state.update_project(&run.project_id, |p| {
             p.set_error(
                 frame_id,
@@ -273,11 +293,31 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
                 }),
             )
         });
-        return Outcome::Failed {
+        Outcome::Failed {
             reason: message,
             may_be_billed: false,
             fatal_for_batch: false,
-        };
+        }
+    };
+    if let Err(problems) = request.validate(&model, compiled.references.len()) {
+        return fail_now(problems.join(" "));
+    }
+    // Reference images go straight from IndexedDB into the form as Blobs.
+    let mut files = Files::default();
+    for reference in &compiled.references {
+        match state
+            .db()
+            .map(|db| async move { db.image(&reference.key).await })
+        {
+            Some(read) => match read.await {
+                Ok(Some(blob)) => files.images.push(blob),
+                _ => return fail_now(format!(
+                    "The reference image “{}” is missing from storage; replace it in the bible.",
+                    reference.label
+                )),
+            },
+            None => return fail_now("Storage is not available.".into()),
+        }
     }
 
     let signal = controller.signal();
@@ -305,32 +345,47 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
             },
         ),
     };
-    let files: Option<&Files> = None;
-    let result = client::send(&run.endpoint, &request, files, &options, &mut on_progress).await;
+    let files = (!files.images.is_empty()).then_some(files);
+    let result = client::send(
+        &run.endpoint,
+        &request,
+        files.as_ref(),
+        &options,
+        &mut on_progress,
+    )
+    .await;
     match result {
         Ok(result) => {
-            let Some(image) = result.images.into_iter().next() else {
-                return Outcome::Failed {
-                    reason: "no image".into(),
-                    may_be_billed: true,
-                    fatal_for_batch: false,
+            let total = result
+                .usage
+                .as_ref()
+                .map(|u| actual_usd(&model, u))
+                .unwrap_or(0.0);
+            let count = result.images.len().max(1);
+            let anchor_image = compiled
+                .uses_anchor
+                .then(|| compiled.references[0].key.clone());
+            let reference_keys: Vec<String> =
+                compiled.references.iter().map(|r| r.key.clone()).collect();
+            let mut takes = Vec::new();
+            for (i, image) in result.images.into_iter().enumerate() {
+                let take = Take {
+                    id: make_id("t", random_u64()),
+                    width: image.checked.width,
+                    height: image.checked.height,
+                    mime: image.checked.mime.to_string(),
+                    created_ms: now_ms(),
+                    prompt: compiled.prompt.clone(),
+                    // Usage is per request: keep it on the first variant, split the cost.
+                    usage: if i == 0 { result.usage.clone() } else { None },
+                    cost_usd: result.usage.as_ref().map(|_| total / count as f64),
+                    request_id: result.request_id.clone(),
+                    anchor_image: anchor_image.clone(),
+                    references: reference_keys.clone(),
                 };
-            };
-            let cost = result.usage.as_ref().map(|u| actual_usd(&model, u));
-            let take = Take {
-                id: make_id("t", random_u64()),
-                width: image.checked.width,
-                height: image.checked.height,
-                mime: image.checked.mime.to_string(),
-                created_ms: now_ms(),
-                prompt: compiled.prompt,
-                usage: result.usage,
-                cost_usd: cost,
-                request_id: result.request_id,
-                anchor_image: None,
-                references: Vec::new(),
-            };
-            store_take(run, frame_id, take, &image.blob, cost.unwrap_or(0.0)).await
+                takes.push((take, image.blob));
+            }
+            store_takes(run, frame_id, takes, total).await
         }
         Err(failure) => {
             if failure.classification.class == FailureClass::Cancelled {
@@ -362,23 +417,29 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
     }
 }
 
-/// Stores the image and the updated project in one transaction; only then is the frame done.
-/// The take is added to the in-memory project first, so any save that starts meanwhile
-/// already includes it (IndexedDB commits transactions in order).
-async fn store_take(
+/// Stores the images and the updated project in one transaction; only then is the frame done.
+/// The takes are added to the in-memory project first, so any save that starts meanwhile
+/// already includes them (IndexedDB commits transactions in order). The first variant is
+/// selected; the others wait to be picked.
+async fn store_takes(
     run: &Rc<Run>,
     frame_id: &str,
-    take: Take,
-    blob: &web_sys::Blob,
+    takes: Vec<(Take, web_sys::Blob)>,
     cost: f64,
 ) -> Outcome {
     let state = run.state;
-    let take_id = take.id.clone();
     set_run(state, frame_id, FrameRun::Saving);
+    let keys: Vec<String> = takes.iter().map(|(t, _)| t.id.clone()).collect();
+    let first = keys.first().cloned();
     let mut added = false;
     state.projects.update(|ps| {
         if let Some(p) = ps.iter_mut().find(|p| p.id == run.project_id) {
-            added = p.add_take(frame_id, take);
+            for (take, _) in &takes {
+                added = p.add_take(frame_id, take.clone());
+            }
+            if let Some(f) = p.frame_mut(frame_id) {
+                f.selected_take = first.clone();
+            }
             p.updated_ms = now_ms();
         }
     });
@@ -388,8 +449,9 @@ async fn store_take(
             may_be_billed: true,
         };
     }
+    let blobs: Vec<(String, web_sys::Blob)> = takes.into_iter().map(|(t, b)| (t.id, b)).collect();
     let saved = match (state.db(), state.project(&run.project_id)) {
-        (Some(db), Some(snapshot)) => db.save_image_with_project(&take_id, blob, &snapshot).await,
+        (Some(db), Some(snapshot)) => db.save_images_with_project(&blobs, &snapshot).await,
         _ => Err(crate::storage::StorageError::Unavailable(
             "storage is not open".into(),
         )),
@@ -406,8 +468,8 @@ async fn store_take(
             let message = format!("The image was made but could not be saved: {e}");
             state.update_project(&run.project_id, |p| {
                 if let Some(f) = p.frame_mut(frame_id) {
-                    f.takes.retain(|t| t.id != take_id);
-                    if f.selected_take.as_deref() == Some(take_id.as_str()) {
+                    f.takes.retain(|t| !keys.contains(&t.id));
+                    if f.selected_take.as_ref().is_some_and(|s| keys.contains(s)) {
                         f.selected_take = f.takes.last().map(|t| t.id.clone());
                     }
                     f.error = Some(FrameError {

@@ -136,6 +136,8 @@ pub struct AppState {
     pub settings_open: RwSignal<bool>,
     /// Progress of the running (or last) batch.
     pub batch: RwSignal<Option<BatchView>>,
+    /// `safety_identifier` sent with every request: a hash of a random per-browser id.
+    pub safety_id: RwSignal<Option<String>>,
     db: StoredValue<Option<Db>, LocalStorage>,
 }
 
@@ -154,6 +156,7 @@ impl AppState {
             notice: RwSignal::new(None),
             settings_open: RwSignal::new(false),
             batch: RwSignal::new(None),
+            safety_id: RwSignal::new(None),
             db: StoredValue::new_local(None),
         }
     }

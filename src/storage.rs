@@ -235,25 +235,37 @@ impl Db {
         committed(tx).await
     }
 
-    /// Stores a finished image and the project record that refers to it, atomically.
-    pub async fn save_image_with_project(
+    /// Stores finished images (or new reference images) and the project record that refers to
+    /// them, atomically: either all of them are stored or none is.
+    pub async fn save_images_with_project(
         &self,
-        key: &str,
-        image: &Blob,
+        images: &[(String, Blob)],
         project: &Project,
     ) -> Result<(), StorageError> {
         let tx = self.transaction(&[IMAGES, PROJECTS], true)?;
-        let images = tx.object_store(IMAGES).map_err(classify)?;
-        let projects = tx.object_store(PROJECTS).map_err(classify)?;
-        images
-            .put_with_key(image, &JsValue::from_str(key))
-            .map_err(classify)?;
-        projects
+        let store = tx.object_store(IMAGES).map_err(classify)?;
+        for (key, blob) in images {
+            store
+                .put_with_key(blob, &JsValue::from_str(key))
+                .map_err(classify)?;
+        }
+        tx.object_store(PROJECTS)
+            .map_err(classify)?
             .put_with_key(
                 &JsValue::from_str(&project.to_json()),
                 &JsValue::from_str(&project.id),
             )
             .map_err(classify)?;
+        committed(tx).await
+    }
+
+    /// Deletes images that nothing refers to any more (a removed reference or frame).
+    pub async fn delete_images(&self, keys: &[String]) -> Result<(), StorageError> {
+        let tx = self.transaction(&[IMAGES], true)?;
+        let store = tx.object_store(IMAGES).map_err(classify)?;
+        for key in keys {
+            store.delete(&JsValue::from_str(key)).map_err(classify)?;
+        }
         committed(tx).await
     }
 

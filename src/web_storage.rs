@@ -62,3 +62,26 @@ pub fn forget_key() {
         let _ = storage.remove_item(KEY);
     }
 }
+
+const DEVICE: &str = "continuity.device";
+
+/// A random id for this browser profile, created on first use. Only its hash ever leaves
+/// the browser (as `safety_identifier`), never the id itself and never anything personal.
+pub fn device_id() -> String {
+    let storage = local();
+    if let Some(id) = storage
+        .as_ref()
+        .and_then(|s| s.get_item(DEVICE).ok().flatten())
+    {
+        return id;
+    }
+    let id = format!(
+        "{:016x}{:016x}",
+        crate::platform::random_u64(),
+        crate::platform::random_u64()
+    );
+    if let Some(s) = storage {
+        let _ = s.set_item(DEVICE, &id);
+    }
+    id
+}

@@ -77,7 +77,7 @@ async fn indexeddb_round_trip_of_a_project_with_a_blob() {
             references: Vec::new(),
         },
     );
-    db.save_image_with_project("t_1", &blob, &project)
+    db.save_images_with_project(&[("t_1".into(), blob.clone())], &project)
         .await
         .expect("save");
 

@@ -75,6 +75,15 @@ fn anchored(template: Template) -> Project {
     p
 }
 
+/// A project whose frames have no shot specs (new projects get the template's).
+fn bare(template: Template) -> Project {
+    let mut p = project(template);
+    for f in &mut p.frames {
+        f.shot = Default::default();
+    }
+    p
+}
+
 fn keys(c: &CompiledFrame) -> Vec<&str> {
     c.references.iter().map(|r| r.key.as_str()).collect()
 }
@@ -83,7 +92,7 @@ fn keys(c: &CompiledFrame) -> Vec<&str> {
 
 #[test]
 fn with_an_empty_bible_the_prompt_starts_with_the_series_style() {
-    let mut p = project(Template::Carousel);
+    let mut p = bare(Template::Carousel);
     p.style = "  Flat vector, teal and coral, soft grain.  ".into();
     p.frames[2].prompt = "A fox courier waves from a tram stop.".into();
     let c = compile(&p, 2);
@@ -139,7 +148,7 @@ fn bible_style_becomes_a_style_section_with_the_series_style_first() {
 
 #[test]
 fn an_empty_frame_still_has_a_prompt_and_a_warning() {
-    let p = project(Template::Carousel);
+    let p = bare(Template::Carousel);
     let c = compile(&p, 0);
     assert_eq!(
         c.prompt,

@@ -214,7 +214,11 @@ impl Project {
     ) -> Self {
         let id = make_id("p", ids());
         let frames = (0..template.frame_count())
-            .map(|i| Frame::new(make_id("f", ids()), template.frame_title(i)))
+            .map(|i| {
+                let mut frame = Frame::new(make_id("f", ids()), template.frame_title(i));
+                frame.shot = template.shot_spec(i);
+                frame
+            })
             .collect();
         Self {
             schema: SCHEMA_VERSION,
@@ -360,6 +364,58 @@ impl Project {
         }
     }
 
+    /// Inserts a new empty frame after position `after` (or at the end), titled by its
+    /// position; it shows every bible entity by default. Returns its id.
+    pub fn add_frame(&mut self, after: Option<usize>, random: u64) -> String {
+        let at = after.map_or(self.frames.len(), |i| (i + 1).min(self.frames.len()));
+        let mut frame = Frame::new(
+            make_id("f", random),
+            format!("Frame {}", self.frames.len() + 1),
+        );
+        frame.shot.entities = self.bible.entities.iter().map(|e| e.id.clone()).collect();
+        let id = frame.id.clone();
+        self.frames.insert(at, frame);
+        id
+    }
+
+    /// Copies a frame's text and shot (not its images) right after it. Returns the new id.
+    pub fn duplicate_frame(&mut self, id: &str, random: u64) -> Option<String> {
+        let at = self.frames.iter().position(|f| f.id == id)?;
+        let source = &self.frames[at];
+        let mut copy = Frame::new(make_id("f", random), format!("{} (copy)", source.title));
+        copy.prompt = source.prompt.clone();
+        copy.shot = source.shot.clone();
+        let new_id = copy.id.clone();
+        self.frames.insert(at + 1, copy);
+        Some(new_id)
+    }
+
+    /// Removes a frame; returns the keys of its images so storage can drop them. Removing the
+    /// anchor frame clears the anchor.
+    pub fn delete_frame(&mut self, id: &str) -> Vec<String> {
+        let Some(at) = self.frames.iter().position(|f| f.id == id) else {
+            return Vec::new();
+        };
+        let frame = self.frames.remove(at);
+        if self.anchor_frame_id() == Some(id) {
+            self.anchor = None;
+        }
+        frame.takes.into_iter().map(|t| t.id).collect()
+    }
+
+    /// Moves a frame one place earlier (`-1`) or later (`+1`); false at the ends.
+    pub fn move_frame(&mut self, id: &str, delta: isize) -> bool {
+        let Some(at) = self.frames.iter().position(|f| f.id == id) else {
+            return false;
+        };
+        let to = at as isize + delta;
+        if to < 0 || to as usize >= self.frames.len() {
+            return false;
+        }
+        self.frames.swap(at, to as usize);
+        true
+    }
+
     /// Ids of the stale frames, in order.
     pub fn stale_frames(&self) -> Vec<String> {
         self.frames
@@ -438,6 +494,30 @@ mod tests {
             anchor_image: None,
             references: Vec::new(),
         }
+    }
+
+    #[test]
+    fn frames_can_be_added_duplicated_moved_and_deleted() {
+        let mut p = Project::from_template("x", Template::Comic, "gpt-image-2", 1.0, counter());
+        let first = p.frames[0].id.clone();
+        p.frames[0].prompt = "setup".into();
+        p.add_take(&first, take("t1"));
+        p.set_anchor_frame(Some(&first));
+        let copy = p.duplicate_frame(&first, 99).unwrap();
+        assert_eq!(p.frames[1].id, copy);
+        assert_eq!(p.frames[1].prompt, "setup");
+        assert!(p.frames[1].takes.is_empty(), "images are not copied");
+        let added = p.add_frame(None, 100);
+        assert_eq!(p.frames.last().unwrap().id, added);
+        assert!(p.move_frame(&added, -1));
+        assert_eq!(p.frames[p.frames.len() - 2].id, added);
+        assert!(!p.move_frame(&first, -1), "already first");
+        assert_eq!(p.delete_frame(&first), vec!["t1".to_string()]);
+        assert_eq!(
+            p.anchor, None,
+            "deleting the anchor frame clears the anchor"
+        );
+        assert_eq!(p.frames.len(), 5);
     }
 
     #[test]

@@ -35,6 +35,13 @@ pub fn App(
     on_cleanup(move || listener.remove());
     spawn_local(state.load(db_name));
     spawn_local(discover_server(state));
+    spawn_local(load_catalogue(state));
+    spawn_local(async move {
+        let digest = crate::platform::sha256_hex(web_storage::device_id().as_bytes()).await;
+        state
+            .safety_id
+            .set(digest.map(|d| format!("cty-{}", &d[..32])));
+    });
 
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
@@ -74,6 +81,19 @@ async fn discover_server(state: AppState) {
         })
         .unwrap_or_default();
     state.server.set(info);
+}
+
+/// Replaces the built-in model catalogue with the deployment's `models.json`, if it has a valid
+/// one (so a host can add a model or fix a price without rebuilding). A broken file is reported
+/// and ignored.
+async fn load_catalogue(state: AppState) {
+    let Some(text) = crate::net::get_text("models.json").await else {
+        return;
+    };
+    match crate::catalogue::Catalogue::parse(&text) {
+        Ok(catalogue) => state.catalogue.set(catalogue),
+        Err(e) => state.error(format!("{e} Using the built-in model list.")),
+    }
 }
 
 /// Where images will be made, at a glance.

@@ -1,0 +1,114 @@
+//! The plan preview: before a batch spends money, it shows every request (which wait for the
+//! anchor, which carry reference images), the estimated cost and the series budget, and
+//! refuses to start a plan over the budget.
+
+use crate::cost::format_usd;
+use crate::plan::Scope;
+use crate::runner;
+use crate::state::AppState;
+use leptos::prelude::*;
+
+/// The plan dialog for `scope`; closes by setting `open` to `None`.
+#[component]
+pub fn PlanDialog(
+    /// The series.
+    project_id: String,
+    /// The scope being planned, or `None` when closed.
+    open: RwSignal<Option<Scope>>,
+) -> impl IntoView {
+    let state = AppState::get();
+    // Copy handle, so the closures below are Copy and can live in `<Show>`'s children.
+    let pid = StoredValue::new(project_id);
+    let plan = Memo::new(move |_| {
+        // Re-plan whenever the project or settings change while the dialog is open.
+        state.projects.track();
+        state.settings.track();
+        open.get()
+            .and_then(|scope| runner::plan_for(state, &pid.read_value(), &scope))
+    });
+    let budget_text = move || {
+        state
+            .project(&pid.read_value())
+            .and_then(|p| p.budget_usd)
+            .map(|b| format!("{b:.2}"))
+            .unwrap_or_default()
+    };
+    let set_budget = move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev);
+        let budget = text
+            .trim()
+            .trim_start_matches('$')
+            .parse::<f64>()
+            .ok()
+            .filter(|b| b.is_finite() && *b > 0.0);
+        state.update_project(&pid.read_value(), |p| p.budget_usd = budget);
+    };
+    let start = move |_| {
+        if let Some(plan) = plan.get_untracked() {
+            open.set(None);
+            runner::start(state, &pid.read_value(), &plan);
+        }
+    };
+    let close = move || open.set(None);
+    view! {
+        <Show when=move || open.get().is_some()>
+            <div class="backdrop" on:click=move |_| close()></div>
+            <div class="dialog card" role="dialog" aria-modal="true" aria-labelledby="plan-title" data-testid="plan"
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| { if ev.key() == "Escape" { close() } }>
+                <h2 id="plan-title">"Plan"</h2>
+                {move || plan.get().map(|p| {
+                    let waiting = p.waiting_for_anchor();
+                    let anchor = p.requests.iter().find(|r| r.is_anchor).map(|r| r.title.clone());
+                    let assumed = p.requests.iter().any(|r| r.estimate_assumed);
+                    let summary = format!(
+                        "{} request{} · estimated {}{}",
+                        p.requests.len(),
+                        if p.requests.len() == 1 { "" } else { "s" },
+                        format_usd(p.total_usd),
+                        if assumed { " (includes assumed prices)" } else { "" }
+                    );
+                    let refusal = p.refusal();
+                    let rows = p.requests.into_iter().map(|r| {
+                        // A request waiting for a new anchor gets it as image 1 when it starts.
+                        let images = r.compiled.references.len() + usize::from(r.waits_for_anchor && !r.compiled.uses_anchor);
+                        let plural = if images == 1 { "" } else { "s" };
+                        let kind = if r.is_anchor {
+                            "anchor · generated first".to_string()
+                        } else if r.waits_for_anchor {
+                            format!("waits for anchor · edit with {images} image{plural}")
+                        } else if r.is_edit() {
+                            format!("edit with {images} reference image{plural}")
+                        } else {
+                            "generation".to_string()
+                        };
+                        view! {
+                            <li data-testid="plan-row" data-waits=r.waits_for_anchor.to_string()>
+                                <span class="plan-title">{r.title}</span>
+                                <span class="muted small">{kind}</span>
+                                <span class="plan-cost">{format_usd(r.estimate_usd)}</span>
+                                {(!r.blockers.is_empty()).then(|| view! { <span class="frame-error">{r.blockers.join(" ")}</span> })}
+                            </li>
+                        }
+                    }).collect_view();
+                    view! {
+                        <p data-testid="plan-summary">{summary}</p>
+                        {anchor.map(|a| view! { <p class="small">"The anchor (" {a} ") runs first; " {waiting} " request(s) are made from it."</p> })}
+                        <ol class="plan-list">{rows}</ol>
+                        {refusal.map(|r| view! { <p class="frame-error" role="alert" data-testid="plan-refusal">{r}</p> })}
+                    }
+                })}
+                <div class="row">
+                    <label class="field narrow">
+                        <span>"Budget (US$)"</span>
+                        <input type="text" inputmode="decimal" placeholder="no cap" data-testid="budget" prop:value=budget_text on:change=set_budget/>
+                    </label>
+                    <div class="row end grow">
+                        <button class="btn ghost" on:click=move |_| close()>"Cancel"</button>
+                        <button class="btn primary" data-testid="start-plan" on:click=start
+                            disabled=move || plan.get().is_none_or(|p| p.refusal().is_some())>"Start"</button>
+                    </div>
+                </div>
+            </div>
+        </Show>
+    }
+}
