@@ -27,6 +27,9 @@ test('a 9-slide carousel is generated, stored and survives a reload', async () =
   await clearJournal(server.url);
 
   await page.getByTestId('generate-all').click();
+  // The plan preview says what will be spent before anything is sent.
+  assert.match(await page.getByTestId('plan-summary').textContent(), /^9 requests · estimated \$0\.\d{3}/);
+  await page.getByTestId('start-plan').click();
   await page.waitForFunction(
     () => document.querySelectorAll('[data-testid=frame-card][data-status=done]').length === 9,
     null, { timeout: 60000 });
@@ -70,6 +73,7 @@ test('a rejected prompt fails only its own frame, with a readable message', asyn
   await prompts.nth(1).fill('Something the safety system rejects [[fault:moderation]]');
   await prompts.nth(2).fill('A lighthouse keeper drinking tea');
   await page.getByTestId('generate-all').click();
+  await page.getByTestId('start-plan').click();
   await page.waitForFunction(() => {
     const s = [...document.querySelectorAll('[data-testid=frame-card]')].map((c) => c.dataset.status);
     return s.length === 3 && s.every((x) => x === 'done' || x === 'failed');
