@@ -238,6 +238,7 @@ mod tests {
             request_id: None,
             anchor_image: anchor.map(str::to_string),
             references: Vec::new(),
+            maybe_billed_attempts: 0,
         }
     }
 

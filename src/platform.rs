@@ -81,9 +81,7 @@ pub async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), Aborted>
 /// SHA-256 of `bytes` as lower-case hex, computed by the browser's WebCrypto.
 pub async fn sha256_hex(bytes: &[u8]) -> Option<String> {
     let subtle = web_sys::window()?.crypto().ok()?.subtle();
-    let promise = subtle
-        .digest_with_str_and_u8_array("SHA-256", bytes)
-        .ok()?;
+    let promise = subtle.digest_with_str_and_u8_array("SHA-256", bytes).ok()?;
     let buffer = JsFuture::from(promise).await.ok()?;
     let digest = js_sys::Uint8Array::new(&buffer).to_vec();
     Some(digest.iter().map(|b| format!("{b:02x}")).collect())

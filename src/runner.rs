@@ -311,10 +311,12 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
         {
             Some(read) => match read.await {
                 Ok(Some(blob)) => files.images.push(blob),
-                _ => return fail_now(format!(
+                _ => {
+                    return fail_now(format!(
                     "The reference image “{}” is missing from storage; replace it in the bible.",
                     reference.label
-                )),
+                ))
+                }
             },
             None => return fail_now("Storage is not available.".into()),
         }
@@ -367,6 +369,7 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
                 .then(|| compiled.references[0].key.clone());
             let reference_keys: Vec<String> =
                 compiled.references.iter().map(|r| r.key.clone()).collect();
+            let maybe_billed_attempts = result.maybe_billed_attempts();
             let mut takes = Vec::new();
             for (i, image) in result.images.into_iter().enumerate() {
                 let take = Take {
@@ -382,6 +385,7 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
                     request_id: result.request_id.clone(),
                     anchor_image: anchor_image.clone(),
                     references: reference_keys.clone(),
+                    maybe_billed_attempts,
                 };
                 takes.push((take, image.blob));
             }

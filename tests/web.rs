@@ -34,7 +34,10 @@ async fn creating_a_carousel_shows_nine_frames() {
     .await;
     assert_eq!(text("[data-testid=series-title]"), "Spring launch");
     assert_eq!(query_all("[data-testid=frame-prompt]").len(), 9);
-    assert!(text("[data-testid=plan-estimate]").starts_with("9 requests"));
+    // "Generate series" first shows the plan: nine requests and what they should cost.
+    click("[data-testid=generate-all]");
+    wait_for("the plan", || query("[data-testid=plan-summary]").is_some()).await;
+    assert!(text("[data-testid=plan-summary]").starts_with("9 requests · estimated $"));
 
     drop(handle);
     reset_hash();
@@ -75,6 +78,7 @@ async fn indexeddb_round_trip_of_a_project_with_a_blob() {
             request_id: None,
             anchor_image: None,
             references: Vec::new(),
+            maybe_billed_attempts: 0,
         },
     );
     db.save_images_with_project(&[("t_1".into(), blob.clone())], &project)

@@ -71,6 +71,17 @@ pub struct RequestFailure {
     pub attempts: Vec<AttemptRecord>,
 }
 
+impl ImageResult {
+    /// How many failed attempts before the successful one may have been billed (e.g. a 500
+    /// that OpenAI processed anyway): the user should know the frame may have cost more.
+    pub fn maybe_billed_attempts(&self) -> u32 {
+        self.attempts
+            .iter()
+            .filter(|a| a.class == Some(FailureClass::MaybeProcessed))
+            .count() as u32
+    }
+}
+
 impl RequestFailure {
     /// Whether any attempt of this request may have been billed.
     pub fn may_be_billed(&self) -> bool {
@@ -186,7 +197,13 @@ pub async fn send(
                             });
                         }
                     }
-                    RetryDecision::GiveUp(_) => {
+                    RetryDecision::GiveUp(why) => {
+                        // Say why we stopped too: a wait too long to sleep, retries spent, or
+                        // "not retried because each attempt may be billed".
+                        let message = match why.message() {
+                            Some(extra) => format!("{message} {extra}"),
+                            None => message,
+                        };
                         // Once any attempt may have been billed, the whole request may have been.
                         let billed = classification.may_be_billed
                             || attempts

@@ -54,6 +54,7 @@ fn take(id: &str) -> Take {
         request_id: None,
         anchor_image: None,
         references: Vec::new(),
+        maybe_billed_attempts: 0,
     }
 }
 

@@ -56,6 +56,9 @@ pub struct Take {
     /// Keys of every reference image sent with the request, in order.
     #[serde(default)]
     pub references: Vec<String>,
+    /// Failed attempts before this one that may still have been billed.
+    #[serde(default)]
+    pub maybe_billed_attempts: u32,
 }
 
 /// A failure that is kept with the frame until it is generated again.
@@ -493,6 +496,7 @@ mod tests {
             request_id: Some("req_1".into()),
             anchor_image: None,
             references: Vec::new(),
+            maybe_billed_attempts: 0,
         }
     }
 

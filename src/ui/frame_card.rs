@@ -128,11 +128,7 @@ pub fn FrameCard(
     };
     let cost = move || {
         data.get()
-            .and_then(|d| {
-                d.frame
-                    .current_take()
-                    .map(|t| cost_line(t.cost_usd, t.usage.as_ref().map(|u| u.output_tokens)))
-            })
+            .and_then(|d| d.frame.current_take().map(cost_line))
             .unwrap_or_default()
     };
     let busy = move || {

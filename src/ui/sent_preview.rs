@@ -53,11 +53,18 @@ pub fn SentPreview(
     }
 }
 
-/// The actual cost line of a take, e.g. "$0.053 · 1,756 output tokens".
-pub fn cost_line(cost: Option<f64>, output_tokens: Option<u64>) -> String {
-    match (cost, output_tokens) {
+/// The actual cost line of a take, e.g. "$0.053 · 1756 output tokens", plus a warning when
+/// earlier failed attempts may have been billed too.
+pub fn cost_line(take: &crate::model::Take) -> String {
+    let mut line = match (take.cost_usd, take.usage.as_ref().map(|u| u.output_tokens)) {
         (Some(c), Some(t)) => format!("{} · {t} output tokens", format_usd(c)),
         (Some(c), None) => format_usd(c),
         _ => String::new(),
+    };
+    match take.maybe_billed_attempts {
+        0 => {}
+        1 => line.push_str(" · 1 earlier attempt may have been billed"),
+        n => line.push_str(&format!(" · {n} earlier attempts may have been billed")),
     }
+    line
 }
