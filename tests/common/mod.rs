@@ -295,3 +295,113 @@ pub fn click_labelled(root: &Element, selector: &str, label: &str) {
         .unchecked_into::<HtmlElement>()
         .click();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for the series tests (tests/series.rs): files, selects, shown images, raw storage.
+// ---------------------------------------------------------------------------------------------
+
+/// A `File` named `name` with type `mime` holding exactly `bytes`, like one a user picks.
+/// (`new File(parts, name, {type})` through `Reflect`: the crate does not enable web-sys'
+/// `FilePropertyBag` feature that `File::new_with_u8_array_sequence_and_options` needs.)
+pub fn file_from_bytes(bytes: &[u8], name: &str, mime: &str) -> web_sys::File {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"type".into(), &mime.into()).unwrap();
+    let ctor: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"File".into())
+        .unwrap()
+        .unchecked_into();
+    let args = js_sys::Array::of3(&parts, &name.into(), &options);
+    js_sys::Reflect::construct(&ctor, &args)
+        .unwrap()
+        .unchecked_into()
+}
+
+/// Puts `files` into a file input the way the picker does (through a `DataTransfer`, the only
+/// way to build a `FileList`) and fires `change`. `DataTransfer.items.add` is called through
+/// `Reflect`: the crate does not enable web-sys' `DataTransferItemList` feature.
+pub fn pick_files(input: &Element, files: &[web_sys::File]) {
+    let transfer = web_sys::DataTransfer::new().unwrap();
+    let items = js_sys::Reflect::get(&transfer, &"items".into()).unwrap();
+    let add: js_sys::Function = js_sys::Reflect::get(&items, &"add".into())
+        .unwrap()
+        .unchecked_into();
+    for file in files {
+        add.call1(&items, file).unwrap();
+    }
+    input
+        .dyn_ref::<HtmlInputElement>()
+        .unwrap_or_else(|| panic!("not an input: {}", input.outer_html()))
+        .set_files(transfer.files().as_ref());
+    fire(input, "change");
+}
+
+/// Chooses `value` in a `<select>` and fires `change`, like a user picking an option.
+pub fn choose(select: &Element, value: &str) {
+    let el = select
+        .dyn_ref::<web_sys::HtmlSelectElement>()
+        .unwrap_or_else(|| panic!("not a select: {}", select.outer_html()));
+    el.set_value(value);
+    assert_eq!(el.value(), value, "the select has no option {value:?}");
+    fire(select, "change");
+}
+
+/// The bytes behind a URL the page can fetch (an `<img>`'s `blob:` object URL).
+pub async fn url_bytes(url: &str) -> Vec<u8> {
+    let window = web_sys::window().unwrap();
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .unwrap_or_else(|e| panic!("GET {url} failed: {e:?}"))
+        .unchecked_into();
+    let buffer = JsFuture::from(response.array_buffer().unwrap())
+        .await
+        .unwrap();
+    js_sys::Uint8Array::new(&buffer).to_vec()
+}
+
+/// SHA-256 of the image an `<img>` shows (by its `src`).
+pub async fn shown_sha256(img: &Element) -> String {
+    let src = img.get_attribute("src").expect("the image has a src");
+    sha256_hex(&url_bytes(&src).await).await
+}
+
+/// The decoded size of an `<img>`, once it has loaded and decoded (`None` before, or when it
+/// failed to decode). Read through `Reflect`: web-sys' `HtmlImageElement` is not enabled.
+pub fn decoded_size(img: &Element) -> Option<(u32, u32)> {
+    let get = |name: &str| js_sys::Reflect::get(img, &name.into()).ok();
+    let complete = get("complete").and_then(|v| v.as_bool()).unwrap_or(false);
+    let width = get("naturalWidth").and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
+    let height = get("naturalHeight").and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
+    (complete && width > 0).then_some((width, height))
+}
+
+/// Resolves an IndexedDB request (tests only; panics on error).
+async fn idb_done(request: &web_sys::IdbRequest) -> wasm_bindgen::JsValue {
+    use wasm_bindgen::closure::Closure;
+    let promise = js_sys::Promise::new(&mut |resolve, reject| {
+        let ok = Closure::once_into_js(move || {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+        });
+        let failed = Closure::once_into_js(move || {
+            let _ = reject.call0(&wasm_bindgen::JsValue::NULL);
+        });
+        request.set_onsuccess(Some(ok.unchecked_ref()));
+        request.set_onerror(Some(failed.unchecked_ref()));
+    });
+    JsFuture::from(promise).await.expect("IndexedDB request");
+    request.result().unwrap()
+}
+
+/// Every key of the `images` store of database `name`, read with a raw IndexedDB connection
+/// (the app's `Db` has no way to list keys; tests use this to prove nothing extra was stored).
+pub async fn stored_image_keys(name: &str) -> Vec<String> {
+    let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
+    let open = factory.open(name).unwrap();
+    let db: web_sys::IdbDatabase = idb_done(&open).await.unchecked_into();
+    let tx = db.transaction_with_str("images").unwrap();
+    let keys = idb_done(&tx.object_store("images").unwrap().get_all_keys().unwrap()).await;
+    db.close();
+    js_sys::Array::from(&keys)
+        .iter()
+        .filter_map(|k| k.as_string())
+        .collect()
+}
