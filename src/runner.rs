@@ -358,6 +358,10 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
     .await;
     match result {
         Ok(result) => {
+            // The request is answered: free its concurrency slot now, so the next request
+            // starts while this image is decoded and stored (the cap counts requests in flight).
+            run.batch.borrow_mut().release_slot(frame_id);
+            pump(run);
             let total = result
                 .usage
                 .as_ref()

@@ -31,6 +31,9 @@ struct Entry {
     dep: Option<usize>,
     estimate: u64,
     state: JobState,
+    /// A running job whose request has been answered (the driver is only storing the result):
+    /// it no longer occupies a concurrency slot, but its outcome and cost are still pending.
+    released: bool,
 }
 
 /// The state machine of one batch; see the module documentation.
@@ -110,6 +113,7 @@ impl Batch {
                 dep,
                 estimate,
                 state: JobState::Queued,
+                released: false,
             });
         }
         let topo = topological_order(&entries).ok_or(PlanError::DependencyCycle)?;
@@ -167,7 +171,7 @@ impl Batch {
         let mut running = 0usize;
         let mut reserved = 0u64;
         for e in self.entries.iter().filter(|e| e.state == JobState::Running) {
-            running += 1;
+            running += usize::from(!e.released);
             reserved = reserved.saturating_add(e.estimate);
         }
         let committed = self.spent.saturating_add(self.maybe_billed);
@@ -194,6 +198,7 @@ impl Batch {
                 continue;
             }
             e.state = JobState::Running;
+            e.released = false;
             running += 1;
             reserved = reserved.saturating_add(e.estimate);
             started.push(e.job.id.clone());
@@ -251,6 +256,18 @@ impl Batch {
             }
         };
         self.refresh();
+    }
+
+    /// The request of a running job has been answered; the driver is now only storing its
+    /// result. The job frees its concurrency slot (the cap counts requests in flight) but stays
+    /// `Running` — and keeps its budget reservation — until [`Batch::report`]. Dependents still
+    /// wait for `Done`. Ignored for jobs that are not running.
+    pub fn release_slot(&mut self, id: &str) {
+        if let Some(&i) = self.index.get(id) {
+            if self.entries[i].state == JobState::Running {
+                self.entries[i].released = true;
+            }
+        }
     }
 
     /// A request was answered 429 rate-limit (the job itself keeps running/retrying):

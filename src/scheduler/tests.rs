@@ -432,3 +432,30 @@ fn simulation_matches_the_ideal_makespan() {
     ];
     assert_eq!(simulate_makespan(chain, 12, 10), 30);
 }
+
+#[test]
+fn a_released_job_frees_its_slot_but_not_its_budget_or_its_dependents() {
+    // Anchor + 3 dependents, one request at a time.
+    let mut b = Batch::new(series(4, 1.0), 1, Some(4.0)).unwrap();
+    assert_eq!(b.start_next(), ["f0"]);
+    b.release_slot("f0");
+    // The anchor's answer arrived, but it is not Done: its dependents keep waiting.
+    assert!(b.start_next().is_empty());
+    b.report("f0", Outcome::Done { cost_usd: 1.0 });
+    assert_eq!(b.start_next(), ["f1"]);
+    b.release_slot("f1");
+    // f1's slot is free, so f2 may start while f1 is still being stored…
+    assert_eq!(b.start_next(), ["f2"]);
+    b.release_slot("f2");
+    // …but the budget still counts f1 and f2 as reserved: 1 spent + 2 reserved + 1 > 3.9.
+    b.set_budget(Some(3.9)).unwrap();
+    assert!(b.start_next().is_empty());
+    assert_eq!(b.state("f3"), Some(&JobState::Queued));
+    b.report("f1", Outcome::Done { cost_usd: 0.5 });
+    assert_eq!(b.start_next(), ["f3"]);
+    // Releasing a job that is not running changes nothing.
+    b.release_slot("f0");
+    b.report("f2", Outcome::Done { cost_usd: 0.5 });
+    b.report("f3", Outcome::Done { cost_usd: 0.5 });
+    assert!(b.is_finished());
+}
