@@ -51,6 +51,9 @@ pub async fn base64_to_blob(b64: &JsString, mime: &str) -> Result<Blob, String> 
     Ok(blob.unchecked_into())
 }
 
+/// The message of [`check_image`] when the bytes are not an image type we accept.
+pub const NOT_AN_IMAGE: &str = "not a PNG, JPEG, WebP or GIF image";
+
 /// A checked image: its real type and pixel size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedImage {
@@ -73,8 +76,7 @@ pub async fn check_image(blob: &Blob) -> Result<CheckedImage, String> {
         .await
         .map_err(|_| "unreadable image".to_string())?;
     let head = Uint8Array::new(&buffer).to_vec();
-    let mime = sniff(&head)
-        .ok_or_else(|| "the response did not contain a PNG, JPEG, WebP or GIF image".to_string())?;
+    let mime = sniff(&head).ok_or_else(|| NOT_AN_IMAGE.to_string())?;
     let window = web_sys::window().ok_or("no window")?;
     let bitmap: ImageBitmap = JsFuture::from(
         window

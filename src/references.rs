@@ -49,6 +49,10 @@ pub async fn add_references(state: AppState, project_id: &str, entity_id: &str, 
                 blob,
             )),
             Ok(_) => refused.push(format!("{name} is a GIF (use PNG, JPEG or WebP)")),
+            // References are PNG, JPEG or WebP only: say so, whatever the decoder said.
+            Err(e) if e == crate::images::NOT_AN_IMAGE => {
+                refused.push(format!("{name} is not a PNG, JPEG or WebP image"))
+            }
             Err(e) => refused.push(format!("{name}: {e}")),
         }
     }
@@ -61,13 +65,12 @@ pub async fn add_references(state: AppState, project_id: &str, entity_id: &str, 
     let refs: Vec<RefImage> = accepted.iter().map(|(r, _)| r.clone()).collect();
     let mut found = false;
     state.projects.update(|ps| {
-        if let Some(entity) = ps
-            .iter_mut()
-            .find(|p| p.id == project_id)
-            .and_then(|p| p.bible.entity_mut(entity_id))
-        {
-            entity.references.extend(refs);
-            found = true;
+        if let Some(p) = ps.iter_mut().find(|p| p.id == project_id) {
+            if let Some(entity) = p.bible.entity_mut(entity_id) {
+                entity.references.extend(refs);
+                p.updated_ms = crate::platform::now_ms();
+                found = true;
+            }
         }
     });
     if !found {

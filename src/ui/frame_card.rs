@@ -204,7 +204,9 @@ pub fn FrameCard(
                 return None;
             }
             let current = d.frame.current_take().map(|t| t.id.clone());
-            let items = d.frame.takes.iter().rev().take(8).map(|t| {
+            // Oldest first, the newest eight: the strip reads like the frame's history.
+            let skip = d.frame.takes.len().saturating_sub(8);
+            let items = d.frame.takes.iter().skip(skip).map(|t| {
                 let (pid, fid, tid) = (pid.clone(), fid.clone(), t.id.clone());
                 let key = t.id.clone();
                 let selected = current.as_deref() == Some(t.id.as_str());
