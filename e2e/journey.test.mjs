@@ -93,3 +93,45 @@ test('a rejected prompt fails only its own frame, with a readable message', asyn
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a reload mid-batch keeps finished frames, flags the interrupted ones and resumes only those', async () => {
+  const { page, context, errors } = await newPage(browser);
+  await page.goto(server.url);
+  await createSeries(page, { template: 'custom', name: 'Reload midway', frames: 4 });
+  const prompts = page.getByTestId('frame-prompt');
+  await prompts.nth(0).fill('Frame one, finishes');
+  // The fake holds the first attempt of these two until the client goes away.
+  await prompts.nth(1).fill('Frame two, in flight at the reload [[fault:stall:1]]');
+  await prompts.nth(2).fill('Frame three, in flight at the reload [[fault:stall:1]]');
+  await prompts.nth(3).fill('Frame four, finishes');
+  await page.getByTestId('generate-all').click();
+  await page.getByTestId('start-plan').click();
+  await page.waitForFunction(() => {
+    const s = [...document.querySelectorAll('[data-testid=frame-card]')].map((c) => c.dataset.status);
+    return s[0] === 'done' && s[3] === 'done' && s[1] === 'running' && s[2] === 'running';
+  }, null, { timeout: 30000 });
+
+  await page.reload();
+  await page.getByTestId('series-title').filter({ hasText: 'Reload midway' }).waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=frame-card]')]
+    .map((c) => c.dataset.status).join() === 'done,failed,failed,done', null, { timeout: 15000 });
+  const cards = page.getByTestId('frame-card');
+  for (const i of [1, 2]) {
+    const message = await cards.nth(i).getByTestId('frame-error').textContent();
+    assert.match(message, /closed or reloaded/);
+    assert.match(message, /may have been billed/);
+  }
+  assert.equal(await page.getByTestId('generate-missing').textContent(), 'Generate 2 missing');
+
+  await page.getByTestId('generate-missing').click();
+  assert.match(await page.getByTestId('plan-summary').textContent(), /^2 requests/);
+  await page.getByTestId('start-plan').click();
+  await page.waitForFunction(() =>
+    document.querySelectorAll('[data-testid=frame-card][data-status=done]').length === 4, null, { timeout: 30000 });
+  const sent = await journal(server.url);
+  const count = (needle) => sent.filter((r) => r.params.prompt?.includes(needle)).length;
+  assert.equal(count('Frame one, finishes'), 1, 'finished frames are not sent again');
+  assert.equal(count('Frame two, in flight'), 2, 'the interrupted frame was sent once more');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -17,6 +17,8 @@ pub enum Scope {
     Frames(Vec<String>),
     /// The frames made from an old anchor image.
     Stale,
+    /// The frames that have no image yet (resuming an interrupted series).
+    Missing,
 }
 
 /// One planned request.
@@ -123,10 +125,12 @@ impl Plan {
 pub fn plan(project: &Project, catalogue: &Catalogue, scope: &Scope, partial_images: u32) -> Plan {
     let anchor_frame = project.anchor_frame_id().map(str::to_string);
     let stale = project.stale_frames();
+    let missing = project.missing_frames();
     let wanted = |id: &str| match scope {
         Scope::All => true,
         Scope::Frames(ids) => ids.iter().any(|f| f == id),
         Scope::Stale => stale.iter().any(|f| f == id),
+        Scope::Missing => missing.iter().any(|f| f == id),
     };
     // When is the anchor (re)made first? "Generate series" remakes it unless its current
     // image is approved; asking for the anchor frame itself remakes it; otherwise dependents
@@ -141,6 +145,7 @@ pub fn plan(project: &Project, catalogue: &Catalogue, scope: &Scope, partial_ima
         (Some(_), Scope::All) => !project.anchor_approved(),
         (Some(a), Scope::Frames(ids)) => ids.contains(a) || (others_need_anchor && no_anchor_image),
         (Some(_), Scope::Stale) => others_need_anchor && no_anchor_image,
+        (Some(a), Scope::Missing) => missing.contains(a) || (others_need_anchor && no_anchor_image),
     };
     let model = catalogue
         .get(&project.output.model)
@@ -351,6 +356,24 @@ mod tests {
             .first()
             .map(|x| x.key.as_str())
             == Some("a2")));
+    }
+
+    #[test]
+    fn missing_scope_resumes_only_frames_without_images() {
+        let mut p = project(Template::Storyboard);
+        let anchor = p.frames[0].id.clone();
+        p.set_anchor_frame(Some(&anchor));
+        p.add_take(&anchor, take("a1", None));
+        for i in 1..5 {
+            let id = p.frames[i].id.clone();
+            p.add_take(&id, take(&format!("t{i}"), Some("a1")));
+        }
+        let plan = plan(&p, &Catalogue::builtin(), &Scope::Missing, 0);
+        assert_eq!(plan.requests.len(), 7, "frames 6-12");
+        assert!(plan
+            .requests
+            .iter()
+            .all(|r| !r.is_anchor && r.compiled.uses_anchor));
     }
 
     #[test]

@@ -290,6 +290,7 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
                 Some(FrameError {
                     message: message.clone(),
                     may_be_billed: false,
+                    request_ids: Vec::new(),
                 }),
             )
         });
@@ -348,6 +349,13 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
         ),
     };
     let files = (!files.images.is_empty()).then_some(files);
+    // Mark the frame in flight (stored), so a reload mid-request can say it may be billed.
+    let started = now_ms();
+    state.update_project(&run.project_id, |p| {
+        if let Some(f) = p.frame_mut(frame_id) {
+            f.in_flight_since = Some(started);
+        }
+    });
     let result = client::send(
         &run.endpoint,
         &request,
@@ -356,6 +364,19 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
         &mut on_progress,
     )
     .await;
+    state.projects.update(|ps| {
+        if let Some(f) = ps
+            .iter_mut()
+            .find(|p| p.id == run.project_id)
+            .and_then(|p| p.frame_mut(frame_id))
+        {
+            f.in_flight_since = None;
+        }
+    });
+    // Persisted with the outcome below (a take or an error); a cancel saves it here.
+    if matches!(&result, Err(f) if f.classification.class == FailureClass::Cancelled) {
+        state.save(&run.project_id);
+    }
     match result {
         Ok(result) => {
             // The request is answered: free its concurrency slot now, so the next request
@@ -411,6 +432,11 @@ async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) 
             let error = FrameError {
                 message: failure.message.clone(),
                 may_be_billed: failure.may_be_billed(),
+                request_ids: failure
+                    .attempts
+                    .iter()
+                    .filter_map(|a| a.request_id.clone())
+                    .collect(),
             };
             state.update_project(&run.project_id, |p| p.set_error(frame_id, Some(error)));
             state.runs.update(|r| {
@@ -483,6 +509,7 @@ async fn store_takes(
                     f.error = Some(FrameError {
                         message: message.clone(),
                         may_be_billed: true,
+                        request_ids: Vec::new(),
                     });
                 }
             });

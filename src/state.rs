@@ -171,8 +171,24 @@ impl AppState {
         match Db::open(db_name).await {
             Ok(db) => {
                 match db.load_projects().await {
-                    Ok((projects, problems)) => {
+                    Ok((mut projects, problems)) => {
+                        // Requests in flight when the page closed: flag them (may be billed).
+                        let mut interrupted = Vec::new();
+                        for p in &mut projects {
+                            if p.reconcile_interrupted() > 0 {
+                                interrupted.push(p.clone());
+                            }
+                        }
+                        for p in &interrupted {
+                            let _ = db.save_project(p).await;
+                        }
                         self.projects.set(projects);
+                        if !interrupted.is_empty() {
+                            self.info(format!(
+                                "Some frames were still being generated when the page closed; they are marked and can be generated again ({}).",
+                                interrupted.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+                            ));
+                        }
                         if !problems.is_empty() {
                             self.error(format!(
                                 "{} stored series could not be read and were left untouched: {}",

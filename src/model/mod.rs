@@ -69,6 +69,9 @@ pub struct FrameError {
     /// Whether the failed request may still have been billed.
     #[serde(default)]
     pub may_be_billed: bool,
+    /// `x-request-id`s of the attempts, oldest first (for OpenAI support).
+    #[serde(default)]
+    pub request_ids: Vec<String>,
 }
 
 /// One slot of a series: a slide, a panel or a view.
@@ -93,6 +96,10 @@ pub struct Frame {
     /// The last failure, cleared by the next success.
     #[serde(default)]
     pub error: Option<FrameError>,
+    /// Set while a request for this frame is in flight (ms since the epoch). Still set when the
+    /// project is loaded means the page closed mid-request: see [`Project::reconcile_interrupted`].
+    #[serde(default)]
+    pub in_flight_since: Option<f64>,
 }
 
 impl Frame {
@@ -106,6 +113,7 @@ impl Frame {
             takes: Vec::new(),
             selected_take: None,
             error: None,
+            in_flight_since: None,
         }
     }
 
@@ -276,6 +284,33 @@ impl Project {
         frame.takes.push(take);
         frame.error = None;
         true
+    }
+
+    /// Frames whose request was in flight when the page closed: they get no image (nothing
+    /// half-written is ever stored) but a message saying the request may have been billed, and
+    /// they can simply be generated again. Returns how many there were.
+    pub fn reconcile_interrupted(&mut self) -> usize {
+        let mut count = 0;
+        for frame in &mut self.frames {
+            if frame.in_flight_since.take().is_some() {
+                count += 1;
+                frame.error = Some(FrameError {
+                    message: "The page was closed or reloaded while this frame's request was in flight. Its image was not received; generate it again.".into(),
+                    may_be_billed: true,
+                    request_ids: Vec::new(),
+                });
+            }
+        }
+        count
+    }
+
+    /// Ids of frames without an image, in order (what "Generate missing" makes).
+    pub fn missing_frames(&self) -> Vec<String> {
+        self.frames
+            .iter()
+            .filter(|f| f.current_take().is_none())
+            .map(|f| f.id.clone())
+            .collect()
     }
 
     /// Records a failure on a frame (its images stay).
@@ -525,6 +560,21 @@ mod tests {
     }
 
     #[test]
+    fn frames_interrupted_by_a_reload_are_flagged_not_half_written() {
+        let mut p = Project::from_template("x", Template::Comic, "gpt-image-2", 1.0, counter());
+        p.frames[1].in_flight_since = Some(5.0);
+        p.frames[3].in_flight_since = Some(6.0);
+        let back = Project::from_json(&p.to_json()).unwrap();
+        let mut back = back;
+        assert_eq!(back.reconcile_interrupted(), 2);
+        assert!(back.frames[1].error.as_ref().unwrap().may_be_billed);
+        assert!(back.frames[1].takes.is_empty());
+        assert!(back.frames.iter().all(|f| f.in_flight_since.is_none()));
+        assert_eq!(back.missing_frames().len(), 4);
+        assert_eq!(back.reconcile_interrupted(), 0, "idempotent");
+    }
+
+    #[test]
     fn regenerating_the_anchor_makes_dependents_stale() {
         let mut p =
             Project::from_template("x", Template::Storyboard, "gpt-image-2", 1.0, counter());
@@ -615,6 +665,7 @@ mod tests {
             Some(FrameError {
                 message: "blocked".into(),
                 may_be_billed: false,
+                request_ids: Vec::new(),
             }),
         );
         assert!(p.add_take(&fid, take("t1")));

@@ -118,11 +118,15 @@ pub fn FrameCard(
         };
         live.or_else(|| {
             data.get().and_then(|d| d.frame.error).map(|e| {
+                let mut text = e.message;
                 if e.may_be_billed {
-                    format!("{} (This attempt may have been billed.)", e.message)
-                } else {
-                    e.message
+                    text.push_str(" (This attempt may have been billed.)");
                 }
+                if !e.request_ids.is_empty() {
+                    // What OpenAI support asks for.
+                    text.push_str(&format!(" Request ID: {}.", e.request_ids.join(", ")));
+                }
+                text
             })
         })
     };

@@ -57,6 +57,7 @@ fn SeriesView(id: String) -> impl IntoView {
             .unwrap_or_default()
     });
     let stale = Memo::new(move |_| project.get().map(|p| p.stale_frames()).unwrap_or_default());
+    let missing = Memo::new(move |_| project.get().map(|p| p.missing_frames().len()).unwrap_or(0));
     let failed = Memo::new(move |_| {
         project
             .get()
@@ -128,6 +129,14 @@ fn SeriesView(id: String) -> impl IntoView {
                                         {format!("Retry {n} failed")}
                                     </button>
                                 }
+                            })
+                        }}
+                        {move || {
+                            let n = missing.get();
+                            (n > 0 && n < frame_ids.get().len()).then(|| view! {
+                                <button class="btn" data-testid="generate-missing" on:click=move |_| plan_open.set(Some(Scope::Missing))>
+                                    {format!("Generate {n} missing")}
+                                </button>
                             })
                         }}
                         <button class="btn primary" on:click=move |_| plan_open.set(Some(Scope::All)) data-testid="generate-all">"Generate series"</button>
