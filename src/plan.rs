@@ -231,20 +231,7 @@ mod tests {
     }
 
     fn take(id: &str, anchor: Option<&str>) -> Take {
-        Take {
-            id: id.into(),
-            width: 1536,
-            height: 864,
-            mime: "image/png".into(),
-            created_ms: 0.0,
-            prompt: String::new(),
-            usage: None,
-            cost_usd: None,
-            request_id: None,
-            anchor_image: anchor.map(str::to_string),
-            references: Vec::new(),
-            maybe_billed_attempts: 0,
-        }
+        Take::sample(id, anchor)
     }
 
     fn with_character(p: &mut Project) {

@@ -42,20 +42,7 @@ fn entity(id: &str, kind: EntityKind, name: &str, refs: &[&str]) -> Entity {
 }
 
 fn take(id: &str) -> Take {
-    Take {
-        id: id.into(),
-        width: 1024,
-        height: 1280,
-        mime: "image/png".into(),
-        created_ms: 0.0,
-        prompt: String::new(),
-        usage: None,
-        cost_usd: None,
-        request_id: None,
-        anchor_image: None,
-        references: Vec::new(),
-        maybe_billed_attempts: 0,
-    }
+    Take::sample(id, None)
 }
 
 fn text(text: &str, language: &str, placement: &str) -> OnImageText {

@@ -61,6 +61,27 @@ pub struct Take {
     pub maybe_billed_attempts: u32,
 }
 
+#[cfg(test)]
+impl Take {
+    /// A take for tests: an image key and, optionally, the anchor image it was made from.
+    pub(crate) fn sample(id: &str, anchor_image: Option<&str>) -> Take {
+        Take {
+            id: id.into(),
+            width: 1024,
+            height: 1280,
+            mime: "image/png".into(),
+            created_ms: 5.0,
+            prompt: "p".into(),
+            usage: None,
+            cost_usd: Some(0.045),
+            request_id: Some("req_1".into()),
+            anchor_image: anchor_image.map(str::to_string),
+            references: Vec::new(),
+            maybe_billed_attempts: 0,
+        }
+    }
+}
+
 /// A failure that is kept with the frame until it is generated again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FrameError {
@@ -519,20 +540,7 @@ mod tests {
     }
 
     fn take(id: &str) -> Take {
-        Take {
-            id: id.into(),
-            width: 1024,
-            height: 1280,
-            mime: "image/png".into(),
-            created_ms: 5.0,
-            prompt: "p".into(),
-            usage: None,
-            cost_usd: Some(0.045),
-            request_id: Some("req_1".into()),
-            anchor_image: None,
-            references: Vec::new(),
-            maybe_billed_attempts: 0,
-        }
+        Take::sample(id, None)
     }
 
     #[test]
