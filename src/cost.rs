@@ -156,6 +156,56 @@ pub fn actual_usd(model: &ModelInfo, usage: &Usage) -> f64 {
         / 1e6
 }
 
+/// Estimated input tokens of one reference image, by the rule the reference documents for
+/// gpt-image-1 (§11.4): fit inside 2048×2048, scale the short side to 512 px, 65 + 129 tokens
+/// per 512-px tile, plus 4160 (square) or 6240 (other shapes) at high input fidelity.
+/// gpt-image-2 always uses high fidelity and publishes no rule of its own, so estimates that
+/// include reference images are labelled as assumed.
+pub fn input_image_tokens(size: Size, high_fidelity: bool) -> u64 {
+    let (mut w, mut h) = (f64::from(size.width.max(1)), f64::from(size.height.max(1)));
+    let fit = (2048.0 / w.max(h)).min(1.0);
+    w *= fit;
+    h *= fit;
+    let scale = 512.0 / w.min(h);
+    let tiles = ((w * scale) / 512.0).ceil() as u64 * ((h * scale) / 512.0).ceil() as u64;
+    let mut tokens = 65 + 129 * tiles;
+    if high_fidelity {
+        tokens += if size.width == size.height {
+            4160
+        } else {
+            6240
+        };
+    }
+    tokens
+}
+
+/// The input side of a request: prompt text (≈ 4 characters a token) and reference images.
+/// `high_fidelity` is true for models that always use it (gpt-image-2 and later).
+pub fn input_estimate(
+    model: &ModelInfo,
+    prompt_chars: usize,
+    images: &[Size],
+    high_fidelity: bool,
+) -> Estimate {
+    let text_tokens = (prompt_chars as u64).div_ceil(4);
+    let image_tokens: u64 = images
+        .iter()
+        .map(|s| input_image_tokens(*s, high_fidelity))
+        .sum();
+    let p = &model.pricing;
+    Estimate {
+        output_tokens: 0,
+        usd: (text_tokens as f64 * p.text_input_per_million
+            + image_tokens as f64 * p.image_input_per_million)
+            / 1e6,
+        confidence: if images.is_empty() && p.confirmed {
+            Confidence::Confirmed
+        } else {
+            Confidence::Assumed
+        },
+    }
+}
+
 /// Formats dollars for people: `$0.053`, `$1.27`, `<$0.001`.
 pub fn format_usd(usd: f64) -> String {
     if usd <= 0.0 {
@@ -282,6 +332,28 @@ mod tests {
         assert_eq!(format_usd(e.usd), "$0.200");
         let mini = estimate(c.get("gpt-image-1-mini").unwrap(), &q);
         assert_eq!(format_usd(mini.usd), "$0.052");
+    }
+
+    #[test]
+    fn input_images_follow_the_documented_tile_rule() {
+        // Reference §11.4: a 1024² reference ≈ 194 tokens, ≈ 4354 at high fidelity.
+        assert_eq!(input_image_tokens(Size::new(1024, 1024), false), 194);
+        assert_eq!(input_image_tokens(Size::new(1024, 1024), true), 4354);
+        // 1536×864: short side → 512, long side → 910 → 2 tiles; non-square bonus.
+        assert_eq!(
+            input_image_tokens(Size::new(1536, 864), true),
+            65 + 2 * 129 + 6240
+        );
+        let c = Catalogue::builtin();
+        let m = c.get("gpt-image-2").unwrap();
+        let three = input_estimate(m, 4000, &[Size::new(1536, 864); 3], true);
+        assert_eq!(three.confidence, Confidence::Assumed);
+        let want = (1000.0 * 5.0 + 3.0 * 6563.0 * 8.0) / 1e6;
+        assert!((three.usd - want).abs() < 1e-9, "{} vs {want}", three.usd);
+        assert_eq!(
+            input_estimate(m, 400, &[], true).confidence,
+            Confidence::Confirmed
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@
 
 use crate::catalogue::Catalogue;
 use crate::compiler::{compile, CompiledFrame, MAX_REFERENCE_IMAGES};
-use crate::cost::{estimate, Confidence, CostQuery};
+use crate::cost::{estimate, input_estimate, Confidence, CostQuery};
+use crate::model::size::Size;
 use crate::model::Project;
 use crate::scheduler::Job;
 
@@ -191,14 +192,31 @@ pub fn plan(project: &Project, catalogue: &Catalogue, scope: &Scope, partial_ima
                 model.id
             ));
         }
+        // Input side: the prompt and every reference image; a not-yet-made anchor will be an
+        // image of the series' size.
+        let mut images: Vec<Size> = compiled
+            .references
+            .iter()
+            .map(|r| project.image_size(&r.key).unwrap_or(project.output.size))
+            .collect();
+        if waits_for_anchor && !compiled.uses_anchor {
+            images.insert(0, project.output.size);
+        }
+        let input = input_estimate(
+            model,
+            compiled.prompt.chars().count(),
+            &images,
+            !model.input_fidelity,
+        );
         let request = PlannedRequest {
             frame_id: frame.id.clone(),
             title: frame.title.clone(),
             waits_for_anchor,
             is_anchor: is_anchor && run_anchor,
             compiled,
-            estimate_usd: per_request.usd,
-            estimate_assumed: per_request.confidence == Confidence::Assumed,
+            estimate_usd: per_request.usd + input.usd,
+            estimate_assumed: per_request.confidence == Confidence::Assumed
+                || input.confidence == Confidence::Assumed,
             blockers,
         };
         if request.is_anchor {
@@ -273,10 +291,12 @@ mod tests {
             .iter()
             .all(|r| !r.waits_for_anchor && !r.is_anchor && !r.is_edit()));
         assert!(plan.jobs().iter().all(|j| j.after.is_none()));
+        // 1510 output tokens at $30/M per slide, plus a little prompt text at $5/M.
+        let text = plan.total_usd - 9.0 * 0.0453;
+        assert!(text > 0.0 && text < 0.005, "{}", plan.total_usd);
         assert!(
-            (plan.total_usd - 9.0 * 0.0453).abs() < 0.001,
-            "{}",
-            plan.total_usd
+            plan.requests.iter().all(|r| !r.estimate_assumed),
+            "no references: published prices"
         );
         assert_eq!(plan.refusal(), None);
     }
@@ -295,8 +315,11 @@ mod tests {
         assert!(jobs[1..]
             .iter()
             .all(|j| j.after.as_deref() == Some(anchor.as_str())));
-        // Each dependent will send [new anchor, r1, r2]: 3 images, counted before the anchor exists.
+        // Each dependent will send [new anchor, r1, r2]: 3 images, counted before the anchor exists,
+        // and priced as input (an assumption: gpt-image-2 publishes no input-image rule).
         assert_eq!(plan.requests[1].compiled.references.len() + 1, 3);
+        assert!(plan.requests[1].estimate_usd > plan.requests[0].estimate_usd);
+        assert!(plan.requests[1].estimate_assumed);
     }
 
     #[test]

@@ -475,6 +475,24 @@ impl Project {
         true
     }
 
+    /// Pixel size of a stored image by key: a take or a bible reference image.
+    pub fn image_size(&self, key: &str) -> Option<Size> {
+        let take = self
+            .frames
+            .iter()
+            .flat_map(|f| &f.takes)
+            .find(|t| t.id == key)
+            .map(|t| Size::new(t.width, t.height));
+        take.or_else(|| {
+            self.bible
+                .entities
+                .iter()
+                .flat_map(|e| &e.references)
+                .find(|r| r.id == key)
+                .map(|r| Size::new(r.width, r.height))
+        })
+    }
+
     /// Ids of the stale frames, in order.
     pub fn stale_frames(&self) -> Vec<String> {
         self.frames
