@@ -135,3 +135,23 @@ test('a reload mid-batch keeps finished frames, flags the interrupted ones and r
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('keyboard only: dialogs take focus and close with Escape; controls are labelled', async () => {
+  const { page, context, errors } = await newPage(browser);
+  await page.goto(server.url);
+  await page.getByTestId('no-projects').or(page.getByTestId('project-list')).first().waitFor();
+  // Settings opens from the keyboard and takes focus, so Escape closes it at once.
+  await page.getByRole('button', { name: 'Settings' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByTestId('settings').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'settings');
+  await page.keyboard.press('Escape');
+  await page.getByTestId('settings').waitFor({ state: 'detached' });
+  // Every form control on the projects screen has an accessible name.
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, textarea, select, button')]
+    .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.textContent.trim()))
+    .map((el) => el.outerHTML));
+  assert.deepEqual(unlabelled, []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

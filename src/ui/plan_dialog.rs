@@ -50,10 +50,17 @@ pub fn PlanDialog(
         }
     };
     let close = move || open.set(None);
+    // Move focus into the dialog when it opens, so Escape and Tab work at once.
+    let dialog = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(el) = dialog.get() {
+            let _ = el.focus();
+        }
+    });
     view! {
         <Show when=move || open.get().is_some()>
             <div class="backdrop" on:click=move |_| close()></div>
-            <div class="dialog card" role="dialog" aria-modal="true" aria-labelledby="plan-title" data-testid="plan"
+            <div class="dialog card" role="dialog" aria-modal="true" aria-labelledby="plan-title" data-testid="plan" tabindex="-1" node_ref=dialog
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| { if ev.key() == "Escape" { close() } }>
                 <h2 id="plan-title">"Plan"</h2>
                 {move || plan.get().map(|p| {

@@ -11,6 +11,13 @@ use leptos::prelude::*;
 pub fn SettingsPanel() -> impl IntoView {
     let state = AppState::get();
     let close = move || state.settings_open.set(false);
+    // Move focus into the dialog when it opens, so Escape and Tab work at once.
+    let dialog = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(el) = dialog.get() {
+            let _ = el.focus();
+        }
+    });
     let set = move |change: &dyn Fn(&mut crate::settings::Settings)| {
         state.settings.update(|s| change(s));
         web_storage::save_settings(&state.settings.get_untracked());
@@ -54,7 +61,7 @@ pub fn SettingsPanel() -> impl IntoView {
     view! {
         <Show when=move || state.settings_open.get()>
             <div class="backdrop" on:click=move |_| close()></div>
-            <div class="dialog card" role="dialog" aria-modal="true" aria-labelledby="settings-title" data-testid="settings"
+            <div class="dialog card" role="dialog" aria-modal="true" aria-labelledby="settings-title" data-testid="settings" tabindex="-1" node_ref=dialog
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| { if ev.key() == "Escape" { close() } }>
                 <h2 id="settings-title">"Settings"</h2>
                 <fieldset class="templates">
