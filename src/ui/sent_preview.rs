@@ -39,7 +39,12 @@ pub fn SentPreview(
                     }
                 })
                 .collect_view();
-            let endpoint = if c.references.is_empty() { "POST /v1/images/generations" } else { "POST /v1/images/edits" };
+let endpoint = if c.references.is_empty() {
+                "POST /v1/images/generations"
+            } else {
+                // Browsers encode multipart text with CRLF line breaks; the words are identical.
+                "POST /v1/images/edits (multipart: line breaks travel as CRLF)"
+            };
             let chars = c.prompt.chars().count();
             view! {
                 <div class="sent" data-testid="sent-preview">
