@@ -6,7 +6,7 @@ use crate::catalogue::Catalogue;
 use crate::compiler::{compile, CompiledFrame, MAX_REFERENCE_IMAGES};
 use crate::cost::{estimate, input_estimate, Confidence, CostQuery};
 use crate::model::size::Size;
-use crate::model::Project;
+use crate::model::Series;
 use crate::scheduler::Job;
 
 /// Which frames to (re)generate.
@@ -122,11 +122,11 @@ impl Plan {
     }
 }
 
-/// Plans a batch for `project`. `partial_images` is the number of streamed previews per image.
-pub fn plan(project: &Project, catalogue: &Catalogue, scope: &Scope, partial_images: u32) -> Plan {
-    let anchor_frame = project.anchor_frame_id().map(str::to_string);
-    let stale = project.stale_frames();
-    let missing = project.missing_frames();
+/// Plans a batch for `series`. `partial_images` is the number of streamed previews per image.
+pub fn plan(series: &Series, catalogue: &Catalogue, scope: &Scope, partial_images: u32) -> Plan {
+    let anchor_frame = series.anchor_frame_id().map(str::to_string);
+    let stale = series.stale_frames();
+    let missing = series.missing_frames();
     let wanted = |id: &str| match scope {
         Scope::All => true,
         Scope::Frames(ids) => ids.iter().any(|f| f == id),
@@ -136,33 +136,33 @@ pub fn plan(project: &Project, catalogue: &Catalogue, scope: &Scope, partial_ima
     // When is the anchor (re)made first? "Generate series" remakes it unless its current
     // image is approved; asking for the anchor frame itself remakes it; otherwise dependents
     // use the current anchor image, and the anchor runs only if there is none yet.
-    let others_need_anchor = project
+    let others_need_anchor = series
         .frames
         .iter()
         .any(|f| wanted(&f.id) && Some(&f.id) != anchor_frame.as_ref());
-    let no_anchor_image = project.anchor_image().is_none();
+    let no_anchor_image = series.anchor_image().is_none();
     let run_anchor = match (&anchor_frame, scope) {
         (None, _) => false,
-        (Some(_), Scope::All) => !project.anchor_approved(),
+        (Some(_), Scope::All) => !series.anchor_approved(),
         (Some(a), Scope::Frames(ids)) => ids.contains(a) || (others_need_anchor && no_anchor_image),
         (Some(_), Scope::Stale) => others_need_anchor && no_anchor_image,
         (Some(a), Scope::Missing) => missing.contains(a) || (others_need_anchor && no_anchor_image),
     };
     let model = catalogue
-        .get(&project.output.model)
+        .get(&series.output.model)
         .unwrap_or(catalogue.default_model());
-    let n = u32::from(project.output.variants.clamp(1, 4));
+    let n = u32::from(series.output.variants.clamp(1, 4));
     let per_request = estimate(
         model,
         &CostQuery {
-            size: Some(project.output.size),
-            quality: &project.output.quality,
+            size: Some(series.output.size),
+            quality: &series.output.quality,
             n,
             partial_images,
         },
     );
     let mut requests = Vec::new();
-    for (index, frame) in project.frames.iter().enumerate() {
+    for (index, frame) in series.frames.iter().enumerate() {
         let is_anchor = anchor_frame.as_deref() == Some(frame.id.as_str());
         let included = if is_anchor {
             run_anchor
@@ -172,7 +172,7 @@ pub fn plan(project: &Project, catalogue: &Catalogue, scope: &Scope, partial_ima
         if !included {
             continue;
         }
-        let compiled = compile(project, index);
+        let compiled = compile(series, index);
         let waits_for_anchor = run_anchor && !is_anchor;
         let mut blockers = Vec::new();
         let refs =
@@ -197,10 +197,10 @@ pub fn plan(project: &Project, catalogue: &Catalogue, scope: &Scope, partial_ima
         let mut images: Vec<Size> = compiled
             .references
             .iter()
-            .map(|r| project.image_size(&r.key).unwrap_or(project.output.size))
+            .map(|r| series.image_size(&r.key).unwrap_or(series.output.size))
             .collect();
         if waits_for_anchor && !compiled.uses_anchor {
-            images.insert(0, project.output.size);
+            images.insert(0, series.output.size);
         }
         let input = input_estimate(
             model,
@@ -229,7 +229,7 @@ pub fn plan(project: &Project, catalogue: &Catalogue, scope: &Scope, partial_ima
     Plan {
         requests,
         total_usd,
-        budget_usd: project.budget_usd,
+        budget_usd: series.budget_usd,
     }
 }
 
@@ -238,21 +238,24 @@ mod tests {
     use super::*;
     use crate::model::bible::{Entity, EntityKind, RefImage};
     use crate::model::template::Template;
-    use crate::model::Take;
+    use crate::model::Version;
 
-    fn project(template: Template) -> Project {
+    fn series(template: Template) -> Series {
         let mut n = 0;
-        Project::from_template("Plan", template, "gpt-image-2", 0.0, move || {
+        Series::from_template("Plan", template, "gpt-image-2", 0.0, move || {
             n += 1;
             n
         })
     }
 
-    fn take(id: &str, anchor: Option<&str>) -> Take {
-        Take::sample(id, anchor)
+    /// A version whose image hash is its id.
+    fn take(id: &str, anchor: Option<&str>) -> Version {
+        let mut v = Version::sample(id, "", anchor);
+        v.image.hash = id.into();
+        v
     }
 
-    fn with_character(p: &mut Project) {
+    fn with_character(p: &mut Series) {
         p.bible.entities.push(Entity {
             id: "e1".into(),
             kind: EntityKind::Character,
@@ -283,7 +286,7 @@ mod tests {
 
     #[test]
     fn without_an_anchor_every_frame_is_independent() {
-        let p = project(Template::Carousel);
+        let p = series(Template::Carousel);
         let plan = plan(&p, &Catalogue::builtin(), &Scope::All, 0);
         assert_eq!(plan.requests.len(), 9);
         assert!(plan
@@ -303,7 +306,7 @@ mod tests {
 
     #[test]
     fn an_unapproved_anchor_runs_first_and_the_rest_wait_for_it() {
-        let mut p = project(Template::Storyboard);
+        let mut p = series(Template::Storyboard);
         with_character(&mut p);
         let anchor = p.frames[0].id.clone();
         p.set_anchor_frame(Some(&anchor));
@@ -324,11 +327,11 @@ mod tests {
 
     #[test]
     fn an_approved_anchor_is_reused_and_not_regenerated() {
-        let mut p = project(Template::Storyboard);
+        let mut p = series(Template::Storyboard);
         with_character(&mut p);
         let anchor = p.frames[0].id.clone();
         p.set_anchor_frame(Some(&anchor));
-        p.add_take(&anchor, take("a1", None));
+        p.add_versions(&anchor, vec![take("a1", None)]);
         assert!(p.approve_anchor());
         let plan = plan(&p, &Catalogue::builtin(), &Scope::All, 0);
         assert_eq!(
@@ -345,15 +348,15 @@ mod tests {
 
     #[test]
     fn stale_scope_regenerates_only_stale_frames_from_the_current_anchor() {
-        let mut p = project(Template::Comic);
+        let mut p = series(Template::Comic);
         let anchor = p.frames[0].id.clone();
         p.set_anchor_frame(Some(&anchor));
-        p.add_take(&anchor, take("a1", None));
+        p.add_versions(&anchor, vec![take("a1", None)]);
         for i in 1..4 {
             let id = p.frames[i].id.clone();
-            p.add_take(&id, take(&format!("t{i}"), Some("a1")));
+            p.add_versions(&id, vec![take(&format!("t{i}"), Some("a1"))]);
         }
-        p.add_take(&anchor, take("a2", None));
+        p.add_versions(&anchor, vec![take("a2", None)]);
         let plan = plan(&p, &Catalogue::builtin(), &Scope::Stale, 0);
         assert_eq!(plan.requests.len(), 3);
         assert!(plan
@@ -370,13 +373,13 @@ mod tests {
 
     #[test]
     fn missing_scope_resumes_only_frames_without_images() {
-        let mut p = project(Template::Storyboard);
+        let mut p = series(Template::Storyboard);
         let anchor = p.frames[0].id.clone();
         p.set_anchor_frame(Some(&anchor));
-        p.add_take(&anchor, take("a1", None));
+        p.add_versions(&anchor, vec![take("a1", None)]);
         for i in 1..5 {
             let id = p.frames[i].id.clone();
-            p.add_take(&id, take(&format!("t{i}"), Some("a1")));
+            p.add_versions(&id, vec![take(&format!("t{i}"), Some("a1"))]);
         }
         let plan = plan(&p, &Catalogue::builtin(), &Scope::Missing, 0);
         assert_eq!(plan.requests.len(), 7, "frames 6-12");
@@ -388,7 +391,7 @@ mod tests {
 
     #[test]
     fn asking_for_the_anchor_frame_alone_makes_only_the_anchor() {
-        let mut p = project(Template::Storyboard);
+        let mut p = series(Template::Storyboard);
         let anchor = p.frames[0].id.clone();
         p.set_anchor_frame(Some(&anchor));
         let plan = plan(
@@ -403,7 +406,7 @@ mod tests {
 
     #[test]
     fn a_plan_over_budget_is_refused_with_the_figures() {
-        let mut p = project(Template::Storyboard);
+        let mut p = series(Template::Storyboard);
         p.budget_usd = Some(0.10);
         let plan = plan(&p, &Catalogue::builtin(), &Scope::All, 1);
         let why = plan.refusal().unwrap();
@@ -417,7 +420,7 @@ mod tests {
 
     #[test]
     fn more_than_sixteen_reference_images_block_the_request() {
-        let mut p = project(Template::CharacterSheet);
+        let mut p = series(Template::CharacterSheet);
         with_character(&mut p);
         let refs = (0..17)
             .map(|i| RefImage {

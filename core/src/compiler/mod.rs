@@ -14,7 +14,7 @@ use script::quote;
 pub use script::script_name;
 
 use crate::model::bible::{Entity, EntityKind};
-use crate::model::{Anchor, Project};
+use crate::model::{Anchor, Series};
 use crate::openai::request::MAX_PROMPT_CHARS;
 
 /// Most reference images (`image[]`) one edit request may carry (reference §12).
@@ -60,7 +60,7 @@ pub struct CompiledFrame {
     pub uses_anchor: bool,
 }
 
-/// Compiles frame `index` of `project`.
+/// Compiles frame `index` of `series`.
 ///
 /// The prompt is plain text in labelled sections, in this fixed order, each left out when
 /// empty: style (first, so every frame of the series opens the same way; just the raw series
@@ -69,11 +69,11 @@ pub struct CompiledFrame {
 /// TEXT IN IMAGE, TYPOGRAPHY and the numbered CONSTRAINTS.
 ///
 /// # Panics
-/// If `index` is not a frame of `project` (callers look the index up first).
-pub fn compile(project: &Project, index: usize) -> CompiledFrame {
-    let frame = &project.frames[index];
+/// If `index` is not a frame of `series` (callers look the index up first).
+pub fn compile(series: &Series, index: usize) -> CompiledFrame {
+    let frame = &series.frames[index];
     let shot = &frame.shot;
-    let bible = &project.bible;
+    let bible = &series.bible;
     let mut warnings = Vec::new();
 
     // Entities are opt-in per frame, in the frame's order of importance.
@@ -93,15 +93,15 @@ pub fn compile(project: &Project, index: usize) -> CompiledFrame {
 
     // Reference images: the anchor first, then each entity's references.
     let mut references = Vec::new();
-    let is_anchor_frame = project.anchor_frame_id() == Some(frame.id.as_str());
-    let anchor_key = project.anchor_image().filter(|_| !is_anchor_frame);
+    let is_anchor_frame = series.anchor_frame_id() == Some(frame.id.as_str());
+    let anchor_key = series.anchor_image().filter(|_| !is_anchor_frame);
     if let Some(key) = &anchor_key {
         references.push(Reference {
             key: key.clone(),
-            label: anchor_label(project),
+            label: anchor_label(series),
             role: ReferenceRole::Anchor,
         });
-        if !project.anchor_approved() {
+        if !series.anchor_approved() {
             warnings.push(
                 "The anchor image is not approved yet; this frame will follow an image you have not approved."
                     .into(),
@@ -207,7 +207,7 @@ pub fn compile(project: &Project, index: usize) -> CompiledFrame {
     let mut out = String::new();
 
     // STYLE first, so every frame of a series opens with the same words.
-    let notes = project.style.trim();
+    let notes = series.style.trim();
     let style = &bible.style;
     let mut style_body = String::new();
     labelled(&mut style_body, "Medium", &style.medium);
@@ -225,8 +225,8 @@ pub fn compile(project: &Project, index: usize) -> CompiledFrame {
     }
 
     // Where the frame sits in the series.
-    let template = project.template;
-    let total = project.frames.len();
+    let template = series.template;
+    let total = series.frames.len();
     paragraph(
         &mut out,
         &format!(
@@ -235,7 +235,7 @@ pub fn compile(project: &Project, index: usize) -> CompiledFrame {
             index + 1,
             template.unit().to_lowercase(),
             template.noun(),
-            aspect(project.output.size.width, project.output.size.height),
+            aspect(series.output.size.width, series.output.size.height),
         ),
     );
     if !frame.title.trim().is_empty() {
@@ -254,7 +254,7 @@ pub fn compile(project: &Project, index: usize) -> CompiledFrame {
                 &mut legend,
                 &format!(
                     "Image 1: the {}series anchor ({}). Keep its art style, colour palette, lighting and the identity of every character and product exactly as in image 1; take the shot, action and any text from this prompt, not from image 1.",
-                    if project.anchor_approved() { "approved " } else { "" },
+                    if series.anchor_approved() { "approved " } else { "" },
                     r.label.trim_start_matches("Anchor: ")
                 ),
             ),
@@ -373,15 +373,15 @@ pub fn compile(project: &Project, index: usize) -> CompiledFrame {
 }
 
 /// "Anchor: <frame title>" or "Anchor: Mira (character), reference 1 of 2".
-fn anchor_label(project: &Project) -> String {
-    let what = match &project.anchor {
-        Some(Anchor::Frame { frame_id, .. }) => project
+fn anchor_label(series: &Series) -> String {
+    let what = match &series.anchor {
+        Some(Anchor::Frame { frame_id, .. }) => series
             .frame(frame_id)
             .map_or_else(|| frame_id.clone(), |f| f.title.trim().to_string()),
         Some(Anchor::Reference {
             entity_id,
             image_id,
-        }) => project
+        }) => series
             .bible
             .entity(entity_id)
             .and_then(|e| {

@@ -6,7 +6,7 @@ use super::*;
 use crate::model::bible::{Bible, Entity, EntityKind, RefImage, Style, Swatch};
 use crate::model::shot::OnImageText;
 use crate::model::template::Template;
-use crate::model::{make_id, Take};
+use crate::model::{make_id, Version};
 
 fn counter() -> impl FnMut() -> u64 {
     let mut n = 0;
@@ -16,8 +16,8 @@ fn counter() -> impl FnMut() -> u64 {
     }
 }
 
-fn project(template: Template) -> Project {
-    Project::from_template("Launch", template, "gpt-image-2", 0.0, counter())
+fn series(template: Template) -> Series {
+    Series::from_template("Launch", template, "gpt-image-2", 0.0, counter())
 }
 
 fn image(id: &str) -> RefImage {
@@ -41,8 +41,11 @@ fn entity(id: &str, kind: EntityKind, name: &str, refs: &[&str]) -> Entity {
     }
 }
 
-fn take(id: &str) -> Take {
-    Take::sample(id, None)
+/// A version whose image hash is its id (so expected keys read like the version ids).
+fn take(id: &str) -> Version {
+    let mut v = Version::sample(id, "", None);
+    v.image.hash = id.into();
+    v
 }
 
 fn text(text: &str, language: &str, placement: &str) -> OnImageText {
@@ -53,19 +56,19 @@ fn text(text: &str, language: &str, placement: &str) -> OnImageText {
     }
 }
 
-/// A project whose frame 0 is the approved anchor with one image.
-fn anchored(template: Template) -> Project {
-    let mut p = project(template);
+/// A series whose frame 0 is the approved anchor with one image.
+fn anchored(template: Template) -> Series {
+    let mut p = series(template);
     let anchor = p.frames[0].id.clone();
-    p.add_take(&anchor, take("t_anchor"));
+    p.add_versions(&anchor, vec![take("t_anchor")]);
     p.set_anchor_frame(Some(&anchor));
     assert!(p.approve_anchor());
     p
 }
 
-/// A project whose frames have no shot specs (new projects get the template's).
-fn bare(template: Template) -> Project {
-    let mut p = project(template);
+/// A series whose frames have no shot specs (new series get the template's).
+fn bare(template: Template) -> Series {
+    let mut p = series(template);
     for f in &mut p.frames {
         f.shot = Default::default();
     }
@@ -101,7 +104,7 @@ fn with_an_empty_bible_the_prompt_starts_with_the_series_style() {
 fn with_template_shot_specs_the_action_still_ends_a_plain_frame() {
     // The end-to-end journey checks that the prompt starts with the style and ends with the
     // frame's own words when only the series style and the template's shot specs are set.
-    let mut p = project(Template::Carousel);
+    let mut p = series(Template::Carousel);
     for i in 0..9 {
         p.frames[i].shot = Template::Carousel.shot_spec(i);
     }
@@ -121,7 +124,7 @@ fn with_template_shot_specs_the_action_still_ends_a_plain_frame() {
 
 #[test]
 fn bible_style_becomes_a_style_section_with_the_series_style_first() {
-    let mut p = project(Template::Comic);
+    let mut p = series(Template::Comic);
     p.style = "Warm, friendly".into();
     p.bible.style = Style {
         medium: "Ink and wash".into(),
@@ -150,7 +153,7 @@ fn an_empty_frame_still_has_a_prompt_and_a_warning() {
 
 #[test]
 fn twelve_frame_constraints_become_a_checklist_of_twelve_numbered_in_order() {
-    let mut p = project(Template::Storyboard);
+    let mut p = series(Template::Storyboard);
     p.frames[4].prompt = "The clue.".into();
     let constraints: Vec<String> = (1..=12).map(|i| format!("constraint number {i}")).collect();
     p.frames[4].shot.constraints = constraints.clone();
@@ -165,7 +168,7 @@ fn twelve_frame_constraints_become_a_checklist_of_twelve_numbered_in_order() {
 
 #[test]
 fn the_checklist_gathers_always_never_must_not_change_constraints_and_texts() {
-    let mut p = project(Template::Comic);
+    let mut p = series(Template::Comic);
     p.bible.always = vec!["Always A".into(), "  ".into()];
     p.bible.never = vec!["watermarks".into()];
     let mut mira = entity("e1", EntityKind::Character, "Mira", &["r1"]);
@@ -228,7 +231,7 @@ fn seventeen_reference_images_are_all_kept_with_a_warning() {
 
 #[test]
 fn over_long_prompts_are_flagged_not_cut() {
-    let mut p = project(Template::Carousel);
+    let mut p = series(Template::Carousel);
     p.frames[0].prompt = "a".repeat(MAX_PROMPT_CHARS);
     let c = compile(&p, 0);
     assert!(
@@ -276,7 +279,7 @@ fn a_dependent_frame_sends_the_anchor_as_image_1() {
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     // A new, unapproved anchor image is still image 1, with a warning.
     let anchor = p.frames[0].id.clone();
-    p.add_take(&anchor, take("t_new"));
+    p.add_versions(&anchor, vec![take("t_new")]);
     let c = compile(&p, 3);
     assert_eq!(c.references[0].key, "t_new");
     assert!(c
@@ -287,7 +290,7 @@ fn a_dependent_frame_sends_the_anchor_as_image_1() {
 
 #[test]
 fn an_anchor_frame_without_an_image_adds_no_reference() {
-    let mut p = project(Template::Comic);
+    let mut p = series(Template::Comic);
     let anchor = p.frames[0].id.clone();
     p.set_anchor_frame(Some(&anchor));
     p.frames[1].prompt = "x".into();
@@ -325,7 +328,7 @@ fn entity_references_follow_the_frame_order_then_the_stored_order() {
 
 #[test]
 fn a_reference_anchor_is_sent_once_as_image_1() {
-    let mut p = project(Template::CharacterSheet);
+    let mut p = series(Template::CharacterSheet);
     p.bible.entities = vec![entity("e1", EntityKind::Character, "Mira", &["m1", "m2"])];
     p.anchor = Some(Anchor::Reference {
         entity_id: "e1".into(),
@@ -351,7 +354,7 @@ fn a_reference_anchor_is_sent_once_as_image_1() {
 
 #[test]
 fn unknown_entity_ids_are_warned_about_not_fatal() {
-    let mut p = project(Template::Comic);
+    let mut p = series(Template::Comic);
     p.bible.entities = vec![entity("e1", EntityKind::Character, "Mira", &["m1"])];
     p.frames[0].shot.entities = vec!["gone".into(), "e1".into(), "e1".into()];
     p.frames[0].prompt = "x".into();
@@ -363,7 +366,7 @@ fn unknown_entity_ids_are_warned_about_not_fatal() {
 
 #[test]
 fn missing_references_and_placements_are_warned_about() {
-    let mut p = project(Template::Comic);
+    let mut p = series(Template::Comic);
     p.bible.entities = vec![entity("e1", EntityKind::Character, "Mira", &[])];
     p.frames[0].shot.entities = vec!["e1".into()];
     p.frames[0].shot.texts = vec![text("Hi", "", ""), text("", "", "top")];
@@ -412,7 +415,7 @@ fn scripts_are_named_from_their_characters() {
 
 #[test]
 fn on_image_text_is_sent_verbatim_with_quotes_and_rtl_intact() {
-    let mut p = project(Template::Carousel);
+    let mut p = series(Template::Carousel);
     let quoted = "Say \"hello\" — it's  free";
     let arabic = "«عرض» خاص: ٥٠٪";
     p.frames[0].shot.texts = vec![
@@ -456,7 +459,7 @@ fn on_image_text_is_sent_verbatim_with_quotes_and_rtl_intact() {
 
 #[test]
 fn typography_is_sent_only_with_on_image_text() {
-    let mut p = project(Template::Carousel);
+    let mut p = series(Template::Carousel);
     p.bible.typography = "Rounded sans-serif".into();
     p.frames[0].prompt = "x".into();
     assert!(!compile(&p, 0).prompt.contains("TYPOGRAPHY"));
@@ -491,7 +494,7 @@ fn aspect_ratios_are_reduced_or_given_in_pixels() {
 
 #[test]
 fn custom_series_are_positioned_as_frames() {
-    let mut p = project(Template::Custom { frames: 3 });
+    let mut p = series(Template::Custom { frames: 3 });
     p.frames[1].prompt = "x".into();
     assert!(compile(&p, 1)
         .prompt
@@ -504,9 +507,9 @@ fn custom_series_are_positioned_as_frames() {
 /// character with two reference images and two must-not-change items, a product with one
 /// reference image, the template's shot specs, frame 0 as the approved anchor with one take,
 /// Chinese text on frame 0 and Arabic text (language left to detection) on the last frame.
-fn fixture(template: Template) -> Project {
+fn fixture(template: Template) -> Series {
     let mut ids = counter();
-    let mut p = Project::from_template("Golden", template, "gpt-image-2", 0.0, &mut ids);
+    let mut p = Series::from_template("Golden", template, "gpt-image-2", 0.0, &mut ids);
     for (i, frame) in p.frames.iter_mut().enumerate() {
         frame.shot = template.shot_spec(i);
     }
@@ -566,7 +569,7 @@ fn fixture(template: Template) -> Project {
         ],
     };
     let anchor = p.frames[0].id.clone();
-    p.add_take(&anchor, take(&make_id("t", ids())));
+    p.add_versions(&anchor, vec![take(&make_id("t", ids()))]);
     p.set_anchor_frame(Some(&anchor));
     assert!(p.approve_anchor());
 

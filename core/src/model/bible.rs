@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Visual style, each part optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "store", derive(reactive_stores::Store))]
 pub struct Style {
     /// Medium, e.g. "flat vector illustration", "35 mm photograph".
     pub medium: String,
@@ -69,6 +70,7 @@ pub struct RefImage {
 
 /// A character, product or prop that recurs across frames.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "store", derive(reactive_stores::Store))]
 pub struct Entity {
     /// Unique id within the project.
     pub id: String,
@@ -91,6 +93,7 @@ pub struct Entity {
 /// The series bible.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "store", derive(reactive_stores::Store))]
 pub struct Bible {
     /// Visual style.
     pub style: Style,
@@ -105,6 +108,7 @@ pub struct Bible {
     /// Things no frame may do.
     pub never: Vec<String>,
     /// Characters, products and props.
+    #[cfg_attr(feature = "store", store(key: String = |e| e.id.clone()))]
     pub entities: Vec<Entity>,
 }
 

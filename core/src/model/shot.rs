@@ -19,6 +19,7 @@ pub struct OnImageText {
 /// How a frame is shot.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "store", derive(reactive_stores::Store))]
 pub struct ShotSpec {
     /// Shot size, e.g. "wide", "medium", "close-up".
     pub shot_size: String,

@@ -1,0 +1,577 @@
+//! A series: a named, ordered set of frames with a shared bible and output settings, and the
+//! versions made for its frames. In memory it is one value; in storage it is a series record
+//! (this struct without `frames` and `versions`), frame records and version records.
+
+use super::bible::Bible;
+use super::frame::{Frame, FrameError};
+use super::size::Size;
+use super::summary::SeriesSummary;
+use super::template::Template;
+use super::version::Version;
+use super::{clean_name, make_id, SCHEMA_VERSION};
+use serde::{Deserialize, Serialize};
+
+/// Output settings shared by every frame of a series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "store", derive(reactive_stores::Store))]
+pub struct OutputSettings {
+    /// Model id, e.g. `gpt-image-2`.
+    pub model: String,
+    /// Output size of every frame.
+    pub size: Size,
+    /// `quality` value sent.
+    pub quality: String,
+    /// `output_format` value sent.
+    #[serde(default = "default_format")]
+    pub output_format: String,
+    /// Images per frame (`n`, 1–4) to pick from.
+    #[serde(default = "one")]
+    pub variants: u8,
+}
+
+fn one() -> u8 {
+    1
+}
+
+fn default_format() -> String {
+    "png".into()
+}
+
+/// What the other frames of a series are generated *from*.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Anchor {
+    /// A frame of the series (e.g. the hero frame); its active image is the anchor image.
+    Frame {
+        /// The anchor frame.
+        frame_id: String,
+        /// Content hash of the image the user approved; the anchor counts as approved only
+        /// while it is still the frame's active image.
+        approved_image: Option<String>,
+    },
+    /// A reference image of a bible entity (e.g. an uploaded character sheet); always approved.
+    Reference {
+        /// The entity.
+        entity_id: String,
+        /// The reference image's content hash.
+        image_id: String,
+    },
+}
+
+fn schema_now() -> u32 {
+    SCHEMA_VERSION
+}
+
+/// A series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "store", derive(reactive_stores::Store))]
+pub struct Series {
+    /// Format version this record was written with.
+    #[serde(default = "schema_now")]
+    pub schema: u32,
+    /// Unique id.
+    pub id: String,
+    /// Revision of the stored record: every write adds one, and a write based on an older
+    /// revision than the stored one is refused (two tabs never overwrite newer with older).
+    #[serde(default)]
+    pub rev: u64,
+    /// Display name.
+    pub name: String,
+    /// The template it was created from.
+    pub template: Template,
+    /// Created (ms since the epoch).
+    pub created_ms: f64,
+    /// Last changed (ms since the epoch).
+    pub updated_ms: f64,
+    /// Series-wide style text, prepended to every frame's prompt.
+    #[serde(default)]
+    pub style: String,
+    /// The series bible.
+    #[serde(default)]
+    pub bible: Bible,
+    /// The anchor, if the series has one.
+    #[serde(default)]
+    pub anchor: Option<Anchor>,
+    /// Spending cap of this series, in US dollars.
+    #[serde(default)]
+    pub budget_usd: Option<f64>,
+    /// Output settings.
+    pub output: OutputSettings,
+    /// Locales of its on-image text (e.g. `en`, `zh-Hans`, `ar`); empty: one language.
+    #[serde(default)]
+    pub locales: Vec<String>,
+    /// Frame ids in order. `frames` is always kept in this order.
+    #[serde(default)]
+    pub frame_order: Vec<String>,
+    /// The frames, in `frame_order` order (stored as their own records).
+    #[serde(skip)]
+    #[cfg_attr(feature = "store", store(key: String = |f| f.id.clone()))]
+    pub frames: Vec<Frame>,
+    /// Every version of every frame, oldest first (stored as their own records).
+    #[serde(skip)]
+    #[cfg_attr(feature = "store", store(key: String = |v| v.id.clone()))]
+    pub versions: Vec<Version>,
+}
+
+impl Series {
+    /// A new series from a template. `ids` supplies fresh random ids (series first, then one
+    /// per frame).
+    pub fn from_template(
+        name: &str,
+        template: Template,
+        model: &str,
+        now_ms: f64,
+        mut ids: impl FnMut() -> u64,
+    ) -> Self {
+        let id = make_id("s", ids());
+        let frames: Vec<Frame> = (0..template.frame_count())
+            .map(|i| {
+                let mut frame =
+                    Frame::new(make_id("f", ids()), id.clone(), template.frame_title(i));
+                frame.shot = template.shot_spec(i);
+                frame
+            })
+            .collect();
+        Self {
+            schema: SCHEMA_VERSION,
+            id,
+            rev: 0,
+            name: clean_name(name).unwrap_or_else(|| template.label()),
+            template,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+            style: String::new(),
+            bible: Bible::default(),
+            anchor: None,
+            budget_usd: None,
+            output: OutputSettings {
+                model: model.into(),
+                size: template.size(),
+                quality: "medium".into(),
+                output_format: default_format(),
+                variants: 1,
+            },
+            locales: Vec::new(),
+            frame_order: frames.iter().map(|f| f.id.clone()).collect(),
+            frames,
+            versions: Vec::new(),
+        }
+    }
+
+    /// Puts a series back together from its stored records: frames in the record's order
+    /// (frames missing from the order are appended, ids without a frame dropped, so a damaged
+    /// order never hides a frame), versions oldest first.
+    pub fn from_parts(mut record: Series, mut frames: Vec<Frame>, mut versions: Vec<Version>) -> Self {
+        let mut ordered = Vec::with_capacity(frames.len());
+        for id in &record.frame_order {
+            if let Some(at) = frames.iter().position(|f| &f.id == id) {
+                ordered.push(frames.remove(at));
+            }
+        }
+        frames.sort_by(|a, b| a.id.cmp(&b.id));
+        ordered.extend(frames);
+        versions.sort_by(|a, b| a.created_ms.total_cmp(&b.created_ms).then(a.id.cmp(&b.id)));
+        record.frame_order = ordered.iter().map(|f| f.id.clone()).collect();
+        record.frames = ordered;
+        record.versions = versions;
+        record
+    }
+
+    /// The series record alone (no frames, no versions): what the `series` store holds.
+    pub fn record(&self) -> Series {
+        Series {
+            frames: Vec::new(),
+            versions: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    /// Renames the series; blank names are refused (the old name stays).
+    pub fn rename(&mut self, name: &str) -> bool {
+        match clean_name(name) {
+            Some(clean) => {
+                self.name = clean;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The frame with this id.
+    pub fn frame(&self, id: &str) -> Option<&Frame> {
+        self.frames.iter().find(|f| f.id == id)
+    }
+
+    /// The frame with this id, mutably.
+    pub fn frame_mut(&mut self, id: &str) -> Option<&mut Frame> {
+        self.frames.iter_mut().find(|f| f.id == id)
+    }
+
+    /// The version with this id.
+    pub fn version(&self, id: &str) -> Option<&Version> {
+        self.versions.iter().find(|v| v.id == id)
+    }
+
+    /// A frame's versions, oldest first.
+    pub fn versions_of<'a>(&'a self, frame_id: &'a str) -> impl Iterator<Item = &'a Version> {
+        self.versions.iter().filter(move |v| v.frame_id == frame_id)
+    }
+
+    /// The version a frame shows: its active one, else its newest.
+    pub fn active(&self, frame: &Frame) -> Option<&Version> {
+        active_of(&self.versions, frame)
+    }
+
+    /// Records new versions of a frame (the images of one request), makes the first one
+    /// active and clears the frame's error and in-flight mark. False if the frame is gone.
+    pub fn add_versions(&mut self, frame_id: &str, versions: Vec<Version>) -> bool {
+        let Some(frame) = self.frames.iter_mut().find(|f| f.id == frame_id) else {
+            return false;
+        };
+        if let Some(first) = versions.first() {
+            frame.active_version = Some(first.id.clone());
+        }
+        frame.error = None;
+        frame.in_flight_since = None;
+        let (series_id, frame_id) = (self.id.clone(), frame.id.clone());
+        self.versions.extend(versions.into_iter().map(|mut v| {
+            v.series_id = series_id.clone();
+            v.frame_id = frame_id.clone();
+            v
+        }));
+        true
+    }
+
+    /// Frames whose request was in flight when the page closed: they get no image (nothing
+    /// half-written is ever stored) but a message saying the request may have been billed, and
+    /// they can simply be generated again. Returns their ids.
+    pub fn reconcile_interrupted(&mut self) -> Vec<String> {
+        let mut ids = Vec::new();
+        for frame in &mut self.frames {
+            if frame.in_flight_since.take().is_some() {
+                ids.push(frame.id.clone());
+                frame.error = Some(FrameError {
+                    message: "The page was closed or reloaded while this frame's request was in flight. Its image was not received; generate it again.".into(),
+                    may_be_billed: true,
+                    request_ids: Vec::new(),
+                });
+            }
+        }
+        ids
+    }
+
+    /// Ids of frames without an image, in order (what "Generate missing" makes).
+    pub fn missing_frames(&self) -> Vec<String> {
+        self.frames
+            .iter()
+            .filter(|f| self.active(f).is_none())
+            .map(|f| f.id.clone())
+            .collect()
+    }
+
+    /// Records a failure on a frame (its images stay).
+    pub fn set_error(&mut self, frame_id: &str, error: Option<FrameError>) {
+        if let Some(frame) = self.frame_mut(frame_id) {
+            frame.error = error;
+        }
+    }
+
+    /// Content hashes of every stored image the series refers to (versions, masks, reference
+    /// images), without duplicates.
+    pub fn image_hashes(&self) -> Vec<String> {
+        let mut all: Vec<String> = Vec::new();
+        let mut push = |h: &str| {
+            if !all.iter().any(|x| x == h) {
+                all.push(h.to_string());
+            }
+        };
+        for v in &self.versions {
+            push(&v.image.hash);
+            if let Some(m) = &v.request.mask {
+                push(m);
+            }
+        }
+        for key in self.bible.image_keys() {
+            push(key);
+        }
+        all
+    }
+
+    /// The anchor frame's id, when the anchor is a frame.
+    pub fn anchor_frame_id(&self) -> Option<&str> {
+        match &self.anchor {
+            Some(Anchor::Frame { frame_id, .. }) => Some(frame_id),
+            _ => None,
+        }
+    }
+
+    /// Content hash of the image the other frames are generated from right now: the anchor
+    /// frame's active image, or the anchor reference image.
+    pub fn anchor_image(&self) -> Option<String> {
+        match &self.anchor {
+            Some(Anchor::Frame { frame_id, .. }) => {
+                let frame = self.frame(frame_id)?;
+                self.active(frame).map(|v| v.image.hash.clone())
+            }
+            Some(Anchor::Reference {
+                entity_id,
+                image_id,
+            }) => self
+                .bible
+                .entity(entity_id)
+                .filter(|e| e.references.iter().any(|r| &r.id == image_id))
+                .map(|_| image_id.clone()),
+            None => None,
+        }
+    }
+
+    /// Whether the current anchor image is approved (reference anchors always are).
+    pub fn anchor_approved(&self) -> bool {
+        match &self.anchor {
+            Some(Anchor::Frame {
+                approved_image: Some(image),
+                ..
+            }) => self.anchor_image().as_ref() == Some(image),
+            Some(Anchor::Reference { .. }) => self.anchor_image().is_some(),
+            _ => false,
+        }
+    }
+
+    /// Makes a frame the anchor (not yet approved), or clears the anchor with `None`.
+    pub fn set_anchor_frame(&mut self, frame_id: Option<&str>) {
+        self.anchor = frame_id
+            .filter(|id| self.frame(id).is_some())
+            .map(|id| Anchor::Frame {
+                frame_id: id.to_string(),
+                approved_image: None,
+            });
+    }
+
+    /// Approves the anchor frame's active image. Returns false if there is nothing to approve.
+    pub fn approve_anchor(&mut self) -> bool {
+        let current = self.anchor_image();
+        match (&mut self.anchor, current) {
+            (Some(Anchor::Frame { approved_image, .. }), Some(image)) => {
+                *approved_image = Some(image);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a frame's active image was made from an anchor image that is no longer the
+    /// anchor (it was regenerated or replaced). Derived, never stored, so it cannot drift.
+    pub fn is_stale(&self, frame: &Frame) -> bool {
+        stale_against(
+            &self.versions,
+            frame,
+            self.anchor_frame_id(),
+            self.anchor_image().as_deref(),
+        )
+    }
+
+    /// Ids of the stale frames, in order.
+    pub fn stale_frames(&self) -> Vec<String> {
+        let anchor_frame = self.anchor_frame_id();
+        let anchor_image = self.anchor_image();
+        self.frames
+            .iter()
+            .filter(|f| stale_against(&self.versions, f, anchor_frame, anchor_image.as_deref()))
+            .map(|f| f.id.clone())
+            .collect()
+    }
+
+    /// Inserts a new empty frame after position `after` (or at the end), titled by its
+    /// position; it shows every bible entity by default. Returns its id.
+    pub fn add_frame(&mut self, after: Option<usize>, random: u64) -> String {
+        let at = after.map_or(self.frames.len(), |i| (i + 1).min(self.frames.len()));
+        let mut frame = Frame::new(
+            make_id("f", random),
+            self.id.clone(),
+            format!("Frame {}", self.frames.len() + 1),
+        );
+        frame.shot.entities = self.bible.entities.iter().map(|e| e.id.clone()).collect();
+        let id = frame.id.clone();
+        self.frames.insert(at, frame);
+        self.sync_order();
+        id
+    }
+
+    /// Copies a frame's text and shot (not its images) right after it. Returns the new id.
+    pub fn duplicate_frame(&mut self, id: &str, random: u64) -> Option<String> {
+        let at = self.frames.iter().position(|f| f.id == id)?;
+        let source = &self.frames[at];
+        let mut copy = Frame::new(
+            make_id("f", random),
+            self.id.clone(),
+            format!("{} (copy)", source.title),
+        );
+        copy.prompt = source.prompt.clone();
+        copy.shot = source.shot.clone();
+        let new_id = copy.id.clone();
+        self.frames.insert(at + 1, copy);
+        self.sync_order();
+        Some(new_id)
+    }
+
+    /// Removes a frame and its versions, returned (with the frame's old position) so storage
+    /// can drop them and an undo can put them back. Removing the anchor frame clears the anchor.
+    pub fn delete_frame(&mut self, id: &str) -> Option<(usize, Frame, Vec<Version>)> {
+        let at = self.frames.iter().position(|f| f.id == id)?;
+        let frame = self.frames.remove(at);
+        if self.anchor_frame_id() == Some(id) {
+            self.anchor = None;
+        }
+        let (gone, kept): (Vec<Version>, Vec<Version>) = std::mem::take(&mut self.versions)
+            .into_iter()
+            .partition(|v| v.frame_id == id);
+        self.versions = kept;
+        self.sync_order();
+        Some((at, frame, gone))
+    }
+
+    /// Puts a deleted frame back at its old position with its versions (undo of a delete).
+    pub fn restore_frame(&mut self, at: usize, frame: Frame, versions: Vec<Version>) {
+        if self.frame(&frame.id).is_some() {
+            return;
+        }
+        let at = at.min(self.frames.len());
+        self.frames.insert(at, frame);
+        self.versions.extend(versions);
+        self.versions
+            .sort_by(|a, b| a.created_ms.total_cmp(&b.created_ms).then(a.id.cmp(&b.id)));
+        self.sync_order();
+    }
+
+    /// Moves a frame one place earlier (`-1`) or later (`+1`); false at the ends.
+    pub fn move_frame(&mut self, id: &str, delta: isize) -> bool {
+        let Some(at) = self.frames.iter().position(|f| f.id == id) else {
+            return false;
+        };
+        let to = at as isize + delta;
+        if to < 0 || to as usize >= self.frames.len() {
+            return false;
+        }
+        self.move_frame_to(id, to as usize)
+    }
+
+    /// Moves a frame to position `to` (clamped); false if nothing moved.
+    pub fn move_frame_to(&mut self, id: &str, to: usize) -> bool {
+        let Some(at) = self.frames.iter().position(|f| f.id == id) else {
+            return false;
+        };
+        let to = to.min(self.frames.len() - 1);
+        if at == to {
+            return false;
+        }
+        let frame = self.frames.remove(at);
+        self.frames.insert(to, frame);
+        self.sync_order();
+        true
+    }
+
+    /// Keeps `frame_order` equal to the order of `frames`.
+    fn sync_order(&mut self) {
+        self.frame_order = self.frames.iter().map(|f| f.id.clone()).collect();
+    }
+
+    /// Pixel size of a stored image by content hash: a version or a bible reference image.
+    pub fn image_size(&self, hash: &str) -> Option<Size> {
+        let version = self
+            .versions
+            .iter()
+            .find(|v| v.image.hash == hash)
+            .map(|v| v.image.size());
+        version.or_else(|| {
+            self.bible
+                .entities
+                .iter()
+                .flat_map(|e| &e.references)
+                .find(|r| r.id == hash)
+                .map(|r| Size::new(r.width, r.height))
+        })
+    }
+
+    /// How many frames have an image.
+    pub fn frames_done(&self) -> usize {
+        self.frames
+            .iter()
+            .filter(|f| self.active(f).is_some())
+            .count()
+    }
+
+    /// What the series has spent so far: the sum of its versions' shares of their requests.
+    pub fn spent_usd(&self) -> f64 {
+        self.versions.iter().filter_map(|v| v.cost_usd).sum()
+    }
+
+    /// The light summary the series list shows.
+    pub fn summary(&self) -> SeriesSummary {
+        let cover = self
+            .frames
+            .iter()
+            .filter_map(|f| self.active(f))
+            .take(4)
+            .map(|v| v.image.hash.clone())
+            .collect();
+        SeriesSummary {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            template: self.template,
+            created_ms: self.created_ms,
+            updated_ms: self.updated_ms,
+            frame_count: self.frames.len(),
+            frames_done: self.frames_done(),
+            cover,
+            spent_usd: self.spent_usd(),
+        }
+    }
+
+    /// Serialises the series record (no frames, no versions) for storage.
+    pub fn record_json(&self) -> String {
+        serde_json::to_string(&self.record()).expect("a series record always serialises")
+    }
+
+    /// Reads a stored series record; a record from a newer app version is refused rather than
+    /// misread (and then overwritten).
+    pub fn from_record_json(json: &str) -> Result<Self, String> {
+        let series: Series = serde_json::from_str(json)
+            .map_err(|e| format!("This series record is damaged: {e}"))?;
+        if series.schema > SCHEMA_VERSION {
+            return Err(format!(
+                "“{}” was saved by a newer version of Continuity (format {}); reload the page to update.",
+                series.name, series.schema
+            ));
+        }
+        Ok(series)
+    }
+}
+
+/// The version a frame shows, from a list of versions: its active one, else its newest.
+pub fn active_of<'a>(versions: &'a [Version], frame: &Frame) -> Option<&'a Version> {
+    frame
+        .active_version
+        .as_ref()
+        .and_then(|id| versions.iter().find(|v| &v.id == id && v.frame_id == frame.id))
+        .or_else(|| versions.iter().rev().find(|v| v.frame_id == frame.id))
+}
+
+/// Whether `frame`'s active image was made from an anchor image other than `anchor_image`.
+pub fn stale_against(
+    versions: &[Version],
+    frame: &Frame,
+    anchor_frame: Option<&str>,
+    anchor_image: Option<&str>,
+) -> bool {
+    if anchor_frame == Some(frame.id.as_str()) {
+        return false;
+    }
+    match active_of(versions, frame).and_then(|v| v.anchor_image.as_deref()) {
+        Some(used) => anchor_image != Some(used),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+#[path = "series_tests.rs"]
+mod tests;
