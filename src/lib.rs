@@ -1,19 +1,14 @@
 //! Continuity: consistent image series with OpenAI's gpt-image-2, in the browser.
 //!
-//! Pure core (native-tested): [`model`], [`catalogue`], [`cost`], [`compiler`], [`sse`],
-//! [`failure`], [`scheduler`], [`settings`], [`api::request`]. Thin edges, one per outside
-//! thing: [`net`] (fetch), [`storage`] (IndexedDB), [`web_storage`] (local/session storage),
-//! [`images`] (Blobs), [`platform`] (clock, timers). Components live in [`ui`].
+//! Three layers over the pure core ([`continuity_core`]):
+//! - [`web`]: one file per browser API, the only place that touches it (HTTP, IndexedDB,
+//!   web storage, Blobs and object URLs, clock and crypto, locks, channels);
+//! - [`app`]: reactive orchestration without markup (state, the open series' store and its
+//!   persistence, the images client, the batch runner, reference images);
+//! - [`ui`]: components only, one family per folder.
 
-pub mod api;
-pub mod images;
-pub mod net;
-pub mod platform;
-pub mod references;
-pub mod runner;
-pub mod state;
-pub mod storage;
+pub mod app;
 pub mod ui;
-pub mod web_storage;
+pub mod web;
 
 pub use ui::app::App;

@@ -17,9 +17,9 @@
 mod common;
 
 use common::*;
-use continuity::api::client::{send, Files, ImageResult, Options, Progress, RequestFailure};
-use continuity::images::{blob_from_bytes, check_image};
-use continuity::storage::delete_database;
+use continuity::app::client::{send, Files, ImageResult, Options, Progress, RequestFailure};
+use continuity::web::blob::{blob_from_bytes, check_image};
+use continuity::web::idb::delete_database;
 use continuity::App;
 use continuity_core::failure::FailureClass;
 use continuity_core::model::size::Size;
@@ -185,7 +185,7 @@ async fn send_and_listen(
             // The abort runs on its own task, like a click on "Cancel" while `send` awaits.
             let (controller, at, after) = (controller.clone(), aborted_at.clone(), plan.after_ms);
             wasm_bindgen_futures::spawn_local(async move {
-                continuity::platform::sleep(after, None).await.unwrap();
+                continuity::web::clock::sleep(after, None).await.unwrap();
                 at.set(Some(js_sys::Date::now()));
                 controller.abort();
             });
@@ -705,7 +705,7 @@ async fn rty15_cancel_during_backoff_returns_at_once_and_sends_nothing_more() {
     );
     assert_eq!(failure.attempts.len(), 1);
     // Give a leaked retry every chance to show up before counting.
-    continuity::platform::sleep(300, None).await.unwrap();
+    continuity::web::clock::sleep(300, None).await.unwrap();
     assert_eq!(
         journal_for(&prompt).await.len(),
         1,

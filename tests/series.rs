@@ -14,7 +14,7 @@
 mod common;
 
 use common::*;
-use continuity::storage::{delete_database, Db};
+use continuity::web::idb::{delete_database, Db};
 use continuity::App;
 use continuity_core::model::Project;
 use continuity_core::settings::{ConnectionKind, Settings};
@@ -363,7 +363,7 @@ async fn references_from_the_file_input_are_stored_as_blobs_in_order() {
         Some("alert")
     );
     // Give a late save every chance to show up before counting.
-    continuity::platform::sleep(200, None).await.unwrap();
+    continuity::web::clock::sleep(200, None).await.unwrap();
     assert_eq!(query_all_in(&entity, "[data-testid=reference]").len(), 2);
     assert_eq!(
         series.stored().await.bible.entities[0].references,
@@ -561,7 +561,7 @@ async fn plan_over_the_budget_is_refused_and_sends_nothing() {
     assert!(start().has_attribute("disabled"), "Start is disabled");
     // A click on the disabled button does nothing.
     start().unchecked_into::<web_sys::HtmlElement>().click();
-    continuity::platform::sleep(300, None).await.unwrap();
+    continuity::web::clock::sleep(300, None).await.unwrap();
     assert!(
         query_in(&root, "[data-testid=plan]").is_some(),
         "the plan stays open"
@@ -675,7 +675,7 @@ async fn three_variants_come_from_one_request_and_can_be_picked() {
         if take_of_sha.get(&main) == Some(&picked_take) {
             break;
         }
-        continuity::platform::sleep(20, None).await.unwrap();
+        continuity::web::clock::sleep(20, None).await.unwrap();
     }
     assert_eq!(
         take_of_sha.get(&main),
@@ -688,7 +688,7 @@ async fn three_variants_come_from_one_request_and_can_be_picked() {
         if stored.as_ref() == Some(&picked_take) {
             break;
         }
-        continuity::platform::sleep(20, None).await.unwrap();
+        continuity::web::clock::sleep(20, None).await.unwrap();
     }
     assert_eq!(stored, Some(picked_take), "the choice is saved");
     assert_eq!(series.journal().await.len(), 1, "picking sends nothing");

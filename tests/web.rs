@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use continuity::storage::{delete_database, Db};
+use continuity::web::idb::{delete_database, Db};
 use continuity::App;
 use continuity_core::model::{template::Template, Project, Take};
 use leptos::prelude::*;
@@ -62,7 +62,7 @@ async fn indexeddb_round_trip_of_a_project_with_a_blob() {
         },
     );
     let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-    let blob = continuity::images::blob_from_bytes(&bytes, "image/png").unwrap();
+    let blob = continuity::web::blob::blob_from_bytes(&bytes, "image/png").unwrap();
     let frame_id = project.frames[0].id.clone();
     project.add_take(
         &frame_id,

@@ -1,11 +1,11 @@
 //! The root component: provides the state, loads storage, follows the URL hash.
 
-use super::projects::ProjectsScreen;
-use super::series::SeriesScreen;
-use super::settings_panel::SettingsPanel;
-use crate::state::{AppState, Route, ServerInfo};
-use crate::storage::DB_NAME;
-use crate::web_storage;
+use crate::ui::projects::ProjectsScreen;
+use crate::ui::series::SeriesScreen;
+use crate::ui::settings::SettingsPanel;
+use crate::app::state::{AppState, Route, ServerInfo};
+use crate::web::idb::DB_NAME;
+use crate::web::web_storage;
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -37,7 +37,7 @@ pub fn App(
     spawn_local(discover_server(state));
     spawn_local(load_catalogue(state));
     spawn_local(async move {
-        let digest = crate::platform::sha256_hex(web_storage::device_id().as_bytes()).await;
+        let digest = crate::web::clock::sha256_hex(web_storage::device_id().as_bytes()).await;
         state
             .safety_id
             .set(digest.map(|d| format!("cty-{}", &d[..32])));
@@ -68,7 +68,7 @@ pub fn App(
 
 /// Asks our server (if it is the one serving the page) whether it can generate images.
 async fn discover_server(state: AppState) {
-    let info = crate::net::get_text("api/config")
+    let info = crate::web::http::get_text("api/config")
         .await
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .map(|v| ServerInfo {
@@ -87,7 +87,7 @@ async fn discover_server(state: AppState) {
 /// one (so a host can add a model or fix a price without rebuilding). A broken file is reported
 /// and ignored.
 async fn load_catalogue(state: AppState) {
-    let Some(text) = crate::net::get_text("models.json").await else {
+    let Some(text) = crate::web::http::get_text("models.json").await else {
         return;
     };
     match continuity_core::catalogue::Catalogue::parse(&text) {

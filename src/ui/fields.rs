@@ -2,7 +2,7 @@
 //! so each field component is compiled once however many fields a screen has — that keeps
 //! the wasm bundle small.
 
-use crate::state::AppState;
+use crate::app::state::AppState;
 use continuity_core::model::Project;
 use leptos::prelude::*;
 

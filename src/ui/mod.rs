@@ -1,13 +1,11 @@
-//! Components. They stay thin: state lives in [`crate::state`], rules in the pure modules.
+//! Components, one family per folder. They hold markup; behaviour lives in [`crate::app`],
+//! rules in [`continuity_core`].
 
 pub mod app;
-pub mod bible_panel;
+pub mod bible;
 pub mod fields;
-pub mod frame_card;
-pub mod plan_dialog;
+pub mod frame;
 pub mod projects;
-pub mod sent_preview;
 pub mod series;
-pub mod settings_panel;
-pub mod shot_editor;
+pub mod settings;
 pub mod thumb;

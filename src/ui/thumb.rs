@@ -1,8 +1,8 @@
 //! An image read from IndexedDB and shown through an object URL, revoked when it changes or
 //! the view goes away (so `Blob`s do not pile up in memory).
 
-use crate::images::{object_url, revoke_url};
-use crate::state::AppState;
+use crate::web::blob::{object_url, revoke_url};
+use crate::app::state::AppState;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 

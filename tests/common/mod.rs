@@ -26,7 +26,7 @@ where
 
 /// A name no other test run uses (databases persist in the test profile).
 pub fn unique_name(prefix: &str) -> String {
-    format!("test-{prefix}-{:x}", continuity::platform::random_u64())
+    format!("test-{prefix}-{:x}", continuity::web::clock::random_u64())
 }
 
 /// Leaks a string for a `&'static str` prop (fine in tests).
@@ -87,7 +87,7 @@ pub async fn wait_for(what: &str, cond: impl Fn() -> bool) {
         if cond() {
             return;
         }
-        continuity::platform::sleep(20, None).await.unwrap();
+        continuity::web::clock::sleep(20, None).await.unwrap();
     }
     panic!("timed out waiting for {what}");
 }

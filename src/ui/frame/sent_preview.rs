@@ -1,8 +1,8 @@
 //! "What will be sent": the exact prompt and reference images of a frame's next request,
 //! compiled the same way the runner compiles it, before any money is spent.
 
-use super::thumb::Thumb;
-use crate::state::AppState;
+use crate::ui::thumb::Thumb;
+use crate::app::state::AppState;
 use continuity_core::compiler::compile;
 use continuity_core::cost::format_usd;
 use leptos::prelude::*;

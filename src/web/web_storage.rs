@@ -77,8 +77,8 @@ pub fn device_id() -> String {
     }
     let id = format!(
         "{:016x}{:016x}",
-        crate::platform::random_u64(),
-        crate::platform::random_u64()
+        crate::web::clock::random_u64(),
+        crate::web::clock::random_u64()
     );
     if let Some(s) = storage {
         let _ = s.set_item(DEVICE, &id);

@@ -1,9 +1,9 @@
 //! Reference images coming in from the user (file picker, drag and drop, paste): checked,
 //! stored as `Blob`s next to the project record in one transaction, and listed in the bible.
 
-use crate::images::check_image;
-use crate::platform::random_u64;
-use crate::state::AppState;
+use crate::web::blob::check_image;
+use crate::web::clock::random_u64;
+use crate::app::state::AppState;
 use continuity_core::model::bible::RefImage;
 use continuity_core::model::make_id;
 use leptos::prelude::*;
@@ -68,7 +68,7 @@ pub async fn add_references(state: AppState, project_id: &str, entity_id: &str, 
         if let Some(p) = ps.iter_mut().find(|p| p.id == project_id) {
             if let Some(entity) = p.bible.entity_mut(entity_id) {
                 entity.references.extend(refs);
-                p.updated_ms = crate::platform::now_ms();
+                p.updated_ms = crate::web::clock::now_ms();
                 found = true;
             }
         }

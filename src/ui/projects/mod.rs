@@ -1,7 +1,7 @@
 //! The projects screen: start a series from a template, open, rename or delete one.
 
-use crate::platform::{now_ms, random_u64};
-use crate::state::{AppState, Route};
+use crate::web::clock::{now_ms, random_u64};
+use crate::app::state::{AppState, Route};
 use continuity_core::model::template::{Template, MAX_CUSTOM_FRAMES};
 use continuity_core::model::Project;
 use leptos::prelude::*;

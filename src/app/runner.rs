@@ -4,11 +4,11 @@
 //! each finished image **before** showing the frame as done, and reports outcomes back.
 //! One batch runs at a time.
 
-use crate::api::client::{self, Files, Options, Progress as ClientProgress};
-use crate::images::{object_url, revoke_url};
-use crate::net::DEFAULT_TIMEOUT_MS;
-use crate::platform::{now_ms, random_u64};
-use crate::state::{AppState, BatchView, FrameRun};
+use crate::app::client::{self, Files, Options, Progress as ClientProgress};
+use crate::web::blob::{object_url, revoke_url};
+use crate::web::http::DEFAULT_TIMEOUT_MS;
+use crate::web::clock::{now_ms, random_u64};
+use crate::app::state::{AppState, BatchView, FrameRun};
 use continuity_core::compiler::compile;
 use continuity_core::cost::actual_usd;
 use continuity_core::failure::FailureClass;
@@ -486,7 +486,7 @@ async fn store_takes(
     let blobs: Vec<(String, web_sys::Blob)> = takes.into_iter().map(|(t, b)| (t.id, b)).collect();
     let saved = match (state.db(), state.project(&run.project_id)) {
         (Some(db), Some(snapshot)) => db.save_images_with_project(&blobs, &snapshot).await,
-        _ => Err(crate::storage::StorageError::Unavailable(
+        _ => Err(crate::web::idb::StorageError::Unavailable(
             "storage is not open".into(),
         )),
     };

@@ -2,8 +2,8 @@
 //! anchor, which carry reference images), the estimated cost and the series budget, and
 //! refuses to start a plan over the budget.
 
-use crate::runner;
-use crate::state::AppState;
+use crate::app::runner;
+use crate::app::state::AppState;
 use continuity_core::cost::format_usd;
 use continuity_core::plan::Scope;
 use leptos::prelude::*;

@@ -3,11 +3,11 @@
 
 use super::sent_preview::{cost_line, SentPreview};
 use super::shot_editor::ShotEditor;
-use super::thumb::Thumb;
-use crate::platform::random_u64;
-use crate::references::delete_later;
-use crate::runner;
-use crate::state::{AppState, FrameRun};
+use crate::ui::thumb::Thumb;
+use crate::web::clock::random_u64;
+use crate::app::references::delete_later;
+use crate::app::runner;
+use crate::app::state::{AppState, FrameRun};
 use continuity_core::model::Project;
 use continuity_core::plan::Scope;
 use leptos::prelude::*;

@@ -3,7 +3,7 @@
 //! writes the *current* project snapshot (IndexedDB orders transactions, so the last write is
 //! the newest state).
 
-use crate::storage::{Db, StorageError};
+use crate::web::idb::{Db, StorageError};
 use continuity_core::catalogue::Catalogue;
 use continuity_core::model::Project;
 use continuity_core::settings::Settings;
@@ -239,7 +239,7 @@ impl AppState {
         self.projects.update(|ps| {
             if let Some(p) = ps.iter_mut().find(|p| p.id == id) {
                 change(p);
-                p.updated_ms = crate::platform::now_ms();
+                p.updated_ms = crate::web::clock::now_ms();
                 found = true;
             }
         });

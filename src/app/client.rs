@@ -1,9 +1,9 @@
-//! Sending one image request through [`crate::net`], reading its answer (JSON or a stream of
+//! Sending one image request through [`crate::web::http`], reading its answer (JSON or a stream of
 //! server-sent events), and retrying by the pure rules of [`continuity_core::failure`]. Every attempt is
 //! recorded with its class, status and `x-request-id`.
 
-use crate::images::{base64_to_blob, check_image};
-use crate::net::{Body, Call, NetError, ResponseInfo};
+use crate::web::blob::{base64_to_blob, check_image};
+use crate::web::http::{Body, Call, NetError, ResponseInfo};
 use continuity_core::failure::{
     classify, decide_retry, parse_retry_after, user_message, BodyKind, Classification,
     FailureClass, IncompleteKind, Observation, RetryAfter, RetryDecision,
@@ -177,7 +177,7 @@ pub async fn send(
                     &classification,
                     &retry_after,
                     retries,
-                    crate::platform::jitter(),
+                    crate::web::clock::jitter(),
                 ) {
                     RetryDecision::RetryAfterMs(ms) => {
                         retries += 1;
@@ -185,7 +185,7 @@ pub async fn send(
                             ms,
                             reason: message.clone(),
                         });
-                        if crate::platform::sleep(ms, options.signal).await.is_err() {
+                        if crate::web::clock::sleep(ms, options.signal).await.is_err() {
                             // Cancelled while waiting: nothing was in flight.
                             let cancelled = classify(&Observation::Cancelled { in_flight: false });
                             let billed = attempts

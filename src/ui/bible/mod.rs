@@ -2,11 +2,11 @@
 //! characters / products / props with their reference images (file picker, drag and drop,
 //! paste; order matters, identity first).
 
-use super::fields::{project_field, TextField};
-use super::thumb::Thumb;
-use crate::platform::random_u64;
-use crate::references::{add_references, files_of, files_of_transfer, remove_reference};
-use crate::state::AppState;
+use crate::ui::fields::{project_field, TextField};
+use crate::ui::thumb::Thumb;
+use crate::web::clock::random_u64;
+use crate::app::references::{add_references, files_of, files_of_transfer, remove_reference};
+use crate::app::state::AppState;
 use continuity_core::model::bible::{lines, normalize_hex, Entity, EntityKind, Swatch};
 use continuity_core::model::{make_id, Anchor, Project};
 use leptos::prelude::*;

@@ -1,8 +1,8 @@
 //! Settings: where images are made (this server, OpenAI directly, a custom endpoint), the key,
 //! and batch behaviour.
 
-use crate::state::AppState;
-use crate::web_storage;
+use crate::app::state::AppState;
+use crate::web::web_storage;
 use continuity_core::settings::{check_base_url, mask_key, ConnectionKind};
 use leptos::prelude::*;
 

@@ -1,11 +1,12 @@
 //! The series screen: style, output settings, "Generate all" with progress, and the frames.
 
-use super::bible_panel::BiblePanel;
-use super::fields::{project_field, TextField};
-use super::frame_card::FrameCard;
-use super::plan_dialog::PlanDialog;
-use crate::runner;
-use crate::state::{AppState, Route};
+use crate::ui::bible::BiblePanel;
+use crate::ui::fields::{project_field, TextField};
+use crate::ui::frame::card::FrameCard;
+pub mod plan_dialog;
+use plan_dialog::PlanDialog;
+use crate::app::runner;
+use crate::app::state::{AppState, Route};
 use continuity_core::cost::format_usd;
 use continuity_core::plan::Scope;
 use leptos::prelude::*;
@@ -97,7 +98,7 @@ fn SeriesView(id: String) -> impl IntoView {
         let id = id.clone();
         move |_| {
             state.update_project(&id, |p| {
-                p.add_frame(None, crate::platform::random_u64());
+                p.add_frame(None, crate::web::clock::random_u64());
             });
         }
     };
@@ -284,12 +285,12 @@ fn OutputSettingsCard(project_id: String) -> impl IntoView {
 #[component]
 fn BatchProgress(
     /// The batch, if one ran for this series.
-    batch: Memo<Option<crate::state::BatchView>>,
+    batch: Memo<Option<crate::app::state::BatchView>>,
 ) -> impl IntoView {
-    let now = RwSignal::new(crate::platform::now_ms());
+    let now = RwSignal::new(crate::web::clock::now_ms());
     // Tick once a second while running so "elapsed" moves.
     let handle = set_interval_with_handle(
-        move || now.set(crate::platform::now_ms()),
+        move || now.set(crate::web::clock::now_ms()),
         std::time::Duration::from_secs(1),
     )
     .ok();

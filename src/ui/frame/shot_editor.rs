@@ -1,8 +1,8 @@
 //! A frame's shot spec: framing, lighting, mood, on-image text, constraints and which bible
 //! entities appear.
 
-use super::fields::TextField;
-use crate::state::AppState;
+use crate::ui::fields::TextField;
+use crate::app::state::AppState;
 use continuity_core::model::bible::lines;
 use continuity_core::model::shot::{OnImageText, ShotSpec};
 use leptos::prelude::*;
