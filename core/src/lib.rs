@@ -17,6 +17,7 @@ pub mod compiler;
 pub mod cost;
 pub mod failure;
 pub mod image_type;
+pub mod meter;
 pub mod model;
 pub mod openai;
 pub mod plan;

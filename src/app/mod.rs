@@ -1,7 +1,15 @@
-//! Behaviour without markup: the shared state, the open series and its persistence, the
-//! images client, the batch runner and reference images. Components call into here.
+//! Behaviour without markup: the shared state, the saved series (library, migration, the
+//! saver, cross-tab sync, storage governance), the images client, the batch runner and
+//! reference images. Components call into here.
 
 pub mod client;
+pub mod frame_job;
+pub mod library;
+pub mod migrate;
 pub mod references;
+pub mod route;
 pub mod runner;
+pub mod saver;
 pub mod state;
+pub mod storage;
+pub mod sync;

@@ -1,12 +1,14 @@
 //! Reference images coming in from the user (file picker, drag and drop, paste): checked,
-//! stored as `Blob`s next to the project record in one transaction, and listed in the bible.
+//! hashed, stored as `Blob`s (with a thumbnail) together with the series record that lists
+//! them in its bible, in one transaction.
 
-use crate::web::blob::check_image;
-use crate::web::clock::random_u64;
 use crate::app::state::AppState;
+use crate::web::blob::{self, check_image};
 use continuity_core::model::bible::RefImage;
-use continuity_core::model::make_id;
+use continuity_core::model::series::SeriesStoreFields;
+use continuity_core::model::{Anchor, Series};
 use leptos::prelude::*;
+use reactive_stores::Store;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, DataTransfer, File, FileList};
 
@@ -27,8 +29,8 @@ pub fn files_of_transfer(transfer: Option<DataTransfer>) -> Vec<File> {
 /// Checks and stores `files` as reference images of an entity, in order. Files that are not
 /// PNG, JPEG or WebP, are too large or do not decode are refused with a message naming them;
 /// the others are kept.
-pub async fn add_references(state: AppState, project_id: &str, entity_id: &str, files: Vec<File>) {
-    let mut accepted: Vec<(RefImage, Blob)> = Vec::new();
+pub async fn add_references(state: AppState, store: Store<Series>, entity_id: &str, files: Vec<File>) {
+    let mut accepted: Vec<(RefImage, Blob, Option<Blob>)> = Vec::new();
     let mut refused = Vec::new();
     for file in files {
         let name = file.name();
@@ -36,18 +38,28 @@ pub async fn add_references(state: AppState, project_id: &str, entity_id: &str, 
             refused.push(format!("{name} is 50 MB or larger"));
             continue;
         }
-        let blob: Blob = file.unchecked_into();
-        match check_image(&blob).await {
-            Ok(checked) if checked.mime != "image/gif" => accepted.push((
-                RefImage {
-                    id: make_id("r", random_u64()),
-                    name,
-                    mime: checked.mime.to_string(),
-                    width: checked.width,
-                    height: checked.height,
-                },
-                blob,
-            )),
+        let file_blob: Blob = file.unchecked_into();
+        match check_image(&file_blob).await {
+            Ok(checked) if checked.mime != "image/gif" => {
+                let Ok(hash) = blob::sha256(&file_blob).await else {
+                    refused.push(format!("{name} could not be read"));
+                    continue;
+                };
+                let thumb = blob::thumbnail(&file_blob, checked.width, checked.height)
+                    .await
+                    .ok();
+                accepted.push((
+                    RefImage {
+                        id: hash,
+                        name,
+                        mime: checked.mime.to_string(),
+                        width: checked.width,
+                        height: checked.height,
+                    },
+                    file_blob,
+                    thumb,
+                ))
+            }
             Ok(_) => refused.push(format!("{name} is a GIF (use PNG, JPEG or WebP)")),
             // References are PNG, JPEG or WebP only: say so, whatever the decoder said.
             Err(e) if e == continuity_core::image_type::NOT_AN_IMAGE => {
@@ -62,59 +74,60 @@ pub async fn add_references(state: AppState, project_id: &str, entity_id: &str, 
     if accepted.is_empty() {
         return;
     }
-    let refs: Vec<RefImage> = accepted.iter().map(|(r, _)| r.clone()).collect();
     let mut found = false;
-    state.projects.update(|ps| {
-        if let Some(p) = ps.iter_mut().find(|p| p.id == project_id) {
-            if let Some(entity) = p.bible.entity_mut(entity_id) {
-                entity.references.extend(refs);
-                p.updated_ms = crate::web::clock::now_ms();
-                found = true;
+    let refs: Vec<RefImage> = accepted.iter().map(|(r, _, _)| r.clone()).collect();
+    store.bible().update(|bible| {
+        if let Some(entity) = bible.entity_mut(entity_id) {
+            for r in refs {
+                // The same picture twice is one reference (images are keyed by content).
+                if !entity.references.iter().any(|x| x.id == r.id) {
+                    entity.references.push(r);
+                }
             }
+            found = true;
         }
     });
     if !found {
         return;
     }
-    let blobs: Vec<(String, Blob)> = accepted.into_iter().map(|(r, b)| (r.id, b)).collect();
-    if let (Some(db), Some(project)) = (state.db(), state.project(project_id)) {
-        if let Err(e) = db.save_images_with_project(&blobs, &project).await {
-            // Keep memory and storage in agreement: drop what could not be stored.
-            let keys: Vec<String> = blobs.iter().map(|(k, _)| k.clone()).collect();
-            state.update_project(project_id, |p| {
-                if let Some(entity) = p.bible.entity_mut(entity_id) {
-                    entity.references.retain(|r| !keys.contains(&r.id));
-                }
-            });
-            state.error(e.to_string());
-        }
+    let series_id = store.id().get_untracked();
+    let blobs = accepted.into_iter().map(|(r, b, t)| (r.id, b, t)).collect();
+    if let Err(e) = state
+        .saver()
+        .save_series_with_images(state, &series_id, blobs)
+        .await
+    {
+        state.error(format!("The reference images could not be saved: {e}"));
     }
 }
 
-/// Removes a reference image from an entity and from storage (an anchor that pointed at it
-/// is cleared).
-pub fn remove_reference(state: AppState, project_id: &str, entity_id: &str, image_id: &str) {
-    let removed = state.update_project(project_id, |p| {
-        if let Some(entity) = p.bible.entity_mut(entity_id) {
+/// Removes a reference image from an entity (an anchor that pointed at it is cleared); its
+/// `Blob` is freed once nothing else uses it.
+pub fn remove_reference(state: AppState, store: Store<Series>, entity_id: &str, image_id: &str) {
+    store.bible().update(|bible| {
+        if let Some(entity) = bible.entity_mut(entity_id) {
             entity.references.retain(|r| r.id != image_id);
         }
-        if matches!(&p.anchor, Some(continuity_core::model::Anchor::Reference { image_id: a, .. }) if a == image_id) {
-            p.anchor = None;
-        }
     });
-    if removed {
-        delete_later(state, vec![image_id.to_string()]);
+    let anchored = matches!(store.anchor().get_untracked(), Some(Anchor::Reference { image_id: a, .. }) if a == image_id);
+    if anchored {
+        store.anchor().set(None);
     }
+    let series_id = store.id().get_untracked();
+    state.saver().series_changed(state, &series_id);
+    free_later(state, vec![image_id.to_string()]);
 }
 
-/// Drops image blobs nothing refers to any more, in the background.
-pub fn delete_later(state: AppState, keys: Vec<String>) {
-    if keys.is_empty() {
+/// Frees image `Blob`s nothing refers to any more, after the pending writes (so the check
+/// sees the records without them).
+pub fn free_later(state: AppState, hashes: Vec<String>) {
+    if hashes.is_empty() {
         return;
     }
-    if let Some(db) = state.db() {
-        leptos::task::spawn_local(async move {
-            let _ = db.delete_images(&keys).await;
-        });
-    }
+    leptos::task::spawn_local(async move {
+        state.saver().flush(state).await;
+        if let Some(db) = state.db() {
+            let _ = db.free_unused(&hashes).await;
+        }
+    });
 }

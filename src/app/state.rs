@@ -1,43 +1,17 @@
-//! Application state shared through context: the projects, the open route, settings, and the
-//! live status of running frames. Persistence goes through [`AppState::save`], which always
-//! writes the *current* project snapshot (IndexedDB orders transactions, so the last write is
-//! the newest state).
+//! Application state shared through context: the series list (light summaries), the loaded
+//! series (keyed reactive stores), the route, settings, the key, the live status of running
+//! frames, notices, and the storage connection with its saver.
 
+use crate::app::saver::Saver;
 use crate::web::idb::{Db, StorageError};
 use continuity_core::catalogue::Catalogue;
-use continuity_core::model::Project;
+use continuity_core::model::{Series, SeriesSummary};
 use continuity_core::settings::Settings;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
+use reactive_stores::Store;
 use std::collections::HashMap;
 
-/// Which screen is shown; mirrored in `location.hash` so reloads and the back button work.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
-    /// The list of series.
-    Projects,
-    /// One series, by id.
-    Series(String),
-}
-
-impl Route {
-    /// Reads a route from a URL hash such as `#/series/p_12`.
-    pub fn from_hash(hash: &str) -> Route {
-        let path = hash.trim_start_matches('#').trim_start_matches('/');
-        match path.strip_prefix("series/") {
-            Some(id) if !id.is_empty() => Route::Series(id.to_string()),
-            _ => Route::Projects,
-        }
-    }
-
-    /// The URL hash for this route.
-    pub fn to_hash(&self) -> String {
-        match self {
-            Route::Projects => "#/".into(),
-            Route::Series(id) => format!("#/series/{id}"),
-        }
-    }
-}
+pub use crate::app::route::Route;
 
 /// Live state of one frame while a batch runs (not stored: a reload starts from the stored
 /// frames, where unfinished frames simply have no new image).
@@ -91,7 +65,7 @@ pub struct ServerInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchView {
     /// The series it belongs to.
-    pub project_id: String,
+    pub series_id: String,
     /// Counters from the scheduler.
     pub progress: continuity_core::scheduler::Progress,
     /// When it started (ms since the epoch).
@@ -111,11 +85,31 @@ pub struct Notice {
     pub is_error: bool,
 }
 
+/// What the storage meter shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StorageStatus {
+    /// Bytes used by this origin (`navigator.storage.estimate()`), if known.
+    pub usage: Option<f64>,
+    /// Bytes this origin may use, if known.
+    pub quota: Option<f64>,
+    /// Whether the browser agreed to keep the data under storage pressure.
+    pub persisted: Option<bool>,
+}
+
+/// Whether everything is saved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SaveStatus {
+    /// Changes (records and paid images) not written yet.
+    pub unsaved: usize,
+    /// The last write problem, in words, while changes are waiting.
+    pub problem: Option<String>,
+}
+
 /// Everything the components share.
 #[derive(Clone, Copy)]
 pub struct AppState {
-    /// All series, newest change first.
-    pub projects: RwSignal<Vec<Project>>,
+    /// Every series as a light summary, newest change first.
+    pub summaries: RwSignal<Vec<SeriesSummary>>,
     /// Whether storage finished loading.
     pub loaded: RwSignal<bool>,
     /// The current screen.
@@ -138,14 +132,25 @@ pub struct AppState {
     pub batch: RwSignal<Option<BatchView>>,
     /// `safety_identifier` sent with every request: a hash of a random per-browser id.
     pub safety_id: RwSignal<Option<String>>,
+    /// The storage meter.
+    pub storage: RwSignal<StorageStatus>,
+    /// Unsaved changes and write problems.
+    pub saving: RwSignal<SaveStatus>,
+    /// Series loaded into keyed stores, by id (the open one, and any whose batch still runs).
+    series: StoredValue<HashMap<String, Store<Series>>>,
+    /// Bumped when a series is loaded or unloaded, so screens waiting for one re-read.
+    pub series_loaded: RwSignal<u64>,
     db: StoredValue<Option<Db>, LocalStorage>,
+    db_name: StoredValue<&'static str>,
+    saver: StoredValue<Saver, LocalStorage>,
+    owner: StoredValue<Owner, LocalStorage>,
 }
 
 impl AppState {
-    /// Fresh state with nothing loaded yet.
-    pub fn new() -> Self {
+    /// Fresh state with nothing loaded yet, owned by the current reactive owner.
+    pub fn new(db_name: &'static str) -> Self {
         Self {
-            projects: RwSignal::new(Vec::new()),
+            summaries: RwSignal::new(Vec::new()),
             loaded: RwSignal::new(false),
             route: RwSignal::new(Route::Projects),
             settings: RwSignal::new(Settings::default()),
@@ -157,7 +162,14 @@ impl AppState {
             settings_open: RwSignal::new(false),
             batch: RwSignal::new(None),
             safety_id: RwSignal::new(None),
+            storage: RwSignal::new(StorageStatus::default()),
+            saving: RwSignal::new(SaveStatus::default()),
+            series: StoredValue::new(HashMap::new()),
+            series_loaded: RwSignal::new(0),
             db: StoredValue::new_local(None),
+            db_name: StoredValue::new(db_name),
+            saver: StoredValue::new_local(Saver::default()),
+            owner: StoredValue::new_local(Owner::current().unwrap_or_default()),
         }
     }
 
@@ -166,49 +178,72 @@ impl AppState {
         expect_context::<AppState>()
     }
 
-    /// Opens the database and loads every project.
-    pub async fn load(self, db_name: &str) {
-        match Db::open(db_name).await {
-            Ok(db) => {
-                match db.load_projects().await {
-                    Ok((mut projects, problems)) => {
-                        // Requests in flight when the page closed: flag them (may be billed).
-                        let mut interrupted = Vec::new();
-                        for p in &mut projects {
-                            if p.reconcile_interrupted() > 0 {
-                                interrupted.push(p.clone());
-                            }
-                        }
-                        for p in &interrupted {
-                            let _ = db.save_project(p).await;
-                        }
-                        self.projects.set(projects);
-                        if !interrupted.is_empty() {
-                            self.info(format!(
-                                "Some frames were still being generated when the page closed; they are marked and can be generated again ({}).",
-                                interrupted.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
-                            ));
-                        }
-                        if !problems.is_empty() {
-                            self.error(format!(
-                                "{} stored series could not be read and were left untouched: {}",
-                                problems.len(),
-                                problems.join(" ")
-                            ));
-                        }
-                    }
-                    Err(e) => self.error(e.to_string()),
-                }
-                self.db.set_value(Some(db));
-            }
-            Err(e) => self.error(e.to_string()),
-        }
-        self.loaded.set(true);
-    }
-
     /// The open database, if storage works.
     pub fn db(&self) -> Option<Db> {
         self.db.get_value()
+    }
+
+    /// Sets the open database.
+    pub fn set_db(&self, db: Option<Db>) {
+        self.db.set_value(db);
+    }
+
+    /// The database name (tests use a throwaway one).
+    pub fn db_name(&self) -> &'static str {
+        self.db_name.get_value()
+    }
+
+    /// Reopens the database after the browser closed the connection.
+    pub async fn reconnect(&self) -> Result<Db, StorageError> {
+        let state = *self;
+        let db = Db::open(self.db_name(), move || state.version_changed()).await?;
+        self.set_db(Some(db.clone()));
+        Ok(db)
+    }
+
+    /// Another tab opened a newer version of the database: this one closed its connection.
+    pub fn version_changed(&self) {
+        self.set_db(None);
+        self.error("Continuity was updated in another tab. Reload this page to keep working; unsaved changes here are kept until then.");
+    }
+
+    /// The saver (debounced writes, paid results, retries).
+    pub fn saver(&self) -> Saver {
+        self.saver.get_value()
+    }
+
+    /// The loaded series `id`, if it is loaded.
+    pub fn series(&self, id: &str) -> Option<Store<Series>> {
+        self.series.with_value(|m| m.get(id).copied())
+    }
+
+    /// Keeps `series` loaded in a keyed store owned by the app (not by a screen, so a batch can
+    /// outlive the screen that started it). Returns the store.
+    pub fn insert_series(&self, series: Series) -> Store<Series> {
+        let id = series.id.clone();
+        if let Some(existing) = self.series(&id) {
+            return existing;
+        }
+        let store = self.owner.get_value().with(|| Store::new(series));
+        self.series.update_value(|m| {
+            m.insert(id, store);
+        });
+        self.series_loaded.update(|n| *n += 1);
+        store
+    }
+
+    /// Drops a loaded series from memory (after its changes are saved).
+    pub fn unload_series(&self, id: &str) {
+        let removed = self.series.try_update_value(|m| m.remove(id)).flatten();
+        if let Some(store) = removed {
+            store.dispose();
+            self.series_loaded.update(|n| *n += 1);
+        }
+    }
+
+    /// Ids of the loaded series.
+    pub fn loaded_series(&self) -> Vec<String> {
+        self.series.with_value(|m| m.keys().cloned().collect())
     }
 
     /// Shows an error banner.
@@ -227,62 +262,6 @@ impl AppState {
         }));
     }
 
-    /// A copy of one project.
-    pub fn project(&self, id: &str) -> Option<Project> {
-        self.projects
-            .with_untracked(|ps| ps.iter().find(|p| p.id == id).cloned())
-    }
-
-    /// Changes a project in memory, stamps it, and saves it. Returns false if it is gone.
-    pub fn update_project(&self, id: &str, change: impl FnOnce(&mut Project)) -> bool {
-        let mut found = false;
-        self.projects.update(|ps| {
-            if let Some(p) = ps.iter_mut().find(|p| p.id == id) {
-                change(p);
-                p.updated_ms = crate::web::clock::now_ms();
-                found = true;
-            }
-        });
-        if found {
-            self.save(id);
-        }
-        found
-    }
-
-    /// Writes the current snapshot of a project to storage in the background.
-    pub fn save(&self, id: &str) {
-        let (Some(db), Some(project)) = (self.db(), self.project(id)) else {
-            return;
-        };
-        let state = *self;
-        spawn_local(async move {
-            if let Err(e) = db.save_project(&project).await {
-                state.error(e.to_string());
-            }
-        });
-    }
-
-    /// Adds a new project and saves it.
-    pub async fn add_project(&self, project: Project) -> Result<(), StorageError> {
-        if let Some(db) = self.db() {
-            db.save_project(&project).await?;
-        }
-        self.projects.update(|ps| ps.insert(0, project));
-        Ok(())
-    }
-
-    /// Deletes a project and its images.
-    pub async fn delete_project(&self, id: &str) -> Result<(), StorageError> {
-        let Some(project) = self.project(id) else {
-            return Ok(());
-        };
-        if let Some(db) = self.db() {
-            db.delete_project(&project).await?;
-        }
-        self.projects.update(|ps| ps.retain(|p| p.id != id));
-        Ok(())
-    }
-
     /// Navigates (and updates the URL hash).
     pub fn go(&self, route: Route) {
         if let Some(w) = web_sys::window() {
@@ -290,25 +269,13 @@ impl AppState {
         }
         self.route.set(route);
     }
-}
 
-impl Default for AppState {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routes_round_trip_through_the_hash() {
-        for r in [Route::Projects, Route::Series("p_00ff".into())] {
-            assert_eq!(Route::from_hash(&r.to_hash()), r);
-        }
-        assert_eq!(Route::from_hash(""), Route::Projects);
-        assert_eq!(Route::from_hash("#/series/"), Route::Projects);
-        assert_eq!(Route::from_hash("#/nonsense"), Route::Projects);
+    /// Puts a summary at the top of the list (or replaces it), keeping newest first.
+    pub fn upsert_summary(&self, summary: SeriesSummary) {
+        self.summaries.update(|list| {
+            list.retain(|s| s.id != summary.id);
+            list.push(summary);
+            list.sort_by(|a, b| b.updated_ms.total_cmp(&a.updated_ms));
+        });
     }
 }

@@ -1,5 +1,6 @@
 //! Image `Blob`s: turning the API's base64 into a `Blob` without copying it through wasm
-//! memory, checking that it really is a decodable image, and object URLs for `<img>`.
+//! memory, checking that it really is a decodable image, hashing it, making its thumbnail,
+//! and object URLs for `<img>` ([`ObjectUrl`] revokes itself when dropped).
 
 use continuity_core::image_type::CheckedImage;
 use js_sys::{JsString, Uint8Array};
@@ -58,7 +59,7 @@ pub async fn check_image(blob: &Blob) -> Result<CheckedImage, String> {
 }
 
 /// An object URL for showing a `Blob` in `<img>`; revoke it with [`revoke_url`] when the view
-/// goes away, or the `Blob` stays in memory.
+/// goes away, or the `Blob` stays in memory. Prefer [`ObjectUrl`], which does that itself.
 pub fn object_url(blob: &Blob) -> Option<String> {
     web_sys::Url::create_object_url_with_blob(blob).ok()
 }
@@ -74,4 +75,93 @@ pub fn blob_from_bytes(bytes: &[u8], mime: &str) -> Result<Blob, JsValue> {
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
     Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+}
+
+/// An object URL that is revoked when dropped, so a `Blob` shown in an `<img>` is released
+/// as soon as nothing shows it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ObjectUrl(String);
+
+impl ObjectUrl {
+    /// A URL for `blob`.
+    pub fn new(blob: &Blob) -> Option<ObjectUrl> {
+        object_url(blob).map(ObjectUrl)
+    }
+
+    /// The `blob:` URL.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for ObjectUrl {
+    fn drop(&mut self) {
+        revoke_url(&self.0);
+    }
+}
+
+/// SHA-256 of a `Blob`'s bytes as lower-case hex. The bytes go from the `Blob` to WebCrypto
+/// as a JS `ArrayBuffer`; they never enter wasm memory.
+pub async fn sha256(blob: &Blob) -> Result<String, String> {
+    let buffer = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(|_| "the image could not be read".to_string())?;
+    let subtle = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .ok_or("WebCrypto is not available")?
+        .subtle();
+    let digest = JsFuture::from(
+        subtle
+            .digest_with_str_and_buffer_source("SHA-256", buffer.unchecked_ref())
+            .map_err(|_| "WebCrypto refused to hash")?,
+    )
+    .await
+    .map_err(|_| "WebCrypto could not hash the image".to_string())?;
+    let bytes = Uint8Array::new(&digest).to_vec();
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The longest edge of a thumbnail, in pixels.
+pub const THUMB_EDGE: u32 = 384;
+
+/// A thumbnail of an image (long edge at most [`THUMB_EDGE`], never upscaled) as WebP (PNG
+/// where the browser cannot encode WebP). The browser decodes and scales it off the main
+/// thread (`createImageBitmap` with a resize) and encodes it asynchronously.
+pub async fn thumbnail(blob: &Blob, width: u32, height: u32) -> Result<Blob, String> {
+    let long = width.max(height).max(1);
+    let scale = (THUMB_EDGE as f64 / long as f64).min(1.0);
+    let tw = ((width as f64 * scale).round() as u32).max(1);
+    let th = ((height as f64 * scale).round() as u32).max(1);
+    let window = web_sys::window().ok_or("no window")?;
+    let options = web_sys::ImageBitmapOptions::new();
+    options.set_resize_width(tw);
+    options.set_resize_height(th);
+    options.set_resize_quality(web_sys::ResizeQuality::Medium);
+    let bitmap: ImageBitmap = JsFuture::from(
+        window
+            .create_image_bitmap_with_blob_and_image_bitmap_options(blob, &options)
+            .map_err(|_| "cannot decode")?,
+    )
+    .await
+    .map_err(|_| "the image could not be decoded for its thumbnail".to_string())?
+    .unchecked_into();
+    let canvas = web_sys::OffscreenCanvas::new(tw, th).map_err(|_| "no OffscreenCanvas")?;
+    let context: web_sys::ImageBitmapRenderingContext = canvas
+        .get_context("bitmaprenderer")
+        .ok()
+        .flatten()
+        .ok_or("no bitmaprenderer context")?
+        .unchecked_into();
+    context.transfer_from_image_bitmap(&bitmap);
+    let encode = web_sys::ImageEncodeOptions::new();
+    encode.set_type("image/webp");
+    encode.set_quality(0.82);
+    let thumb = JsFuture::from(
+        canvas
+            .convert_to_blob_with_options(&encode)
+            .map_err(|_| "cannot encode")?,
+    )
+    .await
+    .map_err(|_| "the thumbnail could not be encoded".to_string())?;
+    Ok(thumb.unchecked_into())
 }

@@ -1,7 +1,11 @@
 //! The browser edge: one file per outside thing, and the only code that touches it.
 
 pub mod blob;
+pub mod channel;
 pub mod clock;
 pub mod http;
 pub mod idb;
+pub mod lifecycle;
+pub mod locks;
+pub mod quota;
 pub mod web_storage;

@@ -7,6 +7,7 @@
 
 pub mod bible;
 pub mod frame;
+pub mod records;
 pub mod series;
 pub mod shot;
 pub mod size;

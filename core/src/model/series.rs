@@ -505,8 +505,9 @@ impl Series {
         self.versions.iter().filter_map(|v| v.cost_usd).sum()
     }
 
-    /// The light summary the series list shows.
-    pub fn summary(&self) -> SeriesSummary {
+    /// The light summary the series list shows, last changed at `updated_ms` (a frame edit
+    /// changes the series without rewriting its record).
+    pub fn summary_at(&self, updated_ms: f64) -> SeriesSummary {
         let cover = self
             .frames
             .iter()
@@ -519,7 +520,7 @@ impl Series {
             name: self.name.clone(),
             template: self.template,
             created_ms: self.created_ms,
-            updated_ms: self.updated_ms,
+            updated_ms: updated_ms.max(self.updated_ms),
             frame_count: self.frames.len(),
             frames_done: self.frames_done(),
             cover,

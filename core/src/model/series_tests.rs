@@ -179,7 +179,8 @@ fn new_versions_become_active_and_clear_errors() {
     assert!(!p.add_versions("missing", vec![version("t4", "missing", None)]));
     assert_eq!(p.image_hashes(), vec!["h-t1", "h-t2", "h-t3"]);
     assert!((p.spent_usd() - 0.135).abs() < 1e-9);
-    let s = p.summary();
+    let s = p.summary_at(9.0);
+    assert_eq!(s.updated_ms, 9.0);
     assert_eq!((s.frame_count, s.frames_done), (4, 1));
     assert_eq!(s.cover, vec!["h-t2"]);
 }

@@ -1,0 +1,349 @@
+//! One frame of a batch: compile its prompt (now, so a new anchor is image 1), load its
+//! reference images, send (with retries), then store the images, their versions and the frame
+//! pointing at them in one strict transaction — only then is the frame done.
+
+use crate::app::client::{self, Files, Image, Options, Progress as ClientProgress};
+use crate::app::runner::{pump, set_run, Run};
+use crate::app::saver::{edit_frame, PaidResult};
+use crate::app::state::{AppState, FrameRun};
+use crate::web::blob::{self, object_url};
+use crate::web::clock::{now_ms, random_u64};
+use crate::web::http::DEFAULT_TIMEOUT_MS;
+use crate::web::idb;
+use continuity_core::compiler::{compile, CompiledFrame};
+use continuity_core::cost::actual_usd;
+use continuity_core::failure::FailureClass;
+use continuity_core::model::series::SeriesStoreFields;
+use continuity_core::model::{make_id, FrameError, ImageRef, SentRequest, Series, Version, VersionKind};
+use continuity_core::openai::request::ImageRequest;
+use continuity_core::openai::types::Usage;
+use continuity_core::scheduler::Outcome;
+use leptos::prelude::*;
+use reactive_stores::Store;
+use std::rc::Rc;
+use web_sys::AbortController;
+
+fn cancelled() -> Outcome {
+    Outcome::Cancelled {
+        may_be_billed: false,
+    }
+}
+
+/// Records a failure on the frame (saved with the next debounced write).
+fn set_error(state: AppState, store: Store<Series>, frame_id: &str, error: Option<FrameError>) {
+    edit_frame(state, store, frame_id, |f| {
+        f.error = error;
+        f.in_flight_since = None;
+    });
+}
+
+/// Makes one frame and reports the outcome to the scheduler.
+pub(crate) async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) -> Outcome {
+    let state = run.state;
+    let Some(store) = state.series(&run.series_id) else {
+        return cancelled();
+    };
+    let series = store.get_untracked();
+    let Some(index) = series.frames.iter().position(|f| f.id == frame_id) else {
+        return cancelled();
+    };
+    let compiled = compile(&series, index);
+    let settings = state.settings.get_untracked();
+    let catalogue = state.catalogue.get_untracked();
+    let model = catalogue
+        .get(&series.output.model)
+        .unwrap_or(catalogue.default_model())
+        .clone();
+    let mut request = ImageRequest::new(
+        &model.id,
+        &compiled.prompt,
+        Some(series.output.size),
+        &series.output.quality,
+    );
+    request.output_format = series.output.output_format.clone();
+    request.n = series.output.variants.clamp(1, 4);
+    request.safety_identifier = state.safety_id.get_untracked();
+    if settings.stream_previews {
+        request.stream = true;
+        request.partial_images = 1;
+    }
+    let fail_now = |message: String| {
+        set_error(
+            state,
+            store,
+            frame_id,
+            Some(FrameError {
+                message: message.clone(),
+                may_be_billed: false,
+                request_ids: Vec::new(),
+            }),
+        );
+        Outcome::Failed {
+            reason: message,
+            may_be_billed: false,
+            fatal_for_batch: false,
+        }
+    };
+    if let Err(problems) = request.validate(&model, compiled.references.len()) {
+        return fail_now(problems.join(" "));
+    }
+    // Reference images go straight from IndexedDB into the form as Blobs.
+    let Some(db) = state.db() else {
+        return fail_now("Storage is not available.".into());
+    };
+    let mut files = Files::default();
+    for reference in &compiled.references {
+        let stored = match db.blob(idb::IMAGES, &reference.key).await {
+            Ok(Some(b)) => Some(b),
+            _ => state.saver().pending_image(&reference.key),
+        };
+        match stored {
+            Some(b) => files.images.push(b),
+            None => {
+                return fail_now(format!(
+                    "The reference image “{}” is missing from storage; replace it in the bible.",
+                    reference.label
+                ))
+            }
+        }
+    }
+
+    let signal = controller.signal();
+    let options = Options {
+        signal: Some(&signal),
+        timeout_ms: DEFAULT_TIMEOUT_MS,
+        extra_headers: Vec::new(),
+    };
+    let frame = frame_id.to_string();
+    let batch_run = run.clone();
+    let mut on_progress = move |p: ClientProgress| match p {
+        ClientProgress::Attempt(attempt) => set_run(state, &frame, FrameRun::Running { attempt }),
+        ClientProgress::Partial(blob) => {
+            if let Some(url) = object_url(&blob) {
+                set_run(state, &frame, FrameRun::Streaming { preview_url: url });
+            }
+        }
+        ClientProgress::RateLimited => batch_run.batch.borrow_mut().rate_limited(),
+        ClientProgress::Waiting { ms, reason } => set_run(
+            state,
+            &frame,
+            FrameRun::Retrying {
+                reason,
+                seconds: ms as f64 / 1000.0,
+            },
+        ),
+    };
+    let files = (!files.images.is_empty()).then_some(files);
+    // Mark the frame in flight and write that now (not debounced), so a reload mid-request
+    // can say the request may have been billed.
+    let started = now_ms();
+    edit_frame(state, store, frame_id, |f| f.in_flight_since = Some(started));
+    state.saver().flush(state).await;
+    let result = client::send(
+        &run.endpoint,
+        &request,
+        files.as_ref(),
+        &options,
+        &mut on_progress,
+    )
+    .await;
+    match result {
+        Ok(result) => {
+            // The request is answered: free its concurrency slot now, so the next request
+            // starts while this image is decoded and stored (the cap counts requests in flight).
+            run.batch.borrow_mut().release_slot(frame_id);
+            pump(run);
+            let total = result
+                .usage
+                .as_ref()
+                .map(|u| actual_usd(&model, u))
+                .unwrap_or(0.0);
+            let made = Made {
+                compiled: &compiled,
+                request: &request,
+                usage: result.usage.clone(),
+                request_cost: result.usage.as_ref().map(|_| total),
+                request_id: result.request_id.clone(),
+                maybe_billed_attempts: result.maybe_billed_attempts(),
+            };
+            store_images(state, store, &run.series_id, frame_id, result.images, made, total).await
+        }
+        Err(failure) => {
+            if failure.classification.class == FailureClass::Cancelled {
+                edit_frame(state, store, frame_id, |f| f.in_flight_since = None);
+                set_run(
+                    state,
+                    frame_id,
+                    FrameRun::Cancelled {
+                        may_be_billed: failure.may_be_billed(),
+                    },
+                );
+                return Outcome::Cancelled {
+                    may_be_billed: failure.may_be_billed(),
+                };
+            }
+            let error = FrameError {
+                message: failure.message.clone(),
+                may_be_billed: failure.may_be_billed(),
+                request_ids: failure
+                    .attempts
+                    .iter()
+                    .filter_map(|a| a.request_id.clone())
+                    .collect(),
+            };
+            set_error(state, store, frame_id, Some(error));
+            state.runs.update(|r| {
+                r.remove(frame_id);
+            });
+            Outcome::Failed {
+                may_be_billed: failure.may_be_billed(),
+                reason: failure.message,
+                fatal_for_batch: failure.classification.class == FailureClass::FatalForBatch,
+            }
+        }
+    }
+}
+
+/// What a successful request sent and got, shared by its images.
+struct Made<'a> {
+    compiled: &'a CompiledFrame,
+    request: &'a ImageRequest,
+    usage: Option<Usage>,
+    request_cost: Option<f64>,
+    request_id: Option<String>,
+    maybe_billed_attempts: u32,
+}
+
+/// Hashes the images, makes their thumbnails, adds their versions to the store and writes them
+/// with the frame in one strict transaction. Only then is the frame done. When the write
+/// fails the images stay in this tab (shown, and retried) and the batch stops.
+async fn store_images(
+    state: AppState,
+    store: Store<Series>,
+    series_id: &str,
+    frame_id: &str,
+    images: Vec<Image>,
+    made: Made<'_>,
+    total: f64,
+) -> Outcome {
+    set_run(state, frame_id, FrameRun::Saving);
+    let count = images.len().max(1);
+    let group = make_id("g", random_u64());
+    let anchor_image = made
+        .compiled
+        .uses_anchor
+        .then(|| made.compiled.references[0].key.clone());
+    let sent = SentRequest {
+        endpoint: if made.compiled.references.is_empty() {
+            "images/generations".into()
+        } else {
+            "images/edits".into()
+        },
+        model: made.request.model.clone(),
+        prompt: made.compiled.prompt.clone(),
+        size: made.request.size.map(|s| s.to_string()).unwrap_or_default(),
+        quality: made.request.quality.clone(),
+        output_format: made.request.output_format.clone(),
+        n: count.min(255) as u8,
+        images: made.compiled.references.iter().map(|r| r.key.clone()).collect(),
+        mask: None,
+        note: String::new(),
+    };
+    let mut versions = Vec::new();
+    let mut stored = Vec::new();
+    for image in images {
+        let hash = match blob::sha256(&image.blob).await {
+            Ok(h) => h,
+            Err(e) => {
+                return Outcome::Failed {
+                    reason: format!("The image arrived but could not be read: {e}"),
+                    may_be_billed: true,
+                    fatal_for_batch: false,
+                }
+            }
+        };
+        let thumb = blob::thumbnail(&image.blob, image.checked.width, image.checked.height)
+            .await
+            .ok();
+        versions.push(Version {
+            id: make_id("v", random_u64()),
+            series_id: series_id.to_string(),
+            frame_id: frame_id.to_string(),
+            rev: 1,
+            parent: None,
+            group: Some(group.clone()),
+            kind: VersionKind::Generated,
+            image: ImageRef {
+                hash: hash.clone(),
+                width: image.checked.width,
+                height: image.checked.height,
+                mime: image.checked.mime.to_string(),
+                bytes: image.blob.size() as u64,
+            },
+            created_ms: now_ms(),
+            request: sent.clone(),
+            instruction: None,
+            locale: None,
+            usage: made.usage.clone(),
+            request_cost_usd: made.request_cost,
+            cost_usd: made.request_cost.map(|_| total / count as f64),
+            request_id: made.request_id.clone(),
+            anchor_image: anchor_image.clone(),
+            maybe_billed_attempts: made.maybe_billed_attempts,
+        });
+        stored.push((hash, image.blob, thumb));
+    }
+    let frame = store
+        .frames()
+        .with_untracked(|fs| fs.iter().find(|f| f.id == frame_id).cloned());
+    let Some(frame) = frame else {
+        // The frame was deleted while its image was being made.
+        return Outcome::Cancelled {
+            may_be_billed: true,
+        };
+    };
+    let paid = PaidResult {
+        series_id: series_id.to_string(),
+        frame_id: frame_id.to_string(),
+        versions: versions.clone(),
+        images: stored,
+        frame,
+    };
+    let first = versions.first().map(|v| v.id.clone());
+    // In memory first (so the image shows even if storage fails), through the keyed writer
+    // so the key map follows.
+    store.versions().write().extend(versions);
+    edit_frame(state, store, frame_id, |f| {
+        f.active_version = first;
+        f.error = None;
+        f.in_flight_since = None;
+    });
+    let saved = state.saver().save_paid(state, paid).await;
+    state.runs.update(|r| {
+        r.remove(frame_id);
+    });
+    match saved {
+        Ok(()) => Outcome::Done { cost_usd: total },
+        Err(e) => {
+            let message = format!(
+                "The image was made but could not be saved yet: {e} It is kept in this tab and saving is retried; do not close the tab."
+            );
+            set_error(
+                state,
+                store,
+                frame_id,
+                Some(FrameError {
+                    message: message.clone(),
+                    may_be_billed: true,
+                    request_ids: Vec::new(),
+                }),
+            );
+            state.error(e.to_string());
+            Outcome::Failed {
+                reason: message,
+                may_be_billed: true,
+                fatal_for_batch: true,
+            }
+        }
+    }
+}

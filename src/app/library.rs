@@ -1,0 +1,228 @@
+//! The saved series as a whole: opening storage (upgrading a format-1 database), listing
+//! summaries, loading one series into a keyed store, creating, renaming and deleting.
+
+use crate::app::migrate;
+use crate::app::state::AppState;
+use crate::app::sync;
+use crate::web::idb::{self, Db, Op, Record, StorageError};
+use continuity_core::model::records::{
+    frame_from_json, frame_json, series_json, series_uses, version_from_json,
+};
+use continuity_core::model::{Series, SeriesSummary};
+use leptos::prelude::*;
+use reactive_stores::Store;
+
+/// Opens the database, upgrades what format 1 left, and loads the series list.
+pub async fn load(state: AppState) {
+    let db = match Db::open(state.db_name(), move || state.version_changed()).await {
+        Ok(db) => db,
+        Err(e) => {
+            state.error(e.to_string());
+            state.loaded.set(true);
+            return;
+        }
+    };
+    state.set_db(Some(db.clone()));
+    let mut problems = Vec::new();
+    match migrate::upgrade_v1(&db).await {
+        Ok(report) => problems.extend(report.problems),
+        Err(e) => problems.push(format!("Upgrading saved series stopped ({e}); it will be tried again on the next load, nothing was lost.")),
+    }
+    match summaries(&db).await {
+        Ok((list, bad)) => {
+            state.summaries.set(list);
+            problems.extend(bad);
+        }
+        Err(e) => problems.push(e.to_string()),
+    }
+    if let Ok(n) = db.quarantined().await {
+        if n > 0 {
+            problems.push(format!("{n} stored record(s) could not be read; they are kept aside in this browser's storage and were not changed."));
+        }
+    }
+    if !problems.is_empty() {
+        state.error(problems.join(" "));
+    }
+    state.loaded.set(true);
+    crate::app::storage::refresh(state);
+}
+
+/// Every summary, newest change first, and messages about unreadable ones.
+async fn summaries(db: &Db) -> Result<(Vec<SeriesSummary>, Vec<String>), StorageError> {
+    let mut list = Vec::new();
+    let mut problems = Vec::new();
+    for stored in db.all(idb::SUMMARIES).await? {
+        match stored.json.as_deref().map(SeriesSummary::from_json) {
+            Some(Ok(s)) => list.push(s),
+            Some(Err(e)) => problems.push(e),
+            None => problems.push(format!("The summary of {} is not readable.", stored.id)),
+        }
+    }
+    list.sort_by(|a, b| b.updated_ms.total_cmp(&a.updated_ms));
+    Ok((list, problems))
+}
+
+/// The series `id` in a keyed store, loading it from storage when it is not loaded yet.
+/// Frames whose request was in flight when the page closed are flagged (may be billed).
+pub async fn open(state: AppState, id: &str) -> Result<Option<Store<Series>>, StorageError> {
+    if let Some(store) = state.series(id) {
+        return Ok(Some(store));
+    }
+    let Some(db) = state.db() else {
+        return Err(StorageError::Closed("storage is not open".into()));
+    };
+    let Some(stored) = db.get(idb::SERIES, id).await? else {
+        return Ok(None);
+    };
+    let record = Series::from_record_json(stored.json.as_deref().unwrap_or(""))
+        .map_err(StorageError::Corrupt)?;
+    let mut frames = Vec::new();
+    let mut problems = Vec::new();
+    for f in db.of_series(idb::FRAMES, id).await? {
+        match f.json.as_deref().map(frame_from_json) {
+            Some(Ok(frame)) => frames.push(frame),
+            Some(Err(e)) => problems.push(e),
+            None => problems.push("A frame record is not readable.".into()),
+        }
+    }
+    let mut versions = Vec::new();
+    for v in db.of_series(idb::VERSIONS, id).await? {
+        match v.json.as_deref().map(version_from_json) {
+            Some(Ok(version)) => versions.push(version),
+            Some(Err(e)) => problems.push(e),
+            None => problems.push("A version record is not readable.".into()),
+        }
+    }
+    if !problems.is_empty() {
+        state.error(format!(
+            "Some records of this series could not be read and were left untouched: {}",
+            problems.join(" ")
+        ));
+    }
+    // Another tab may have loaded it meanwhile.
+    if let Some(store) = state.series(id) {
+        return Ok(Some(store));
+    }
+    let mut series = Series::from_parts(record, frames, versions);
+    state.saver().know(&series);
+    let interrupted = series.reconcile_interrupted();
+    let store = state.insert_series(series.clone());
+    if !interrupted.is_empty() {
+        for fid in &interrupted {
+            state.saver().frame_changed(state, id, fid);
+        }
+        state.info("Some frames were still being generated when the page closed; they are marked and can be generated again.");
+    }
+    series.frames.clear();
+    Ok(Some(store))
+}
+
+/// Stores a new series (its record, frames and summary) and adds it to the list.
+pub async fn create(state: AppState, series: Series) -> Result<(), StorageError> {
+    let db = state
+        .db()
+        .ok_or_else(|| StorageError::Closed("storage is not open".into()))?;
+    let mut ops = vec![Op::PutIfRev(
+        idb::SERIES,
+        Record {
+            id: series.id.clone(),
+            series_id: series.id.clone(),
+            uses: series_uses(&series),
+            rev: 1,
+            json: series_json(&series, 1),
+        },
+        0,
+    )];
+    for f in &series.frames {
+        ops.push(Op::PutIfRev(
+            idb::FRAMES,
+            Record {
+                id: f.id.clone(),
+                series_id: series.id.clone(),
+                uses: Vec::new(),
+                rev: 1,
+                json: frame_json(f, 1),
+            },
+            0,
+        ));
+    }
+    let summary = series.summary_at(series.updated_ms);
+    ops.push(Op::Put(
+        idb::SUMMARIES,
+        Record {
+            id: series.id.clone(),
+            series_id: series.id.clone(),
+            uses: Vec::new(),
+            rev: 0,
+            json: summary.to_json(),
+        },
+    ));
+    let conflicts = db.write(ops, true).await?;
+    if !conflicts.is_empty() {
+        return Err(StorageError::Aborted("a series with this id already exists".into()));
+    }
+    let mut stored = series;
+    stored.rev = 1;
+    let mut written = vec![(idb::SERIES, stored.id.clone(), 1)];
+    for f in &mut stored.frames {
+        f.rev = 1;
+        written.push((idb::FRAMES, f.id.clone(), 1));
+    }
+    let id = stored.id.clone();
+    state.saver().know(&stored);
+    state.insert_series(stored);
+    state.upsert_summary(summary);
+    sync::announce(state, &id, &written, &Default::default(), std::iter::empty());
+    Ok(())
+}
+
+/// Deletes a series with its frames, versions and summary, then frees the images nothing
+/// else uses. Loaded copies are dropped.
+pub async fn delete(state: AppState, id: &str) -> Result<(), StorageError> {
+    let db = state
+        .db()
+        .ok_or_else(|| StorageError::Closed("storage is not open".into()))?;
+    let frames = db.of_series(idb::FRAMES, id).await?;
+    let versions = db.of_series(idb::VERSIONS, id).await?;
+    let record = db.get(idb::SERIES, id).await?;
+    let mut hashes: Vec<String> = versions
+        .iter()
+        .filter_map(|v| v.json.as_deref().and_then(|j| version_from_json(j).ok()))
+        .flat_map(|v| continuity_core::model::records::version_uses(&v))
+        .collect();
+    if let Some(s) = record
+        .as_ref()
+        .and_then(|r| r.json.as_deref())
+        .and_then(|j| Series::from_record_json(j).ok())
+    {
+        hashes.extend(series_uses(&s));
+    }
+    let mut ops: Vec<Op> = frames
+        .iter()
+        .map(|f| Op::Delete(idb::FRAMES, f.id.clone()))
+        .chain(versions.iter().map(|v| Op::Delete(idb::VERSIONS, v.id.clone())))
+        .collect();
+    ops.push(Op::Delete(idb::SERIES, id.to_string()));
+    ops.push(Op::Delete(idb::SUMMARIES, id.to_string()));
+    db.write(ops, true).await?;
+    state.unload_series(id);
+    state.summaries.update(|l| l.retain(|s| s.id != id));
+    sync::announce_deleted(id);
+    hashes.sort();
+    hashes.dedup();
+    let _ = db.free_unused(&hashes).await;
+    crate::app::storage::refresh(state);
+    Ok(())
+}
+
+/// Renames a loaded series (blank names are refused).
+pub fn rename(state: AppState, store: Store<Series>, name: &str) -> bool {
+    use continuity_core::model::series::SeriesStoreFields;
+    let Some(clean) = continuity_core::model::clean_name(name) else {
+        return false;
+    };
+    store.name().set(clean);
+    store.updated_ms().set(crate::web::clock::now_ms());
+    state.saver().series_changed(state, &store.id().get_untracked());
+    true
+}
