@@ -23,3 +23,4 @@ pub mod openai;
 pub mod plan;
 pub mod scheduler;
 pub mod settings;
+pub mod status;

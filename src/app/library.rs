@@ -226,3 +226,71 @@ pub fn rename(state: AppState, store: Store<Series>, name: &str) -> bool {
     state.saver().series_changed(state, &store.id().get_untracked());
     true
 }
+
+/// Renames a series from the list: through its store when it is loaded, otherwise by
+/// rewriting its stored record and summary in one transaction (nothing else is read).
+pub async fn rename_by_id(state: AppState, id: &str, name: &str) -> Result<bool, StorageError> {
+    if let Some(store) = state.series(id) {
+        return Ok(rename(state, store, name));
+    }
+    let Some(clean) = continuity_core::model::clean_name(name) else {
+        return Ok(false);
+    };
+    let db = state
+        .db()
+        .ok_or_else(|| StorageError::Closed("storage is not open".into()))?;
+    let now = crate::web::clock::now_ms();
+    let (series_name, summary_name) = (clean.clone(), clean.clone());
+    let written = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let rev_out = written.clone();
+    let ops = vec![
+        Op::Merge(
+            idb::SERIES,
+            id.to_string(),
+            Box::new(move |stored: Option<&idb::Stored>| {
+                let stored = stored?;
+                let mut s = Series::from_record_json(stored.json.as_deref()?).ok()?;
+                s.name = series_name;
+                s.updated_ms = now;
+                let rev = stored.rev + 1;
+                rev_out.set(rev);
+                Some(Record {
+                    id: s.id.clone(),
+                    series_id: s.id.clone(),
+                    uses: series_uses(&s),
+                    rev,
+                    json: series_json(&s, rev),
+                })
+            }),
+        ),
+        Op::Merge(
+            idb::SUMMARIES,
+            id.to_string(),
+            Box::new(move |stored: Option<&idb::Stored>| {
+                let mut s = SeriesSummary::from_json(stored?.json.as_deref()?).ok()?;
+                s.name = summary_name;
+                s.updated_ms = now;
+                Some(Record {
+                    id: s.id.clone(),
+                    series_id: s.id.clone(),
+                    uses: Vec::new(),
+                    rev: 0,
+                    json: s.to_json(),
+                })
+            }),
+        ),
+    ];
+    db.write(ops, false).await?;
+    if written.get() > 0 {
+        state.saver().saw(idb::SERIES, id, written.get());
+        sync::announce(state, id, &[(idb::SERIES, id.to_string(), written.get())], &Default::default(), std::iter::empty());
+    }
+    state.summaries.update(|list| {
+        if let Some(s) = list.iter_mut().find(|s| s.id == id) {
+            s.name = clean;
+            s.updated_ms = now;
+        }
+        list.sort_by(|a, b| b.updated_ms.total_cmp(&a.updated_ms));
+    });
+    Ok(true)
+}

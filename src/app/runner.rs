@@ -10,7 +10,7 @@ use crate::web::blob::revoke_url;
 use crate::web::clock::now_ms;
 use crate::web::locks::{self, HeldLock, LockAnswer};
 use continuity_core::plan::{plan, Plan, Scope};
-use continuity_core::scheduler::{Batch, JobState, Outcome, SkipReason};
+use continuity_core::scheduler::{Batch, JobState, SkipReason};
 use continuity_core::settings::Endpoint;
 use leptos::prelude::*;
 use leptos::task::spawn_local;

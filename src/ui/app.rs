@@ -4,8 +4,9 @@ use crate::ui::projects::ProjectsScreen;
 use crate::ui::series::SeriesScreen;
 use crate::ui::settings::SettingsPanel;
 use crate::app::state::{AppState, Route, ServerInfo};
+use crate::app::{library, saver, sync};
 use crate::web::idb::DB_NAME;
-use crate::web::web_storage;
+use crate::web::{lifecycle, web_storage};
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -17,7 +18,7 @@ pub fn App(
     #[prop(default = DB_NAME)]
     db_name: &'static str,
 ) -> impl IntoView {
-    let state = AppState::new();
+    let state = AppState::new(db_name);
     provide_context(state);
     state.settings.set(web_storage::load_settings());
     if let Some(key) = web_storage::load_key() {
@@ -33,7 +34,15 @@ pub fn App(
         state.route.set(Route::from_hash(&hash()))
     });
     on_cleanup(move || listener.remove());
-    spawn_local(state.load(db_name));
+    spawn_local(library::load(state));
+    sync::start(state);
+    // Pending edits are written at once when the page is hidden or left.
+    lifecycle::on_hide(move || {
+        let saver = state.saver();
+        saver.schedule(state, 0);
+        spawn_local(async move { saver.flush(state).await });
+    });
+    let _ = saver::DEBOUNCE_MS;
     spawn_local(discover_server(state));
     spawn_local(load_catalogue(state));
     spawn_local(async move {

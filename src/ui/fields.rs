@@ -1,20 +1,77 @@
-//! Small form fields bound to a project. Their props are type-erased (`Signal`, `Callback`),
-//! so each field component is compiled once however many fields a screen has — that keeps
-//! the wasm bundle small.
+//! Form fields bound to the model. Their props are type-erased (`Signal`, `Callback`), so each
+//! field component is compiled once however many fields a screen has — that keeps the wasm
+//! bundle small.
+//!
+//! The rule they keep: **a field the user is typing in is never rewritten from state while it
+//! has focus.** The model may normalise what it receives (trim lines, parse a palette), but
+//! that never flows back into the field under the caret; the field shows the model's value
+//! again when it loses focus, or when the model changes while it is not focused (another tab,
+//! an undo). IME composition is not sent to the model until it is committed.
 
-use crate::app::state::AppState;
-use continuity_core::model::Project;
+use leptos::html;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Whether `element` has the keyboard focus.
+fn focused(element: &web_sys::Element) -> bool {
+    element
+        .owner_document()
+        .and_then(|d| d.active_element())
+        .is_some_and(|active| &active == element)
+}
+
+/// Keeps a text control in step with `value` except while it is focused; calls `on_change`
+/// with what the user typed (not while an IME composition is open).
+fn bind_text<E>(node: NodeRef<E>, value: Signal<String>)
+where
+    E: html::ElementType + 'static,
+    E::Output: JsCast + Clone + 'static,
+{
+    Effect::new(move |_| {
+        let wanted = value.get();
+        let Some(el) = node.get() else { return };
+        let el: web_sys::Element = el.unchecked_into();
+        if focused(&el) {
+            return;
+        }
+        set_value(&el, &wanted);
+    });
+}
+
+fn set_value(el: &web_sys::Element, text: &str) {
+    if let Some(input) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+        if input.value() != text {
+            input.set_value(text);
+        }
+    } else if let Some(area) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        if area.value() != text {
+            area.set_value(text);
+        }
+    }
+}
+
+/// The `input` handler: sends the text unless an IME composition is in progress (its
+/// `compositionend` sends the committed text instead).
+fn on_input(on_change: Callback<String>) -> impl Fn(leptos::ev::Event) + Clone {
+    move |ev: leptos::ev::Event| {
+        let composing = ev
+            .dyn_ref::<web_sys::InputEvent>()
+            .is_some_and(|e| e.is_composing());
+        if !composing {
+            on_change.run(event_target_value(&ev));
+        }
+    }
+}
 
 /// A labelled text input or textarea.
 #[component]
 pub fn TextField(
     /// Visible label.
     label: &'static str,
-    /// Current value.
+    /// The model's value (shown whenever the field is not focused).
     #[prop(into)]
     value: Signal<String>,
-    /// Called with the new value on every edit.
+    /// Called with the typed text on every edit (normalise it on the way into the model).
     #[prop(into)]
     on_change: Callback<String>,
     /// Rows for a textarea; 0 for a single-line input.
@@ -30,16 +87,7 @@ pub fn TextField(
     #[prop(optional)]
     testid: &'static str,
 ) -> impl IntoView {
-    let input = move |ev: leptos::ev::Event| on_change.run(event_target_value(&ev));
-    let control = if rows == 0 {
-        view! { <input type="text" placeholder=placeholder data-testid=testid prop:value=move || value.get() on:input=input/> }
-            .into_any()
-    } else {
-        view! {
-            <textarea rows=rows placeholder=placeholder data-testid=testid prop:value=move || value.get() on:input=input></textarea>
-        }
-        .into_any()
-    };
+    let control = text_control(value, on_change, rows, placeholder, testid, None, None);
     view! {
         <label class="field">
             <span>{label} {(!hint.is_empty()).then(|| view! { <small class="muted">" " {hint}</small> })}</span>
@@ -48,22 +96,47 @@ pub fn TextField(
     }
 }
 
-/// A value of one project, read and written through plain functions (no closures, so one
-/// instantiation serves every field).
-pub fn project_field(
-    state: AppState,
-    project_id: String,
-    get: fn(&Project) -> String,
-    set: fn(&mut Project, String),
-) -> (Signal<String>, Callback<String>) {
-    let id = project_id.clone();
-    let value = Signal::derive(move || {
-        state
-            .projects
-            .with(|ps| ps.iter().find(|p| p.id == id).map(get).unwrap_or_default())
-    });
-    let on_change = Callback::new(move |text: String| {
-        state.update_project(&project_id, |p| set(p, text));
-    });
-    (value, on_change)
+/// The bare control of a [`TextField`] (for rows that label it themselves): `id` for a
+/// `<label for>`, or an `aria_label`.
+#[allow(clippy::too_many_arguments)]
+pub fn text_control(
+    value: Signal<String>,
+    on_change: Callback<String>,
+    rows: u8,
+    placeholder: &'static str,
+    testid: &'static str,
+    id: Option<String>,
+    aria_label: Option<String>,
+) -> AnyView {
+    let input = on_input(on_change);
+    let commit = move |ev: leptos::ev::CompositionEvent| {
+        on_change.run(event_target_value(&ev));
+    };
+    if rows == 0 {
+        let node = NodeRef::<html::Input>::new();
+        bind_text(node, value);
+        let blur = move |_| {
+            if let Some(el) = node.get_untracked() {
+                set_value(&el.unchecked_into(), &value.get_untracked());
+            }
+        };
+        view! {
+            <input type="text" node_ref=node id=id placeholder=placeholder data-testid=testid aria-label=aria_label
+                on:input=input on:compositionend=commit on:blur=blur/>
+        }
+        .into_any()
+    } else {
+        let node = NodeRef::<html::Textarea>::new();
+        bind_text(node, value);
+        let blur = move |_| {
+            if let Some(el) = node.get_untracked() {
+                set_value(&el.unchecked_into(), &value.get_untracked());
+            }
+        };
+        view! {
+            <textarea rows=rows node_ref=node id=id placeholder=placeholder data-testid=testid aria-label=aria_label
+                on:input=input on:compositionend=commit on:blur=blur></textarea>
+        }
+        .into_any()
+    }
 }

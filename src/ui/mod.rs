@@ -8,4 +8,5 @@ pub mod frame;
 pub mod projects;
 pub mod series;
 pub mod settings;
+pub mod storage_meter;
 pub mod thumb;

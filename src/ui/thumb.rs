@@ -1,55 +1,78 @@
-//! An image read from IndexedDB and shown through an object URL, revoked when it changes or
-//! the view goes away (so `Blob`s do not pile up in memory).
+//! A stored image shown small: its thumbnail `Blob` (at most 384 px on the long edge) read
+//! once per key and shown through an [`ObjectUrl`] that is revoked when the key changes or
+//! the view goes away. A missing thumbnail (an image stored before thumbnails existed) is
+//! made once from the full image and stored. The grid never decodes a full-size image.
 
-use crate::web::blob::{object_url, revoke_url};
 use crate::app::state::AppState;
+use crate::web::blob::{self, ObjectUrl};
+use crate::web::idb::{self, Op};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::rc::Rc;
 
-/// Shows the stored image `take_id` (nothing while it loads or when `None`).
+/// The thumbnail `Blob` of image `hash`: stored, or made from the image and stored, or the
+/// not-yet-saved image held in memory.
+pub async fn thumb_blob(state: AppState, hash: &str) -> Option<web_sys::Blob> {
+    if let Some(pending) = state.saver().pending_image(hash) {
+        return Some(pending);
+    }
+    let db = state.db()?;
+    if let Ok(Some(t)) = db.blob(idb::THUMBS, hash).await {
+        return Some(t);
+    }
+    let image = db.blob(idb::IMAGES, hash).await.ok().flatten()?;
+    let checked = blob::check_image(&image).await.ok()?;
+    match blob::thumbnail(&image, checked.width, checked.height).await {
+        Ok(thumb) => {
+            let _ = db
+                .write(vec![Op::PutBlob(idb::THUMBS, hash.to_string(), thumb.clone())], false)
+                .await;
+            Some(thumb)
+        }
+        // Cannot make one (an old browser): show the image itself.
+        Err(_) => Some(image),
+    }
+}
+
+/// Shows the thumbnail of stored image `hash` (nothing while it loads or when `None`).
 #[component]
 pub fn Thumb(
-    /// Key of the stored image.
+    /// Content hash of the stored image.
     #[prop(into)]
-    take_id: Signal<Option<String>>,
+    hash: Signal<Option<String>>,
     /// Text alternative.
     #[prop(into)]
     alt: Signal<String>,
 ) -> impl IntoView {
     let state = AppState::get();
-    let url: RwSignal<Option<String>> = RwSignal::new(None);
+    let url: RwSignal<Option<Rc<ObjectUrl>>, LocalStorage> = RwSignal::new_local(None);
+    let shown: StoredValue<Option<String>> = StoredValue::new(None);
     Effect::new(move |_| {
-        let wanted = take_id.get();
-        if let Some(old) = url.get_untracked() {
-            revoke_url(&old);
-            url.set(None);
-        }
-        let (Some(key), Some(db)) = (wanted, state.db()) else {
+        let wanted = hash.get();
+        // Same key as shown: nothing to fetch (a re-render never re-reads the Blob).
+        if shown.get_value() == wanted && url.with_untracked(Option::is_some) {
             return;
-        };
+        }
+        shown.set_value(wanted.clone());
+        url.set(None);
+        let Some(key) = wanted else { return };
         spawn_local(async move {
-            let Ok(Some(blob)) = db.image(&key).await else {
-                return;
-            };
-            let Some(new_url) = object_url(&blob) else {
+            let Some(blob) = thumb_blob(state, &key).await else {
                 return;
             };
             // The frame may have moved on (or the view gone) while we read.
-            let still_wanted =
-                take_id.try_get_untracked().flatten().as_deref() == Some(key.as_str());
-            if !still_wanted || url.try_set(Some(new_url.clone())).is_some() {
-                revoke_url(&new_url);
+            if shown.try_get_value().flatten().as_deref() != Some(key.as_str()) {
+                return;
+            }
+            if let Some(object_url) = ObjectUrl::new(&blob) {
+                let _ = url.try_set(Some(Rc::new(object_url)));
             }
         });
     });
-    on_cleanup(move || {
-        if let Some(u) = url.try_get_untracked().flatten() {
-            revoke_url(&u);
-        }
-    });
     move || {
-        url.get().map(
-            |src| view! { <img src=src alt=move || alt.get() loading="lazy" decoding="async"/> },
-        )
+        url.get().map(|u| {
+            let src = u.as_str().to_string();
+            view! { <img src=src alt=move || alt.get() loading="lazy" decoding="async" data-thumb="1"/> }
+        })
     }
 }

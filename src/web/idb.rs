@@ -304,11 +304,8 @@ impl Db {
         let open: IdbOpenDbRequest = factory.open_with_u32(name, DB_VERSION).map_err(classify)?;
         let upgrading = open.clone();
         let on_upgrade = Closure::<dyn FnMut()>::new(move || {
-            if let (Ok(db), Ok(Some(tx))) = (
-                upgrading.result().and_then(|r| r.dyn_into::<IdbDatabase>()),
-                upgrading.transaction().map(Some),
-            ) {
-                create_stores(&db, &tx);
+            if let Ok(db) = upgrading.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
+                create_stores(&db);
             }
         });
         open.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
@@ -584,7 +581,7 @@ async fn get_stored(tx: &IdbTransaction, store: &str, key: &str) -> Result<Optio
 
 /// Creates what is missing, version by version. Never drops or renames a store here without
 /// migrating its records first: that would wipe user work.
-fn create_stores(db: &IdbDatabase, tx: &IdbTransaction) {
+fn create_stores(db: &IdbDatabase) {
     let names = db.object_store_names();
     // Format 1 (out-of-line keys): `projects` and `images`. A fresh database gets `images`
     // only; `projects` exists only where format 1 wrote it.
@@ -619,7 +616,6 @@ fn create_stores(db: &IdbDatabase, tx: &IdbTransaction) {
         auto.set_auto_increment(true);
         let _ = db.create_object_store_with_optional_parameters(QUARANTINE, &auto);
     }
-    let _ = tx;
 }
 
 /// Deletes a whole database (tests use a fresh name each).

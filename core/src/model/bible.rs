@@ -159,6 +159,44 @@ pub fn lines(text: &str) -> Vec<String> {
         .collect()
 }
 
+
+/// The palette as text: `#1F6FEB teal, #FF6600 coral`.
+pub fn palette_text(palette: &[Swatch]) -> String {
+    palette
+        .iter()
+        .map(|s| {
+            if s.name.is_empty() {
+                s.hex.clone()
+            } else {
+                format!("{} {}", s.hex, s.name)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parses palette text (comma- or line-separated `#hex name` entries); entries that are not
+/// colours are returned apart, to be shown to the user.
+pub fn parse_palette(text: &str) -> (Vec<Swatch>, Vec<String>) {
+    let mut swatches = Vec::new();
+    let mut bad = Vec::new();
+    for part in text
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let (hex, name) = part.split_once(' ').unwrap_or((part, ""));
+        match normalize_hex(hex) {
+            Some(hex) => swatches.push(Swatch {
+                hex,
+                name: name.trim().to_string(),
+            }),
+            None => bad.push(part.to_string()),
+        }
+    }
+    (swatches, bad)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +207,24 @@ mod tests {
         assert_eq!(normalize_hex("f60").as_deref(), Some("#FF6600"));
         assert_eq!(normalize_hex("#12345"), None);
         assert_eq!(normalize_hex("#GGGGGG"), None);
+    }
+
+    #[test]
+    fn palettes_parse_with_names_and_report_errors() {
+        let (ok, bad) = parse_palette("#1f6feb teal, f60 coral, not-a-colour, #FFFFFF");
+        assert_eq!(ok.len(), 3);
+        assert_eq!(
+            ok[0],
+            Swatch {
+                hex: "#1F6FEB".into(),
+                name: "teal".into()
+            }
+        );
+        assert_eq!(ok[1].hex, "#FF6600");
+        assert_eq!(bad, vec!["not-a-colour"]);
+        assert_eq!(palette_text(&ok), "#1F6FEB teal, #FF6600 coral, #FFFFFF");
+        let (again, _) = parse_palette(&palette_text(&ok));
+        assert_eq!(again, ok, "the text form round-trips");
     }
 
     #[test]

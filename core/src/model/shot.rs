@@ -40,3 +40,28 @@ pub struct ShotSpec {
     /// Ids of the bible entities that appear in this frame, in order of importance.
     pub entities: Vec<String>,
 }
+
+/// Languages offered for on-image text (the value sent is the label; empty means "detect from
+/// the script", see [`crate::compiler::script_name`]). gpt-image-2 writes these scripts.
+pub const TEXT_LANGUAGES: &[&str] = &[
+    "English",
+    "Chinese (Simplified)",
+    "Chinese (Traditional)",
+    "Japanese",
+    "Korean",
+    "Arabic",
+    "Hebrew",
+    "Persian",
+    "Hindi (Devanagari)",
+    "Russian (Cyrillic)",
+    "Ukrainian (Cyrillic)",
+    "Greek",
+    "Thai",
+    "Spanish",
+    "French",
+    "German",
+    "Portuguese",
+    "Italian",
+    "Turkish",
+    "Vietnamese",
+];

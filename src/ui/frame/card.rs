@@ -1,108 +1,81 @@
 //! One frame of a series: its image (or live preview), status, anchor role, variants, prompt,
-//! shot spec, the exact request it will send, and its error.
+//! shot spec, the exact request it will send, and its error. It reads its frame through a
+//! lens, so an edit in another frame never re-renders it.
 
-use super::sent_preview::{cost_line, SentPreview};
+use super::sent_preview::SentPreview;
 use super::shot_editor::ShotEditor;
+use crate::app::references::free_later;
+use crate::app::runner;
+use crate::app::saver::edit_frame;
+use crate::app::state::{AppState, FrameRun};
+use crate::app::sync::refresh_keys;
+use crate::ui::fields::text_control;
+use crate::ui::series::Derived;
 use crate::ui::thumb::Thumb;
 use crate::web::clock::random_u64;
-use crate::app::references::delete_later;
-use crate::app::runner;
-use crate::app::state::{AppState, FrameRun};
-use continuity_core::model::Project;
+use continuity_core::model::frame::FrameStoreFields;
+use continuity_core::model::records::version_uses;
+use continuity_core::model::series::{active_of, OutputSettingsStoreFields, SeriesStoreFields};
+use continuity_core::model::{Anchor, Frame, Series, Version};
 use continuity_core::plan::Scope;
+use continuity_core::status::{badge, Badge};
 use leptos::prelude::*;
-
-/// What the badge says: (css class, text).
-fn badge(
-    run: Option<&FrameRun>,
-    has_image: bool,
-    has_error: bool,
-    stale: bool,
-) -> (&'static str, String) {
-    match run {
-        Some(FrameRun::Queued) => ("queued", "Queued".into()),
-        Some(FrameRun::WaitingForAnchor) => ("waiting", "Waiting for anchor".into()),
-        Some(FrameRun::Running { attempt }) if *attempt > 1 => {
-            ("running", format!("Running · attempt {attempt}"))
-        }
-        Some(FrameRun::Running { .. }) => ("running", "Running".into()),
-        Some(FrameRun::Streaming { .. }) => ("running", "Rendering preview".into()),
-        Some(FrameRun::Retrying { seconds, .. }) => {
-            ("waiting", format!("Retrying in {seconds:.0} s"))
-        }
-        Some(FrameRun::Saving) => ("running", "Saving".into()),
-        Some(FrameRun::Cancelled {
-            may_be_billed: true,
-        }) => ("failed", "Cancelled · may be billed".into()),
-        Some(FrameRun::Cancelled { .. }) => ("idle", "Cancelled".into()),
-        Some(FrameRun::Skipped { .. }) => ("idle", "Not sent".into()),
-        None if has_error => ("failed", "Failed".into()),
-        None if stale => ("stale", "Stale".into()),
-        None if has_image => ("done", "Done".into()),
-        None => ("idle", "Empty".into()),
-    }
-}
+use reactive_stores::{Field, Store};
 
 /// A frame card.
 #[component]
 pub fn FrameCard(
     /// The series.
-    project_id: String,
-    /// The frame.
+    store: Store<Series>,
+    /// The frame (a lens into the store).
+    frame: Field<Frame>,
+    /// The frame's id.
     frame_id: String,
 ) -> impl IntoView {
     let state = AppState::get();
-    // Everything the card shows about its frame, derived from the project in one memo so the
-    // card re-renders only when its own frame (or the anchor) changes.
-    #[derive(Clone, PartialEq)]
-    struct View {
-        frame: continuity_core::model::Frame,
-        aspect: String,
-        is_anchor: bool,
-        anchor_approved: bool,
-        stale: bool,
-        position: usize,
-        count: usize,
-    }
-    let data = {
-        let (pid, fid) = (project_id.clone(), frame_id.clone());
-        Memo::new(move |_| {
-            state.projects.with(|ps| {
-                let p: &Project = ps.iter().find(|p| p.id == pid)?;
-                let position = p.frames.iter().position(|f| f.id == fid)?;
-                let frame = p.frames[position].clone();
-                Some(View {
-                    aspect: format!("{} / {}", p.output.size.width, p.output.size.height),
-                    is_anchor: p.anchor_frame_id() == Some(fid.as_str()),
-                    anchor_approved: p.anchor_approved(),
-                    stale: p.is_stale(&frame),
-                    frame,
-                    position,
-                    count: p.frames.len(),
-                })
-            })
+    let derived = expect_context::<Memo<Derived>>();
+    let fid = StoredValue::new(frame_id.clone());
+    #[cfg(debug_assertions)]
+    probe::watch(frame, frame_id.clone());
+    // The version shown: re-computed when this frame's pointer or the versions change.
+    let active: Memo<Option<Version>> = Memo::new(move |_| {
+        let pointer = frame.active_version().try_get().flatten();
+        let id = fid.get_value();
+        store.versions().with(|vs| {
+            let probe = Frame {
+                active_version: pointer,
+                ..Frame::new(id, String::new(), String::new())
+            };
+            active_of(vs, &probe).cloned()
         })
-    };
-    let run = {
-        let fid = frame_id.clone();
-        Memo::new(move |_| state.runs.with(|r| r.get(&fid).cloned()))
-    };
-    let title = move || data.get().map(|d| d.frame.title).unwrap_or_default();
-    let take_id = Signal::derive(move || {
-        // While saving, the take exists in memory but not yet in storage: show it only after.
+    });
+    let run = Memo::new(move |_| state.runs.with(|r| r.get(&fid.get_value()).cloned()));
+    let title = move || frame.title().try_get().unwrap_or_default();
+    let is_anchor = Memo::new(move |_| {
+        matches!(store.anchor().get(), Some(Anchor::Frame { frame_id, .. }) if frame_id == fid.get_value())
+    });
+    let stale = Memo::new(move |_| derived.with(|d| d.stale.contains(&fid.get_value())));
+    let has_error = Memo::new(move |_| frame.error().try_with(Option::is_some).unwrap_or(false));
+    let hash = Signal::derive(move || {
+        // While saving, the version exists in memory but not yet in storage: show it after.
         if matches!(run.get(), Some(FrameRun::Saving)) {
             return None;
         }
-        data.get()
-            .and_then(|d| d.frame.current_take().map(|t| t.id.clone()))
+        active.with(|v| v.as_ref().map(|v| v.image.hash.clone()))
     });
-    let status = move || {
-        let d = data.get();
-        let has_image = d.as_ref().is_some_and(|d| d.frame.current_take().is_some());
-        let has_error = d.as_ref().is_some_and(|d| d.frame.error.is_some());
-        let stale = d.as_ref().is_some_and(|d| d.stale);
-        badge(run.get().as_ref(), has_image, has_error, stale)
-    };
+    let status = Memo::new(move |_| {
+        let live = run.get().map(|r| match r {
+            FrameRun::Queued => Badge::Queued,
+            FrameRun::WaitingForAnchor => Badge::WaitingForAnchor,
+            FrameRun::Running { attempt } => Badge::Running { attempt },
+            FrameRun::Streaming { .. } => Badge::Streaming,
+            FrameRun::Retrying { seconds, .. } => Badge::Retrying { seconds },
+            FrameRun::Saving => Badge::Saving,
+            FrameRun::Cancelled { may_be_billed } => Badge::Cancelled { may_be_billed },
+            FrameRun::Skipped { .. } => Badge::Skipped,
+        });
+        badge(live, active.with(Option::is_some), has_error.get(), stale.get())
+    });
     let preview = move || match run.get() {
         Some(FrameRun::Streaming { preview_url }) => {
             Some(view! { <img class="preview" src=preview_url alt="Partial preview"/> })
@@ -117,147 +90,136 @@ pub fn FrameCard(
             _ => None,
         };
         live.or_else(|| {
-            data.get().and_then(|d| d.frame.error).map(|e| {
-                let mut text = e.message;
-                if e.may_be_billed {
-                    text.push_str(" (This attempt may have been billed.)");
-                }
-                if !e.request_ids.is_empty() {
-                    // What OpenAI support asks for.
-                    text.push_str(&format!(" Request ID: {}.", e.request_ids.join(", ")));
-                }
-                text
-            })
+            frame
+                .error()
+                .try_get()
+                .flatten()
+                .map(|e| continuity_core::status::error_text(&e))
         })
     };
-    let cost = move || {
-        data.get()
-            .and_then(|d| d.frame.current_take().map(cost_line))
-            .unwrap_or_default()
-    };
+    let cost = move || active.with(|v| v.as_ref().map(Version::cost_line).unwrap_or_default());
     let busy = move || {
         run.get()
             .is_some_and(|r| !matches!(r, FrameRun::Cancelled { .. } | FrameRun::Skipped { .. }))
     };
-
-    let edit = {
-        let pid = project_id.clone();
-        move |change: Box<dyn FnOnce(&mut Project)>| {
-            state.update_project(&pid, change);
+    let series_changed = move || state.saver().series_changed(state, &store.id().get_untracked());
+    let set_prompt = Callback::new(move |text: String| {
+        edit_frame(state, store, &fid.get_value(), |f| f.prompt = text);
+    });
+    let prompt = Signal::derive(move || frame.prompt().try_get().unwrap_or_default());
+    let make_anchor = move |_| {
+        let id = fid.get_value();
+        store.update(|s| s.set_anchor_frame(Some(&id)));
+        series_changed();
+    };
+    let unanchor = move |_| {
+        store.anchor().set(None);
+        series_changed();
+    };
+    let approve = move |_| {
+        store.update(|s| {
+            s.approve_anchor();
+        });
+        series_changed();
+    };
+    let duplicate = move |_| {
+        let mut copy = None;
+        store.update(|s| copy = s.duplicate_frame(&fid.get_value(), random_u64()));
+        refresh_keys(store);
+        series_changed();
+        if let Some(copy) = copy {
+            edit_frame(state, store, &copy, |_| {});
         }
     };
-    let on_prompt = {
-        let (edit, fid) = (edit.clone(), frame_id.clone());
-        move |ev: leptos::ev::Event| {
-            let value = event_target_value(&ev);
-            let fid = fid.clone();
-            edit(Box::new(move |p| {
-                if let Some(f) = p.frame_mut(&fid) {
-                    f.prompt = value;
-                }
-            }));
+    let move_by = move |delta: isize| {
+        let mut moved = false;
+        store.update(|s| moved = s.move_frame(&fid.get_value(), delta));
+        refresh_keys(store);
+        if moved {
+            series_changed();
         }
     };
-    let act = {
-        let (edit, fid) = (edit.clone(), frame_id.clone());
-        move |action: &'static str| {
-            let (edit, fid) = (edit.clone(), fid.clone());
-            move |_| {
-                let fid = fid.clone();
-                match action {
-                    "anchor" => edit(Box::new(move |p| p.set_anchor_frame(Some(&fid)))),
-                    "unanchor" => edit(Box::new(|p| p.set_anchor_frame(None))),
-                    "approve" => edit(Box::new(|p| {
-                        p.approve_anchor();
-                    })),
-                    "duplicate" => edit(Box::new(move |p| {
-                        p.duplicate_frame(&fid, random_u64());
-                    })),
-                    "earlier" => edit(Box::new(move |p| {
-                        p.move_frame(&fid, -1);
-                    })),
-                    "later" => edit(Box::new(move |p| {
-                        p.move_frame(&fid, 1);
-                    })),
-                    _ => {}
-                }
-            }
+    let delete = move |_| {
+        let mut gone = None;
+        store.update(|s| gone = s.delete_frame(&fid.get_value()));
+        refresh_keys(store);
+        if let Some((_, frame, versions)) = gone {
+            let sid = store.id().get_untracked();
+            state.saver().frame_deleted(state, &sid, &frame, &versions);
+            free_later(state, versions.iter().flat_map(version_uses).collect());
         }
     };
-    let delete = {
-        let (pid, fid) = (project_id.clone(), frame_id.clone());
-        move |_| {
-            let mut keys = Vec::new();
-            state.update_project(&pid, |p| keys = p.delete_frame(&fid));
-            delete_later(state, keys);
+    let generate = move |_| {
+        runner::generate(state, &store.id().get_untracked(), Scope::Frames(vec![fid.get_value()]))
+    };
+    let cancel = move |_| runner::cancel_frame(&fid.get_value());
+    let variants = move || {
+        let id = fid.get_value();
+        let list: Vec<Version> = store
+            .versions()
+            .with(|vs| vs.iter().filter(|v| v.frame_id == id).cloned().collect());
+        if list.len() < 2 {
+            return None;
         }
-    };
-    let generate = {
-        let (pid, fid) = (project_id.clone(), frame_id.clone());
-        move |_| runner::generate(state, &pid, Scope::Frames(vec![fid.clone()]))
-    };
-    let cancel = {
-        let fid = frame_id.clone();
-        move |_| runner::cancel_frame(&fid)
-    };
-    let variants = {
-        let (pid, fid) = (project_id.clone(), frame_id.clone());
-        move || {
-            let d = data.get()?;
-            if d.frame.takes.len() < 2 {
-                return None;
-            }
-            let current = d.frame.current_take().map(|t| t.id.clone());
-            // Oldest first, the newest eight: the strip reads like the frame's history.
-            let skip = d.frame.takes.len().saturating_sub(8);
-            let items = d.frame.takes.iter().skip(skip).map(|t| {
-                let (pid, fid, tid) = (pid.clone(), fid.clone(), t.id.clone());
-                let key = t.id.clone();
-                let selected = current.as_deref() == Some(t.id.as_str());
+        let current = active.with(|v| v.as_ref().map(|v| v.id.clone()));
+        // Oldest first, the newest eight: the strip reads like the frame's history.
+        let skip = list.len().saturating_sub(8);
+        let items = list
+            .into_iter()
+            .skip(skip)
+            .map(|v| {
+                let selected = current.as_deref() == Some(v.id.as_str());
+                let (vid, key) = (v.id.clone(), v.image.hash.clone());
                 view! {
                     <button class="variant" class:selected=selected aria-pressed=selected.to_string() data-testid="variant"
                         aria-label="Keep this image" on:click=move |_| {
-                            let tid = tid.clone();
-                            state.update_project(&pid, |p| if let Some(f) = p.frame_mut(&fid) { f.selected_take = Some(tid) });
+                            let vid = vid.clone();
+                            edit_frame(state, store, &fid.get_value(), |f| f.active_version = Some(vid));
                         }>
-                        <Thumb take_id=Signal::derive(move || Some(key.clone())) alt="Variant"/>
+                        <Thumb hash=Signal::derive(move || Some(key.clone())) alt="Variant"/>
                     </button>
                 }
-            }).collect_view();
-            Some(
-                view! { <div class="variants" role="group" aria-label="Images of this frame">{items}</div> },
-            )
-        }
+            })
+            .collect_view();
+        Some(view! { <div class="variants" role="group" aria-label="Images of this frame">{items}</div> })
     };
     let prompt_id = format!("prompt-{frame_id}");
     let title_id = format!("title-{frame_id}");
-    let anchor_controls = {
-        let act = act.clone();
-        move || {
-            let d = data.get()?;
-            Some(if d.is_anchor {
-                let approve = (!d.anchor_approved && d.frame.current_take().is_some()).then(|| {
-                    view! { <button class="btn small primary" on:click=act("approve") data-testid="approve-anchor">"Approve anchor"</button> }
-                });
-                view! {
-                    <span class="anchor-tag" data-testid="anchor-tag">{if d.anchor_approved { "Anchor · approved" } else { "Anchor" }}</span>
-                    {approve}
-                    <button class="btn ghost small" on:click=act("unanchor")>"Unset"</button>
-                }
-                .into_any()
-            } else {
-                view! { <button class="btn ghost small" on:click=act("anchor") data-testid="make-anchor">"Make anchor"</button> }.into_any()
-            })
+    let anchor_controls = move || {
+        if is_anchor.get() {
+            let approved = derived.with(|d| d.anchor_image.clone()).is_some_and(|img| {
+                matches!(store.anchor().get(), Some(Anchor::Frame { approved_image: Some(a), .. }) if a == img)
+            });
+            let can_approve = !approved && active.with(Option::is_some);
+            view! {
+                <span class="anchor-tag" data-testid="anchor-tag">{if approved { "Anchor · approved" } else { "Anchor" }}</span>
+                {can_approve.then(|| view! { <button class="btn small primary" on:click=approve data-testid="approve-anchor">"Approve anchor"</button> })}
+                <button class="btn ghost small" on:click=unanchor>"Unset"</button>
+            }
+            .into_any()
+        } else {
+            view! { <button class="btn ghost small" on:click=make_anchor data-testid="make-anchor">"Make anchor"</button> }.into_any()
         }
+    };
+    let position = Memo::new(move |_| {
+        let id = fid.get_value();
+        store
+            .frame_order()
+            .with(|o| (o.iter().position(|x| *x == id).unwrap_or(0), o.len()))
+    });
+    let sent_open = RwSignal::new(false);
+    let aspect = move || {
+        let size = store.output().size().get();
+        format!("{} / {}", size.width, size.height)
     };
     view! {
         <article class="frame-card card" data-testid="frame-card" data-frame-id=frame_id.clone()
-            data-status=move || status().0 data-stale=move || data.get().is_some_and(|d| d.stale).to_string()
+            data-status=move || status.get().class() data-stale=move || stale.get().to_string()
             aria-labelledby=title_id.clone()>
-            <div class="frame-image" style:aspect-ratio=move || data.get().map(|d| d.aspect).unwrap_or_else(|| "1 / 1".into())>
-                <Thumb take_id=take_id alt=Signal::derive(move || format!("Image for {}", title()))/>
+            <div class="frame-image" style:aspect-ratio=aspect>
+                <Thumb hash=hash alt=Signal::derive(move || format!("Image for {}", title()))/>
                 {preview}
-                <span class=move || format!("badge {}", status().0) data-testid="frame-status" role="status">{move || status().1}</span>
+                <span class=move || format!("badge {}", status.get().class()) data-testid="frame-status" role="status">{move || status.get().label()}</span>
             </div>
             {variants}
             <div class="frame-body">
@@ -267,34 +229,64 @@ pub fn FrameCard(
                 </div>
                 <div class="row-actions">{anchor_controls}</div>
                 <label for=prompt_id.clone() class="sr-only">{move || format!("Prompt for {}", title())}</label>
-                <textarea id=prompt_id rows="3" placeholder="What happens in this frame?" data-testid="frame-prompt"
-                    prop:value=move || data.get().map(|d| d.frame.prompt).unwrap_or_default() on:input=on_prompt></textarea>
+                {text_control(prompt, set_prompt, 3, "What happens in this frame?", "frame-prompt", Some(prompt_id), None)}
                 {move || message().map(|e| view! { <p class="frame-error" role="alert" data-testid="frame-error">{e}</p> })}
                 <details class="more">
                     <summary>"Shot, text and entities"</summary>
-                    <ShotEditor project_id=project_id.clone() frame_id=frame_id.clone()/>
+                    <ShotEditor store=store frame=frame frame_id=frame_id.clone()/>
                 </details>
-                <details class="more" data-testid="sent-details">
+                <details class="more" data-testid="sent-details" on:toggle=move |ev| {
+                    let open = event_target::<web_sys::HtmlDetailsElement>(&ev).open();
+                    sent_open.set(open);
+                }>
                     <summary>"What will be sent"</summary>
-                    <SentPreview project_id=project_id.clone() frame_id=frame_id.clone()/>
+                    // Compiled only while open: the prompt compiler never runs per keystroke otherwise.
+                    <Show when=move || sent_open.get()>
+                        <SentPreview store=store frame_id=fid.get_value()/>
+                    </Show>
                 </details>
                 <div class="frame-actions">
-                    <Show when=busy fallback={
-                        let generate = generate.clone();
-                        move || view! {
-                            <button class="btn small" on:click=generate.clone() data-testid="generate-frame">
-                                {move || if take_id.get().is_some() { "Regenerate" } else { "Generate" }}
-                            </button>
-                        }
+                    <Show when=busy fallback=move || view! {
+                        <button class="btn small" on:click=generate data-testid="generate-frame">
+                            {move || if hash.get().is_some() { "Regenerate" } else { "Generate" }}
+                        </button>
                     }>
-                        <button class="btn small danger" on:click=cancel.clone() data-testid="cancel-frame">"Cancel"</button>
+                        <button class="btn small danger" on:click=cancel data-testid="cancel-frame">"Cancel"</button>
                     </Show>
-                    <button class="btn ghost small" aria-label="Move earlier" disabled=move || data.get().is_none_or(|d| d.position == 0) on:click=act("earlier")>"←"</button>
-                    <button class="btn ghost small" aria-label="Move later" disabled=move || data.get().is_none_or(|d| d.position + 1 >= d.count) on:click=act("later")>"→"</button>
-                    <button class="btn ghost small" on:click=act("duplicate")>"Duplicate"</button>
+                    <button class="btn ghost small" aria-label="Move earlier" disabled=move || position.get().0 == 0 on:click=move |_| move_by(-1)>"←"</button>
+                    <button class="btn ghost small" aria-label="Move later" disabled=move || { let (at, n) = position.get(); at + 1 >= n } on:click=move |_| move_by(1)>"→"</button>
+                    <button class="btn ghost small" on:click=duplicate>"Duplicate"</button>
                     <button class="btn ghost small danger" on:click=delete disabled=busy>"Delete"</button>
                 </div>
             </div>
         </article>
+    }
+}
+
+/// Test instrumentation (debug builds only): how many times each frame's subtree was
+/// notified, so a component test can prove an edit reaches one card only.
+#[cfg(debug_assertions)]
+pub mod probe {
+    use continuity_core::model::Frame;
+    use leptos::prelude::*;
+    use reactive_stores::Field;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    thread_local! {
+        static NOTIFIED: RefCell<HashMap<String, usize>> = RefCell::new(HashMap::new());
+    }
+
+    /// Counts the notifications of `frame`'s subtree under `id`.
+    pub fn watch(frame: Field<Frame>, id: String) {
+        Effect::new(move |_| {
+            frame.track();
+            NOTIFIED.with(|n| *n.borrow_mut().entry(id.clone()).or_default() += 1);
+        });
+    }
+
+    /// How many times frame `id`'s subtree was notified (including the first run).
+    pub fn count(id: &str) -> usize {
+        NOTIFIED.with(|n| n.borrow().get(id).copied().unwrap_or(0))
     }
 }

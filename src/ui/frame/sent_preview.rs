@@ -2,25 +2,24 @@
 //! compiled the same way the runner compiles it, before any money is spent.
 
 use crate::ui::thumb::Thumb;
-use crate::app::state::AppState;
 use continuity_core::compiler::compile;
-use continuity_core::cost::format_usd;
+use continuity_core::model::Series;
 use leptos::prelude::*;
+use reactive_stores::Store;
 
 /// The preview of one frame's request.
 #[component]
 pub fn SentPreview(
     /// The series.
-    project_id: String,
+    store: Store<Series>,
     /// The frame.
     frame_id: String,
 ) -> impl IntoView {
-    let state = AppState::get();
+    // Mounted only while "What will be sent" is open, so this compiles only then.
     let compiled = Memo::new(move |_| {
-        state.projects.with(|ps| {
-            let p = ps.iter().find(|p| p.id == project_id)?;
-            let index = p.frames.iter().position(|f| f.id == frame_id)?;
-            Some(compile(p, index))
+        store.with(|s| {
+            let index = s.frames.iter().position(|f| f.id == frame_id)?;
+            Some(compile(s, index))
         })
     });
     move || {
@@ -33,7 +32,7 @@ pub fn SentPreview(
                     let key = r.key.clone();
                     view! {
                         <li class="ref">
-                            <div class="ref-image"><Thumb take_id=Signal::derive(move || Some(key.clone())) alt=r.label.clone()/></div>
+                            <div class="ref-image"><Thumb hash=Signal::derive(move || Some(key.clone())) alt=r.label.clone()/></div>
                             <span class="small">{format!("image {}: {}", i + 1, r.label)}</span>
                         </li>
                     }
@@ -58,18 +57,3 @@ let endpoint = if c.references.is_empty() {
     }
 }
 
-/// The actual cost line of a take, e.g. "$0.053 · 1756 output tokens", plus a warning when
-/// earlier failed attempts may have been billed too.
-pub fn cost_line(take: &continuity_core::model::Take) -> String {
-    let mut line = match (take.cost_usd, take.usage.as_ref().map(|u| u.output_tokens)) {
-        (Some(c), Some(t)) => format!("{} · {t} output tokens", format_usd(c)),
-        (Some(c), None) => format_usd(c),
-        _ => String::new(),
-    };
-    match take.maybe_billed_attempts {
-        0 => {}
-        1 => line.push_str(" · 1 earlier attempt may have been billed"),
-        n => line.push_str(&format!(" · {n} earlier attempts may have been billed")),
-    }
-    line
-}

@@ -1,42 +1,35 @@
-//! A frame's shot spec: framing, lighting, mood, on-image text, constraints and which bible
-//! entities appear.
+//! A frame's shot spec: framing, lighting, mood, on-image text (one row per line of text:
+//! the text, its language, where it goes), constraints, and which bible entities appear.
 
-use crate::ui::fields::TextField;
+use crate::app::saver::edit_frame;
 use crate::app::state::AppState;
+use crate::ui::fields::{text_control, TextField};
 use continuity_core::model::bible::lines;
-use continuity_core::model::shot::{OnImageText, ShotSpec};
+use continuity_core::model::frame::FrameStoreFields;
+use continuity_core::model::series::SeriesStoreFields;
+use continuity_core::model::shot::{OnImageText, ShotSpec, ShotSpecStoreFields, TEXT_LANGUAGES};
+use continuity_core::model::{Frame, Series};
 use leptos::prelude::*;
+use reactive_stores::{Field, Store};
 
 /// The shot editor of one frame.
 #[component]
 pub fn ShotEditor(
     /// The series.
-    project_id: String,
+    store: Store<Series>,
     /// The frame.
+    frame: Field<Frame>,
+    /// The frame's id.
     frame_id: String,
 ) -> impl IntoView {
     let state = AppState::get();
-    let shot = {
-        let (pid, fid) = (project_id.clone(), frame_id.clone());
-        Memo::new(move |_| {
-            state.projects.with(|ps| {
-                ps.iter()
-                    .find(|p| p.id == pid)
-                    .and_then(|p| p.frame(&fid))
-                    .map(|f| f.shot.clone())
-            })
-        })
+    let fid = StoredValue::new(frame_id);
+    let edit = move |change: Box<dyn FnOnce(&mut ShotSpec)>| {
+        edit_frame(state, store, &fid.get_value(), |f| change(&mut f.shot));
     };
-    let bind = |get: fn(&ShotSpec) -> String, set: fn(&mut ShotSpec, String)| {
-        let (pid, fid) = (project_id.clone(), frame_id.clone());
-        let value = Signal::derive(move || shot.get().map(|s| get(&s)).unwrap_or_default());
-        let on_change = Callback::new(move |text: String| {
-            state.update_project(&pid, |p| {
-                if let Some(f) = p.frame_mut(&fid) {
-                    set(&mut f.shot, text);
-                }
-            });
-        });
+    let bind = move |get: fn(&ShotSpec) -> String, set: fn(&mut ShotSpec, String)| {
+        let value = Signal::derive(move || frame.shot().try_with(get).unwrap_or_default());
+        let on_change = Callback::new(move |text: String| edit(Box::new(move |s| set(s, text))));
         (value, on_change)
     };
     let (shot_size, set_shot_size) = bind(|s| s.shot_size.clone(), |s, v| s.shot_size = v);
@@ -45,53 +38,43 @@ pub fn ShotEditor(
     let (lighting, set_lighting) = bind(|s| s.lighting.clone(), |s, v| s.lighting = v);
     let (mood, set_mood) = bind(|s| s.mood.clone(), |s, v| s.mood = v);
     let (composition, set_composition) = bind(|s| s.composition.clone(), |s, v| s.composition = v);
+    // Normalised on the way in (one constraint per non-empty line); the field keeps what is
+    // typed while it has focus.
     let (constraints, set_constraints) = bind(
         |s| s.constraints.join("\n"),
         |s, v| s.constraints = lines(&v),
     );
-    // On-image text: one line per text, `text | language | placement`.
-    let (texts, set_texts) = bind(
-        |s| {
-            s.texts
-                .iter()
-                .map(|t| format!("{} | {} | {}", t.text, t.language, t.placement))
-                .collect::<Vec<_>>()
-                .join("\n")
-        },
-        |s, v| s.texts = parse_texts(&v),
-    );
-    let entities = {
-        let (pid, fid) = (project_id.clone(), frame_id.clone());
-        move || {
-            let Some(project) = state.project(&pid) else {
-                return Vec::new();
-            };
-            let chosen = project
-                .frame(&fid)
-                .map(|f| f.shot.entities.clone())
-                .unwrap_or_default();
-            project
-                .bible
-                .entities
-                .iter()
-                .map(|e| {
-                    let (pid, fid, eid) = (pid.clone(), fid.clone(), e.id.clone());
-                    let checked = chosen.contains(&e.id);
-                    let toggle = move |_| {
-                        state.update_project(&pid, |p| {
-                            if let Some(f) = p.frame_mut(&fid) {
-                                if f.shot.entities.contains(&eid) {
-                                    f.shot.entities.retain(|x| x != &eid);
-                                } else {
-                                    f.shot.entities.push(eid.clone());
-                                }
-                            }
-                        });
-                    };
-                    view! { <label class="check"><input type="checkbox" prop:checked=checked on:change=toggle/>{e.name.clone()}</label> }
-                })
-                .collect::<Vec<_>>()
-        }
+    // Entities come from the bible (tracked: an entity added later shows up here).
+    let entities = move || {
+        let chosen = frame.shot().entities().try_get().unwrap_or_default();
+        store
+            .bible()
+            .with(|b| {
+                b.entities
+                    .iter()
+                    .map(|e| (e.id.clone(), e.name.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .into_iter()
+            .map(|(eid, name)| {
+                let checked = chosen.contains(&eid);
+                let toggle = move |_| {
+                    let eid = eid.clone();
+                    edit(Box::new(move |s| {
+                        if s.entities.contains(&eid) {
+                            s.entities.retain(|x| x != &eid);
+                        } else {
+                            s.entities.push(eid);
+                        }
+                    }));
+                };
+                view! { <label class="check"><input type="checkbox" data-testid="entity-pick" prop:checked=checked on:change=toggle/>{name}</label> }
+            })
+            .collect_view()
+    };
+    let text_count = Memo::new(move |_| frame.shot().texts().try_with(Vec::len).unwrap_or(0));
+    let add_text = move |_| {
+        edit(Box::new(|s| s.texts.push(OnImageText::default())));
     };
     view! {
         <div class="shot-grid">
@@ -101,48 +84,98 @@ pub fn ShotEditor(
             <TextField label="Lighting" value=lighting on_change=set_lighting/>
             <TextField label="Mood" value=mood on_change=set_mood/>
             <TextField label="Composition" value=composition on_change=set_composition rows=2/>
-            <TextField label="Text in the image" value=texts on_change=set_texts rows=2 hint="one per line: text | language | placement" testid="shot-texts"/>
+            <fieldset class="texts" data-testid="shot-texts">
+                <legend>"Text in the image" <small class="muted">" exactly as written, any script"</small></legend>
+                <For each=move || 0..text_count.get() key=|i| *i let:i>
+                    <TextRow frame=frame index=i edit=Callback::new(move |change: (usize, TextPart, String)| {
+                        let (i, part, value) = change;
+                        edit(Box::new(move |s| {
+                            if let Some(t) = s.texts.get_mut(i) {
+                                match part {
+                                    TextPart::Text => t.text = value,
+                                    TextPart::Language => t.language = value,
+                                    TextPart::Placement => t.placement = value,
+                                }
+                            }
+                        }));
+                    }) remove=Callback::new(move |i: usize| {
+                        edit(Box::new(move |s| {
+                            if i < s.texts.len() {
+                                s.texts.remove(i);
+                            }
+                        }));
+                    })/>
+                </For>
+                <button type="button" class="btn ghost small" on:click=add_text data-testid="add-text">"+ Add text"</button>
+            </fieldset>
             <TextField label="Constraints" value=constraints on_change=set_constraints rows=2 hint="one per line"/>
             <fieldset class="entity-picks"><legend>"Appears in this frame"</legend>{entities}</fieldset>
         </div>
     }
 }
 
-/// Parses `text | language | placement` lines. The text itself is kept verbatim (only the
-/// separators' surrounding spaces go), so any script survives.
-pub fn parse_texts(input: &str) -> Vec<OnImageText> {
-    input
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            let mut parts = line.splitn(3, '|');
-            let text = parts.next().unwrap_or("").trim().to_string();
-            let language = parts.next().unwrap_or("").trim().to_string();
-            let placement = parts.next().unwrap_or("").trim().to_string();
-            OnImageText {
-                text,
-                language,
-                placement,
-            }
-        })
-        .collect()
+/// Which part of an on-image text row changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextPart {
+    /// The text itself.
+    Text,
+    /// Its language.
+    Language,
+    /// Its placement.
+    Placement,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn on_image_texts_parse_in_any_script() {
-        let t = parse_texts(
-            "春季新品 | Chinese | top third\nتخفيضات الربيع | Arabic |\n\"Quoted\" text",
-        );
-        assert_eq!(t.len(), 3);
-        assert_eq!(t[0].text, "春季新品");
-        assert_eq!(t[0].placement, "top third");
-        assert_eq!(t[1].text, "تخفيضات الربيع");
-        assert_eq!(t[1].language, "Arabic");
-        assert_eq!(t[2].text, "\"Quoted\" text");
-        assert_eq!(t[2].language, "");
+/// One line of on-image text: the exact text, its language (or "detect from the script"),
+/// and where it goes.
+#[component]
+fn TextRow(
+    /// The frame.
+    frame: Field<Frame>,
+    /// Which row.
+    index: usize,
+    /// Called with `(row, part, value)` on every edit.
+    edit: Callback<(usize, TextPart, String)>,
+    /// Called with the row to remove it.
+    remove: Callback<usize>,
+) -> impl IntoView {
+    let part = move |get: fn(&OnImageText) -> String| {
+        Signal::derive(move || {
+            frame
+                .shot()
+                .texts()
+                .try_with(|t| t.get(index).map(get).unwrap_or_default())
+                .unwrap_or_default()
+        })
+    };
+    let text = part(|t| t.text.clone());
+    let language = part(|t| t.language.clone());
+    let placement = part(|t| t.placement.clone());
+    let set = move |which: TextPart| Callback::new(move |v: String| edit.run((index, which, v)));
+    let languages = move || {
+        let current = language.get();
+        let known = current.is_empty() || TEXT_LANGUAGES.contains(&current.as_str());
+        let mut options: Vec<(String, String)> = vec![(String::new(), "Detect from the script".into())];
+        options.extend(TEXT_LANGUAGES.iter().map(|l| (l.to_string(), l.to_string())));
+        if !known {
+            options.push((current.clone(), current.clone()));
+        }
+        options
+            .into_iter()
+            .map(|(value, label)| {
+                let selected = value == current;
+                view! { <option value=value selected=selected>{label}</option> }
+            })
+            .collect_view()
+    };
+    let on_language = move |ev: leptos::ev::Event| edit.run((index, TextPart::Language, event_target_value(&ev)));
+    view! {
+        <div class="text-row" data-testid="text-row">
+            {text_control(text, set(TextPart::Text), 0, "Exact text, e.g. 限时 5 折", "text-value", None, Some(format!("Text {}", index + 1)))}
+            <label class="field narrow"><span class="sr-only">{format!("Language of text {}", index + 1)}</span>
+                <select data-testid="text-language" aria-label=format!("Language of text {}", index + 1) on:change=on_language>{languages}</select>
+            </label>
+            {text_control(placement, set(TextPart::Placement), 0, "where, e.g. top third", "text-placement", None, Some(format!("Placement of text {}", index + 1)))}
+            <button type="button" class="btn ghost small danger" aria-label=format!("Remove text {}", index + 1) on:click=move |_| remove.run(index)>"✕"</button>
+        </div>
     }
 }

@@ -1,9 +1,13 @@
-//! The projects screen: start a series from a template, open, rename or delete one.
+//! The series list: start a series from a template, open, rename or delete one. It reads light
+//! summaries (name, template, frames, a few thumbnails, last change, spent), never whole series.
 
-use crate::web::clock::{now_ms, random_u64};
+use crate::app::library;
 use crate::app::state::{AppState, Route};
+use crate::ui::thumb::Thumb;
+use crate::web::clock::{now_ms, random_u64};
+use continuity_core::cost::format_usd;
 use continuity_core::model::template::{Template, MAX_CUSTOM_FRAMES};
-use continuity_core::model::Project;
+use continuity_core::model::{Series, SeriesSummary};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -20,14 +24,13 @@ pub fn ProjectsScreen() -> impl IntoView {
                 if !state.loaded.get() {
                     return view! { <p class="muted">"Loading…"</p> }.into_any();
                 }
-                let projects = state.projects.get();
-                if projects.is_empty() {
+                if state.summaries.with(Vec::is_empty) {
                     return view! { <p class="muted" data-testid="no-projects">"No series yet. Pick a template above to start one."</p> }.into_any();
                 }
                 view! {
                     <ul class="project-list" data-testid="project-list">
-                        <For each=move || state.projects.get() key=|p| (p.id.clone(), p.name.clone(), p.updated_ms.to_bits()) let:project>
-                            <ProjectRow project=project/>
+                        <For each=move || state.summaries.get() key=|s| (s.id.clone(), s.name.clone(), s.updated_ms.to_bits(), s.cover.clone()) let:summary>
+                            <ProjectRow summary=summary/>
                         </For>
                     </ul>
                 }
@@ -61,16 +64,16 @@ fn NewSeriesForm() -> impl IntoView {
         }
         busy.set(true);
         let model = state.catalogue.get_untracked().default_model().id.clone();
-        let project = Project::from_template(
+        let series = Series::from_template(
             &name.get_untracked(),
             template(),
             &model,
             now_ms(),
             random_u64,
         );
-        let id = project.id.clone();
+        let id = series.id.clone();
         spawn_local(async move {
-            match state.add_project(project).await {
+            match library::create(state, series).await {
                 Ok(()) => {
                     name.set(String::new());
                     state.go(Route::Series(id));
@@ -126,26 +129,36 @@ fn NewSeriesForm() -> impl IntoView {
     }
 }
 
-/// One saved series: open, rename, delete (with confirmation).
+/// One saved series: its pictures, open, rename, delete (with confirmation).
 #[component]
 fn ProjectRow(
     /// The series shown.
-    project: Project,
+    summary: SeriesSummary,
 ) -> impl IntoView {
     let state = AppState::get();
-    let id = project.id.clone();
+    let id = summary.id.clone();
     let renaming = RwSignal::new(false);
     let confirming = RwSignal::new(false);
-    let draft = RwSignal::new(project.name.clone());
-    let done = project.frames_done();
-    let total = project.frames.len();
+    let draft = RwSignal::new(summary.name.clone());
+    let changed = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(summary.updated_ms))
+        .to_locale_date_string("default", &wasm_bindgen::JsValue::UNDEFINED)
+        .as_string()
+        .unwrap_or_default();
     let meta = format!(
-        "{} · {} / {} frames with images · {}",
-        project.template.label(),
-        done,
-        total,
-        project.output.size
+        "{} · {} / {} frames with images · changed {changed}{}",
+        summary.template.label(),
+        summary.frames_done,
+        summary.frame_count,
+        if summary.spent_usd > 0.0 { format!(" · {} spent", format_usd(summary.spent_usd)) } else { String::new() }
     );
+    let covers = summary
+        .cover
+        .iter()
+        .map(|hash| {
+            let hash = hash.clone();
+            view! { <span class="cover"><Thumb hash=Signal::derive(move || Some(hash.clone())) alt=""/></span> }
+        })
+        .collect_view();
     let open = {
         let id = id.clone();
         move |_| state.go(Route::Series(id.clone()))
@@ -154,8 +167,11 @@ fn ProjectRow(
         let id = id.clone();
         move || {
             let name = draft.get_untracked();
-            state.update_project(&id, |p| {
-                p.rename(&name);
+            let id = id.clone();
+            spawn_local(async move {
+                if let Err(e) = library::rename_by_id(state, &id, &name).await {
+                    state.error(e.to_string());
+                }
             });
             renaming.set(false);
         }
@@ -165,16 +181,17 @@ fn ProjectRow(
         move |_| {
             let id = id.clone();
             spawn_local(async move {
-                if let Err(e) = state.delete_project(&id).await {
+                if let Err(e) = library::delete(state, &id).await {
                     state.error(e.to_string());
                 }
             });
         }
     };
-    let name = project.name.clone();
+    let name = summary.name.clone();
     let save_on_enter = save_name.clone();
     view! {
         <li class="project-row card" data-testid="project-row">
+            <div class="covers" aria-hidden="true">{covers}</div>
             <Show when=move || renaming.get() fallback={
                 let name = name.clone();
                 let open = open.clone();

@@ -1,108 +1,195 @@
-//! The series screen: style, output settings, "Generate all" with progress, and the frames.
+//! The series screen: header with the generate buttons and progress, output settings, the
+//! bible, and the frame grid. Loads the series into a keyed store; every part below receives
+//! the store (and cards their frame's lens), never an id to search for.
 
-use crate::ui::bible::BiblePanel;
-use crate::ui::fields::{project_field, TextField};
-use crate::ui::frame::card::FrameCard;
+mod output;
 pub mod plan_dialog;
-use plan_dialog::PlanDialog;
+mod progress;
+
+use crate::app::library;
 use crate::app::runner;
+use crate::app::saver::edit_frame;
 use crate::app::state::{AppState, Route};
-use continuity_core::cost::format_usd;
+use crate::app::sync::refresh_keys;
+use crate::ui::bible::BiblePanel;
+use crate::ui::frame::card::FrameCard;
+use crate::ui::storage_meter::StorageMeter;
+use continuity_core::model::frame::FrameStoreFields;
+use continuity_core::model::series::{stale_against, OutputSettingsStoreFields, SeriesStoreFields};
+use continuity_core::model::{Anchor, Series};
 use continuity_core::plan::Scope;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use output::OutputSettingsCard;
+use plan_dialog::PlanDialog;
+use progress::BatchProgress;
+use reactive_stores::Store;
 
-/// One series by id.
+/// One series by id: loads it (once) and shows it.
 #[component]
 pub fn SeriesScreen(
-    /// Project id from the URL.
+    /// Series id from the URL.
     id: String,
 ) -> impl IntoView {
     let state = AppState::get();
-    let exists = {
-        let id = id.clone();
-        Memo::new(move |_| state.projects.with(|ps| ps.iter().any(|p| p.id == id)))
-    };
-    move || {
+    // None: loading; Some(None): not found; Some(Some(store)): loaded.
+    let loaded: RwSignal<Option<Option<Store<Series>>>> = RwSignal::new(None);
+    let load_id = id.clone();
+    Effect::new(move |_| {
+        // Storage must be open first; re-run when a series is loaded or unloaded elsewhere.
         if !state.loaded.get() {
-            return view! { <p class="muted">"Loading…"</p> }.into_any();
+            return;
         }
-        if !exists.get() {
-            return view! {
-                <section class="screen">
-                    <h1>"Series not found"</h1>
-                    <p>"It may have been deleted in another tab."</p>
-                    <button class="btn" on:click=move |_| state.go(Route::Projects)>"All series"</button>
-                </section>
+        state.series_loaded.track();
+        let id = load_id.clone();
+        spawn_local(async move {
+            match library::open(state, &id).await {
+                Ok(found) => {
+                    let _ = loaded.try_set(Some(found));
+                }
+                Err(e) => {
+                    state.error(e.to_string());
+                    let _ = loaded.try_set(Some(None));
+                }
             }
-            .into_any();
+        });
+    });
+    move || match loaded.get() {
+        None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+        Some(None) => view! {
+            <section class="screen">
+                <h1>"Series not found"</h1>
+                <p>"It may have been deleted in another tab."</p>
+                <button class="btn" on:click=move |_| state.go(Route::Projects)>"All series"</button>
+            </section>
         }
-        view! { <SeriesView id=id.clone()/> }.into_any()
+        .into_any(),
+        Some(Some(store)) => view! { <SeriesView store=store/> }.into_any(),
     }
 }
 
-#[component]
-fn SeriesView(id: String) -> impl IntoView {
-    let state = AppState::get();
-    let project = {
-        let id = id.clone();
-        Memo::new(move |_| {
-            state
-                .projects
-                .with(|ps| ps.iter().find(|p| p.id == id).cloned())
-        })
-    };
-    let frame_ids = Memo::new(move |_| {
-        project
-            .get()
-            .map(|p| p.frames.iter().map(|f| f.id.clone()).collect::<Vec<_>>())
-            .unwrap_or_default()
-    });
-    let stale = Memo::new(move |_| project.get().map(|p| p.stale_frames()).unwrap_or_default());
-    let missing = Memo::new(move |_| project.get().map(|p| p.missing_frames().len()).unwrap_or(0));
-    let failed = Memo::new(move |_| {
-        project
-            .get()
-            .map(|p| {
-                p.frames
-                    .iter()
-                    .filter(|f| f.error.is_some())
-                    .map(|f| f.id.clone())
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    });
-    let name = move || project.get().map(|p| p.name).unwrap_or_default();
-    let meta = move || {
-        project.get().map(|p| {
-            let anchor = match (p.anchor_frame_id(), p.anchor_approved(), &p.anchor) {
-                (_, _, None) => "no anchor".to_string(),
-                (Some(_), true, _) => "anchor approved".to_string(),
-                (Some(_), false, _) => "anchor not approved".to_string(),
-                (None, _, Some(_)) => "anchor: a reference image".to_string(),
+/// Which frames are stale, missing and failed: computed once per change of the frames'
+/// active versions, errors or the anchor (never per keystroke: a prompt edit notifies only
+/// its frame's prompt, which nothing here reads).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Derived {
+    /// Content hash of the anchor image.
+    pub anchor_image: Option<String>,
+    /// Stale frame ids, in order.
+    pub stale: Vec<String>,
+    /// Frames without an image.
+    pub missing: usize,
+    /// Failed frame ids, in order.
+    pub failed: Vec<String>,
+}
+
+/// The memo behind [`Derived`], shared by the header and the cards.
+pub fn derived(store: Store<Series>) -> Memo<Derived> {
+    Memo::new(move |_| {
+        let order = store.frame_order().get();
+        let frames = store.frames();
+        let versions = store.versions();
+        let anchor = store.anchor().get();
+        let mut snapshot = Vec::with_capacity(order.len());
+        for id in &order {
+            // `at_key(..).field()` tracks that field alone, so text edits do not re-run this.
+            let Some(active) = frames.at_key(id.clone()).active_version().try_get() else {
+                continue;
             };
-            format!(
-                "{} · {} · {} frames with images · {anchor}",
-                p.template.label(),
-                p.output.size,
-                p.frames_done()
-            )
+            let failed = frames
+                .at_key(id.clone())
+                .error()
+                .try_with(Option::is_some)
+                .unwrap_or(false);
+            snapshot.push((id.clone(), active, failed));
+        }
+        versions.with(|vs| {
+            let mini = |id: &str, active: &Option<String>| continuity_core::model::Frame {
+                active_version: active.clone(),
+                ..continuity_core::model::Frame::new(id.to_string(), String::new(), String::new())
+            };
+            let anchor_frame = match &anchor {
+                Some(Anchor::Frame { frame_id, .. }) => Some(frame_id.clone()),
+                _ => None,
+            };
+            let anchor_image = match &anchor {
+                Some(Anchor::Frame { frame_id, .. }) => snapshot
+                    .iter()
+                    .find(|(id, _, _)| id == frame_id)
+                    .and_then(|(id, a, _)| {
+                        continuity_core::model::series::active_of(vs, &mini(id, a))
+                    })
+                    .map(|v| v.image.hash.clone()),
+                Some(Anchor::Reference { image_id, .. }) => Some(image_id.clone()),
+                None => None,
+            };
+            let mut d = Derived {
+                anchor_image: anchor_image.clone(),
+                ..Derived::default()
+            };
+            for (id, active, failed) in &snapshot {
+                let frame = mini(id, active);
+                if continuity_core::model::series::active_of(vs, &frame).is_none() {
+                    d.missing += 1;
+                }
+                if stale_against(vs, &frame, anchor_frame.as_deref(), anchor_image.as_deref()) {
+                    d.stale.push(id.to_string());
+                }
+                if *failed {
+                    d.failed.push(id.to_string());
+                }
+            }
+            d
         })
+    })
+}
+
+/// A loaded series.
+#[component]
+pub fn SeriesView(
+    /// The series' store.
+    store: Store<Series>,
+) -> impl IntoView {
+    let state = AppState::get();
+    let id = store.id().get_untracked();
+    let derived = derived(store);
+    provide_context(derived);
+    let name = move || store.name().get();
+    let meta = move || {
+        let anchor = match (store.anchor().get(), derived.with(|d| d.anchor_image.is_some())) {
+            (None, _) => "no anchor".to_string(),
+            (Some(Anchor::Frame { approved_image, .. }), _) => {
+                if approved_image.is_some() && approved_image == derived.with(|d| d.anchor_image.clone()) {
+                    "anchor approved".to_string()
+                } else {
+                    "anchor not approved".to_string()
+                }
+            }
+            (Some(Anchor::Reference { .. }), _) => "anchor: a reference image".to_string(),
+        };
+        let total = store.frame_order().with(Vec::len);
+        let done = total - derived.with(|d| d.missing);
+        format!(
+            "{} · {} · {} frames with images · {anchor}",
+            store.template().get().label(),
+            store.output().size().get(),
+            done
+        )
     };
     let plan_open: RwSignal<Option<Scope>> = RwSignal::new(None);
     let batch_here = {
         let id = id.clone();
-        Memo::new(move |_| state.batch.get().filter(|b| b.project_id == id))
+        Memo::new(move |_| state.batch.get().filter(|b| b.series_id == id))
     };
     let running = move || batch_here.get().is_some_and(|b| b.finished_ms.is_none());
-    let add_frame = {
-        let id = id.clone();
-        move |_| {
-            state.update_project(&id, |p| {
-                p.add_frame(None, crate::web::clock::random_u64());
-            });
-        }
+    let add_frame = move |_| {
+        let mut added = String::new();
+        store.update(|s| added = s.add_frame(None, crate::web::clock::random_u64()));
+        refresh_keys(store);
+        let sid = store.id().get_untracked();
+        state.saver().series_changed(state, &sid);
+        edit_frame(state, store, &added, |_| {});
     };
-    let card_project = id.clone();
     view! {
         <section class="screen series" aria-labelledby="series-title">
             <nav class="crumbs"><button class="link" on:click=move |_| state.go(Route::Projects)>"← All series"</button></nav>
@@ -114,7 +201,7 @@ fn SeriesView(id: String) -> impl IntoView {
                 <div class="run-controls">
                     <Show when=running fallback=move || view! {
                         {move || {
-                            let n = stale.get().len();
+                            let n = derived.with(|d| d.stale.len());
                             (n > 0).then(|| view! {
                                 <button class="btn" data-testid="regenerate-stale" on:click=move |_| plan_open.set(Some(Scope::Stale))>
                                     {format!("Regenerate {n} stale")}
@@ -122,7 +209,7 @@ fn SeriesView(id: String) -> impl IntoView {
                             })
                         }}
                         {move || {
-                            let ids = failed.get();
+                            let ids = derived.with(|d| d.failed.clone());
                             (!ids.is_empty()).then(|| {
                                 let n = ids.len();
                                 view! {
@@ -133,8 +220,8 @@ fn SeriesView(id: String) -> impl IntoView {
                             })
                         }}
                         {move || {
-                            let n = missing.get();
-                            (n > 0 && n < frame_ids.get().len()).then(|| view! {
+                            let n = derived.with(|d| d.missing);
+                            (n > 0 && n < store.frame_order().with(Vec::len)).then(|| view! {
                                 <button class="btn" data-testid="generate-missing" on:click=move |_| plan_open.set(Some(Scope::Missing))>
                                     {format!("Generate {n} missing")}
                                 </button>
@@ -147,181 +234,16 @@ fn SeriesView(id: String) -> impl IntoView {
                 </div>
             </header>
             <BatchProgress batch=batch_here/>
-            <OutputSettingsCard project_id=id.clone()/>
-            <BiblePanel project_id=id.clone()/>
+            <StorageMeter store=store/>
+            <OutputSettingsCard store=store/>
+            <BiblePanel store=store/>
             <div class="frame-grid" data-testid="frame-grid">
-                <For each=move || frame_ids.get() key=|fid| fid.clone() let:fid>
-                    <FrameCard project_id=card_project.clone() frame_id=fid/>
+                <For each=move || store.frame_order().get() key=|fid| fid.clone() let:fid>
+                    <FrameCard store=store frame=store.frames().at_key(fid.clone()).into() frame_id=fid/>
                 </For>
             </div>
             <div class="row"><button class="btn" on:click=add_frame data-testid="add-frame">"+ Add frame"</button></div>
-            <PlanDialog project_id=id.clone() open=plan_open/>
+            <PlanDialog store=store open=plan_open/>
         </section>
-    }
-}
-
-/// Series style and output settings: model, quality, format, variants per frame.
-#[component]
-fn OutputSettingsCard(project_id: String) -> impl IntoView {
-    let state = AppState::get();
-    let (style, set_style) = project_field(
-        state,
-        project_id.clone(),
-        |p| p.style.clone(),
-        |p, v| p.style = v,
-    );
-    let output = {
-        let pid = project_id.clone();
-        Memo::new(move |_| {
-            state
-                .projects
-                .with(|ps| ps.iter().find(|p| p.id == pid).map(|p| p.output.clone()))
-        })
-    };
-    let set = {
-        let pid = project_id.clone();
-        move |apply: fn(&mut continuity_core::model::OutputSettings, String)| {
-            let pid = pid.clone();
-            move |ev: leptos::ev::Event| {
-                let value = event_target_value(&ev);
-                state.update_project(&pid, |p| apply(&mut p.output, value));
-            }
-        }
-    };
-    let options = move |values: Vec<(String, String)>, current: String| {
-        values
-            .into_iter()
-            .map(|(value, label)| {
-                let selected = value == current;
-                view! { <option value=value selected=selected>{label}</option> }
-            })
-            .collect_view()
-    };
-    let models = move || {
-        let current = output.get().map(|o| o.model).unwrap_or_default();
-        let list = state
-            .catalogue
-            .get()
-            .models
-            .into_iter()
-            .filter(|m| m.selectable() || m.id == current)
-            .map(|m| {
-                (
-                    m.id.clone(),
-                    if m.shutdown.is_some() {
-                        format!("{} (ends {})", m.label, m.shutdown.unwrap_or_default())
-                    } else {
-                        m.label
-                    },
-                )
-            })
-            .collect();
-        options(list, current)
-    };
-    let model_note = move || {
-        let o = output.get()?;
-        let c = state.catalogue.get();
-        let m = c.get(&o.model)?;
-        let size_problem = m.check_size(o.size).err().map(|e| format!(" {e}"));
-        Some(format!("{}{}", m.note, size_problem.unwrap_or_default()))
-    };
-    let qualities = move || {
-        let o = output.get();
-        let current = o.as_ref().map(|o| o.quality.clone()).unwrap_or_default();
-        let list = o
-            .and_then(|o| {
-                state
-                    .catalogue
-                    .get()
-                    .get(&o.model)
-                    .map(|m| m.qualities.clone())
-            })
-            .unwrap_or_default()
-            .into_iter()
-            .map(|q| (q.clone(), q))
-            .collect();
-        options(list, current)
-    };
-    let formats = move || {
-        let current = output.get().map(|o| o.output_format).unwrap_or_default();
-        options(
-            ["png", "jpeg", "webp"]
-                .iter()
-                .map(|f| (f.to_string(), f.to_uppercase()))
-                .collect(),
-            current,
-        )
-    };
-    let variants = move || {
-        let current = output
-            .get()
-            .map(|o| o.variants.to_string())
-            .unwrap_or_default();
-        options(
-            (1..=4).map(|n| (n.to_string(), n.to_string())).collect(),
-            current,
-        )
-    };
-    view! {
-        <div class="series-settings card">
-            <div class="grow">
-                <TextField label="Series style" hint="(prepended to every frame’s prompt)" value=style on_change=set_style rows=2
-                    placeholder="e.g. Flat vector illustration, teal and coral palette, soft paper grain" testid="series-style"/>
-            </div>
-            <label class="field narrow"><span>"Model"</span>
-                <select on:change=set(|o, v| o.model = v) data-testid="model">{models}</select></label>
-            <label class="field narrow"><span>"Quality"</span>
-                <select on:change=set(|o, v| o.quality = v) data-testid="quality">{qualities}</select></label>
-            <label class="field narrow"><span>"Format"</span>
-                <select on:change=set(|o, v| o.output_format = v) data-testid="format">{formats}</select></label>
-            <label class="field narrow"><span>"Variants"</span>
-                <select on:change=set(|o, v| o.variants = v.parse().unwrap_or(1)) data-testid="variants">{variants}</select></label>
-            <p class="muted small model-note">{model_note}</p>
-        </div>
-    }
-}
-
-/// Done / total, elapsed time and money spent for the batch of this series.
-#[component]
-fn BatchProgress(
-    /// The batch, if one ran for this series.
-    batch: Memo<Option<crate::app::state::BatchView>>,
-) -> impl IntoView {
-    let now = RwSignal::new(crate::web::clock::now_ms());
-    // Tick once a second while running so "elapsed" moves.
-    let handle = set_interval_with_handle(
-        move || now.set(crate::web::clock::now_ms()),
-        std::time::Duration::from_secs(1),
-    )
-    .ok();
-    on_cleanup(move || {
-        if let Some(h) = handle {
-            h.clear();
-        }
-    });
-    move || {
-        batch.get().map(|b| {
-            let p = b.progress.clone();
-            let finished = p.done + p.failed + p.cancelled + p.skipped;
-            let end = b.finished_ms.unwrap_or_else(|| now.get());
-            let secs = ((end - b.started_ms) / 1000.0).max(0.0) as u64;
-            let summary = format!(
-                "{} / {} done{}{} · {}:{:02} · {} spent",
-                p.done,
-                p.total,
-                if p.failed > 0 { format!(" · {} failed", p.failed) } else { String::new() },
-                if p.cancelled + p.skipped > 0 { format!(" · {} not made", p.cancelled + p.skipped) } else { String::new() },
-                secs / 60,
-                secs % 60,
-                format_usd(p.spent_usd)
-            );
-            view! {
-                <div class="batch-progress" data-testid="batch-progress">
-                    <progress max=p.total.to_string() value=finished.to_string() aria-label="Batch progress"></progress>
-                    <span role="status" data-testid="batch-summary">{summary}</span>
-                    {b.stopped.map(|s| view! { <span class="frame-error" role="alert">{s}</span> })}
-                </div>
-            }
-        })
     }
 }

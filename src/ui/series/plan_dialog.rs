@@ -5,31 +5,34 @@
 use crate::app::runner;
 use crate::app::state::AppState;
 use continuity_core::cost::format_usd;
+use continuity_core::model::series::SeriesStoreFields;
+use continuity_core::model::Series;
 use continuity_core::plan::Scope;
 use leptos::prelude::*;
+use reactive_stores::Store;
 
 /// The plan dialog for `scope`; closes by setting `open` to `None`.
 #[component]
 pub fn PlanDialog(
     /// The series.
-    project_id: String,
+    store: Store<Series>,
     /// The scope being planned, or `None` when closed.
     open: RwSignal<Option<Scope>>,
 ) -> impl IntoView {
     let state = AppState::get();
-    // Copy handle, so the closures below are Copy and can live in `<Show>`'s children.
-    let pid = StoredValue::new(project_id);
+    let pid = StoredValue::new(store.id().get_untracked());
     let plan = Memo::new(move |_| {
-        // Re-plan whenever the project or settings change while the dialog is open.
-        state.projects.track();
+        // Re-plan whenever the series or settings change while the dialog is open (and
+        // only then: closed, it tracks nothing).
+        let scope = open.get()?;
+        store.track();
         state.settings.track();
-        open.get()
-            .and_then(|scope| runner::plan_for(state, &pid.read_value(), &scope))
+        runner::plan_for(state, &pid.read_value(), &scope)
     });
     let budget_text = move || {
-        state
-            .project(&pid.read_value())
-            .and_then(|p| p.budget_usd)
+        store
+            .budget_usd()
+            .get()
             .map(|b| format!("{b:.2}"))
             .unwrap_or_default()
     };
@@ -41,7 +44,8 @@ pub fn PlanDialog(
             .parse::<f64>()
             .ok()
             .filter(|b| b.is_finite() && *b > 0.0);
-        state.update_project(&pid.read_value(), |p| p.budget_usd = budget);
+        store.budget_usd().set(budget);
+        state.saver().series_changed(state, &pid.read_value());
     };
     let start = move |_| {
         if let Some(plan) = plan.get_untracked() {

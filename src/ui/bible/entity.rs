@@ -1,0 +1,134 @@
+//! One bible entity: name, kind, description, must-not-change list and reference images.
+
+use crate::app::references::{add_references, files_of, files_of_transfer, remove_reference};
+use crate::app::saver::edit_frame;
+use crate::app::state::AppState;
+use crate::ui::fields::TextField;
+use crate::ui::thumb::Thumb;
+use continuity_core::model::bible::{lines, Entity};
+use continuity_core::model::series::SeriesStoreFields;
+use continuity_core::model::{Anchor, Series};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use reactive_stores::Store;
+
+/// The editor of one entity.
+#[component]
+pub fn EntityEditor(
+    /// The series.
+    store: Store<Series>,
+    /// The entity.
+    entity_id: String,
+) -> impl IntoView {
+    let state = AppState::get();
+    let eid = StoredValue::new(entity_id.clone());
+    let entity = Memo::new(move |_| store.bible().with(|b| b.entity(&eid.get_value()).cloned()));
+    let changed = move || state.saver().series_changed(state, &store.id().get_untracked());
+    let update = move |change: Box<dyn FnOnce(&mut Entity)>| {
+        store.bible().update(|b| {
+            if let Some(e) = b.entity_mut(&eid.get_value()) {
+                change(e);
+            }
+        });
+        changed();
+    };
+    let bind = move |get: fn(&Entity) -> String, set: fn(&mut Entity, String)| {
+        let value = Signal::derive(move || entity.with(|e| e.as_ref().map(get).unwrap_or_default()));
+        let on_change = Callback::new(move |text: String| update(Box::new(move |e| set(e, text))));
+        (value, on_change)
+    };
+    let (name, set_name) = bind(|e| e.name.clone(), |e, v| e.name = v);
+    let (description, set_description) = bind(|e| e.description.clone(), |e, v| e.description = v);
+    let (keep, set_keep) = bind(
+        |e| e.must_not_change.join("\n"),
+        |e, v| e.must_not_change = lines(&v),
+    );
+    let upload = move |files: Vec<web_sys::File>| {
+        if !files.is_empty() {
+            spawn_local(async move { add_references(state, store, &eid.get_value(), files).await });
+        }
+    };
+    let on_pick = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        upload(files_of(input.files()));
+        input.set_value("");
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        upload(files_of_transfer(ev.data_transfer()));
+    };
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| {
+        let files = files_of_transfer(ev.clipboard_data());
+        if !files.is_empty() {
+            ev.prevent_default();
+            upload(files);
+        }
+    };
+    let remove = move |_| {
+        let id = eid.get_value();
+        let hashes: Vec<String> = entity
+            .get_untracked()
+            .map(|e| e.references.iter().map(|r| r.id.clone()).collect())
+            .unwrap_or_default();
+        store.bible().update(|b| b.entities.retain(|e| e.id != id));
+        if matches!(store.anchor().get_untracked(), Some(Anchor::Reference { entity_id, .. }) if entity_id == id) {
+            store.anchor().set(None);
+        }
+        changed();
+        for fid in store.frame_order().get_untracked() {
+            let id = id.clone();
+            edit_frame(state, store, &fid, move |f| f.shot.entities.retain(|e| e != &id));
+        }
+        crate::app::references::free_later(state, hashes);
+    };
+    let refs = move || {
+        let list = entity.get().map(|e| e.references).unwrap_or_default();
+        let count = list.len();
+        list.into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let rid = StoredValue::new(r.id.clone());
+                let key = r.id.clone();
+                let swap = move |a: usize, b: usize| {
+                    update(Box::new(move |e| e.references.swap(a, b)));
+                };
+                let use_as_anchor = move |_| {
+                    store.anchor().set(Some(Anchor::Reference {
+                        entity_id: eid.get_value(),
+                        image_id: rid.get_value(),
+                    }));
+                    changed();
+                };
+                view! {
+                    <li class="ref" data-testid="reference">
+                        <div class="ref-image"><Thumb hash=Signal::derive(move || Some(key.clone())) alt=format!("{} ({}×{})", r.name, r.width, r.height)/></div>
+                        <span class="small">{format!("{}. {}", i + 1, if i == 0 { "identity" } else { "reference" })}</span>
+                        <div class="row-actions">
+                            <button class="btn ghost small" disabled=i == 0 aria-label="Move earlier" on:click=move |_| swap(i, i - 1)>"←"</button>
+                            <button class="btn ghost small" disabled=i + 1 == count aria-label="Move later" on:click=move |_| swap(i, i + 1)>"→"</button>
+                            <button class="btn ghost small" data-testid="use-as-anchor" on:click=use_as_anchor>"Anchor"</button>
+                            <button class="btn ghost small danger" aria-label="Remove reference" on:click=move |_| remove_reference(state, store, &eid.get_value(), &rid.get_value())>"✕"</button>
+                        </div>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    let kind = move || entity.get().map(|e| e.kind.label()).unwrap_or("");
+    let input_id = format!("refs-{entity_id}");
+    view! {
+        <div class="entity card" data-testid="entity" on:paste=on_paste on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
+            <div class="row">
+                <span class="badge-inline">{kind}</span>
+                <div class="grow"><TextField label="Name" value=name on_change=set_name testid="entity-name"/></div>
+                <button class="btn ghost small danger" on:click=remove>"Remove"</button>
+            </div>
+            <TextField label="Canonical description" value=description on_change=set_description rows=2 hint="sent verbatim in every frame it appears in" testid="entity-description"/>
+            <TextField label="Must not change" value=keep on_change=set_keep rows=2 hint="one feature per line"/>
+            <ul class="refs">{refs}</ul>
+            <label class="btn small file-btn" for=input_id.clone()>"Add reference images"</label>
+            <input id=input_id class="sr-only" type="file" multiple accept="image/png,image/jpeg,image/webp" data-testid="reference-input" on:change=on_pick/>
+            <span class="muted small">" or drop / paste images here"</span>
+        </div>
+    }
+}

@@ -1,0 +1,122 @@
+//! The series' style and output settings: model, quality, format, variants per frame.
+
+use crate::app::state::AppState;
+use crate::ui::fields::TextField;
+use continuity_core::model::series::SeriesStoreFields;
+use continuity_core::model::Series;
+use leptos::prelude::*;
+use reactive_stores::Store;
+
+/// Series style and output settings: model, quality, format, variants per frame.
+#[component]
+pub fn OutputSettingsCard(
+    /// The series.
+    store: Store<Series>,
+) -> impl IntoView {
+    let state = AppState::get();
+    let style = Signal::derive(move || store.style().get());
+    let set_style = Callback::new(move |text: String| {
+        store.style().set(text);
+        state.saver().series_changed(state, &store.id().get_untracked());
+    });
+    let output = Memo::new(move |_| Some(store.output().get()));
+    let set = move |apply: fn(&mut continuity_core::model::OutputSettings, String)| {
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            store.output().update(|o| apply(o, value));
+            state.saver().series_changed(state, &store.id().get_untracked());
+        }
+    };
+    let options = move |values: Vec<(String, String)>, current: String| {
+        values
+            .into_iter()
+            .map(|(value, label)| {
+                let selected = value == current;
+                view! { <option value=value selected=selected>{label}</option> }
+            })
+            .collect_view()
+    };
+    let models = move || {
+        let current = output.get().map(|o| o.model).unwrap_or_default();
+        let list = state
+            .catalogue
+            .get()
+            .models
+            .into_iter()
+            .filter(|m| m.selectable() || m.id == current)
+            .map(|m| {
+                (
+                    m.id.clone(),
+                    if m.shutdown.is_some() {
+                        format!("{} (ends {})", m.label, m.shutdown.unwrap_or_default())
+                    } else {
+                        m.label
+                    },
+                )
+            })
+            .collect();
+        options(list, current)
+    };
+    let model_note = move || {
+        let o = output.get()?;
+        let c = state.catalogue.get();
+        let m = c.get(&o.model)?;
+        let size_problem = m.check_size(o.size).err().map(|e| format!(" {e}"));
+        Some(format!("{}{}", m.note, size_problem.unwrap_or_default()))
+    };
+    let qualities = move || {
+        let o = output.get();
+        let current = o.as_ref().map(|o| o.quality.clone()).unwrap_or_default();
+        let list = o
+            .and_then(|o| {
+                state
+                    .catalogue
+                    .get()
+                    .get(&o.model)
+                    .map(|m| m.qualities.clone())
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .map(|q| (q.clone(), q))
+            .collect();
+        options(list, current)
+    };
+    let formats = move || {
+        let current = output.get().map(|o| o.output_format).unwrap_or_default();
+        options(
+            ["png", "jpeg", "webp"]
+                .iter()
+                .map(|f| (f.to_string(), f.to_uppercase()))
+                .collect(),
+            current,
+        )
+    };
+    let variants = move || {
+        let current = output
+            .get()
+            .map(|o| o.variants.to_string())
+            .unwrap_or_default();
+        options(
+            (1..=4).map(|n| (n.to_string(), n.to_string())).collect(),
+            current,
+        )
+    };
+    view! {
+        <div class="series-settings card">
+            <div class="grow">
+                <TextField label="Series style" hint="(prepended to every frame’s prompt)" value=style on_change=set_style rows=2
+                    placeholder="e.g. Flat vector illustration, teal and coral palette, soft paper grain" testid="series-style"/>
+            </div>
+            <label class="field narrow"><span>"Model"</span>
+                <select on:change=set(|o, v| o.model = v) data-testid="model">{models}</select></label>
+            <label class="field narrow"><span>"Quality"</span>
+                <select on:change=set(|o, v| o.quality = v) data-testid="quality">{qualities}</select></label>
+            <label class="field narrow"><span>"Format"</span>
+                <select on:change=set(|o, v| o.output_format = v) data-testid="format">{formats}</select></label>
+            <label class="field narrow"><span>"Variants"</span>
+                <select on:change=set(|o, v| o.variants = v.parse().unwrap_or(1)) data-testid="variants">{variants}</select></label>
+            <p class="muted small model-note">{model_note}</p>
+        </div>
+    }
+}
+
