@@ -16,7 +16,7 @@ mod common;
 use common::*;
 use continuity::web::idb::{delete_database, Db};
 use continuity::App;
-use continuity_core::model::Project;
+use continuity_core::model::Series;
 use continuity_core::settings::{ConnectionKind, Settings};
 use leptos::prelude::*;
 use serde_json::Value;
@@ -30,7 +30,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 const STORED_SETTINGS: &str = "continuity.settings";
 
 /// A mounted app with one freshly created series.
-struct Series {
+struct Open {
     /// The element the app is mounted in (every query stays inside it).
     root: Element,
     /// The throwaway database.
@@ -38,7 +38,7 @@ struct Series {
     /// The random token in the series style, hence in every prompt of this series.
     token: String,
     /// The series' project id.
-    project_id: String,
+    series_id: String,
 }
 
 /// Pre-seeds the settings the Settings dialog would save: the fake as a custom endpoint (no
@@ -66,7 +66,7 @@ fn forget_settings() {
 /// Mounts the app connected to the fake, creates a series (a 9-slide carousel, or a custom one
 /// of `custom_frames` frames) and puts the token into its style. Returns the series and the
 /// mount handle (keep it alive; [`finish`] drops it).
-async fn open_series(name: &str, custom_frames: Option<usize>) -> (Series, impl Sized) {
+async fn open_series(name: &str, custom_frames: Option<usize>) -> (Open, impl Sized) {
     let token = unique_name("series");
     let db = leak(&token);
     reset_hash();
@@ -92,7 +92,7 @@ async fn open_series(name: &str, custom_frames: Option<usize>) -> (Series, impl 
     })
     .await;
     let hash = web_sys::window().unwrap().location().hash().unwrap();
-    let project_id = hash
+    let series_id = hash
         .strip_prefix("#/series/")
         .unwrap_or_else(|| panic!("not on a series screen: {hash:?}"))
         .to_string();
@@ -100,17 +100,17 @@ async fn open_series(name: &str, custom_frames: Option<usize>) -> (Series, impl 
         &find(&root, "[data-testid=series-style]"),
         &format!("Soft gouache illustration {token}"),
     );
-    let series = Series {
+    let series = Open {
         root,
         db,
         token,
-        project_id,
+        series_id,
     };
     (series, handle)
 }
 
 /// Unmounts, forgets the settings and deletes the database.
-async fn finish(series: Series, handle: impl Sized) {
+async fn finish(series: Open, handle: impl Sized) {
     drop(handle);
     series.root.remove();
     reset_hash();
@@ -119,7 +119,7 @@ async fn finish(series: Series, handle: impl Sized) {
     delete_database(series.db).await.unwrap();
 }
 
-impl Series {
+impl Open {
     fn cards(&self) -> Vec<Element> {
         query_all_in(&self.root, "[data-testid=frame-card]")
     }
@@ -131,23 +131,29 @@ impl Series {
             .unwrap_or_else(|| panic!("no frame card {index}"))
     }
 
-    /// The project as stored, through a second connection (proves it was committed).
-    async fn stored(&self) -> Project {
-        let db = Db::open(self.db).await.expect("open");
-        let project = db
-            .load_project(&self.project_id)
+    /// The series as stored, through a second connection (proves it was committed).
+    async fn stored(&self) -> Series {
+        let db = Db::open(self.db, || {}).await.expect("open");
+        let (series, problems) = continuity::app::library::read_series(&db, &self.series_id)
             .await
             .expect("load")
-            .expect("the project is stored");
+            .expect("the series is stored");
+        assert!(problems.is_empty(), "{problems:?}");
         db.close();
-        project
+        series
+    }
+
+    /// How many versions frame `index` has in storage.
+    async fn stored_versions(&self, index: usize) -> usize {
+        let s = self.stored().await;
+        s.versions_of(&s.frames[index].id).count()
     }
 
     /// The bytes of a stored image `Blob`.
     async fn stored_image(&self, key: &str) -> Vec<u8> {
-        let db = Db::open(self.db).await.expect("open");
+        let db = Db::open(self.db, || {}).await.expect("open");
         let blob = db
-            .image(key)
+            .blob(continuity::web::idb::IMAGES, key)
             .await
             .expect("read")
             .unwrap_or_else(|| panic!("no stored image {key}"));
@@ -157,13 +163,16 @@ impl Series {
 
     /// SHA-256 of the image stored for frame `index`'s current take.
     async fn current_image_sha(&self, index: usize) -> String {
-        let project = self.stored().await;
-        let take = project.frames[index]
-            .current_take()
+        let series = self.stored().await;
+        let hash = series
+            .active(&series.frames[index])
             .unwrap_or_else(|| panic!("frame {index} has no stored image"))
-            .id
+            .image
+            .hash
             .clone();
-        sha256_hex(&self.stored_image(&take).await).await
+        let sha = sha256_hex(&self.stored_image(&hash).await).await;
+        assert_eq!(sha, hash, "images are keyed by the SHA-256 of their bytes");
+        sha
     }
 
     /// Whether no batch runs ("Generate series" is back in place of "Cancel all").
@@ -175,7 +184,7 @@ impl Series {
     /// Clicks frame `index`'s own Generate / Regenerate and waits until it is done and the
     /// one-frame batch has ended.
     async fn generate_frame(&self, index: usize) {
-        let before = self.stored().await.frames[index].takes.len();
+        let before = self.stored_versions(index).await;
         // The card's main image, by its object URL: a new take gets a new URL. (Leptos updates
         // the DOM asynchronously, so right after the click the card still shows the old state.)
         let shown =
@@ -191,8 +200,8 @@ impl Series {
                 && self.idle()
         })
         .await;
-        let after = self.stored().await.frames[index].takes.len();
-        assert!(after > before, "frame {index} has no new stored take");
+        let after = self.stored_versions(index).await;
+        assert!(after > before, "frame {index} has no new stored version");
     }
 
     /// Opens the bible, adds a character named `name` and uploads `files` as its references;
@@ -316,9 +325,9 @@ async fn references_from_the_file_input_are_stored_as_blobs_in_order() {
 
     // What was kept: the character's two RefImages in upload order, their Blobs exactly the
     // files' bytes (the thumbnail is read from storage, so it shows once the save committed).
-    let project = series.stored().await;
-    assert_eq!(project.bible.entities.len(), 1);
-    let mira = &project.bible.entities[0];
+    let stored = series.stored().await;
+    assert_eq!(stored.bible.entities.len(), 1);
+    let mira = &stored.bible.entities[0];
     assert_eq!(mira.name, "Mira");
     let stored: Vec<(&str, &str, u32, u32)> = mira
         .references
@@ -511,19 +520,19 @@ async fn what_will_be_sent_is_what_the_fake_receives() {
         "image[] = [anchor, Mira 1, Mira 2]"
     );
     // And the take remembers what it was made from.
-    let project = series.stored().await;
-    let take = project.frames[2].current_take().unwrap();
-    let anchor_key = project.frames[0].current_take().unwrap().id.clone();
+    let stored = series.stored().await;
+    let take = stored.active(&stored.frames[2]).unwrap();
+    let anchor_key = stored.active(&stored.frames[0]).unwrap().image.hash.clone();
     assert_eq!(take.anchor_image.as_ref(), Some(&anchor_key));
     let mut refs = vec![anchor_key];
     refs.extend(
-        project.bible.entities[0]
+        stored.bible.entities[0]
             .references
             .iter()
             .map(|r| r.id.clone()),
     );
-    assert_eq!(take.references, refs);
-    assert_eq!(take.prompt, preview);
+    assert_eq!(take.request.images, refs);
+    assert_eq!(take.request.prompt, preview);
 
     console_log!("sent preview test: {}", took(started));
     finish(series, handle).await;
@@ -622,17 +631,22 @@ async fn three_variants_come_from_one_request_and_can_be_picked() {
     assert_eq!(buttons.iter().filter(|b| pressed(b)).count(), 1);
 
     // Which take each button shows, by the bytes of its image.
-    let project = series.stored().await;
-    let frame = &project.frames[0];
-    assert_eq!(frame.takes.len(), 3);
+    let stored = series.stored().await;
+    let frame = &stored.frames[0];
+    let versions: Vec<_> = stored.versions_of(&frame.id).cloned().collect();
+    assert_eq!(versions.len(), 3);
+    assert!(
+        versions.iter().all(|v| v.group == versions[0].group),
+        "the three variants are siblings of one request"
+    );
     assert_eq!(
-        frame.selected_take.as_ref(),
-        Some(&frame.takes[0].id),
+        frame.active_version.as_ref(),
+        Some(&versions[0].id),
         "the first variant is kept until the user picks another"
     );
     let mut take_of_sha = std::collections::HashMap::new();
-    for take in &frame.takes {
-        let sha = sha256_hex(&series.stored_image(&take.id).await).await;
+    for take in &versions {
+        let sha = sha256_hex(&series.stored_image(&take.image.hash).await).await;
         take_of_sha.insert(sha, take.id.clone());
     }
     assert_eq!(take_of_sha.len(), 3, "the three variants differ");
@@ -642,7 +656,7 @@ async fn three_variants_come_from_one_request_and_can_be_picked() {
         shown.push(take_of_sha.get(&sha).cloned().expect("a stored take"));
     }
     let main_img = || find(&series.card(0), ".frame-image img");
-    let selected_before = frame.selected_take.clone().unwrap();
+    let selected_before = frame.active_version.clone().unwrap();
     let pressed_at = buttons.iter().position(pressed).unwrap();
     assert_eq!(
         shown[pressed_at], selected_before,
@@ -684,7 +698,7 @@ async fn three_variants_come_from_one_request_and_can_be_picked() {
     );
     let mut stored = None;
     for _ in 0..100 {
-        stored = series.stored().await.frames[0].selected_take.clone();
+        stored = series.stored().await.frames[0].active_version.clone();
         if stored.as_ref() == Some(&picked_take) {
             break;
         }
@@ -817,10 +831,10 @@ async fn regenerating_the_anchor_marks_dependents_stale_and_one_action_remakes_t
             "made from the NEW anchor"
         );
     }
-    let project = series.stored().await;
-    assert!(project.stale_frames().is_empty());
-    assert_eq!(project.frames[1].takes.len(), 2);
-    assert_eq!(project.frames[2].takes.len(), 2);
+    let stored = series.stored().await;
+    assert!(stored.stale_frames().is_empty());
+    assert_eq!(series.stored_versions(1).await, 2);
+    assert_eq!(series.stored_versions(2).await, 2);
 
     console_log!("stale test: {}", took(started));
     finish(series, handle).await;

@@ -57,9 +57,17 @@ mod tests {
         let share = 0.10;
         let min = 200e6;
         assert_eq!(low_space(1e9, 100e9, share, min), None);
-        assert!(low_space(95e9, 100e9, share, min).is_some(), "under 10 % left");
-        assert!(low_space(0.9e9, 1e9, share, min).unwrap().contains("100 MB"));
-        assert!(low_space(100.0, 150e6, share, min).is_some(), "under 200 MB left");
+        assert!(
+            low_space(95e9, 100e9, share, min).is_some(),
+            "under 10 % left"
+        );
+        assert!(low_space(0.9e9, 1e9, share, min)
+            .unwrap()
+            .contains("100 MB"));
+        assert!(
+            low_space(100.0, 150e6, share, min).is_some(),
+            "under 200 MB left"
+        );
         assert_eq!(low_space(0.0, 0.0, share, min), None, "unknown quota");
     }
 }

@@ -95,7 +95,10 @@ mod tests {
 
     #[test]
     fn the_live_state_wins_over_what_is_stored() {
-        assert_eq!(badge(Some(Badge::Queued), true, true, true).class(), "queued");
+        assert_eq!(
+            badge(Some(Badge::Queued), true, true, true).class(),
+            "queued"
+        );
         assert_eq!(
             badge(Some(Badge::Running { attempt: 2 }), false, false, false).label(),
             "Running · attempt 2"
@@ -105,7 +108,15 @@ mod tests {
             "Retrying in 2 s"
         );
         assert_eq!(
-            badge(Some(Badge::Cancelled { may_be_billed: true }), false, false, false).class(),
+            badge(
+                Some(Badge::Cancelled {
+                    may_be_billed: true
+                }),
+                false,
+                false,
+                false
+            )
+            .class(),
             "failed"
         );
     }

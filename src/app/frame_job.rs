@@ -14,7 +14,9 @@ use continuity_core::compiler::{compile, CompiledFrame};
 use continuity_core::cost::actual_usd;
 use continuity_core::failure::FailureClass;
 use continuity_core::model::series::SeriesStoreFields;
-use continuity_core::model::{make_id, FrameError, ImageRef, SentRequest, Series, Version, VersionKind};
+use continuity_core::model::{
+    make_id, FrameError, ImageRef, SentRequest, Series, Version, VersionKind,
+};
 use continuity_core::openai::request::ImageRequest;
 use continuity_core::openai::types::Usage;
 use continuity_core::scheduler::Outcome;
@@ -38,7 +40,11 @@ fn set_error(state: AppState, store: Store<Series>, frame_id: &str, error: Optio
 }
 
 /// Makes one frame and reports the outcome to the scheduler.
-pub(crate) async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortController) -> Outcome {
+pub(crate) async fn run_frame(
+    run: &Rc<Run>,
+    frame_id: &str,
+    controller: &AbortController,
+) -> Outcome {
     let state = run.state;
     let Some(store) = state.series(&run.series_id) else {
         return cancelled();
@@ -137,7 +143,9 @@ pub(crate) async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortC
     // Mark the frame in flight and write that now (not debounced), so a reload mid-request
     // can say the request may have been billed.
     let started = now_ms();
-    edit_frame(state, store, frame_id, |f| f.in_flight_since = Some(started));
+    edit_frame(state, store, frame_id, |f| {
+        f.in_flight_since = Some(started)
+    });
     state.saver().flush(state).await;
     let result = client::send(
         &run.endpoint,
@@ -166,7 +174,16 @@ pub(crate) async fn run_frame(run: &Rc<Run>, frame_id: &str, controller: &AbortC
                 request_id: result.request_id.clone(),
                 maybe_billed_attempts: result.maybe_billed_attempts(),
             };
-            store_images(state, store, &run.series_id, frame_id, result.images, made, total).await
+            store_images(
+                state,
+                store,
+                &run.series_id,
+                frame_id,
+                result.images,
+                made,
+                total,
+            )
+            .await
         }
         Err(failure) => {
             if failure.classification.class == FailureClass::Cancelled {
@@ -245,7 +262,12 @@ async fn store_images(
         quality: made.request.quality.clone(),
         output_format: made.request.output_format.clone(),
         n: count.min(255) as u8,
-        images: made.compiled.references.iter().map(|r| r.key.clone()).collect(),
+        images: made
+            .compiled
+            .references
+            .iter()
+            .map(|r| r.key.clone())
+            .collect(),
         mask: None,
         note: String::new(),
     };

@@ -62,15 +62,9 @@ async fn summaries(db: &Db) -> Result<(Vec<SeriesSummary>, Vec<String>), Storage
     Ok((list, problems))
 }
 
-/// The series `id` in a keyed store, loading it from storage when it is not loaded yet.
-/// Frames whose request was in flight when the page closed are flagged (may be billed).
-pub async fn open(state: AppState, id: &str) -> Result<Option<Store<Series>>, StorageError> {
-    if let Some(store) = state.series(id) {
-        return Ok(Some(store));
-    }
-    let Some(db) = state.db() else {
-        return Err(StorageError::Closed("storage is not open".into()));
-    };
+/// Reads a whole series from storage: its record, frames and versions, and messages about
+/// records that could not be read (they are left untouched).
+pub async fn read_series(db: &Db, id: &str) -> Result<Option<(Series, Vec<String>)>, StorageError> {
     let Some(stored) = db.get(idb::SERIES, id).await? else {
         return Ok(None);
     };
@@ -93,27 +87,43 @@ pub async fn open(state: AppState, id: &str) -> Result<Option<Store<Series>>, St
             None => problems.push("A version record is not readable.".into()),
         }
     }
+    Ok(Some((
+        Series::from_parts(record, frames, versions),
+        problems,
+    )))
+}
+
+/// The series `id` in a keyed store, loading it from storage when it is not loaded yet.
+/// Frames whose request was in flight when the page closed are flagged (may be billed).
+pub async fn open(state: AppState, id: &str) -> Result<Option<Store<Series>>, StorageError> {
+    if let Some(store) = state.series(id) {
+        return Ok(Some(store));
+    }
+    let Some(db) = state.db() else {
+        return Err(StorageError::Closed("storage is not open".into()));
+    };
+    let Some((mut series, problems)) = read_series(&db, id).await? else {
+        return Ok(None);
+    };
     if !problems.is_empty() {
         state.error(format!(
             "Some records of this series could not be read and were left untouched: {}",
             problems.join(" ")
         ));
     }
-    // Another tab may have loaded it meanwhile.
+    // Another caller may have loaded it meanwhile.
     if let Some(store) = state.series(id) {
         return Ok(Some(store));
     }
-    let mut series = Series::from_parts(record, frames, versions);
     state.saver().know(&series);
     let interrupted = series.reconcile_interrupted();
-    let store = state.insert_series(series.clone());
+    let store = state.insert_series(series);
     if !interrupted.is_empty() {
         for fid in &interrupted {
             state.saver().frame_changed(state, id, fid);
         }
         state.info("Some frames were still being generated when the page closed; they are marked and can be generated again.");
     }
-    series.frames.clear();
     Ok(Some(store))
 }
 
@@ -159,7 +169,9 @@ pub async fn create(state: AppState, series: Series) -> Result<(), StorageError>
     ));
     let conflicts = db.write(ops, true).await?;
     if !conflicts.is_empty() {
-        return Err(StorageError::Aborted("a series with this id already exists".into()));
+        return Err(StorageError::Aborted(
+            "a series with this id already exists".into(),
+        ));
     }
     let mut stored = series;
     stored.rev = 1;
@@ -172,7 +184,13 @@ pub async fn create(state: AppState, series: Series) -> Result<(), StorageError>
     state.saver().know(&stored);
     state.insert_series(stored);
     state.upsert_summary(summary);
-    sync::announce(state, &id, &written, &Default::default(), std::iter::empty());
+    sync::announce(
+        state,
+        &id,
+        &written,
+        &Default::default(),
+        std::iter::empty(),
+    );
     Ok(())
 }
 
@@ -200,7 +218,11 @@ pub async fn delete(state: AppState, id: &str) -> Result<(), StorageError> {
     let mut ops: Vec<Op> = frames
         .iter()
         .map(|f| Op::Delete(idb::FRAMES, f.id.clone()))
-        .chain(versions.iter().map(|v| Op::Delete(idb::VERSIONS, v.id.clone())))
+        .chain(
+            versions
+                .iter()
+                .map(|v| Op::Delete(idb::VERSIONS, v.id.clone())),
+        )
         .collect();
     ops.push(Op::Delete(idb::SERIES, id.to_string()));
     ops.push(Op::Delete(idb::SUMMARIES, id.to_string()));
@@ -223,7 +245,9 @@ pub fn rename(state: AppState, store: Store<Series>, name: &str) -> bool {
     };
     store.name().set(clean);
     store.updated_ms().set(crate::web::clock::now_ms());
-    state.saver().series_changed(state, &store.id().get_untracked());
+    state
+        .saver()
+        .series_changed(state, &store.id().get_untracked());
     true
 }
 
@@ -283,7 +307,13 @@ pub async fn rename_by_id(state: AppState, id: &str, name: &str) -> Result<bool,
     db.write(ops, false).await?;
     if written.get() > 0 {
         state.saver().saw(idb::SERIES, id, written.get());
-        sync::announce(state, id, &[(idb::SERIES, id.to_string(), written.get())], &Default::default(), std::iter::empty());
+        sync::announce(
+            state,
+            id,
+            &[(idb::SERIES, id.to_string(), written.get())],
+            &Default::default(),
+            std::iter::empty(),
+        );
     }
     state.summaries.update(|list| {
         if let Some(s) = list.iter_mut().find(|s| s.id == id) {

@@ -7,7 +7,9 @@
 
 use crate::web::blob;
 use crate::web::idb::{self, Db, Op, Record, StorageError};
-use continuity_core::model::records::{frame_json, series_json, series_uses, version_json, version_uses};
+use continuity_core::model::records::{
+    frame_json, series_json, series_uses, version_json, version_uses,
+};
 use continuity_core::model::v1;
 use std::collections::HashMap;
 
@@ -50,7 +52,11 @@ pub async fn upgrade_v1(db: &Db) -> Result<Report, StorageError> {
     Ok(report)
 }
 
-async fn upgrade_one(db: &Db, project: v1::Project, report: &mut Report) -> Result<(), StorageError> {
+async fn upgrade_one(
+    db: &Db,
+    project: v1::Project,
+    report: &mut Report,
+) -> Result<(), StorageError> {
     let old_id = project.id.clone();
     let name = project.name.clone();
     // Hash every image first (reading a Blob and hashing it are not IndexedDB requests).

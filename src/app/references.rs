@@ -29,7 +29,12 @@ pub fn files_of_transfer(transfer: Option<DataTransfer>) -> Vec<File> {
 /// Checks and stores `files` as reference images of an entity, in order. Files that are not
 /// PNG, JPEG or WebP, are too large or do not decode are refused with a message naming them;
 /// the others are kept.
-pub async fn add_references(state: AppState, store: Store<Series>, entity_id: &str, files: Vec<File>) {
+pub async fn add_references(
+    state: AppState,
+    store: Store<Series>,
+    entity_id: &str,
+    files: Vec<File>,
+) {
     let mut accepted: Vec<(RefImage, Blob, Option<Blob>)> = Vec::new();
     let mut refused = Vec::new();
     for file in files {

@@ -268,4 +268,3 @@ pub(crate) fn set_run(state: AppState, frame_id: &str, status: FrameRun) {
         runs.insert(frame_id.to_string(), status);
     });
 }
-

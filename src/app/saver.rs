@@ -110,7 +110,12 @@ impl Saver {
 
     /// The stored revision this tab last saw of a record.
     pub fn rev(&self, store: &str, id: &str) -> u64 {
-        self.0.borrow().revs.get(&key(store, id)).copied().unwrap_or(0)
+        self.0
+            .borrow()
+            .revs
+            .get(&key(store, id))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Records a stored revision this tab wrote or saw. Revisions only grow, so two writes
@@ -123,11 +128,15 @@ impl Saver {
 
     /// Whether a record has changes not written yet.
     pub fn is_dirty(&self, series_id: &str, store: &str, id: &str) -> bool {
-        self.0.borrow().dirty.get(series_id).is_some_and(|d| match store {
-            idb::SERIES => d.series,
-            idb::FRAMES => d.frames.contains(id),
-            _ => d.versions.contains(id),
-        })
+        self.0
+            .borrow()
+            .dirty
+            .get(series_id)
+            .is_some_and(|d| match store {
+                idb::SERIES => d.series,
+                idb::FRAMES => d.frames.contains(id),
+                _ => d.versions.contains(id),
+            })
     }
 
     /// Whether anything of a series waits to be written.
@@ -148,7 +157,13 @@ impl Saver {
     }
 
     fn mark(&self, state: AppState, series_id: &str, change: impl FnOnce(&mut Dirty)) {
-        change(self.0.borrow_mut().dirty.entry(series_id.to_string()).or_default());
+        change(
+            self.0
+                .borrow_mut()
+                .dirty
+                .entry(series_id.to_string())
+                .or_default(),
+        );
         self.report(state, None);
         self.schedule(state, DEBOUNCE_MS);
     }
@@ -178,7 +193,13 @@ impl Saver {
 
     /// A frame was deleted, with its versions (whose images are freed when nothing else uses
     /// them).
-    pub fn frame_deleted(&self, state: AppState, series_id: &str, frame: &Frame, versions: &[Version]) {
+    pub fn frame_deleted(
+        &self,
+        state: AppState,
+        series_id: &str,
+        frame: &Frame,
+        versions: &[Version],
+    ) {
         let fid = frame.id.clone();
         self.mark(state, series_id, |d| {
             d.series = true;
@@ -186,8 +207,7 @@ impl Saver {
             d.deleted_frames.insert(fid);
             for v in versions {
                 d.versions.remove(&v.id);
-                d.deleted_versions
-                    .insert(v.id.clone(), version_uses(v));
+                d.deleted_versions.insert(v.id.clone(), version_uses(v));
             }
         });
     }
@@ -304,7 +324,12 @@ impl Saver {
         }
     }
 
-    async fn write_series(&self, state: AppState, series_id: &str, changes: Dirty) -> Result<(), StorageError> {
+    async fn write_series(
+        &self,
+        state: AppState,
+        series_id: &str,
+        changes: Dirty,
+    ) -> Result<(), StorageError> {
         let db = state
             .db()
             .ok_or_else(|| StorageError::Closed("no open connection".into()))?;
@@ -370,12 +395,21 @@ impl Saver {
         ops.push(summary_op(&series));
         let conflicts = db.write(ops, false).await?;
         for (store_name, id, rev) in &written {
-            if !conflicts.iter().any(|c| c.store == *store_name && &c.key == id) {
+            if !conflicts
+                .iter()
+                .any(|c| c.store == *store_name && &c.key == id)
+            {
                 self.saw(store_name, id, *rev);
             }
         }
         state.upsert_summary(series.summary_at(now()));
-        sync::announce(state, series_id, &written, &changes.deleted_frames, changes.deleted_versions.keys());
+        sync::announce(
+            state,
+            series_id,
+            &written,
+            &changes.deleted_frames,
+            changes.deleted_versions.keys(),
+        );
         if !conflicts.is_empty() {
             sync::resolve_conflicts(state, store, conflicts);
         }
@@ -441,7 +475,13 @@ impl Saver {
         let conflicts = db.write(ops, true).await?;
         if conflicts.is_empty() {
             self.saw(idb::SERIES, series_id, base + 1);
-            sync::announce(state, series_id, &[(idb::SERIES, series_id.to_string(), base + 1)], &BTreeSet::new(), std::iter::empty());
+            sync::announce(
+                state,
+                series_id,
+                &[(idb::SERIES, series_id.to_string(), base + 1)],
+                &BTreeSet::new(),
+                std::iter::empty(),
+            );
         } else {
             // Another tab changed the series meanwhile: the images are stored; the record
             // goes with the next write, based on the newer revision.
@@ -513,7 +553,13 @@ impl Saver {
         if let Some(store) = store {
             state.upsert_summary(store.get_untracked().summary_at(now()));
         }
-        sync::announce(state, &paid.series_id, &written, &BTreeSet::new(), std::iter::empty());
+        sync::announce(
+            state,
+            &paid.series_id,
+            &written,
+            &BTreeSet::new(),
+            std::iter::empty(),
+        );
         Ok(())
     }
 }
@@ -548,7 +594,12 @@ fn summary_op(series: &Series) -> Op {
 
 /// Applies a change to a loaded series' frame through its lens (only that frame's views
 /// update) and marks it for saving.
-pub fn edit_frame(state: AppState, store: Store<Series>, frame_id: &str, change: impl FnOnce(&mut Frame)) {
+pub fn edit_frame(
+    state: AppState,
+    store: Store<Series>,
+    frame_id: &str,
+    change: impl FnOnce(&mut Frame),
+) {
     use continuity_core::model::series::SeriesStoreFields;
     use reactive_stores::KeyedSubfield;
     let frames: KeyedSubfield<_, _, _, _> = store.frames();

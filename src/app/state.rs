@@ -225,6 +225,7 @@ impl AppState {
             return existing;
         }
         let store = self.owner.get_value().with(|| Store::new(series));
+        crate::app::sync::refresh_keys(store);
         self.series.update_value(|m| {
             m.insert(id, store);
         });

@@ -105,18 +105,26 @@ async fn receive(state: AppState, message: Announcement) {
         return;
     };
     if message.deleted_series {
-        state.summaries.update(|l| l.retain(|s| s.id != message.series));
+        state
+            .summaries
+            .update(|l| l.retain(|s| s.id != message.series));
         if let Some(store) = state.series(&message.series) {
             state.unload_series(&message.series);
             let _ = store;
-            if state.route.get_untracked() == crate::app::route::Route::Series(message.series.clone()) {
+            if state.route.get_untracked()
+                == crate::app::route::Route::Series(message.series.clone())
+            {
                 state.info("This series was deleted in another tab.");
             }
         }
         return;
     }
     if let Ok(Some(stored)) = db.get(idb::SUMMARIES, &message.series).await {
-        if let Some(summary) = stored.json.as_deref().and_then(|j| SeriesSummary::from_json(j).ok()) {
+        if let Some(summary) = stored
+            .json
+            .as_deref()
+            .and_then(|j| SeriesSummary::from_json(j).ok())
+        {
             state.upsert_summary(summary);
         }
     }
@@ -148,15 +156,23 @@ async fn receive(state: AppState, message: Announcement) {
     if !message.deleted_frames.is_empty() || !message.deleted_versions.is_empty() {
         store.update(|s| {
             s.frames.retain(|f| !message.deleted_frames.contains(&f.id));
-            s.versions.retain(|v| !message.deleted_versions.contains(&v.id));
-            s.frame_order.retain(|id| !message.deleted_frames.contains(id));
+            s.versions
+                .retain(|v| !message.deleted_versions.contains(&v.id));
+            s.frame_order
+                .retain(|id| !message.deleted_frames.contains(id));
         });
         refresh_keys(store);
     }
 }
 
 /// Puts a stored record into a loaded series' store.
-fn apply(state: AppState, store: Store<Series>, store_name: &'static str, rev: u64, json: Option<&str>) {
+fn apply(
+    state: AppState,
+    store: Store<Series>,
+    store_name: &'static str,
+    rev: u64,
+    json: Option<&str>,
+) {
     let Some(json) = json else {
         return;
     };
@@ -167,7 +183,9 @@ fn apply(state: AppState, store: Store<Series>, store_name: &'static str, rev: u
                 return;
             };
             saver.saw(idb::FRAMES, &frame.id, rev);
-            let exists = store.frames().with_untracked(|fs| fs.iter().any(|f| f.id == frame.id));
+            let exists = store
+                .frames()
+                .with_untracked(|fs| fs.iter().any(|f| f.id == frame.id));
             if exists {
                 store.frames().at_key(frame.id.clone()).set(frame);
             } else {
@@ -177,7 +195,8 @@ fn apply(state: AppState, store: Store<Series>, store_name: &'static str, rev: u
                     }
                     let order = s.frame_order.clone();
                     s.frames.push(frame);
-                    s.frames.sort_by_key(|f| order.iter().position(|id| id == &f.id));
+                    s.frames
+                        .sort_by_key(|f| order.iter().position(|id| id == &f.id));
                 });
                 refresh_keys(store);
             }
@@ -210,11 +229,15 @@ fn apply(state: AppState, store: Store<Series>, store_name: &'static str, rev: u
     }
 }
 
-/// Rebuilds the keyed collections' key maps after a write of the whole series (writes through
-/// the root do not refresh them, and a stale map would point a key at the wrong item).
+/// Rebuilds the keyed collections' key maps: after creating a store (in reactive_stores
+/// 0.4.4 a first access that is a keyed *write* initialises an empty map and fails silently;
+/// `core/tests/store_probe.rs` pins that) and after a write of the whole series (writes
+/// through the root do not refresh them, and a stale map would point a key at the wrong item).
 pub fn refresh_keys(store: Store<Series>) {
+    use continuity_core::model::bible::BibleStoreFields;
     store.frames().update_keys();
     store.versions().update_keys();
+    store.bible().entities().update_keys();
 }
 
 /// A write was refused because another tab stored a newer record first: this tab reloads

@@ -1,10 +1,10 @@
 //! The root component: provides the state, loads storage, follows the URL hash.
 
+use crate::app::state::{AppState, Route, ServerInfo};
+use crate::app::{library, saver, sync};
 use crate::ui::projects::ProjectsScreen;
 use crate::ui::series::SeriesScreen;
 use crate::ui::settings::SettingsPanel;
-use crate::app::state::{AppState, Route, ServerInfo};
-use crate::app::{library, saver, sync};
 use crate::web::idb::DB_NAME;
 use crate::web::{lifecycle, web_storage};
 use leptos::ev;

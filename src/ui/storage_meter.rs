@@ -48,7 +48,10 @@ pub fn StorageLine(
         }
         match s.persisted {
             Some(true) => parts.push("kept by the browser".into()),
-            Some(false) => parts.push("may be cleared by the browser under storage pressure: export to keep a copy".into()),
+            Some(false) => parts.push(
+                "may be cleared by the browser under storage pressure: export to keep a copy"
+                    .into(),
+            ),
             None => {}
         }
         parts.join(" · ")
@@ -61,7 +64,9 @@ pub fn StorageLine(
             let text = format!(
                 "{n} change{} not saved yet{}",
                 if n == 1 { "" } else { "s" },
-                s.problem.map(|p| format!(": {p}")).unwrap_or_else(|| ".".into())
+                s.problem
+                    .map(|p| format!(": {p}"))
+                    .unwrap_or_else(|| ".".into())
             );
             view! { <span class="unsaved" role="status" data-testid="unsaved">{text}</span> }
         })

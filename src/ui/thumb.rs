@@ -25,7 +25,10 @@ pub async fn thumb_blob(state: AppState, hash: &str) -> Option<web_sys::Blob> {
     match blob::thumbnail(&image, checked.width, checked.height).await {
         Ok(thumb) => {
             let _ = db
-                .write(vec![Op::PutBlob(idb::THUMBS, hash.to_string(), thumb.clone())], false)
+                .write(
+                    vec![Op::PutBlob(idb::THUMBS, hash.to_string(), thumb.clone())],
+                    false,
+                )
                 .await;
             Some(thumb)
         }

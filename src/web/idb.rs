@@ -295,7 +295,10 @@ impl Db {
     /// Opens (and creates or upgrades the stores of) the database `name`. `on_version_change`
     /// runs when another tab opens a newer version: this connection closes so it is not
     /// blocked, and the app tells the user to reload.
-    pub async fn open(name: &str, on_version_change: impl Fn() + 'static) -> Result<Db, StorageError> {
+    pub async fn open(
+        name: &str,
+        on_version_change: impl Fn() + 'static,
+    ) -> Result<Db, StorageError> {
         let factory = web_sys::window()
             .ok_or_else(|| StorageError::Unavailable("no window".into()))?
             .indexed_db()
@@ -325,7 +328,12 @@ impl Db {
         Ok(Db { db })
     }
 
-    fn transaction(&self, stores: &[&str], write: bool, strict: bool) -> Result<IdbTransaction, StorageError> {
+    fn transaction(
+        &self,
+        stores: &[&str],
+        write: bool,
+        strict: bool,
+    ) -> Result<IdbTransaction, StorageError> {
         let names: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
         if !write {
             return self
@@ -434,9 +442,15 @@ impl Db {
     }
 
     /// Every record of a series in a store (by the `series_id` index).
-    pub async fn of_series(&self, store: &str, series_id: &str) -> Result<Vec<Stored>, StorageError> {
+    pub async fn of_series(
+        &self,
+        store: &str,
+        series_id: &str,
+    ) -> Result<Vec<Stored>, StorageError> {
         let tx = self.transaction(&[store], false, false)?;
-        let index = object_store(&tx, store)?.index(BY_SERIES).map_err(classify)?;
+        let index = object_store(&tx, store)?
+            .index(BY_SERIES)
+            .map_err(classify)?;
         let all: Array = request(
             index
                 .get_all_with_key(&JsValue::from_str(series_id))
@@ -529,7 +543,13 @@ impl Db {
 
     /// Moves an unreadable record aside: a copy in `quarantine` with the reason, then removed
     /// from its store, in one transaction (so it is never lost, and never read again as data).
-    pub async fn quarantine(&self, store: &'static str, key: &str, value: JsValue, reason: &str) -> Result<(), StorageError> {
+    pub async fn quarantine(
+        &self,
+        store: &'static str,
+        key: &str,
+        value: JsValue,
+        reason: &str,
+    ) -> Result<(), StorageError> {
         let tx = self.transaction(&[store, QUARANTINE], true, true)?;
         let done = committed(tx.clone());
         let entry = Object::new();
@@ -538,7 +558,9 @@ impl Db {
         let _ = Reflect::set(&entry, &"reason".into(), &reason.into());
         let _ = Reflect::set(&entry, &"value".into(), &value);
         let _ = Reflect::set(&entry, &"time".into(), &js_sys::Date::now().into());
-        object_store(&tx, QUARANTINE)?.add(&entry).map_err(classify)?;
+        object_store(&tx, QUARANTINE)?
+            .add(&entry)
+            .map_err(classify)?;
         object_store(&tx, store)?
             .delete(&JsValue::from_str(key))
             .map_err(classify)?;
@@ -569,7 +591,11 @@ fn put(tx: &IdbTransaction, store: &str, record: &Record) -> Result<(), StorageE
         .map_err(classify)
 }
 
-async fn get_stored(tx: &IdbTransaction, store: &str, key: &str) -> Result<Option<Stored>, StorageError> {
+async fn get_stored(
+    tx: &IdbTransaction,
+    store: &str,
+    key: &str,
+) -> Result<Option<Stored>, StorageError> {
     let value = request(
         object_store(tx, store)?
             .get(&JsValue::from_str(key))
@@ -607,7 +633,8 @@ fn create_stores(db: &IdbDatabase) {
                 let _ = created.create_index_with_str(BY_SERIES, "series_id");
             }
             if store == VERSIONS || store == SERIES {
-                let _ = created.create_index_with_str_and_optional_parameters(BY_USE, "uses", &multi);
+                let _ =
+                    created.create_index_with_str_and_optional_parameters(BY_USE, "uses", &multi);
             }
         }
     }
@@ -652,7 +679,10 @@ pub async fn write_v1_fixture(
         .await?
         .unchecked_into();
     drop(on_upgrade);
-    let names: Array = [V1_PROJECTS, IMAGES].iter().map(|s| JsValue::from_str(s)).collect();
+    let names: Array = [V1_PROJECTS, IMAGES]
+        .iter()
+        .map(|s| JsValue::from_str(s))
+        .collect();
     let tx = db
         .transaction_with_str_sequence_and_mode(&names, web_sys::IdbTransactionMode::Readwrite)
         .map_err(classify)?;

@@ -36,7 +36,8 @@ pub async fn try_lock(name: &str) -> LockAnswer {
     else {
         return LockAnswer::Unsupported;
     };
-    let Ok(request) = Reflect::get(&locks, &"request".into()).map(JsCast::unchecked_into::<Function>)
+    let Ok(request) =
+        Reflect::get(&locks, &"request".into()).map(JsCast::unchecked_into::<Function>)
     else {
         return LockAnswer::Unsupported;
     };

@@ -405,3 +405,10 @@ pub async fn stored_image_keys(name: &str) -> Vec<String> {
         .filter_map(|k| k.as_string())
         .collect()
 }
+
+/// Starts Leptos's task executor (mounting does that), for tests that drive the app layer
+/// without mounting a view.
+pub fn init_executor() {
+    let (_root, handle) = mount(|| ());
+    std::mem::forget(handle);
+}

@@ -159,7 +159,6 @@ pub fn lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-
 /// The palette as text: `#1F6FEB teal, #FF6600 coral`.
 pub fn palette_text(palette: &[Swatch]) -> String {
     palette

@@ -161,7 +161,11 @@ impl Series {
     /// Puts a series back together from its stored records: frames in the record's order
     /// (frames missing from the order are appended, ids without a frame dropped, so a damaged
     /// order never hides a frame), versions oldest first.
-    pub fn from_parts(mut record: Series, mut frames: Vec<Frame>, mut versions: Vec<Version>) -> Self {
+    pub fn from_parts(
+        mut record: Series,
+        mut frames: Vec<Frame>,
+        mut versions: Vec<Version>,
+    ) -> Self {
         let mut ordered = Vec::with_capacity(frames.len());
         for id in &record.frame_order {
             if let Some(at) = frames.iter().position(|f| &f.id == id) {
@@ -553,7 +557,11 @@ pub fn active_of<'a>(versions: &'a [Version], frame: &Frame) -> Option<&'a Versi
     frame
         .active_version
         .as_ref()
-        .and_then(|id| versions.iter().find(|v| &v.id == id && v.frame_id == frame.id))
+        .and_then(|id| {
+            versions
+                .iter()
+                .find(|v| &v.id == id && v.frame_id == frame.id)
+        })
         .or_else(|| versions.iter().rev().find(|v| v.frame_id == frame.id))
 }
 

@@ -32,7 +32,10 @@ fn frames_can_be_added_duplicated_moved_and_deleted() {
     let copy = p.duplicate_frame(&first, 99).unwrap();
     assert_eq!(p.frames[1].id, copy);
     assert_eq!(p.frames[1].prompt, "setup");
-    assert!(p.versions_of(&copy).next().is_none(), "images are not copied");
+    assert!(
+        p.versions_of(&copy).next().is_none(),
+        "images are not copied"
+    );
     let added = p.add_frame(None, 100);
     assert_eq!(p.frames.last().unwrap().id, added);
     assert!(p.move_frame(&added, -1));
@@ -42,7 +45,10 @@ fn frames_can_be_added_duplicated_moved_and_deleted() {
     assert_eq!((at, frame.id.as_str()), (0, first.as_str()));
     assert_eq!(gone.len(), 1);
     assert!(p.versions.is_empty());
-    assert_eq!(p.anchor, None, "deleting the anchor frame clears the anchor");
+    assert_eq!(
+        p.anchor, None,
+        "deleting the anchor frame clears the anchor"
+    );
     assert_eq!(p.frames.len(), 5);
     assert_eq!(
         p.frame_order,
@@ -95,9 +101,15 @@ fn regenerating_the_anchor_makes_dependents_stale() {
     }
     assert!(p.stale_frames().is_empty());
     p.add_versions(&anchor, vec![version("a2", &anchor, None)]);
-    assert!(!p.anchor_approved(), "a new anchor image needs approval again");
+    assert!(
+        !p.anchor_approved(),
+        "a new anchor image needs approval again"
+    );
     assert_eq!(p.stale_frames().len(), 11);
-    assert!(!p.is_stale(&p.frames[0]), "the anchor itself is never stale");
+    assert!(
+        !p.is_stale(&p.frames[0]),
+        "the anchor itself is never stale"
+    );
     // Making the old anchor version active again makes them fresh again.
     p.frames[0].active_version = Some("a1".into());
     assert!(p.stale_frames().is_empty());
@@ -224,7 +236,9 @@ fn newer_records_are_refused_not_misread() {
     p.schema = SCHEMA_VERSION + 1;
     let err = Series::from_record_json(&p.record_json()).unwrap_err();
     assert!(err.contains("newer version"));
-    assert!(Series::from_record_json("{").unwrap_err().contains("damaged"));
+    assert!(Series::from_record_json("{")
+        .unwrap_err()
+        .contains("damaged"));
 }
 
 /// A format-1 record as the first release wrote it: two frames, three takes (two of them
@@ -259,7 +273,11 @@ fn a_format_1_series_upgrades_without_losing_anything() {
     assert_eq!(s.frame_order, vec!["f_1", "f_2"]);
     assert_eq!(s.frames[0].prompt, "hello");
     assert_eq!(s.frames[1].active_version.as_deref(), Some("t_c"));
-    assert_eq!(s.frames[1].in_flight_since, Some(99.0), "reconciled later, as before");
+    assert_eq!(
+        s.frames[1].in_flight_since,
+        Some(99.0),
+        "reconciled later, as before"
+    );
     assert!(s.frames[1].error.as_ref().unwrap().may_be_billed);
     assert_eq!(s.versions.len(), 3, "every take is a version");
     let b = s.version("t_b").unwrap();

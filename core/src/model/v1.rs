@@ -216,10 +216,7 @@ pub fn upgrade(project: Project, hashes: &HashMap<String, String>) -> Upgraded {
                 .map(|(t, _)| t)
                 .collect();
             let usage = siblings.iter().find_map(|s| s.usage.clone());
-            let request_cost = siblings
-                .iter()
-                .map(|s| s.cost_usd)
-                .sum::<Option<f64>>();
+            let request_cost = siblings.iter().map(|s| s.cost_usd).sum::<Option<f64>>();
             versions.push(Version {
                 id: t.id.clone(),
                 series_id: project.id.clone(),

@@ -272,6 +272,8 @@ mod tests {
             "$0.112 · 7424 output tokens · request of 2 images"
         );
         v.maybe_billed_attempts = 1;
-        assert!(v.cost_line().ends_with("1 earlier attempt may have been billed"));
+        assert!(v
+            .cost_line()
+            .ends_with("1 earlier attempt may have been billed"));
     }
 }

@@ -23,7 +23,11 @@ pub fn EntityEditor(
     let state = AppState::get();
     let eid = StoredValue::new(entity_id.clone());
     let entity = Memo::new(move |_| store.bible().with(|b| b.entity(&eid.get_value()).cloned()));
-    let changed = move || state.saver().series_changed(state, &store.id().get_untracked());
+    let changed = move || {
+        state
+            .saver()
+            .series_changed(state, &store.id().get_untracked())
+    };
     let update = move |change: Box<dyn FnOnce(&mut Entity)>| {
         store.bible().update(|b| {
             if let Some(e) = b.entity_mut(&eid.get_value()) {
@@ -33,7 +37,8 @@ pub fn EntityEditor(
         changed();
     };
     let bind = move |get: fn(&Entity) -> String, set: fn(&mut Entity, String)| {
-        let value = Signal::derive(move || entity.with(|e| e.as_ref().map(get).unwrap_or_default()));
+        let value =
+            Signal::derive(move || entity.with(|e| e.as_ref().map(get).unwrap_or_default()));
         let on_change = Callback::new(move |text: String| update(Box::new(move |e| set(e, text))));
         (value, on_change)
     };
@@ -71,13 +76,16 @@ pub fn EntityEditor(
             .map(|e| e.references.iter().map(|r| r.id.clone()).collect())
             .unwrap_or_default();
         store.bible().update(|b| b.entities.retain(|e| e.id != id));
-        if matches!(store.anchor().get_untracked(), Some(Anchor::Reference { entity_id, .. }) if entity_id == id) {
+        if matches!(store.anchor().get_untracked(), Some(Anchor::Reference { entity_id, .. }) if entity_id == id)
+        {
             store.anchor().set(None);
         }
         changed();
         for fid in store.frame_order().get_untracked() {
             let id = id.clone();
-            edit_frame(state, store, &fid, move |f| f.shot.entities.retain(|e| e != &id));
+            edit_frame(state, store, &fid, move |f| {
+                f.shot.entities.retain(|e| e != &id)
+            });
         }
         crate::app::references::free_later(state, hashes);
     };

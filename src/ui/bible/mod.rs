@@ -8,7 +8,9 @@ use crate::app::saver::edit_frame;
 use crate::app::state::AppState;
 use crate::ui::fields::TextField;
 use crate::web::clock::random_u64;
-use continuity_core::model::bible::{lines, palette_text, parse_palette, Bible, Entity, EntityKind};
+use continuity_core::model::bible::{
+    lines, palette_text, parse_palette, Bible, Entity, EntityKind,
+};
 use continuity_core::model::make_id;
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::Series;
@@ -27,7 +29,9 @@ fn bible_field(
     let value = Signal::derive(move || store.bible().with(get));
     let on_change = Callback::new(move |text: String| {
         store.bible().update(|b| set(b, text));
-        state.saver().series_changed(state, &store.id().get_untracked());
+        state
+            .saver()
+            .series_changed(state, &store.id().get_untracked());
     });
     (value, on_change)
 }
@@ -46,8 +50,7 @@ pub fn BiblePanel(
     let (rendering, set_rendering) =
         field(|b| b.style.rendering.clone(), |b, v| b.style.rendering = v);
     let (lens, set_lens) = field(|b| b.style.lens.clone(), |b, v| b.style.lens = v);
-    let (lighting, set_lighting) =
-        field(|b| b.style.lighting.clone(), |b, v| b.style.lighting = v);
+    let (lighting, set_lighting) = field(|b| b.style.lighting.clone(), |b, v| b.style.lighting = v);
     let (setting, set_setting) = field(|b| b.setting.clone(), |b, v| b.setting = v);
     let (typography, set_typography) = field(|b| b.typography.clone(), |b, v| b.typography = v);
     // Lists are typed as text; the model keeps trimmed non-empty lines, the field keeps
@@ -61,7 +64,9 @@ pub fn BiblePanel(
         let (swatches, bad) = parse_palette(&text);
         palette_bad.set(bad);
         store.bible().update(|b| b.palette = swatches);
-        state.saver().series_changed(state, &store.id().get_untracked());
+        state
+            .saver()
+            .series_changed(state, &store.id().get_untracked());
     });
     // Tracked: a colour added to the palette shows at once.
     let swatches = move || {
@@ -93,7 +98,9 @@ pub fn BiblePanel(
                     references: Vec::new(),
                 });
             });
-            state.saver().series_changed(state, &store.id().get_untracked());
+            state
+                .saver()
+                .series_changed(state, &store.id().get_untracked());
             // New entities appear in every frame; frames can opt out in their shot spec.
             for fid in store.frame_order().get_untracked() {
                 let id = id.clone();

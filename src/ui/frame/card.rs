@@ -51,9 +51,9 @@ pub fn FrameCard(
     });
     let run = Memo::new(move |_| state.runs.with(|r| r.get(&fid.get_value()).cloned()));
     let title = move || frame.title().try_get().unwrap_or_default();
-    let is_anchor = Memo::new(move |_| {
-        matches!(store.anchor().get(), Some(Anchor::Frame { frame_id, .. }) if frame_id == fid.get_value())
-    });
+    let is_anchor = Memo::new(
+        move |_| matches!(store.anchor().get(), Some(Anchor::Frame { frame_id, .. }) if frame_id == fid.get_value()),
+    );
     let stale = Memo::new(move |_| derived.with(|d| d.stale.contains(&fid.get_value())));
     let has_error = Memo::new(move |_| frame.error().try_with(Option::is_some).unwrap_or(false));
     let hash = Signal::derive(move || {
@@ -74,7 +74,12 @@ pub fn FrameCard(
             FrameRun::Cancelled { may_be_billed } => Badge::Cancelled { may_be_billed },
             FrameRun::Skipped { .. } => Badge::Skipped,
         });
-        badge(live, active.with(Option::is_some), has_error.get(), stale.get())
+        badge(
+            live,
+            active.with(Option::is_some),
+            has_error.get(),
+            stale.get(),
+        )
     });
     let preview = move || match run.get() {
         Some(FrameRun::Streaming { preview_url }) => {
@@ -102,7 +107,11 @@ pub fn FrameCard(
         run.get()
             .is_some_and(|r| !matches!(r, FrameRun::Cancelled { .. } | FrameRun::Skipped { .. }))
     };
-    let series_changed = move || state.saver().series_changed(state, &store.id().get_untracked());
+    let series_changed = move || {
+        state
+            .saver()
+            .series_changed(state, &store.id().get_untracked())
+    };
     let set_prompt = Callback::new(move |text: String| {
         edit_frame(state, store, &fid.get_value(), |f| f.prompt = text);
     });
@@ -150,7 +159,11 @@ pub fn FrameCard(
         }
     };
     let generate = move |_| {
-        runner::generate(state, &store.id().get_untracked(), Scope::Frames(vec![fid.get_value()]))
+        runner::generate(
+            state,
+            &store.id().get_untracked(),
+            Scope::Frames(vec![fid.get_value()]),
+        )
     };
     let cancel = move |_| runner::cancel_frame(&fid.get_value());
     let variants = move || {
@@ -181,7 +194,9 @@ pub fn FrameCard(
                 }
             })
             .collect_view();
-        Some(view! { <div class="variants" role="group" aria-label="Images of this frame">{items}</div> })
+        Some(
+            view! { <div class="variants" role="group" aria-label="Images of this frame">{items}</div> },
+        )
     };
     let prompt_id = format!("prompt-{frame_id}");
     let title_id = format!("title-{frame_id}");

@@ -56,4 +56,3 @@ let endpoint = if c.references.is_empty() {
         })
     }
 }
-

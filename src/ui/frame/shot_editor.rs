@@ -154,8 +154,13 @@ fn TextRow(
     let languages = move || {
         let current = language.get();
         let known = current.is_empty() || TEXT_LANGUAGES.contains(&current.as_str());
-        let mut options: Vec<(String, String)> = vec![(String::new(), "Detect from the script".into())];
-        options.extend(TEXT_LANGUAGES.iter().map(|l| (l.to_string(), l.to_string())));
+        let mut options: Vec<(String, String)> =
+            vec![(String::new(), "Detect from the script".into())];
+        options.extend(
+            TEXT_LANGUAGES
+                .iter()
+                .map(|l| (l.to_string(), l.to_string())),
+        );
         if !known {
             options.push((current.clone(), current.clone()));
         }
@@ -167,7 +172,8 @@ fn TextRow(
             })
             .collect_view()
     };
-    let on_language = move |ev: leptos::ev::Event| edit.run((index, TextPart::Language, event_target_value(&ev)));
+    let on_language =
+        move |ev: leptos::ev::Event| edit.run((index, TextPart::Language, event_target_value(&ev)));
     view! {
         <div class="text-row" data-testid="text-row">
             {text_control(text, set(TextPart::Text), 0, "Exact text, e.g. 限时 5 折", "text-value", None, Some(format!("Text {}", index + 1)))}

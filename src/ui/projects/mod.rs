@@ -149,7 +149,11 @@ fn ProjectRow(
         summary.template.label(),
         summary.frames_done,
         summary.frame_count,
-        if summary.spent_usd > 0.0 { format!(" · {} spent", format_usd(summary.spent_usd)) } else { String::new() }
+        if summary.spent_usd > 0.0 {
+            format!(" · {} spent", format_usd(summary.spent_usd))
+        } else {
+            String::new()
+        }
     );
     let covers = summary
         .cover

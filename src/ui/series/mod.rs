@@ -54,7 +54,8 @@ pub fn SeriesScreen(
             }
         });
     });
-    move || match loaded.get() {
+    move || {
+        match loaded.get() {
         None => view! { <p class="muted">"Loading…"</p> }.into_any(),
         Some(None) => view! {
             <section class="screen">
@@ -65,6 +66,7 @@ pub fn SeriesScreen(
         }
         .into_any(),
         Some(Some(store)) => view! { <SeriesView store=store/> }.into_any(),
+    }
     }
 }
 
@@ -156,10 +158,15 @@ pub fn SeriesView(
     provide_context(derived);
     let name = move || store.name().get();
     let meta = move || {
-        let anchor = match (store.anchor().get(), derived.with(|d| d.anchor_image.is_some())) {
+        let anchor = match (
+            store.anchor().get(),
+            derived.with(|d| d.anchor_image.is_some()),
+        ) {
             (None, _) => "no anchor".to_string(),
             (Some(Anchor::Frame { approved_image, .. }), _) => {
-                if approved_image.is_some() && approved_image == derived.with(|d| d.anchor_image.clone()) {
+                if approved_image.is_some()
+                    && approved_image == derived.with(|d| d.anchor_image.clone())
+                {
                     "anchor approved".to_string()
                 } else {
                     "anchor not approved".to_string()

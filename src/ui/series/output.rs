@@ -17,14 +17,18 @@ pub fn OutputSettingsCard(
     let style = Signal::derive(move || store.style().get());
     let set_style = Callback::new(move |text: String| {
         store.style().set(text);
-        state.saver().series_changed(state, &store.id().get_untracked());
+        state
+            .saver()
+            .series_changed(state, &store.id().get_untracked());
     });
     let output = Memo::new(move |_| Some(store.output().get()));
     let set = move |apply: fn(&mut continuity_core::model::OutputSettings, String)| {
         move |ev: leptos::ev::Event| {
             let value = event_target_value(&ev);
             store.output().update(|o| apply(o, value));
-            state.saver().series_changed(state, &store.id().get_untracked());
+            state
+                .saver()
+                .series_changed(state, &store.id().get_untracked());
         }
     };
     let options = move |values: Vec<(String, String)>, current: String| {
@@ -119,4 +123,3 @@ pub fn OutputSettingsCard(
         </div>
     }
 }
-
