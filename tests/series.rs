@@ -161,6 +161,30 @@ impl Open {
         blob_bytes(&blob).await
     }
 
+    /// SHA-256 of the thumbnail stored for image `hash` (what a card or preview shows).
+    async fn stored_thumb_sha(&self, hash: &str) -> String {
+        let db = Db::open(self.db, || {}).await.expect("open");
+        let blob = db
+            .blob(continuity::web::idb::THUMBS, hash)
+            .await
+            .expect("read")
+            .unwrap_or_else(|| panic!("no stored thumbnail for {hash}"));
+        db.close();
+        sha256_hex(&blob_bytes(&blob).await).await
+    }
+
+    /// The stored series once `holds` is true of it (text edits are written debounced).
+    async fn stored_when(&self, what: &str, holds: impl Fn(&Series) -> bool) -> Series {
+        for _ in 0..150 {
+            let s = self.stored().await;
+            if holds(&s) {
+                return s;
+            }
+            continuity::web::clock::sleep(20, None).await.unwrap();
+        }
+        panic!("the stored series never showed {what}");
+    }
+
     /// SHA-256 of the image stored for frame `index`'s current take.
     async fn current_image_sha(&self, index: usize) -> String {
         let series = self.stored().await;
@@ -489,13 +513,18 @@ async fn what_will_be_sent_is_what_the_fake_receives() {
     assert_eq!(labels[1], "image 2: Mira (character), reference 1 of 2");
     assert_eq!(labels[2], "image 3: Mira (character), reference 2 of 2");
     let anchor_sha = series.current_image_sha(0).await;
+    // The preview shows each image's thumbnail: the bytes on screen are the stored
+    // thumbnails of exactly the images that will be sent.
     let mut shown = Vec::new();
     for img in query_all_in(&card, "[data-testid=sent-refs] li img") {
         shown.push(shown_sha256(&img).await);
     }
+    let mut want = Vec::new();
+    for hash in [&anchor_sha, &sha_a, &sha_b] {
+        want.push(series.stored_thumb_sha(hash).await);
+    }
     assert_eq!(
-        shown,
-        [anchor_sha.clone(), sha_a.clone(), sha_b.clone()],
+        shown, want,
         "the preview's thumbnails are the images that will be sent"
     );
 
@@ -581,7 +610,9 @@ async fn plan_over_the_budget_is_refused_and_sends_nothing() {
         Vec::<Value>::new(),
         "nothing was sent"
     );
-    assert_eq!(series.stored().await.budget_usd, Some(0.05));
+    series
+        .stored_when("the budget", |s| s.budget_usd == Some(0.05))
+        .await;
 
     commit_value(&find(&root, "[data-testid=budget]"), "100");
     wait_for("the refusal to go", || {
@@ -644,9 +675,12 @@ async fn three_variants_come_from_one_request_and_can_be_picked() {
         Some(&versions[0].id),
         "the first variant is kept until the user picks another"
     );
+    // What is on screen is each version's thumbnail: map the thumbnails' bytes to versions.
     let mut take_of_sha = std::collections::HashMap::new();
     for take in &versions {
-        let sha = sha256_hex(&series.stored_image(&take.image.hash).await).await;
+        let image = sha256_hex(&series.stored_image(&take.image.hash).await).await;
+        assert_eq!(image, take.image.hash, "images are keyed by their SHA-256");
+        let sha = series.stored_thumb_sha(&take.image.hash).await;
         take_of_sha.insert(sha, take.id.clone());
     }
     assert_eq!(take_of_sha.len(), 3, "the three variants differ");
