@@ -130,11 +130,38 @@ export async function sha256(buffer) {
 
 /** SHA-256 of the image a frame card currently shows (its stored Blob, via the object URL). */
 export async function shownImageSha256(card) {
+  // The grid shows thumbnails. The image's `data-hash` names the stored image (images are
+  // keyed by the SHA-256 of their bytes); check that the bytes on screen are exactly the
+  // stored thumbnail of that image, and that the stored image really has that hash.
   return card.locator('.frame-image img:not(.preview)').evaluate(async (img) => {
-    const bytes = await (await fetch(img.src)).arrayBuffer();
-    const digest = await crypto.subtle.digest('SHA-256', bytes);
-    return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const hash = img.dataset.hash;
+    const shown = await (await fetch(img.src)).arrayBuffer();
+    const db = await new Promise((ok, err) => { const r = indexedDB.open('continuity'); r.onsuccess = () => ok(r.result); r.onerror = () => err(r.error); });
+    const read = (store) => new Promise((ok, err) => {
+      const q = db.transaction(store).objectStore(store).get(hash); q.onsuccess = () => ok(q.result); q.onerror = () => err(q.error); });
+    const [thumb, image] = [await read('thumbs'), await read('images')];
+    db.close();
+    if (!thumb || !image) throw new Error(`no stored image or thumbnail for ${hash}`);
+    if (hex(await crypto.subtle.digest('SHA-256', shown)) !== hex(await crypto.subtle.digest('SHA-256', await thumb.arrayBuffer())))
+      throw new Error('the card does not show the stored thumbnail of its image');
+    const sha = hex(await crypto.subtle.digest('SHA-256', await image.arrayBuffer()));
+    if (sha !== hash) throw new Error(`the stored image ${hash} hashes to ${sha}`);
+    return sha;
   });
+}
+
+/**
+ * Scrolls through the grid as a person would (thumbnails load lazily, near the viewport) until
+ * `count` frame images have loaded and decoded.
+ */
+export async function allThumbnailsShown(page, count, timeout = 30000) {
+  await page.waitForFunction((n) => {
+    const imgs = [...document.querySelectorAll('[data-testid=frame-card] .frame-image img:not(.preview)')];
+    const pending = imgs.find((i) => !(i.complete && i.naturalWidth > 0));
+    if (pending) pending.scrollIntoView();
+    return imgs.filter((i) => i.complete && i.naturalWidth > 0).length === n;
+  }, count, { timeout });
 }
 
 /** Waits until `count` frame cards have the given data-status. */

@@ -2,7 +2,7 @@
 // see nine images, reload, still see them; and one failing frame shows its own readable error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, journal, clearJournal, createSeries, loadedImages } from './harness.mjs';
+import { allThumbnailsShown, startServer, launchBrowser, newPage, journal, clearJournal, createSeries, loadedImages } from './harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -33,9 +33,7 @@ test('a 9-slide carousel is generated, stored and survives a reload', async () =
   await page.waitForFunction(
     () => document.querySelectorAll('[data-testid=frame-card][data-status=done]').length === 9,
     null, { timeout: 60000 });
-  await page.waitForFunction(
-    () => [...document.querySelectorAll('[data-testid=frame-card] .frame-image img:not(.preview)')]
-      .filter((i) => i.complete && i.naturalWidth > 0).length === 9, null, { timeout: 30000 });
+  await allThumbnailsShown(page, 9);
   assert.equal(await loadedImages(page), 9);
   assert.match(await page.getByTestId('batch-summary').textContent(), /^9 \/ 9 done/);
 
@@ -55,9 +53,7 @@ test('a 9-slide carousel is generated, stored and survives a reload', async () =
   await clearJournal(server.url);
   await page.reload();
   await page.getByTestId('series-title').filter({ hasText: 'Spring launch' }).waitFor();
-  await page.waitForFunction(
-    () => [...document.querySelectorAll('[data-testid=frame-card] .frame-image img:not(.preview)')]
-      .filter((i) => i.complete && i.naturalWidth > 0).length === 9, null, { timeout: 30000 });
+  await allThumbnailsShown(page, 9);
   assert.equal(await page.getByTestId('frame-prompt').nth(1).inputValue(), 'The fox hands a parcel to a smiling baker');
   assert.equal((await journal(server.url)).length, 0, 'a reload sends no image requests');
   assert.deepEqual(errors, []);

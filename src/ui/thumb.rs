@@ -48,7 +48,8 @@ pub fn Thumb(
     alt: Signal<String>,
 ) -> impl IntoView {
     let state = AppState::get();
-    let url: RwSignal<Option<Rc<ObjectUrl>>, LocalStorage> = RwSignal::new_local(None);
+    // The URL shown and the content hash of the image it is the thumbnail of.
+    let url: RwSignal<Option<(Rc<ObjectUrl>, String)>, LocalStorage> = RwSignal::new_local(None);
     let shown: StoredValue<Option<String>> = StoredValue::new(None);
     Effect::new(move |_| {
         let wanted = hash.get();
@@ -68,14 +69,15 @@ pub fn Thumb(
                 return;
             }
             if let Some(object_url) = ObjectUrl::new(&blob) {
-                let _ = url.try_set(Some(Rc::new(object_url)));
+                let _ = url.try_set(Some((Rc::new(object_url), key)));
             }
         });
     });
     move || {
-        url.get().map(|u| {
+        url.get().map(|(u, key)| {
             let src = u.as_str().to_string();
-            view! { <img src=src alt=move || alt.get() loading="lazy" decoding="async" data-thumb="1"/> }
+            // `data-hash`: which stored image this is the thumbnail of (tests check it).
+            view! { <img src=src alt=move || alt.get() loading="lazy" decoding="async" data-hash=key/> }
         })
     }
 }
