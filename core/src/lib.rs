@@ -19,6 +19,7 @@ pub mod failure;
 pub mod image_type;
 pub mod model;
 pub mod openai;
+pub mod pixels;
 pub mod plan;
 pub mod scheduler;
 pub mod settings;
