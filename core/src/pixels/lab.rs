@@ -24,8 +24,8 @@ pub fn delta_e(x: Lab, y: Lab) -> f32 {
     (dl * dl + da * da + db * db).sqrt()
 }
 
-/// sRGB (8 bits per channel, the IEC 61966-2-1 transfer curve) → Lab, exact formula.
-/// Bulk paths in this module use a table-driven equivalent that agrees within 0.01.
+/// sRGB (8 bits per channel, the IEC 61966-2-1 transfer curve) → Lab, exact formula (in
+/// `f32`). The whole-image functions use a table-driven equivalent that agrees within ΔE 0.003.
 pub fn srgb_to_lab(rgb: [u8; 3]) -> Lab {
     let lin = rgb.map(|c| srgb_to_linear(f32::from(c) / 255.0));
     xyz_to_lab(lin, |t| lab_f(t, t.cbrt()))
@@ -98,7 +98,8 @@ const FRAC_BITS: u32 = T_SHIFT - F_STEPS.trailing_zeros();
 ///   low bits of `t`.
 ///
 /// Built per call (≈ 4k `cbrt`s and 256 `powf`s, microseconds), so there is no global state.
-/// It agrees with [`srgb_to_lab`] within ΔE 0.01 (tested).
+/// It agrees with the exact formula within ΔE 0.0027 over all 16.7 M sRGB colours (checked by
+/// the ignored test `step_bounds_hold_over_the_whole_cube`; a sampled check runs always).
 pub(crate) struct LabLut {
     /// `xyz[row][channel][v]`.
     xyz: [[[u32; 256]; 3]; 3],
@@ -140,13 +141,13 @@ impl LabLut {
     /// Lab of one sRGB pixel.
     #[inline(always)]
     pub(crate) fn lab(&self, r: u8, g: u8, b: u8) -> Lab {
+        // Written out (no closure, no iterator): at opt-level "z" a closure here stays a call,
+        // six per pixel pair.
         let (r, g, b) = (r as usize, g as usize, b as usize);
-        let t = |row: &[[u32; 256]; 3]| row[0][r] + row[1][g] + row[2][b];
-        let (fx, fy, fz) = (
-            self.f(t(&self.xyz[0])),
-            self.f(t(&self.xyz[1])),
-            self.f(t(&self.xyz[2])),
-        );
+        let [x, y, z] = &self.xyz;
+        let fx = self.f(x[0][r] + x[1][g] + x[2][b]);
+        let fy = self.f(y[0][r] + y[1][g] + y[2][b]);
+        let fz = self.f(z[0][r] + z[1][g] + z[2][b]);
         Lab {
             l: 116.0 * fy - 16.0,
             a: 500.0 * (fx - fy),

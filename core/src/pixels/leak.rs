@@ -17,6 +17,14 @@
 //! "change" and report a leak the model did not cause; an edit that came back at another
 //! size is a different request, and the caller can say so (or resample on a canvas and
 //! measure again, knowingly).
+//!
+//! **Precision and speed.** ΔE comes from the table-driven Lab (within 0.003 of the exact
+//! formula). One level of R, G or B moves ΔE by at most 0.86, 1.19 or 0.90 (exhaustively
+//! checked), so a pair of opaque pixels whose per-channel differences bound its ΔE at or
+//! below both the threshold and the largest ΔE seen so far is skipped without conversion: it
+//! can change neither count nor maximum, and every figure is the same as converting every
+//! pixel (a property test compares the two). Typical "almost the same" pixels of a
+//! regenerated image take this path.
 
 use super::image::same_size;
 use super::lab::{Lab, LabLut};
@@ -46,7 +54,8 @@ pub struct Leak {
     /// The threshold that was applied.
     pub threshold: f32,
     /// RGBA8 overlay of the image's size: `[0, 0, 0, 0]` (transparent) for pixels not measured
-    /// or not changed, [`heat_colour`] of the pixel's ΔE for changed pixels.
+    /// or not changed; for changed pixels [`heat_colour`] of their ΔE quantised to 1/255 of
+    /// [`HEAT_RAMP_SPAN`] (a 256-entry ramp, so no float work per changed pixel).
     pub heat_map: Vec<u8>,
 }
 
@@ -86,9 +95,10 @@ pub fn heat_colour(delta_e: f32, threshold: f32) -> [u8; 4] {
         (230.0 - 30.0 * u, 0.0, 200.0 * u)
     };
     [
-        r.round() as u8,
-        g.round() as u8,
-        b.round() as u8,
+        // + 0.5 and truncation: the channels are ≥ 0, and `round` is a libm call in wasm.
+        (r + 0.5) as u8,
+        (g + 0.5) as u8,
+        (b + 0.5) as u8,
         HEAT_ALPHA,
     ]
 }
@@ -115,6 +125,7 @@ fn measure(
         near: threshold * threshold * (1.0 - 1e-4),
         threshold,
         skip_below: 0,
+        ramp: HeatRamp::new(threshold),
     };
     let (p, r) = (parent.data(), result.data());
     // Two monomorphised loops, so the per-pixel mask test is not even a branch without a mask.
@@ -181,6 +192,28 @@ pub(crate) const STEP_BOUND: [u32; 3] = [86, 119, 90];
 /// from the exact formula by less than 0.01 per colour (so by 0.02 per pair).
 pub(crate) const TABLE_SLACK: u32 = 5;
 
+/// [`heat_colour`] at 256 steps from the threshold to the end of the ramp.
+struct HeatRamp {
+    threshold: f32,
+    colours: [[u8; 4]; 256],
+}
+
+impl HeatRamp {
+    fn new(threshold: f32) -> Self {
+        let mut colours = [[0; 4]; 256];
+        for (k, c) in colours.iter_mut().enumerate() {
+            *c = heat_colour(threshold + HEAT_RAMP_SPAN * k as f32 / 255.0, threshold);
+        }
+        HeatRamp { threshold, colours }
+    }
+
+    #[inline(always)]
+    fn colour(&self, delta_e: f32) -> [u8; 4] {
+        let k = ((delta_e - self.threshold) * (255.0 / HEAT_RAMP_SPAN) + 0.5) as usize;
+        self.colours[k.min(255)]
+    }
+}
+
 /// The running totals of one measurement and the per-pixel rule.
 struct Acc {
     measured: u32,
@@ -193,6 +226,7 @@ struct Acc {
     /// [`STEP_BOUND`] bound is at most this can neither count as changed nor raise the
     /// maximum, so it needs no conversion.
     skip_below: u32,
+    ramp: HeatRamp,
 }
 
 impl Acc {
@@ -205,7 +239,9 @@ impl Acc {
         else {
             return;
         };
-        if p == q {
+        let (p, q) = ([p[0], p[1], p[2], p[3]], [q[0], q[1], q[2], q[3]]);
+        // One integer compare (a slice `==` stays a call at opt-level "z").
+        if u32::from_ne_bytes(p) == u32::from_ne_bytes(q) {
             return;
         }
         let d2 = if p[3] == 255 && q[3] == 255 {
@@ -218,10 +254,13 @@ impl Acc {
             }
             delta_e2(lut.lab(p[0], p[1], p[2]), lut.lab(q[0], q[1], q[2]))
         } else {
-            let (p, q) = ([p[0], p[1], p[2], p[3]], [q[0], q[1], q[2], q[3]]);
             let over_white = delta_e2(lab_over(lut, p, 255), lab_over(lut, q, 255));
             let over_black = delta_e2(lab_over(lut, p, 0), lab_over(lut, q, 0));
-            over_white.max(over_black)
+            if over_white > over_black {
+                over_white
+            } else {
+                over_black
+            }
         };
         if d2 > self.max_d2 {
             self.max_d2 = d2;
@@ -235,7 +274,7 @@ impl Acc {
             if d > self.threshold {
                 self.changed += 1;
                 if let Some(h) = heat.get_mut(i * 4..i * 4 + 4) {
-                    h.copy_from_slice(&heat_colour(d, self.threshold));
+                    h.copy_from_slice(&self.ramp.colour(d));
                 }
             }
         }

@@ -43,9 +43,9 @@ pub fn encode_mask(
     image_height: u32,
 ) -> Result<Vec<u8>, PixelError> {
     same_size("mask", (image_width, image_height), coverage.size())?;
-    let mut out = Vec::with_capacity(coverage.data().len() * 4);
-    for &c in coverage.data() {
-        out.extend_from_slice(if is_painted(c) {
+    let mut out = vec![0u8; coverage.data().len() * 4];
+    for (&c, px) in coverage.data().iter().zip(out.chunks_exact_mut(4)) {
+        px.copy_from_slice(if is_painted(c) {
             &MASK_EDIT_PIXEL
         } else {
             &MASK_KEEP_PIXEL

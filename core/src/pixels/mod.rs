@@ -9,11 +9,11 @@
 //! allocation per call, none per pixel, and convert colours through tables
 //! ([`lab`]), so each operation stays well under 150 ms on a 1536 × 1024 image in wasm.
 //!
-//! - [`mask`]: coverage → OpenAI's mask image (painted = alpha 0), invert, size checks.
-//! - [`leak`]: share of pixels outside the mask with ΔE > 10, and a heat map.
-//! - [`composite`]: the result inside the (feathered) mask, the parent's exact bytes outside.
-//! - [`consistency`]: palette and structural distance against a reference — a heuristic.
-//! - [`thumb`]: thumbnail size and a box downscale.
+//! - [`mask`](mod@mask): coverage → OpenAI's mask image (painted = alpha 0), invert, size checks.
+//! - [`leak`](mod@leak): share of pixels outside the mask with ΔE > 10, and a heat map.
+//! - [`composite`](mod@composite): the result inside the (feathered) mask, the parent's exact bytes outside.
+//! - [`consistency`](mod@consistency): palette and structural distance against a reference — a heuristic.
+//! - [`thumb`](mod@thumb): thumbnail size and a box downscale.
 
 pub mod composite;
 pub mod consistency;

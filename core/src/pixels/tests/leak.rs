@@ -49,7 +49,7 @@ fn counts_only_pixels_outside_the_mask_that_changed_beyond_the_threshold() {
                 );
                 let want = heat_colour(d, LEAK_DELTA_E);
                 assert_eq!(px[3], 200, "pixel {i}");
-                // One level of slack for the table-driven Lab.
+                // Slack for the table-driven Lab and the 256-step ramp (≈ 1.7 levels a step).
                 for c in 0..3 {
                     assert!(
                         px[c].abs_diff(want[c]) <= 1,
