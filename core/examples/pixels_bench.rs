@@ -10,8 +10,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use continuity_core::pixels::{
-    changed_area, composite, consistency, downscale, encode_mask, leak, signature, thumb_size,
-    Coverage, Rgba, LEAK_DELTA_E, THUMB_MAX_EDGE,
+    changed_area, composite, consistency, downscale, encode_mask, invert, leak, signature,
+    thumb_size, Coverage, Rgba, LEAK_DELTA_E, THUMB_MAX_EDGE,
 };
 
 const W: u32 = 1536;
@@ -84,7 +84,11 @@ fn main() {
     let strong = Rgba::new(W, H, &strong).unwrap();
     let inverted = Rgba::new(W, H, &inverted).unwrap();
     let result = mild;
+    let mut inverse = mask.clone();
+    invert(&mut inverse);
     let mask = Coverage::new(W, H, &mask).unwrap();
+    // Painted everywhere but the disc: the composite's work box is the whole image.
+    let inverse = Coverage::new(W, H, &inverse).unwrap();
 
     println!("pixels on {W}×{H} (native, {RUNS} runs)");
     time("mask encode", || {
@@ -107,6 +111,9 @@ fn main() {
     });
     time("composite, feather 64", || {
         black_box(composite(parent, result, mask, 64).unwrap());
+    });
+    time("composite, feather 16, inverse mask", || {
+        black_box(composite(parent, result, inverse, 16).unwrap());
     });
     time("signature (one image)", || {
         black_box(signature(parent));

@@ -45,11 +45,12 @@ pub fn encode_mask(
     same_size("mask", (image_width, image_height), coverage.size())?;
     let mut out = vec![0u8; coverage.data().len() * 4];
     for (&c, px) in coverage.data().iter().zip(out.chunks_exact_mut(4)) {
-        px.copy_from_slice(if is_painted(c) {
-            &MASK_EDIT_PIXEL
+        let value = if is_painted(c) {
+            MASK_EDIT_PIXEL
         } else {
-            &MASK_KEEP_PIXEL
-        });
+            MASK_KEEP_PIXEL
+        };
+        px[..4].copy_from_slice(&value);
     }
     Ok(out)
 }

@@ -34,11 +34,64 @@ fn brute_distance_squared(mask: &[u8], w: usize, h: usize, cap: u32) -> Vec<u32>
         .collect()
 }
 
+/// The documented composite rule, straight from its definition (brute-force distances).
+fn expected_composite(
+    w: u32,
+    h: u32,
+    parent: &[u8],
+    result: &[u8],
+    mask: &[u8],
+    feather: u32,
+) -> Vec<u8> {
+    let cap = feather + 1;
+    let far = brute_distance_squared(mask, w as usize, h as usize, cap);
+    let mut out = parent.to_vec();
+    for (i, &m) in mask.iter().enumerate() {
+        if !is_painted(m) {
+            continue;
+        }
+        let wgt = (f64::from(far[i]).sqrt() / f64::from(cap)).min(1.0);
+        let a = (wgt * 256.0 + 0.5) as u32;
+        for c in i * 4..i * 4 + 4 {
+            let (p, r) = (u32::from(parent[c]), u32::from(result[c]));
+            out[c] = ((p * (256 - a) + r * a + 128) >> 8) as u8;
+        }
+    }
+    out
+}
+
+/// A larger image with a sparse mask: a few rectangles, some touching the border, so the
+/// composite's crop to the painted area (and its clipping) is exercised.
+fn sparse_case() -> impl Strategy<Value = (u32, u32, Vec<u8>, Vec<u8>, Vec<u8>)> {
+    (8u32..48, 8u32..48).prop_flat_map(|(w, h)| {
+        let n = (w * h) as usize;
+        let rect = (0..w, 0..h, 1..w / 2 + 2, 1..h / 2 + 2);
+        (
+            Just(w),
+            Just(h),
+            proptest::collection::vec(any::<u8>(), n * 4),
+            proptest::collection::vec(any::<u8>(), n * 4),
+            proptest::collection::vec(rect, 0..4),
+        )
+            .prop_map(|(w, h, parent, result, rects)| {
+                let mut mask = vec![0u8; (w * h) as usize];
+                for (x0, y0, rw, rh) in rects {
+                    for y in y0..(y0 + rh).min(h) {
+                        for x in x0..(x0 + rw).min(w) {
+                            mask[(y * w + x) as usize] = 255;
+                        }
+                    }
+                }
+                (w, h, parent, result, mask)
+            })
+    })
+}
+
 proptest! {
     #[test]
-    fn composite_never_changes_a_pixel_outside_the_mask(
-        (w, h, parent, result, mask) in case(),
-        feather in 0u32..8,
+    fn composite_follows_the_documented_rule(
+        (w, h, parent, result, mask) in prop_oneof![case(), sparse_case()],
+        feather in 0u32..10,
     ) {
         let out = composite(
             Rgba::new(w, h, &parent).unwrap(),
@@ -46,21 +99,13 @@ proptest! {
             Coverage::new(w, h, &mask).unwrap(),
             feather,
         ).unwrap();
-        let far = brute_distance_squared(&mask, w as usize, h as usize, feather + 1);
+        // Above all: outside the mask, the parent's bytes, every pixel.
         for (i, &m) in mask.iter().enumerate() {
-            let px = &out[i * 4..i * 4 + 4];
             if !is_painted(m) {
-                prop_assert_eq!(px, &parent[i * 4..i * 4 + 4]);
-            } else if far[i] >= (feather + 1) * (feather + 1) {
-                prop_assert_eq!(px, &result[i * 4..i * 4 + 4]);
-            } else {
-                // A blend: each channel between parent and result.
-                for c in 0..4 {
-                    let (p, r) = (parent[i * 4 + c], result[i * 4 + c]);
-                    prop_assert!(px[c] >= p.min(r) && px[c] <= p.max(r));
-                }
+                prop_assert_eq!(&out[i * 4..i * 4 + 4], &parent[i * 4..i * 4 + 4]);
             }
         }
+        prop_assert_eq!(out, expected_composite(w, h, &parent, &result, &mask, feather));
     }
 
     #[test]
