@@ -94,8 +94,8 @@ const FRAC_BITS: u32 = T_SHIFT - F_STEPS.trailing_zeros();
 /// would dominate the run time in wasm:
 /// - X, Y, Z (already divided by the white) are sums of three per-channel tables holding
 ///   `M[row][channel] · linear(v)` in 2²⁴ fixed point (nine tables of 256 `u32`);
-/// - the Lab cube root `f(t)` comes from a 4097-entry table, interpolated linearly with the
-///   low bits of `t`.
+/// - the Lab cube root `f(t)` comes from a table of 4096 steps over [0, 1] (plus a spare
+///   entry), interpolated linearly with the low bits of `t`.
 ///
 /// Built per call (≈ 4k `cbrt`s and 256 `powf`s, microseconds), so there is no global state.
 /// It agrees with the exact formula within ΔE 0.0027 over all 16.7 M sRGB colours (checked by
@@ -115,7 +115,7 @@ impl LabLut {
             let lin = srgb_to_linear(v as f32 / 255.0);
             for (row, m) in xyz.iter_mut().zip(&M) {
                 for (table, k) in row.iter_mut().zip(m) {
-                    // Round down, so white sums to at most 2²⁴ (t ≤ 1).
+                    // Truncated: white sums to 2²⁴ within a few units.
                     table[v] = (k * lin * scale) as u32;
                 }
             }
@@ -130,8 +130,9 @@ impl LabLut {
 
     #[inline(always)]
     fn f(&self, t: u32) -> f32 {
-        // Rounding in the per-channel tables can only push t down, so it stays ≤ 2²⁴; the
-        // `min` is a guard that also lets the compiler drop the bounds checks.
+        // t is at most a few units over 2²⁴ (white); the `min` keeps the index in the table
+        // (the spare entry covers the interpolation there) and lets the compiler drop the
+        // bounds checks.
         let i = ((t >> FRAC_BITS) as usize).min(F_STEPS);
         let frac = (t & ((1 << FRAC_BITS) - 1)) as f32 * (1.0 / (1 << FRAC_BITS) as f32);
         let (lo, hi) = (self.f[i], self.f[i + 1]);
