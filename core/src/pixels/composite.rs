@@ -53,11 +53,12 @@ pub fn composite(
     let (r, m) = (result.data(), mask.data());
     let n = m.len().min(out.len() / 4).min(r.len() / 4);
     if feather == 0 {
-        for i in 0..n {
-            if is_painted(m[i]) {
-                let (o, rp) = (&mut out[i * 4..i * 4 + 4], &r[i * 4..i * 4 + 4]);
-                // Four stores: a 4-byte `copy_from_slice` stays a call at opt-level "z".
-                (o[0], o[1], o[2], o[3]) = (rp[0], rp[1], rp[2], rp[3]);
+        for (i, &v) in m[..n].iter().enumerate() {
+            if is_painted(v) {
+                // Element stores: a 4-byte sub-slice or `copy_from_slice` stays a call at
+                // opt-level "z".
+                let b = i * 4;
+                (out[b], out[b + 1], out[b + 2], out[b + 3]) = (r[b], r[b + 1], r[b + 2], r[b + 3]);
             }
         }
         return Ok(out_buf);
@@ -88,15 +89,14 @@ pub fn composite(
             if !is_painted(m[i]) {
                 continue;
             }
-            let (o, rp) = (&mut out[i * 4..i * 4 + 4], &r[i * 4..i * 4 + 4]);
             let d2 = d_row[x - cx0];
             let a = if d2 >= cap2 {
                 256
             } else {
                 u32::from(weights[d2 as usize])
             };
-            for c in 0..4 {
-                o[c] = ((u32::from(o[c]) * (256 - a) + u32::from(rp[c]) * a + 128) >> 8) as u8;
+            for b in i * 4..i * 4 + 4 {
+                out[b] = ((u32::from(out[b]) * (256 - a) + u32::from(r[b]) * a + 128) >> 8) as u8;
             }
         }
     }

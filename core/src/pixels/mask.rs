@@ -44,13 +44,14 @@ pub fn encode_mask(
 ) -> Result<Vec<u8>, PixelError> {
     same_size("mask", (image_width, image_height), coverage.size())?;
     let mut out = vec![0u8; coverage.data().len() * 4];
-    for (&c, px) in coverage.data().iter().zip(out.chunks_exact_mut(4)) {
-        let value = if is_painted(c) {
+    for (px, &c) in out.chunks_exact_mut(4).zip(coverage.data()) {
+        let v = if is_painted(c) {
             MASK_EDIT_PIXEL
         } else {
             MASK_KEEP_PIXEL
         };
-        px[..4].copy_from_slice(&value);
+        // Four stores: a 4-byte `copy_from_slice` stays a call at opt-level "z".
+        (px[0], px[1], px[2], px[3]) = (v[0], v[1], v[2], v[3]);
     }
     Ok(out)
 }
