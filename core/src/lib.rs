@@ -20,6 +20,7 @@ pub mod image_type;
 pub mod meter;
 pub mod model;
 pub mod openai;
+pub mod pixels;
 pub mod plan;
 pub mod scheduler;
 pub mod settings;
