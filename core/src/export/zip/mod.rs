@@ -11,6 +11,7 @@
 
 mod names;
 mod read;
+mod read_error;
 mod write;
 
 #[cfg(test)]
