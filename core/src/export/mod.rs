@@ -22,7 +22,7 @@
 // pub mod contact_sheet;
 pub mod crc32;
 pub mod csv;
-// pub mod gif;
+pub mod gif;
 // pub mod pdf;
 pub mod zip;
 
