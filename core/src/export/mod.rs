@@ -23,7 +23,7 @@
 pub mod crc32;
 pub mod csv;
 pub mod gif;
-// pub mod pdf;
+pub mod pdf;
 pub mod zip;
 
 /// One piece of an assembled file: bytes the writer made, or the caller's `i`-th data item
