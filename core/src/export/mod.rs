@@ -19,7 +19,7 @@
 //! CRC-32, LZW, quantisation, the CSV parser and the PDF writer are written here because each
 //! is small and the crates that do them carry far more than we use.
 
-// pub mod contact_sheet;
+pub mod contact_sheet;
 pub mod crc32;
 pub mod csv;
 pub mod gif;
