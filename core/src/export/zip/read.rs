@@ -22,7 +22,12 @@ pub const TAIL_LEN: u64 = (END_LEN + 0xFFFF + 20) as u64;
 
 /// Compression ratios are only judged for entries larger than this: a small file that
 /// compresses 1000:1 (a run of zeros) is harmless.
-const RATIO_FLOOR: u64 = 1 << 20;
+pub(crate) const RATIO_FLOOR: u64 = 1 << 20;
+/// Deflate cannot do better than about 1032:1, reached only by runs of one byte (the classic
+/// bomb). A real manifest stays far below, but a long series of near-identical frames can
+/// exceed 200:1 (measured: 289:1), so the limit sits just under deflate's ceiling; the size
+/// caps are what really bound an import.
+pub(crate) const DEFAULT_MAX_RATIO: u64 = 1000;
 
 /// What an import accepts (defaults from the security notes, §1.7).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +38,8 @@ pub struct ReadLimits {
     pub max_entry_bytes: u64,
     /// Uncompressed bytes of all entries together (the caller lowers it to the free storage).
     pub max_total_bytes: u64,
-    /// Uncompressed ÷ compressed, judged for entries over 1 MiB.
+    /// Uncompressed ÷ compressed, judged for entries over 1 MiB (default 1000; see
+    /// `DEFAULT_MAX_RATIO`).
     pub max_ratio: u64,
     /// Bytes in one entry name.
     pub max_name_bytes: usize,
@@ -45,7 +51,7 @@ impl Default for ReadLimits {
             max_entries: 5_000,
             max_entry_bytes: 64 << 20,
             max_total_bytes: 2 << 30,
-            max_ratio: 200,
+            max_ratio: DEFAULT_MAX_RATIO,
             max_name_bytes: super::write::MAX_NAME_BYTES,
         }
     }

@@ -2,6 +2,7 @@
 //! entry's data (a `Blob` in the browser) right after its local header.
 
 use super::names::{check_name, shown, DosDateTime, NameProblem};
+use super::read::{DEFAULT_MAX_RATIO, RATIO_FLOOR};
 use super::{human, Method, CENTRAL_SIG, END_SIG, FLAG_UTF8, LOCAL_SIG, MAX_U32_FIELD};
 use crate::export::crc32::crc32;
 use crate::export::Part;
@@ -51,7 +52,8 @@ impl EntryMeta {
 }
 
 /// Deflates a small text entry (the manifest) and describes it; returns the bytes to place.
-/// Falls back to stored when deflate would not make it smaller.
+/// Falls back to stored when deflate would not make it smaller, or would compress it so well
+/// that import's zip-bomb check would refuse it.
 pub fn deflated_entry(
     name: impl Into<String>,
     bytes: &[u8],
@@ -61,7 +63,10 @@ pub fn deflated_entry(
     let crc = crc32(bytes);
     // Level 6: miniz's default; 9 is slower for a few percent on JSON.
     let packed = miniz_oxide::deflate::compress_to_vec(bytes, 6);
-    if packed.len() < bytes.len() {
+    let n = bytes.len() as u64;
+    // Never write what import would refuse as a bomb: store such an entry instead.
+    let ratio_ok = n <= RATIO_FLOOR || n / (packed.len() as u64).max(1) <= DEFAULT_MAX_RATIO;
+    if packed.len() < bytes.len() && ratio_ok {
         let meta = EntryMeta {
             name,
             method: Method::Deflated,
