@@ -71,9 +71,9 @@ pub enum GifError {
     /// A frame buffer is not width × height × 4 bytes.
     WrongFrameSize {
         /// Bytes expected.
-        expected: usize,
+        expected: u64,
         /// Bytes given.
-        got: usize,
+        got: u64,
     },
 }
 
@@ -125,11 +125,12 @@ impl GifEncoder {
     /// One frame (RGBA, width × height × 4 bytes) shown for `delay_cs` centiseconds.
     pub fn frame(&mut self, rgba: &[u8], delay_cs: u16) -> Result<Vec<u8>, GifError> {
         let (w, h) = (self.options.width, self.options.height);
-        let expected = w as usize * h as usize * 4;
-        if rgba.len() != expected {
+        // In u64: 65,535² × 4 overflows a wasm32 usize.
+        let expected = w as u64 * h as u64 * 4;
+        if rgba.len() as u64 != expected {
             return Err(GifError::WrongFrameSize {
                 expected,
-                got: rgba.len(),
+                got: rgba.len() as u64,
             });
         }
         let dither = self.options.dither;

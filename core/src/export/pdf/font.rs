@@ -58,10 +58,11 @@ const CP1252_HIGH: [(char, u8); 27] = [
     ('Ÿ', 0x9F),
 ];
 
-/// The WinAnsi byte for `c`, if the standard fonts can draw it. Tabs become spaces.
+/// The WinAnsi byte for `c`, if the standard fonts can draw it. Tabs and line breaks become
+/// spaces (the writer wraps lines itself).
 pub fn winansi(c: char) -> Option<u8> {
     match c {
-        '\t' => Some(b' '),
+        '\t' | '\n' | '\r' => Some(b' '),
         ' '..='~' | '\u{A0}'..='\u{FF}' => Some(c as u8),
         _ => CP1252_HIGH.iter().find(|(u, _)| *u == c).map(|(_, b)| *b),
     }
@@ -239,6 +240,7 @@ mod tests {
         assert_eq!(encode("🙂").0, b"[?]".to_vec());
         assert_eq!(encode("新品 / خصم").0, b"[Chinese, Arabic text]".to_vec());
         assert!(winansi_covers("Señor Müller"));
+        assert_eq!(encode("two\nlines").0, b"two lines".to_vec());
         assert!(!winansi_covers("नमस्ते"));
     }
 

@@ -165,14 +165,14 @@ impl ZipWriter {
         let mut local = Vec::with_capacity(30 + name.len());
         put32(&mut local, LOCAL_SIG);
         put16(&mut local, VERSION_NEEDED);
-        self.common(&mut local, meta);
+        common(&mut local, meta);
         put16(&mut local, 0); // extra length
         local.extend_from_slice(name.as_bytes());
 
         put32(&mut self.central, CENTRAL_SIG);
         put16(&mut self.central, VERSION_MADE_BY);
         put16(&mut self.central, VERSION_NEEDED);
-        self.common_central(meta);
+        common(&mut self.central, meta);
         put16(&mut self.central, 0); // extra length
         put16(&mut self.central, 0); // comment length
         put16(&mut self.central, 0); // disk number start
@@ -185,23 +185,6 @@ impl ZipWriter {
         self.count += 1;
         self.offset += local.len() as u64 + meta.compressed_size;
         Ok(local)
-    }
-
-    fn common(&self, out: &mut Vec<u8>, meta: &EntryMeta) {
-        put16(out, FLAG_UTF8);
-        put16(out, meta.method.code());
-        put16(out, meta.modified.time);
-        put16(out, meta.modified.date);
-        put32(out, meta.crc32);
-        put32(out, meta.compressed_size as u32);
-        put32(out, meta.uncompressed_size as u32);
-        put16(out, meta.name.len() as u16);
-    }
-
-    fn common_central(&mut self, meta: &EntryMeta) {
-        let mut tmp = Vec::with_capacity(24);
-        self.common(&mut tmp, meta);
-        self.central.extend_from_slice(&tmp);
     }
 
     /// The central directory and end record: the last bytes of the archive.
@@ -247,6 +230,18 @@ pub fn write_to_vec(entries: &[(EntryMeta, &[u8])]) -> Result<Vec<u8>, ZipWriteE
     let metas: Vec<EntryMeta> = entries.iter().map(|(m, _)| m.clone()).collect();
     let data: Vec<&[u8]> = entries.iter().map(|(_, d)| *d).collect();
     Ok(crate::export::assemble(&plan(&metas)?, &data))
+}
+
+/// The fields local header and central record share, from the flags to the name length.
+fn common(out: &mut Vec<u8>, meta: &EntryMeta) {
+    put16(out, FLAG_UTF8);
+    put16(out, meta.method.code());
+    put16(out, meta.modified.time);
+    put16(out, meta.modified.date);
+    put32(out, meta.crc32);
+    put32(out, meta.compressed_size as u32);
+    put32(out, meta.uncompressed_size as u32);
+    put16(out, meta.name.len() as u16);
 }
 
 fn put16(out: &mut Vec<u8>, v: u16) {
