@@ -187,7 +187,7 @@ fn export_zip_deflated_entries_always_import() {
 }
 
 #[test]
-fn export_zip_writer_output_is_read_by_python_layout_rules() {
+fn export_zip_writer_bytes_follow_the_appnote_layout() {
     // The writer's bytes, field by field, for one small stored entry.
     let zip = write_to_vec(&[(EntryMeta::stored("a.txt", 2, crc32(b"hi"), t()), b"hi")]).unwrap();
     assert_eq!(&zip[0..4], b"PK\x03\x04");
