@@ -11,10 +11,12 @@
 //! - [`scheduler`]: the batch state machine (anchor first, concurrency, budget, stop/cancel).
 //! - [`plan`], [`cost`], [`catalogue`], [`settings`]: what a batch will cost and where it goes.
 //! - [`image_type`]: which bytes are an image we accept.
+//! - [`export`]: ZIP, PDF, GIF and contact-sheet writers, the ZIP and CSV readers for import.
 
 pub mod catalogue;
 pub mod compiler;
 pub mod cost;
+pub mod export;
 pub mod failure;
 pub mod image_type;
 pub mod meter;
