@@ -1,0 +1,192 @@
+//! Component tests: mount one component with an in-memory store, act as a user does, let
+//! Leptos apply the change (`tick().await`), and assert what is on screen. A state change that
+//! never reaches the screen is exactly the kind of bug app-level tests miss (leptos
+//! `examples/counter/tests/web.rs` is the model).
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::*;
+use continuity::app::state::{AppState, StorageStatus};
+use continuity::ui::bible::BiblePanel;
+use continuity::ui::frame::card::{probe, FrameCard};
+use continuity::ui::frame::shot_editor::ShotEditor;
+use continuity::ui::series::{derived, Derived};
+use continuity::ui::storage_meter::StorageLine;
+use continuity_core::model::bible::{Entity, EntityKind};
+use continuity_core::model::series::SeriesStoreFields;
+use continuity_core::model::template::Template;
+use continuity_core::model::Series;
+use leptos::prelude::*;
+use leptos::task::tick;
+use reactive_stores::Store;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A comic (four frames) in a store, with the app state the components expect in context.
+/// Storage is not opened: these tests are about what reaches the screen.
+fn comic() -> (AppState, Store<Series>) {
+    let state = AppState::new("unused-components-db");
+    provide_context(state);
+    let mut n = 0;
+    let series = Series::from_template("Comic", Template::Comic, "gpt-image-2", 1.0, || {
+        n += 1;
+        n
+    });
+    let store = state.insert_series(series);
+    (state, store)
+}
+
+fn entity(id: &str, name: &str) -> Entity {
+    Entity {
+        id: id.into(),
+        kind: EntityKind::Character,
+        name: name.into(),
+        description: String::new(),
+        must_not_change: Vec::new(),
+        references: Vec::new(),
+    }
+}
+
+/// Typing a colour into the palette shows its swatch at once (it used to appear only after a
+/// reload: the swatches read the series untracked).
+#[wasm_bindgen_test]
+async fn palette_swatches_appear_as_colours_are_typed() {
+    let (root, _handle) = mount(|| {
+        let (_, store) = comic();
+        view! { <BiblePanel store=store/> }
+    });
+    let palette = find_in(&root, "[data-testid=bible-palette]");
+    assert_eq!(query_all_in(&root, "[data-testid=swatch]").len(), 0);
+    type_into(&palette, "#1F6FEB teal");
+    tick().await;
+    let swatches = query_all_in(&root, "[data-testid=swatch]");
+    assert_eq!(swatches.len(), 1, "the first colour shows");
+    assert_eq!(swatches[0].get_attribute("title").as_deref(), Some("#1F6FEB"));
+    type_into(&palette, "#1F6FEB teal, #f60 coral, nonsense");
+    tick().await;
+    let titles: Vec<String> = query_all_in(&root, "[data-testid=swatch]")
+        .iter()
+        .filter_map(|s| s.get_attribute("title"))
+        .collect();
+    assert_eq!(titles, ["#1F6FEB", "#FF6600"]);
+    assert!(text_of(&root).contains("Not a colour: nonsense"));
+}
+
+/// An entity added to the bible after a frame's card was mounted appears among the frame's
+/// "appears in this frame" checkboxes (it used to be missing until a reload).
+#[wasm_bindgen_test]
+async fn entity_checkboxes_follow_the_bible() {
+    let holder: RwSignal<Option<Store<Series>>> = RwSignal::new(None);
+    let (root, _handle) = mount(move || {
+        let (_, store) = comic();
+        holder.set(Some(store));
+        let fid = store.frame_order().get_untracked()[0].clone();
+        let frame = store.frames().at_key(fid.clone()).into();
+        view! { <ShotEditor store=store frame=frame frame_id=fid/> }
+    });
+    let store = holder.get_untracked().unwrap();
+    assert_eq!(query_all_in(&root, "[data-testid=entity-pick]").len(), 0);
+    store.bible().update(|b| b.entities.push(entity("e1", "Mira")));
+    tick().await;
+    let picks = query_all_in(&root, "label.check");
+    assert_eq!(picks.len(), 1, "the new entity is offered");
+    assert_eq!(text_of(&picks[0]), "Mira");
+    // Ticking it puts the entity into this frame's shot.
+    find_in(&root, "[data-testid=entity-pick]")
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
+    tick().await;
+    let fid = store.frame_order().get_untracked()[0].clone();
+    assert_eq!(store.get_untracked().frame(&fid).unwrap().shot.entities, ["e1"]);
+    let checkbox: web_sys::HtmlInputElement = find_in(&root, "[data-testid=entity-pick]").unchecked_into();
+    assert!(checkbox.checked());
+}
+
+/// Typing into one frame's prompt updates that frame's card only: the other cards' frames
+/// are not notified and their DOM is not re-created.
+#[wasm_bindgen_test]
+async fn a_prompt_edit_re_renders_its_own_card_only() {
+    let holder: RwSignal<Option<Store<Series>>> = RwSignal::new(None);
+    let (root, _handle) = mount(move || {
+        let (_, store) = comic();
+        holder.set(Some(store));
+        provide_context::<Memo<Derived>>(derived(store));
+        view! {
+            <For each=move || store.frame_order().get() key=|id| id.clone() let:fid>
+                <FrameCard store=store frame=store.frames().at_key(fid.clone()).into() frame_id=fid/>
+            </For>
+        }
+    });
+    let store = holder.get_untracked().unwrap();
+    let ids = store.frame_order().get_untracked();
+    tick().await;
+    let cards_before = query_all_in(&root, "[data-testid=frame-card]");
+    assert_eq!(cards_before.len(), 4);
+    let before: Vec<usize> = ids.iter().map(|id| probe::count(id)).collect();
+
+    let prompt = find_in(&cards_before[2], "[data-testid=frame-prompt]");
+    let mut typed = String::new();
+    for c in "限时 5 折".chars() {
+        typed.push(c);
+        type_into(&prompt, &typed);
+        tick().await;
+    }
+    let after: Vec<usize> = ids.iter().map(|id| probe::count(id)).collect();
+    for i in [0, 1, 3] {
+        assert_eq!(after[i], before[i], "card {i} was notified by an edit of card 2");
+    }
+    assert!(after[2] > before[2], "card 2 saw its own edit");
+    assert_eq!(store.get_untracked().frame(&ids[2]).unwrap().prompt, "限时 5 折");
+    let cards_after = query_all_in(&root, "[data-testid=frame-card]");
+    for (a, b) in cards_before.iter().zip(&cards_after) {
+        assert!(a.is_same_node(Some(b)), "cards are kept, not re-created");
+    }
+    // The field keeps exactly what was typed (nothing is rewritten under the caret).
+    let area: web_sys::HtmlTextAreaElement = prompt.unchecked_into();
+    assert_eq!(area.value(), "限时 5 折");
+}
+
+/// The storage meter shows used and available space, warns before space runs out, and counts
+/// changes that are not saved yet.
+#[wasm_bindgen_test]
+async fn the_storage_meter_shows_space_warnings_and_unsaved_changes() {
+    let holder: RwSignal<Option<AppState>> = RwSignal::new(None);
+    let (root, _handle) = mount(move || {
+        let (state, _) = comic();
+        holder.set(Some(state));
+        view! { <StorageLine series_bytes=Signal::derive(|| Some(2_500_000.0))/> }
+    });
+    let state = holder.get_untracked().unwrap();
+    state.storage.set(StorageStatus {
+        usage: Some(2e9),
+        quota: Some(100e9),
+        persisted: Some(true),
+    });
+    tick().await;
+    let line = text_of(&find_in(&root, "[data-testid=storage-line]"));
+    assert_eq!(line, "2.0 GB used of 100 GB · this series 2.5 MB · kept by the browser");
+    assert!(query_in(&root, "[data-testid=storage-warning]").is_none());
+
+    state.storage.set(StorageStatus {
+        usage: Some(99.9e9),
+        quota: Some(100e9),
+        persisted: Some(false),
+    });
+    state.saving.set(continuity::app::state::SaveStatus {
+        unsaved: 3,
+        problem: Some("The browser has no room left to save.".into()),
+    });
+    tick().await;
+    let warning = text_of(&find_in(&root, "[data-testid=storage-warning]"));
+    assert!(warning.starts_with("Only 100 MB of browser storage is left"), "{warning}");
+    let unsaved = text_of(&find_in(&root, "[data-testid=unsaved]"));
+    assert_eq!(unsaved, "3 changes not saved yet: The browser has no room left to save.");
+    assert!(text_of(&root).contains("may be cleared by the browser"));
+}
+
+fn find_in(root: &web_sys::Element, selector: &str) -> web_sys::Element {
+    query_in(root, selector).unwrap_or_else(|| panic!("no {selector}"))
+}
