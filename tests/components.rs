@@ -64,7 +64,10 @@ async fn palette_swatches_appear_as_colours_are_typed() {
     tick().await;
     let swatches = query_all_in(&root, "[data-testid=swatch]");
     assert_eq!(swatches.len(), 1, "the first colour shows");
-    assert_eq!(swatches[0].get_attribute("title").as_deref(), Some("#1F6FEB"));
+    assert_eq!(
+        swatches[0].get_attribute("title").as_deref(),
+        Some("#1F6FEB")
+    );
     type_into(&palette, "#1F6FEB teal, #f60 coral, nonsense");
     tick().await;
     let titles: Vec<String> = query_all_in(&root, "[data-testid=swatch]")
@@ -89,7 +92,9 @@ async fn entity_checkboxes_follow_the_bible() {
     });
     let store = holder.get_untracked().unwrap();
     assert_eq!(query_all_in(&root, "[data-testid=entity-pick]").len(), 0);
-    store.bible().update(|b| b.entities.push(entity("e1", "Mira")));
+    store
+        .bible()
+        .update(|b| b.entities.push(entity("e1", "Mira")));
     tick().await;
     let picks = query_all_in(&root, "label.check");
     assert_eq!(picks.len(), 1, "the new entity is offered");
@@ -100,8 +105,12 @@ async fn entity_checkboxes_follow_the_bible() {
         .click();
     tick().await;
     let fid = store.frame_order().get_untracked()[0].clone();
-    assert_eq!(store.get_untracked().frame(&fid).unwrap().shot.entities, ["e1"]);
-    let checkbox: web_sys::HtmlInputElement = find_in(&root, "[data-testid=entity-pick]").unchecked_into();
+    assert_eq!(
+        store.get_untracked().frame(&fid).unwrap().shot.entities,
+        ["e1"]
+    );
+    let checkbox: web_sys::HtmlInputElement =
+        find_in(&root, "[data-testid=entity-pick]").unchecked_into();
     assert!(checkbox.checked());
 }
 
@@ -136,10 +145,16 @@ async fn a_prompt_edit_re_renders_its_own_card_only() {
     }
     let after: Vec<usize> = ids.iter().map(|id| probe::count(id)).collect();
     for i in [0, 1, 3] {
-        assert_eq!(after[i], before[i], "card {i} was notified by an edit of card 2");
+        assert_eq!(
+            after[i], before[i],
+            "card {i} was notified by an edit of card 2"
+        );
     }
     assert!(after[2] > before[2], "card 2 saw its own edit");
-    assert_eq!(store.get_untracked().frame(&ids[2]).unwrap().prompt, "限时 5 折");
+    assert_eq!(
+        store.get_untracked().frame(&ids[2]).unwrap().prompt,
+        "限时 5 折"
+    );
     let cards_after = query_all_in(&root, "[data-testid=frame-card]");
     for (a, b) in cards_before.iter().zip(&cards_after) {
         assert!(a.is_same_node(Some(b)), "cards are kept, not re-created");
@@ -167,7 +182,10 @@ async fn the_storage_meter_shows_space_warnings_and_unsaved_changes() {
     });
     tick().await;
     let line = text_of(&find_in(&root, "[data-testid=storage-line]"));
-    assert_eq!(line, "2.0 GB used of 100 GB · this series 2.5 MB · kept by the browser");
+    assert_eq!(
+        line,
+        "2.0 GB used of 100 GB · this series 2.5 MB · kept by the browser"
+    );
     assert!(query_in(&root, "[data-testid=storage-warning]").is_none());
 
     state.storage.set(StorageStatus {
@@ -181,9 +199,15 @@ async fn the_storage_meter_shows_space_warnings_and_unsaved_changes() {
     });
     tick().await;
     let warning = text_of(&find_in(&root, "[data-testid=storage-warning]"));
-    assert!(warning.starts_with("Only 100 MB of browser storage is left"), "{warning}");
+    assert!(
+        warning.starts_with("Only 100 MB of browser storage is left"),
+        "{warning}"
+    );
     let unsaved = text_of(&find_in(&root, "[data-testid=unsaved]"));
-    assert_eq!(unsaved, "3 changes not saved yet: The browser has no room left to save.");
+    assert_eq!(
+        unsaved,
+        "3 changes not saved yet: The browser has no room left to save."
+    );
     assert!(text_of(&root).contains("may be cleared by the browser"));
 }
 
