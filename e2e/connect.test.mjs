@@ -1,31 +1,37 @@
 // How the app connects, and where the user's key goes (security-reliability.md §1.8 SEC-KEY-04,
-// SEC-KEY-05). The fake stands in for OpenAI as a *custom endpoint* (its `/v1`), so a real
-// key-shaped secret really travels, and every request the page makes is recorded by Playwright
-// and searched for it: the key may appear in exactly one place, the `Authorization: Bearer`
+// SEC-KEY-05). The fake stands in for OpenAI as a *custom endpoint* (its `/v1`, behind a
+// recording pass-through), so a real key-shaped secret really travels. Every request the page
+// makes is recorded by Playwright, and every request that reaches the endpoint is recorded
+// byte for byte (multipart bodies too, which Playwright's request events do not carry); both
+// are searched for it: the key may appear in exactly one place, the `Authorization: Bearer`
 // header of image requests to the configured endpoint.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
   startServer, launchBrowser, newPage, journal, createSeries, recordRequests, requestLog,
-  openSettings, closeSettings, webStorage, indexedDbText, waitForFramesSettled,
+  openSettings, closeSettings, webStorage, indexedDbText, waitForFramesSettled, makePng,
 } from './harness.mjs';
+import { startRecorder } from './recorder.mjs';
 
 // Key-shaped, and unique to this run so nothing stale can match it.
 const KEY = `sk-test-e2e-SECRETKEY123456789${randomBytes(4).toString('hex')}`;
 
-let server, browser;
+let server, browser, recorder;
 before(async () => {
   server = await startServer(['--fake-latency-ms', '100']);
+  recorder = await startRecorder(server.url);
   browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();
+  await recorder?.stop();
   await server?.stop();
 });
 
-/** The fake's `/v1` as a custom endpoint (an absolute URL, as a user would paste it). */
-const baseUrl = () => `${server.url}v1`;
+/** The fake's `/v1`, through the recorder, as a custom endpoint (an absolute URL, as a user
+ * would paste it). */
+const baseUrl = () => `${recorder.url}/v1`;
 const isImageRequest = (r) => r.url.startsWith(`${baseUrl()}/images/`);
 
 /** Settings → Custom endpoint = the fake, then types the key and presses "Use this key". */
@@ -76,27 +82,57 @@ test('SEC-KEY-04/05: the key travels only in the Authorization header to the cus
   assert.equal(await cards.nth(0).getAttribute('data-status'), 'done');
   assert.equal(await cards.nth(1).getAttribute('data-status'), 'done');
 
+  // A character with a reference image makes the next request a multipart edit.
+  await page.getByTestId('bible').locator('summary').first().click();
+  await page.getByTestId('add-character').click();
+  const png = await makePng(64, 64, [200, 40, 40]);
+  await page.getByTestId('reference-input').setInputFiles({ name: 'mira.png', mimeType: 'image/png', buffer: png });
+  await page.getByTestId('reference').locator('img').waitFor();
+  await cards.nth(1).getByTestId('generate-frame').click();
+  await page.waitForFunction(() =>
+    document.querySelectorAll('[data-testid=frame-card]')[1].querySelectorAll('[data-testid=variant]').length === 2,
+  null, { timeout: 30000 });
+
   // Every request the page made: the key appears only as the bearer of image requests to the
-  // configured endpoint, and every such request carries it.
+  // configured endpoint.
   const log = await requestLog(records);
   const images = log.filter(isImageRequest);
-  assert.equal(images.length, 2, 'one request per frame went to the custom endpoint');
+  assert.equal(images.length, 3, 'three image requests went to the custom endpoint');
   for (const r of images) {
     assert.equal(r.method, 'POST');
     assert.equal(r.headers.authorization, `Bearer ${KEY}`, r.url);
   }
   for (const r of log) {
     assert.ok(!r.url.includes(KEY), `key in a URL: ${r.url.slice(0, 120)}`);
-    assert.ok(!r.body.includes(KEY), `key in the body of ${r.method} ${r.url.slice(0, 120)}`);
     for (const [name, value] of Object.entries(r.headers)) {
       if (!value.includes(KEY)) continue;
       assert.equal(name, 'authorization', `key in header ${name} of ${r.url.slice(0, 120)}`);
       assert.ok(isImageRequest(r), `key sent to ${r.url.slice(0, 120)}`);
     }
   }
-  // What the fake itself received for this series: both requests authorised.
+  // What reached the endpoint, byte for byte, for every kind of request (JSON generations,
+  // streamed ones, multipart edits with an image): the key is in the Authorization header
+  // and nowhere else — not in the URL, another header or the body.
+  const reached = recorder.requests.filter((r) => r.method === 'POST');
+  const kinds = reached.map((r) => `${r.url} ${r.headers['content-type']?.split(';')[0]}`);
+  assert.ok(kinds.includes('/v1/images/generations application/json'), kinds.join(', '));
+  assert.ok(kinds.includes('/v1/images/edits multipart/form-data'), kinds.join(', '));
+  const edit = reached.find((r) => r.url === '/v1/images/edits');
+  assert.ok(edit.body.includes(png), 'the multipart body, the reference image included, was read');
+  assert.ok(edit.body.includes(Buffer.from('name="image[]"')), 'the recorder saw the image part');
+  for (const r of recorder.requests) {
+    assert.ok(!r.url.includes(KEY), `key in the URL ${r.url}`);
+    assert.ok(!r.body.includes(Buffer.from(KEY)), `key in the body of ${r.method} ${r.url}`);
+    for (const [name, value] of Object.entries(r.headers)) {
+      if (name === 'authorization') continue;
+      assert.ok(!String(value).includes(KEY), `key in header ${name} of ${r.url}`);
+    }
+    if (r.method === 'POST') assert.equal(r.headers.authorization, `Bearer ${KEY}`, r.url);
+    else assert.equal(r.headers.authorization, undefined, `credentials on ${r.method} ${r.url}`);
+  }
+  // What the fake itself received for this series: every request authorised.
   const received = (await journal(server.url)).filter((e) => e.params.prompt?.includes(token));
-  assert.equal(received.length, 2);
+  assert.equal(received.length, 3);
   assert.ok(received.every((e) => e.authorization_present === true), JSON.stringify(received));
 
   // Kept for this tab only by default: in sessionStorage, nowhere in localStorage or IndexedDB,

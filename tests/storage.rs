@@ -363,3 +363,105 @@ async fn typing_writes_one_small_record_debounced() {
     drop(owner);
     delete_database(name).await.unwrap();
 }
+
+/// A full disk (STO-01, simulated: the transaction is really aborted with the browser's
+/// `QuotaExceededError`): a paid image that cannot be stored is reported in words, kept in the
+/// tab (and shown from there), counted as not saved, and written by the retry once there is
+/// room. Nothing is lost.
+#[wasm_bindgen_test]
+async fn a_full_disk_keeps_paid_images_in_the_tab_until_they_are_written() {
+    use continuity::app::saver::PaidResult;
+    use continuity_core::model::{ImageRef, SentRequest, Version, VersionKind};
+    let name = leak(&unique_name("quota"));
+    init_executor();
+    let owner = Owner::new();
+    owner.set();
+    let state = AppState::new(name);
+    library::load(state).await;
+    let mut n = 0;
+    let series = Series::from_template("Full", Template::Comic, "gpt-image-2", 1.0, || {
+        n += 1;
+        n
+    });
+    let (sid, fid) = (series.id.clone(), series.frames[0].id.clone());
+    let frame = series.frames[0].clone();
+    library::create(state, series).await.unwrap();
+
+    let bytes = png_rgba(16, 16, |x, y| [x as u8 * 9, y as u8 * 9, 90, 255]);
+    let hash = sha256_hex(&bytes).await;
+    let blob = blob_from_bytes(&bytes, "image/png").unwrap();
+    let version = Version {
+        id: "v_paid".into(),
+        series_id: sid.clone(),
+        frame_id: fid.clone(),
+        rev: 1,
+        parent: None,
+        group: Some("g".into()),
+        kind: VersionKind::Generated,
+        image: ImageRef {
+            hash: hash.clone(),
+            width: 16,
+            height: 16,
+            mime: "image/png".into(),
+            bytes: bytes.len() as u64,
+        },
+        created_ms: 5.0,
+        request: SentRequest::default(),
+        instruction: None,
+        locale: None,
+        usage: None,
+        request_cost_usd: Some(0.04),
+        cost_usd: Some(0.04),
+        request_id: None,
+        anchor_image: None,
+        maybe_billed_attempts: 0,
+    };
+    idb::faults::fail_writes_with_quota(2);
+    let paid = PaidResult {
+        series_id: sid.clone(),
+        frame_id: fid.clone(),
+        versions: vec![version],
+        images: vec![(hash.clone(), blob, None)],
+        frame,
+    };
+    let refused = state.saver().save_paid(state, paid).await.unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .starts_with("The browser has no room left to save"),
+        "{refused}"
+    );
+    let waiting = state.saving.get_untracked();
+    assert_eq!(waiting.unsaved, 1, "the image waits, counted");
+    assert!(waiting.problem.unwrap().contains("no room left"));
+    // Kept in the tab: the thumbnail falls back to the image held in memory.
+    let held = state.saver().pending_image(&hash).expect("kept in memory");
+    assert_eq!(blob_bytes(&held).await, bytes);
+    let db = Db::open(name, || {}).await.unwrap();
+    assert!(
+        db.blob(idb::IMAGES, &hash).await.unwrap().is_none(),
+        "nothing half-written"
+    );
+
+    // Room again (the fault is used up after the first retry): the retry writes it.
+    wait_for("the retry to store the image", || {
+        state.saving.with_untracked(|s| s.unsaved == 0)
+    })
+    .await;
+    let stored = db
+        .blob(idb::IMAGES, &hash)
+        .await
+        .unwrap()
+        .expect("stored by the retry");
+    assert_eq!(blob_bytes(&stored).await, bytes);
+    let (after, _) = read_series(&db, &sid).await.unwrap().unwrap();
+    assert_eq!(
+        after.frame(&fid).unwrap().active_version.as_deref(),
+        Some("v_paid")
+    );
+    assert!(state.saver().pending_image(&hash).is_none());
+    db.close();
+    state.db().map(|d| d.close());
+    drop(owner);
+    delete_database(name).await.unwrap();
+}

@@ -203,6 +203,34 @@ fn is_snapshot_of(id: &str, family: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::size::Size;
+
+    /// The 2.6 models are listed by the newest SDK, but no source documents their sizes or
+    /// qualities; the catalogue offers only what is documented for every current model.
+    #[test]
+    fn unconfirmed_models_offer_only_documented_capabilities() {
+        let c = Catalogue::builtin();
+        for id in ["gpt-image-2.6-sunburst", "gpt-image-2.6-flare"] {
+            let m = c.get(id).unwrap();
+            assert!(
+                !m.qualities.iter().any(|q| q == "xhigh" || q == "max"),
+                "{id}"
+            );
+            assert!(
+                m.check_size(Size::new(1536, 864)).is_err(),
+                "{id}: free sizes"
+            );
+            assert!(
+                m.check_size(Size::new(1024, 1280)).is_err(),
+                "{id}: free sizes"
+            );
+            assert!(m.check_size(Size::new(1536, 1024)).is_ok(), "{id}: presets");
+        }
+        // The 2.5 models keep what the reference documents for them.
+        let flare = c.get("gpt-image-2.5-flare").unwrap();
+        assert!(flare.qualities.iter().any(|q| q == "xhigh"));
+        assert!(flare.check_size(Size::new(1536, 864)).is_ok());
+    }
 
     #[test]
     fn builtin_catalogue_parses_and_defaults_to_gpt_image_2() {

@@ -285,6 +285,40 @@ fn count(bytes: usize, puts: u64, committed: bool) {
     });
 }
 
+/// Fault injection for browser tests (debug builds only): the next write transactions are
+/// really aborted, as Chromium aborts them when the disk or quota is full, and fail with the
+/// `QuotaExceededError` the browser reports. (The DevTools quota override does not reach
+/// IndexedDB in the Chromium this project tests with, so this is how a full disk is made.)
+#[cfg(debug_assertions)]
+pub mod faults {
+    use super::{classify, StorageError};
+    use std::cell::Cell;
+
+    thread_local! {
+        static QUOTA_FAILURES: Cell<u32> = const { Cell::new(0) };
+    }
+
+    /// The next `n` write transactions abort with a quota error.
+    pub fn fail_writes_with_quota(n: u32) {
+        QUOTA_FAILURES.with(|f| f.set(n));
+    }
+
+    pub(super) fn take() -> Result<(), StorageError> {
+        QUOTA_FAILURES.with(|f| {
+            if f.get() == 0 {
+                return Ok(());
+            }
+            f.set(f.get() - 1);
+            let e = web_sys::DomException::new_with_message_and_name(
+                "The quota has been exceeded.",
+                "QuotaExceededError",
+            )
+            .expect("a DOMException");
+            Err(classify(e.into()))
+        })
+    }
+}
+
 /// An open database.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -425,6 +459,8 @@ impl Db {
             Ok(())
         }
         .await;
+        #[cfg(debug_assertions)]
+        let result = result.and_then(|()| faults::take());
         if let Err(e) = result {
             let _ = tx.abort();
             let _ = done.await;
