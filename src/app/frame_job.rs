@@ -49,25 +49,27 @@ pub(crate) async fn run_frame(
     let Some(store) = state.series(&run.series_id) else {
         return cancelled();
     };
-    let series = store.get_untracked();
-    let Some(index) = series.frames.iter().position(|f| f.id == frame_id) else {
+    // Compiled in place: what the request needs, without cloning the whole series.
+    let Some((compiled, output)) = store.with_untracked(|series| {
+        let index = series.frames.iter().position(|f| f.id == frame_id)?;
+        Some((compile(series, index), series.output.clone()))
+    }) else {
         return cancelled();
     };
-    let compiled = compile(&series, index);
     let settings = state.settings.get_untracked();
     let catalogue = state.catalogue.get_untracked();
     let model = catalogue
-        .get(&series.output.model)
+        .get(&output.model)
         .unwrap_or(catalogue.default_model())
         .clone();
     let mut request = ImageRequest::new(
         &model.id,
         &compiled.prompt,
-        Some(series.output.size),
-        &series.output.quality,
+        Some(output.size),
+        &output.quality,
     );
-    request.output_format = series.output.output_format.clone();
-    request.n = series.output.variants.clamp(1, 4);
+    request.output_format = output.output_format.clone();
+    request.n = output.variants.clamp(1, 4);
     request.safety_identifier = state.safety_id.get_untracked();
     if settings.stream_previews {
         request.stream = true;

@@ -47,14 +47,10 @@ pub fn is_running() -> bool {
 
 /// The plan for `scope` with the current settings, for the preview and for [`start`].
 pub fn plan_for(state: AppState, series_id: &str, scope: &Scope) -> Option<Plan> {
-    let series = state.series(series_id)?.get_untracked();
+    let store = state.series(series_id)?;
     let previews = u32::from(state.settings.get_untracked().stream_previews);
-    Some(plan(
-        &series,
-        &state.catalogue.get_untracked(),
-        scope,
-        previews,
-    ))
+    let catalogue = state.catalogue.get_untracked();
+    Some(store.with_untracked(|series| plan(series, &catalogue, scope, previews)))
 }
 
 /// Plans and starts at once (single-frame buttons, where the card shows the estimate).

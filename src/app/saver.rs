@@ -338,61 +338,65 @@ impl Saver {
         let Some(store) = state.series(series_id) else {
             return Ok(());
         };
-        let series = store.get_untracked();
-        let mut ops = Vec::new();
-        let mut written: Vec<(&'static str, String, u64)> = Vec::new();
-        if changes.series {
-            let base = self.rev(idb::SERIES, series_id);
-            ops.push(Op::PutIfRev(
-                idb::SERIES,
-                Record {
-                    id: series.id.clone(),
-                    series_id: series.id.clone(),
-                    uses: series_uses(&series),
-                    rev: base + 1,
-                    json: series_json(&series, base + 1),
-                },
-                base,
-            ));
-            written.push((idb::SERIES, series.id.clone(), base + 1));
-        }
-        for fid in &changes.frames {
-            let Some(frame) = series.frame(fid) else {
-                continue;
-            };
-            let base = self.rev(idb::FRAMES, fid);
-            ops.push(Op::PutIfRev(
-                idb::FRAMES,
-                Record {
-                    id: fid.clone(),
-                    series_id: series.id.clone(),
-                    uses: Vec::new(),
-                    rev: base + 1,
-                    json: frame_json(frame, base + 1),
-                },
-                base,
-            ));
-            written.push((idb::FRAMES, fid.clone(), base + 1));
-        }
-        for vid in &changes.versions {
-            let Some(version) = series.version(vid) else {
-                continue;
-            };
-            let base = self.rev(idb::VERSIONS, vid);
-            ops.push(Op::PutIfRev(
-                idb::VERSIONS,
-                version_record(version, base + 1),
-                base,
-            ));
-            written.push((idb::VERSIONS, vid.clone(), base + 1));
-        }
-        for fid in &changes.deleted_frames {
-            ops.push(Op::Delete(idb::FRAMES, fid.clone()));
-        }
-        for vid in changes.deleted_versions.keys() {
-            ops.push(Op::Delete(idb::VERSIONS, vid.clone()));
-        }
-        ops.push(summary_op(&series));
+        // Reads the records in place (no clone of the series: the cost of a write does not
+        // grow with the series).
+        let (ops, written, summary) = store.with_untracked(|series| {
+            let mut ops = Vec::new();
+            let mut written: Vec<(&'static str, String, u64)> = Vec::new();
+            if changes.series {
+                let base = self.rev(idb::SERIES, series_id);
+                ops.push(Op::PutIfRev(
+                    idb::SERIES,
+                    Record {
+                        id: series.id.clone(),
+                        series_id: series.id.clone(),
+                        uses: series_uses(&series),
+                        rev: base + 1,
+                        json: series_json(&series, base + 1),
+                    },
+                    base,
+                ));
+                written.push((idb::SERIES, series.id.clone(), base + 1));
+            }
+            for fid in &changes.frames {
+                let Some(frame) = series.frame(fid) else {
+                    continue;
+                };
+                let base = self.rev(idb::FRAMES, fid);
+                ops.push(Op::PutIfRev(
+                    idb::FRAMES,
+                    Record {
+                        id: fid.clone(),
+                        series_id: series.id.clone(),
+                        uses: Vec::new(),
+                        rev: base + 1,
+                        json: frame_json(frame, base + 1),
+                    },
+                    base,
+                ));
+                written.push((idb::FRAMES, fid.clone(), base + 1));
+            }
+            for vid in &changes.versions {
+                let Some(version) = series.version(vid) else {
+                    continue;
+                };
+                let base = self.rev(idb::VERSIONS, vid);
+                ops.push(Op::PutIfRev(
+                    idb::VERSIONS,
+                    version_record(version, base + 1),
+                    base,
+                ));
+                written.push((idb::VERSIONS, vid.clone(), base + 1));
+            }
+            for fid in &changes.deleted_frames {
+                ops.push(Op::Delete(idb::FRAMES, fid.clone()));
+            }
+            for vid in changes.deleted_versions.keys() {
+                ops.push(Op::Delete(idb::VERSIONS, vid.clone()));
+            }
+            ops.push(summary_op(series));
+            (ops, written, series.summary_at(now()))
+        });
         let conflicts = db.write(ops, false).await?;
         for (store_name, id, rev) in &written {
             if !conflicts
@@ -402,7 +406,7 @@ impl Saver {
                 self.saw(store_name, id, *rev);
             }
         }
-        state.upsert_summary(series.summary_at(now()));
+        state.upsert_summary(summary);
         sync::announce(
             state,
             series_id,
@@ -452,7 +456,8 @@ impl Saver {
         let store = state
             .series(series_id)
             .ok_or_else(|| StorageError::Aborted("the series is not open".into()))?;
-        let series = store.get_untracked();
+        // The series record alone (no frames or versions cloned).
+        let series = store.with_untracked(Series::record);
         let base = self.rev(idb::SERIES, series_id);
         let mut ops = Vec::new();
         for (hash, blob, thumb) in blobs {
@@ -538,7 +543,7 @@ impl Saver {
         ));
         let store = state.series(&paid.series_id);
         if let Some(store) = store {
-            ops.push(summary_op(&store.get_untracked()));
+            ops.push(store.with_untracked(summary_op));
         }
         db.write(ops, true).await?;
         let mut written = Vec::new();
@@ -551,7 +556,7 @@ impl Saver {
             written.push((idb::VERSIONS, v.id.clone(), 1));
         }
         if let Some(store) = store {
-            state.upsert_summary(store.get_untracked().summary_at(now()));
+            state.upsert_summary(store.with_untracked(|s| s.summary_at(now())));
         }
         sync::announce(
             state,

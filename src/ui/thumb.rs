@@ -6,6 +6,7 @@
 use crate::app::state::AppState;
 use crate::web::blob::{self, ObjectUrl};
 use crate::web::idb::{self, Op};
+use crate::web::visibility;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::rc::Rc;
@@ -51,7 +52,22 @@ pub fn Thumb(
     // The URL shown and the content hash of the image it is the thumbnail of.
     let url: RwSignal<Option<(Rc<ObjectUrl>, String)>, LocalStorage> = RwSignal::new_local(None);
     let shown: StoredValue<Option<String>> = StoredValue::new(None);
+    // Nothing is read from storage until the thumbnail is near the viewport.
+    let near = RwSignal::new(false);
+    let holder = NodeRef::<leptos::html::Span>::new();
     Effect::new(move |_| {
+        if let Some(el) = holder.get() {
+            let el: web_sys::Element = el.into();
+            visibility::when_near(&el, move || {
+                let _ = near.try_set(true);
+            });
+            on_cleanup(move || visibility::forget(&el));
+        }
+    });
+    Effect::new(move |_| {
+        if !near.get() {
+            return;
+        }
         let wanted = hash.get();
         // Same key as shown: nothing to fetch (a re-render never re-reads the Blob).
         if shown.get_value() == wanted && url.with_untracked(Option::is_some) {
@@ -73,11 +89,12 @@ pub fn Thumb(
             }
         });
     });
-    move || {
+    let img = move || {
         url.get().map(|(u, key)| {
             let src = u.as_str().to_string();
             // `data-hash`: which stored image this is the thumbnail of (tests check it).
-            view! { <img src=src alt=move || alt.get() loading="lazy" decoding="async" data-hash=key/> }
+            view! { <img src=src alt=move || alt.get() decoding="async" data-hash=key/> }
         })
-    }
+    };
+    view! { <span class="thumb" node_ref=holder>{img}</span> }
 }

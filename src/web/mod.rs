@@ -8,4 +8,5 @@ pub mod idb;
 pub mod lifecycle;
 pub mod locks;
 pub mod quota;
+pub mod visibility;
 pub mod web_storage;

@@ -166,37 +166,48 @@ pub fn FrameCard(
         )
     };
     let cancel = move |_| runner::cancel_frame(&fid.get_value());
-    let variants = move || {
+    // This frame's versions (id and image), re-computed when versions change but only
+    // re-rendered when this frame's list changes.
+    let own_versions = Memo::new(move |_| {
         let id = fid.get_value();
-        let list: Vec<Version> = store
-            .versions()
-            .with(|vs| vs.iter().filter(|v| v.frame_id == id).cloned().collect());
+        store.versions().with(|vs| {
+            vs.iter()
+                .filter(|v| v.frame_id == id)
+                .map(|v| (v.id.clone(), v.image.hash.clone()))
+                .collect::<Vec<_>>()
+        })
+    });
+    let current_id = Memo::new(move |_| active.with(|v| v.as_ref().map(|v| v.id.clone())));
+    let variants = move || {
+        let list = own_versions.get();
         if list.len() < 2 {
             return None;
         }
-        let current = active.with(|v| v.as_ref().map(|v| v.id.clone()));
         // Oldest first, the newest eight: the strip reads like the frame's history.
         let skip = list.len().saturating_sub(8);
-        let items = list
-            .into_iter()
-            .skip(skip)
-            .map(|v| {
-                let selected = current.as_deref() == Some(v.id.as_str());
-                let (vid, key) = (v.id.clone(), v.image.hash.clone());
-                view! {
-                    <button class="variant" class:selected=selected aria-pressed=selected.to_string() data-testid="variant"
-                        aria-label="Keep this image" on:click=move |_| {
+        let shown: Vec<(String, String)> = list.into_iter().skip(skip).collect();
+        Some(view! {
+            <div class="variants" role="group" aria-label="Images of this frame">
+                <For each=move || shown.clone() key=|(id, _)| id.clone() let:item>
+                    {
+                        let (vid, key) = item;
+                        let selected = Signal::derive({
                             let vid = vid.clone();
-                            edit_frame(state, store, &fid.get_value(), |f| f.active_version = Some(vid));
-                        }>
-                        <Thumb hash=Signal::derive(move || Some(key.clone())) alt="Variant"/>
-                    </button>
-                }
-            })
-            .collect_view();
-        Some(
-            view! { <div class="variants" role="group" aria-label="Images of this frame">{items}</div> },
-        )
+                            move || current_id.get().as_deref() == Some(vid.as_str())
+                        });
+                        view! {
+                            <button class="variant" class:selected=selected aria-pressed=move || selected.get().to_string() data-testid="variant"
+                                aria-label="Keep this image" on:click=move |_| {
+                                    let vid = vid.clone();
+                                    edit_frame(state, store, &fid.get_value(), |f| f.active_version = Some(vid));
+                                }>
+                                <Thumb hash=Signal::derive(move || Some(key.clone())) alt="Variant"/>
+                            </button>
+                        }
+                    }
+                </For>
+            </div>
+        })
     };
     let prompt_id = format!("prompt-{frame_id}");
     let title_id = format!("title-{frame_id}");
