@@ -53,6 +53,9 @@ FAKE MODE (--provider fake)
   gpt-image-2.6-sunburst / -flare, gpt-image-1.5 (+ -2025-12-16), gpt-image-1-mini,
   chatgpt-image-latest. gpt-image-1, dall-e-2, dall-e-3 and unknown ids -> 404 model_not_found
   (generations without `model` default to dall-e-2, hence 404; edits default to gpt-image-1.5).
+  Free WIDTHxHEIGHT sizes: gpt-image-2 and the 2.5 models; xhigh/max qualities: the 2.5 models
+  only. gpt-image-2.6-* and the 1.x models take 1024x1024, 1536x1024, 1024x1536 or auto and
+  low/medium/high/auto (the reference documents nothing more for 2.6; anything else -> 400).
   GIF and SVG output need gpt-image-2 or newer. Usage: the gpt-image-2 output-token formula
   (auto billed as high; xhigh/max extrapolated with q=192/384), the 1.x table for 1.x models,
   +100 per partial image; input text ceil(chars/4); input images by the gpt-image-1 tile rule
