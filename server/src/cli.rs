@@ -235,12 +235,18 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
     /// Forward mode: the access tokens file (created by `token create`).
-    #[arg(long, value_name = "FILE", env = "CONTINUITY_TOKENS", default_value = DEFAULT_TOKENS_FILE)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "CONTINUITY_TOKENS",
+        default_value = DEFAULT_TOKENS_FILE
+    )]
     pub tokens: PathBuf,
 
     /// The secret that keys the token hashes. Default: the tokens file with extension .secret
     /// ($CONTINUITY_TOKEN_SECRET, 64 hex digits, takes precedence).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE")]
     pub token_secret: Option<PathBuf>,
 }
 
@@ -417,6 +423,69 @@ mod tests {
     }
 
     #[test]
+    fn command_line_is_consistent() {
+        Cli::command().debug_assert();
+        let cli = parse(&[
+            "token", "create", "--name", "a", "--tokens", "t.json", "--rate", "3/min",
+        ]);
+        match cli.command {
+            Some(Command::Token {
+                action: TokenAction::Create { name, rate, .. },
+                store,
+            }) => {
+                assert_eq!(name, "a");
+                assert_eq!(rate, Rate::parse("3/min").ok());
+                assert_eq!(store.tokens, PathBuf::from("t.json"));
+                assert_eq!(store.secret_path(), PathBuf::from("t.secret"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from([
+            "continuity-server",
+            "token",
+            "create",
+            "--name",
+            "a",
+            "--rate",
+            "3/week"
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn tokens_are_required_off_loopback() {
+        let forward = |args: &[&str]| match parse(args)
+            .into_config(Some("sk-x".into()))
+            .expect("ok")
+            .provider
+        {
+            Provider::OpenAi(f) => f.access,
+            Provider::Fake(_) => panic!("forward mode"),
+        };
+        let dir = std::env::temp_dir().join(format!("continuity-cli-test-{}", std::process::id()));
+        let tokens = dir.join("none.json");
+        let tokens = tokens.to_str().expect("utf-8");
+        assert!(!forward(&["--tokens", tokens]).require_token);
+        assert!(forward(&["--tokens", tokens, "--addr", "0.0.0.0:8080"]).require_token);
+        assert!(forward(&["--tokens", tokens, "--require-token"]).require_token);
+        assert!(
+            !forward(&[
+                "--tokens",
+                tokens,
+                "--addr",
+                "0.0.0.0:8080",
+                "--require-token",
+                "false"
+            ])
+            .require_token
+        );
+        let err = parse(&["--tokens", tokens, "--allow-origin", "nope"])
+            .into_config(Some("sk-x".into()))
+            .expect_err("bad origin");
+        assert!(err.contains("--allow-origin"));
+    }
+
+    #[test]
     fn help_documents_every_fault() {
         let help = Cli::command().render_long_help().to_string();
         for (name, _) in FAULT_NAMES {
@@ -429,6 +498,14 @@ mod tests {
             "--fake-latency-ms",
             "--upstream",
             "--max-body-mb",
+            "--allow-origin",
+            "--require-token",
+            "--tokens",
+            "--redis-url",
+            "--upstream-timeout-s",
+            "X-Continuity-Client",
+            "budget_exceeded",
+            "token create",
         ] {
             assert!(help.contains(flag), "--help lacks {flag}");
         }
