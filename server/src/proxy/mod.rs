@@ -152,11 +152,15 @@ async fn handle(state: &Arc<Proxy>, endpoint: Endpoint, req: Request) -> Respons
     response
 }
 
-/// The token of the request: `Ok(None)` for an anonymous request where that is allowed.
-fn authenticate(state: &Proxy, headers: &HeaderMap) -> Result<Option<Arc<TokenInfo>>, Response> {
+/// The token of the request: `Ok(None)` for an anonymous request where that is allowed;
+/// `Err` holds the refusal (boxed: a response is large and this path is rare).
+fn authenticate(
+    state: &Proxy,
+    headers: &HeaderMap,
+) -> Result<Option<Arc<TokenInfo>>, Box<Response>> {
     let presented = match headers.get(header::AUTHORIZATION) {
         None if state.config.access.require_token => {
-            return Err(mark(refuse::missing_token(), "missing_token"))
+            return Err(Box::new(mark(refuse::missing_token(), "missing_token")))
         }
         None => return Ok(None),
         Some(value) => value
@@ -168,8 +172,11 @@ fn authenticate(state: &Proxy, headers: &HeaderMap) -> Result<Option<Arc<TokenIn
     };
     match state.config.access.tokens.current().lookup(presented) {
         Lookup::Valid(info) => Ok(Some(info)),
-        Lookup::Revoked(info) => Err(mark(refuse::token_revoked(&info.name), "token_revoked")),
-        Lookup::Unknown => Err(mark(refuse::invalid_token(), "invalid_token")),
+        Lookup::Revoked(info) => Err(Box::new(mark(
+            refuse::token_revoked(&info.name),
+            "token_revoked",
+        ))),
+        Lookup::Unknown => Err(Box::new(mark(refuse::invalid_token(), "invalid_token"))),
     }
 }
 
@@ -181,7 +188,7 @@ async fn admitted(
     body: Body,
     note: &Note,
 ) -> Result<Response, Response> {
-    let token = authenticate(state, &parts.headers)?;
+    let token = authenticate(state, &parts.headers).map_err(|refusal| *refusal)?;
     let counters = &state.config.access.counters;
     let slot = match &token {
         None => None,
