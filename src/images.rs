@@ -1,36 +1,11 @@
 //! Image `Blob`s: turning the API's base64 into a `Blob` without copying it through wasm
 //! memory, checking that it really is a decodable image, and object URLs for `<img>`.
 
+use continuity_core::image_type::CheckedImage;
 use js_sys::{JsString, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ImageBitmap, Response};
-
-/// MIME type for an `output_format` value.
-pub fn mime_for_format(format: &str) -> &'static str {
-    match format {
-        "jpeg" | "jpg" => "image/jpeg",
-        "webp" => "image/webp",
-        "gif" => "image/gif",
-        _ => "image/png",
-    }
-}
-
-/// Recognises an image by its first bytes; `None` for anything that is not PNG, JPEG, WebP or
-/// GIF (an HTML error page, an SVG, garbage). Only these types ever become `Blob`s we show.
-pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else {
-        None
-    }
-}
 
 /// Decodes base64 (a JS string) into a `Blob` of the given type. The browser does the decoding
 /// (a `data:` URL fetch), so the bytes never enter wasm memory.
@@ -51,20 +26,6 @@ pub async fn base64_to_blob(b64: &JsString, mime: &str) -> Result<Blob, String> 
     Ok(blob.unchecked_into())
 }
 
-/// The message of [`check_image`] when the bytes are not an image type we accept.
-pub const NOT_AN_IMAGE: &str = "not a PNG, JPEG, WebP or GIF image";
-
-/// A checked image: its real type and pixel size.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckedImage {
-    /// Sniffed MIME type.
-    pub mime: &'static str,
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-}
-
 /// Checks that a `Blob` is an image the browser can decode (magic bytes, then a real decode
 /// off the main thread with `createImageBitmap`). A truncated or corrupt image fails here and is
 /// never stored as done.
@@ -76,7 +37,8 @@ pub async fn check_image(blob: &Blob) -> Result<CheckedImage, String> {
         .await
         .map_err(|_| "unreadable image".to_string())?;
     let head = Uint8Array::new(&buffer).to_vec();
-    let mime = sniff(&head).ok_or_else(|| NOT_AN_IMAGE.to_string())?;
+    let mime = continuity_core::image_type::sniff(&head)
+        .ok_or_else(|| continuity_core::image_type::NOT_AN_IMAGE.to_string())?;
     let window = web_sys::window().ok_or("no window")?;
     let bitmap: ImageBitmap = JsFuture::from(
         window
@@ -112,27 +74,4 @@ pub fn blob_from_bytes(bytes: &[u8], mime: &str) -> Result<Blob, JsValue> {
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
     Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sniffs_the_four_formats_and_refuses_the_rest() {
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
-        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
-        assert_eq!(sniff(b"GIF89a.."), Some("image/gif"));
-        assert_eq!(sniff(b"<!DOCTYPE html>"), None);
-        assert_eq!(sniff(b"<svg xmlns="), None);
-        assert_eq!(sniff(b""), None);
-    }
-
-    #[test]
-    fn formats_map_to_mime_types() {
-        assert_eq!(mime_for_format("webp"), "image/webp");
-        assert_eq!(mime_for_format("png"), "image/png");
-        assert_eq!(mime_for_format("unknown"), "image/png");
-    }
 }

@@ -6,21 +6,11 @@
 //! [`images`] (Blobs), [`platform`] (clock, timers). Components live in [`ui`].
 
 pub mod api;
-pub mod api_types;
-pub mod catalogue;
-pub mod compiler;
-pub mod cost;
-pub mod failure;
 pub mod images;
-pub mod model;
 pub mod net;
-pub mod plan;
 pub mod platform;
 pub mod references;
 pub mod runner;
-pub mod scheduler;
-pub mod settings;
-pub mod sse;
 pub mod state;
 pub mod storage;
 pub mod ui;

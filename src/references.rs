@@ -2,10 +2,10 @@
 //! stored as `Blob`s next to the project record in one transaction, and listed in the bible.
 
 use crate::images::check_image;
-use crate::model::bible::RefImage;
-use crate::model::make_id;
 use crate::platform::random_u64;
 use crate::state::AppState;
+use continuity_core::model::bible::RefImage;
+use continuity_core::model::make_id;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, DataTransfer, File, FileList};
@@ -50,7 +50,7 @@ pub async fn add_references(state: AppState, project_id: &str, entity_id: &str, 
             )),
             Ok(_) => refused.push(format!("{name} is a GIF (use PNG, JPEG or WebP)")),
             // References are PNG, JPEG or WebP only: say so, whatever the decoder said.
-            Err(e) if e == crate::images::NOT_AN_IMAGE => {
+            Err(e) if e == continuity_core::image_type::NOT_AN_IMAGE => {
                 refused.push(format!("{name} is not a PNG, JPEG or WebP image"))
             }
             Err(e) => refused.push(format!("{name}: {e}")),
@@ -98,7 +98,7 @@ pub fn remove_reference(state: AppState, project_id: &str, entity_id: &str, imag
         if let Some(entity) = p.bible.entity_mut(entity_id) {
             entity.references.retain(|r| r.id != image_id);
         }
-        if matches!(&p.anchor, Some(crate::model::Anchor::Reference { image_id: a, .. }) if a == image_id) {
+        if matches!(&p.anchor, Some(continuity_core::model::Anchor::Reference { image_id: a, .. }) if a == image_id) {
             p.anchor = None;
         }
     });

@@ -1,22 +1,22 @@
-//! The batch driver: runs a [`crate::plan::Plan`] through the pure
-//! [`crate::scheduler::Batch`] in the browser. It asks the scheduler what may start, sends
+//! The batch driver: runs a [`continuity_core::plan::Plan`] through the pure
+//! [`continuity_core::scheduler::Batch`] in the browser. It asks the scheduler what may start, sends
 //! those requests (generations, or edits carrying the anchor and reference images), stores
 //! each finished image **before** showing the frame as done, and reports outcomes back.
 //! One batch runs at a time.
 
 use crate::api::client::{self, Files, Options, Progress as ClientProgress};
-use crate::api::request::ImageRequest;
-use crate::compiler::compile;
-use crate::cost::actual_usd;
-use crate::failure::FailureClass;
 use crate::images::{object_url, revoke_url};
-use crate::model::{make_id, FrameError, Take};
 use crate::net::DEFAULT_TIMEOUT_MS;
-use crate::plan::{plan, Plan, Scope};
 use crate::platform::{now_ms, random_u64};
-use crate::scheduler::{Batch, JobState, Outcome, SkipReason};
-use crate::settings::Endpoint;
 use crate::state::{AppState, BatchView, FrameRun};
+use continuity_core::compiler::compile;
+use continuity_core::cost::actual_usd;
+use continuity_core::failure::FailureClass;
+use continuity_core::model::{make_id, FrameError, Take};
+use continuity_core::openai::request::ImageRequest;
+use continuity_core::plan::{plan, Plan, Scope};
+use continuity_core::scheduler::{Batch, JobState, Outcome, SkipReason};
+use continuity_core::settings::Endpoint;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::RefCell;
@@ -114,7 +114,7 @@ pub fn cancel_frame(frame_id: &str) {
         return;
     };
     let effect = run.batch.borrow_mut().cancel(frame_id);
-    if effect == crate::scheduler::CancelEffect::AbortInFlight {
+    if effect == continuity_core::scheduler::CancelEffect::AbortInFlight {
         if let Some(c) = run.controllers.borrow().get(frame_id) {
             c.abort();
         }

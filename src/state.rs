@@ -3,10 +3,10 @@
 //! writes the *current* project snapshot (IndexedDB orders transactions, so the last write is
 //! the newest state).
 
-use crate::catalogue::Catalogue;
-use crate::model::Project;
-use crate::settings::Settings;
 use crate::storage::{Db, StorageError};
+use continuity_core::catalogue::Catalogue;
+use continuity_core::model::Project;
+use continuity_core::settings::Settings;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::HashMap;
@@ -93,7 +93,7 @@ pub struct BatchView {
     /// The series it belongs to.
     pub project_id: String,
     /// Counters from the scheduler.
-    pub progress: crate::scheduler::Progress,
+    pub progress: continuity_core::scheduler::Progress,
     /// When it started (ms since the epoch).
     pub started_ms: f64,
     /// When it ended, if it has.

@@ -6,7 +6,7 @@
 //! to it are written in **one** `readwrite` transaction with `durability: "strict"`, so a
 //! crash can never leave a frame marked done without its image (or the reverse).
 
-use crate::model::Project;
+use continuity_core::model::Project;
 use js_sys::{Array, Promise};
 use std::fmt;
 use wasm_bindgen::{prelude::*, JsCast};

@@ -4,7 +4,7 @@
 //! The key is kept for the tab only (`sessionStorage`) unless the user ticks "remember on this
 //! device" (`localStorage`). "Forget key" removes every copy.
 
-use crate::settings::Settings;
+use continuity_core::settings::Settings;
 use web_sys::Storage;
 
 const SETTINGS: &str = "continuity.settings";

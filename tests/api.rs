@@ -18,13 +18,13 @@ mod common;
 
 use common::*;
 use continuity::api::client::{send, Files, ImageResult, Options, Progress, RequestFailure};
-use continuity::api::request::ImageRequest;
-use continuity::failure::FailureClass;
 use continuity::images::{blob_from_bytes, check_image};
-use continuity::model::size::Size;
-use continuity::settings::Endpoint;
 use continuity::storage::delete_database;
 use continuity::App;
+use continuity_core::failure::FailureClass;
+use continuity_core::model::size::Size;
+use continuity_core::openai::request::ImageRequest;
+use continuity_core::settings::Endpoint;
 use leptos::prelude::*;
 use serde_json::Value;
 use std::cell::Cell;

@@ -14,10 +14,10 @@
 mod common;
 
 use common::*;
-use continuity::model::Project;
-use continuity::settings::{ConnectionKind, Settings};
 use continuity::storage::{delete_database, Db};
 use continuity::App;
+use continuity_core::model::Project;
+use continuity_core::settings::{ConnectionKind, Settings};
 use leptos::prelude::*;
 use serde_json::Value;
 use wasm_bindgen::JsCast;

@@ -5,9 +5,9 @@
 mod common;
 
 use common::*;
-use continuity::model::{template::Template, Project, Take};
 use continuity::storage::{delete_database, Db};
 use continuity::App;
+use continuity_core::model::{template::Template, Project, Take};
 use leptos::prelude::*;
 use wasm_bindgen_test::*;
 

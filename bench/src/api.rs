@@ -4,12 +4,12 @@
 
 use base64::Engine as _;
 use bytes::Bytes;
-use continuity::api::request::ImageRequest;
-use continuity::api::response::ResponseMeta;
-use continuity::catalogue::{Catalogue, ModelInfo};
-use continuity::cost::{actual_usd, estimate, CostQuery};
-use continuity::images::sniff;
-use continuity::model::size::Size;
+use continuity_core::catalogue::{Catalogue, ModelInfo};
+use continuity_core::cost::{actual_usd, estimate, CostQuery};
+use continuity_core::image_type::sniff;
+use continuity_core::model::size::Size;
+use continuity_core::openai::request::ImageRequest;
+use continuity_core::openai::response::ResponseMeta;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use continuity::scheduler::{Batch, Job, JobState, Outcome};
+use continuity_core::scheduler::{Batch, Job, JobState, Outcome};
 use tokio::task::JoinSet;
 
 use crate::api::{Api, FrameImage, FrameRequest};

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use continuity::scheduler::JobState;
+use continuity_core::scheduler::JobState;
 
 use crate::api::Api;
 use crate::fake::Fake;
@@ -24,7 +24,7 @@ use crate::report::Row;
 #[command(
     name = "continuity-bench",
     version,
-    about = "Benchmarks Continuity's batch scheduler (the same continuity::scheduler::Batch the \
+    about = "Benchmarks Continuity's batch scheduler (the same continuity_core::scheduler::Batch the \
              app runs) against the in-process fake OpenAI Images API over real HTTP/1.1 on \
              loopback.",
     long_about = None,
@@ -97,7 +97,7 @@ async fn run(cli: &Cli) -> Result<(), String> {
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "continuity-bench: the app's scheduler (continuity::scheduler::Batch) against the \
+        "continuity-bench: the app's scheduler (continuity_core::scheduler::Batch) against the \
          in-process fake at {} over HTTP/1.1",
         fake.base
     );

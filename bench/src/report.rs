@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use continuity::scheduler::ideal_makespan_units;
+use continuity_core::scheduler::ideal_makespan_units;
 
 /// The target for makespan / ideal.
 pub const TARGET_RATIO: f64 = 1.05;

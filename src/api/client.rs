@@ -1,18 +1,19 @@
 //! Sending one image request through [`crate::net`], reading its answer (JSON or a stream of
-//! server-sent events), and retrying by the pure rules of [`crate::failure`]. Every attempt is
+//! server-sent events), and retrying by the pure rules of [`continuity_core::failure`]. Every attempt is
 //! recorded with its class, status and `x-request-id`.
 
-use super::request::ImageRequest;
-use super::response::ResponseMeta;
-use crate::api_types::{parse_error_envelope, Usage};
-use crate::failure::{
+use crate::images::{base64_to_blob, check_image};
+use crate::net::{Body, Call, NetError, ResponseInfo};
+use continuity_core::failure::{
     classify, decide_retry, parse_retry_after, user_message, BodyKind, Classification,
     FailureClass, IncompleteKind, Observation, RetryAfter, RetryDecision,
 };
-use crate::images::{base64_to_blob, check_image, mime_for_format, CheckedImage};
-use crate::net::{Body, Call, NetError, ResponseInfo};
-use crate::settings::Endpoint;
-use crate::sse::{parse_image_event, ImageStreamEvent, SseParser};
+use continuity_core::image_type::{mime_for_format, CheckedImage};
+use continuity_core::openai::request::ImageRequest;
+use continuity_core::openai::response::ResponseMeta;
+use continuity_core::openai::sse::{parse_image_event, ImageStreamEvent, SseParser};
+use continuity_core::openai::types::{parse_error_envelope, Usage};
+use continuity_core::settings::Endpoint;
 use js_sys::{JsString, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, Blob, FormData};
@@ -164,7 +165,10 @@ pub async fn send(
                     Observation::Http { retry_after, .. } => *retry_after,
                     _ => RetryAfter { ms: None },
                 };
-                if matches!(classification.reason, crate::failure::Reason::RateLimited) {
+                if matches!(
+                    classification.reason,
+                    continuity_core::failure::Reason::RateLimited
+                ) {
                     on_progress(Progress::RateLimited);
                 }
                 let message =
@@ -485,7 +489,7 @@ async fn read_stream(
 
 /// An error event inside a 200 stream carries no status; infer the one the same error has
 /// as a plain response so classification is identical.
-fn stream_error_status(error: &crate::api_types::ApiError) -> u16 {
+fn stream_error_status(error: &continuity_core::openai::types::ApiError) -> u16 {
     match (error.code.as_deref(), error.r#type.as_deref()) {
         (Some("rate_limit_exceeded"), _)
         | (Some("insufficient_quota"), _)

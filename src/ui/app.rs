@@ -90,7 +90,7 @@ async fn load_catalogue(state: AppState) {
     let Some(text) = crate::net::get_text("models.json").await else {
         return;
     };
-    match crate::catalogue::Catalogue::parse(&text) {
+    match continuity_core::catalogue::Catalogue::parse(&text) {
         Ok(catalogue) => state.catalogue.set(catalogue),
         Err(e) => state.error(format!("{e} Using the built-in model list.")),
     }
@@ -101,7 +101,7 @@ async fn load_catalogue(state: AppState) {
 fn ConnectionBadge() -> impl IntoView {
     let state = AppState::get();
     let label = move || {
-        use crate::settings::ConnectionKind::*;
+        use continuity_core::settings::ConnectionKind::*;
         match state.settings.get().connection {
             ThisServer => match state.server.get().provider.as_str() {
                 "fake" => "This server · built-in fake".to_string(),

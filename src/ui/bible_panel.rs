@@ -4,11 +4,11 @@
 
 use super::fields::{project_field, TextField};
 use super::thumb::Thumb;
-use crate::model::bible::{lines, normalize_hex, Entity, EntityKind, Swatch};
-use crate::model::{make_id, Anchor, Project};
 use crate::platform::random_u64;
 use crate::references::{add_references, files_of, files_of_transfer, remove_reference};
 use crate::state::AppState;
+use continuity_core::model::bible::{lines, normalize_hex, Entity, EntityKind, Swatch};
+use continuity_core::model::{make_id, Anchor, Project};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 

@@ -2,8 +2,8 @@
 //! so each field component is compiled once however many fields a screen has — that keeps
 //! the wasm bundle small.
 
-use crate::model::Project;
 use crate::state::AppState;
+use continuity_core::model::Project;
 use leptos::prelude::*;
 
 /// A labelled text input or textarea.

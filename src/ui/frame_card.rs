@@ -4,12 +4,12 @@
 use super::sent_preview::{cost_line, SentPreview};
 use super::shot_editor::ShotEditor;
 use super::thumb::Thumb;
-use crate::model::Project;
-use crate::plan::Scope;
 use crate::platform::random_u64;
 use crate::references::delete_later;
 use crate::runner;
 use crate::state::{AppState, FrameRun};
+use continuity_core::model::Project;
+use continuity_core::plan::Scope;
 use leptos::prelude::*;
 
 /// What the badge says: (css class, text).
@@ -56,7 +56,7 @@ pub fn FrameCard(
     // card re-renders only when its own frame (or the anchor) changes.
     #[derive(Clone, PartialEq)]
     struct View {
-        frame: crate::model::Frame,
+        frame: continuity_core::model::Frame,
         aspect: String,
         is_anchor: bool,
         anchor_approved: bool,

@@ -2,10 +2,10 @@
 //! anchor, which carry reference images), the estimated cost and the series budget, and
 //! refuses to start a plan over the budget.
 
-use crate::cost::format_usd;
-use crate::plan::Scope;
 use crate::runner;
 use crate::state::AppState;
+use continuity_core::cost::format_usd;
+use continuity_core::plan::Scope;
 use leptos::prelude::*;
 
 /// The plan dialog for `scope`; closes by setting `open` to `None`.

@@ -1,9 +1,9 @@
 //! The projects screen: start a series from a template, open, rename or delete one.
 
-use crate::model::template::{Template, MAX_CUSTOM_FRAMES};
-use crate::model::Project;
 use crate::platform::{now_ms, random_u64};
 use crate::state::{AppState, Route};
+use continuity_core::model::template::{Template, MAX_CUSTOM_FRAMES};
+use continuity_core::model::Project;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 

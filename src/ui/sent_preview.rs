@@ -2,9 +2,9 @@
 //! compiled the same way the runner compiles it, before any money is spent.
 
 use super::thumb::Thumb;
-use crate::compiler::compile;
-use crate::cost::format_usd;
 use crate::state::AppState;
+use continuity_core::compiler::compile;
+use continuity_core::cost::format_usd;
 use leptos::prelude::*;
 
 /// The preview of one frame's request.
@@ -60,7 +60,7 @@ let endpoint = if c.references.is_empty() {
 
 /// The actual cost line of a take, e.g. "$0.053 · 1756 output tokens", plus a warning when
 /// earlier failed attempts may have been billed too.
-pub fn cost_line(take: &crate::model::Take) -> String {
+pub fn cost_line(take: &continuity_core::model::Take) -> String {
     let mut line = match (take.cost_usd, take.usage.as_ref().map(|u| u.output_tokens)) {
         (Some(c), Some(t)) => format!("{} · {t} output tokens", format_usd(c)),
         (Some(c), None) => format_usd(c),

@@ -4,10 +4,10 @@ use super::bible_panel::BiblePanel;
 use super::fields::{project_field, TextField};
 use super::frame_card::FrameCard;
 use super::plan_dialog::PlanDialog;
-use crate::cost::format_usd;
-use crate::plan::Scope;
 use crate::runner;
 use crate::state::{AppState, Route};
+use continuity_core::cost::format_usd;
+use continuity_core::plan::Scope;
 use leptos::prelude::*;
 
 /// One series by id.
@@ -179,7 +179,7 @@ fn OutputSettingsCard(project_id: String) -> impl IntoView {
     };
     let set = {
         let pid = project_id.clone();
-        move |apply: fn(&mut crate::model::OutputSettings, String)| {
+        move |apply: fn(&mut continuity_core::model::OutputSettings, String)| {
             let pid = pid.clone();
             move |ev: leptos::ev::Event| {
                 let value = event_target_value(&ev);

@@ -1,9 +1,9 @@
 //! Settings: where images are made (this server, OpenAI directly, a custom endpoint), the key,
 //! and batch behaviour.
 
-use crate::settings::{check_base_url, mask_key, ConnectionKind};
 use crate::state::AppState;
 use crate::web_storage;
+use continuity_core::settings::{check_base_url, mask_key, ConnectionKind};
 use leptos::prelude::*;
 
 /// The settings dialog.
@@ -18,7 +18,7 @@ pub fn SettingsPanel() -> impl IntoView {
             let _ = el.focus();
         }
     });
-    let set = move |change: &dyn Fn(&mut crate::settings::Settings)| {
+    let set = move |change: &dyn Fn(&mut continuity_core::settings::Settings)| {
         state.settings.update(|s| change(s));
         web_storage::save_settings(&state.settings.get_untracked());
     };

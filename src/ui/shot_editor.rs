@@ -2,9 +2,9 @@
 //! entities appear.
 
 use super::fields::TextField;
-use crate::model::bible::lines;
-use crate::model::shot::{OnImageText, ShotSpec};
 use crate::state::AppState;
+use continuity_core::model::bible::lines;
+use continuity_core::model::shot::{OnImageText, ShotSpec};
 use leptos::prelude::*;
 
 /// The shot editor of one frame.

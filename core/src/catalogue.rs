@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The catalogue shipped with the app (the same file the static build serves).
-pub const BUILTIN_JSON: &str = include_str!("../public/models.json");
+pub const BUILTIN_JSON: &str = include_str!("../../public/models.json");
 
 /// Whether a model can be chosen for new work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

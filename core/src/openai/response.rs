@@ -1,7 +1,7 @@
 //! The non-image part of an `ImagesResponse` (reference §5). Image data (`b64_json`) is read
 //! separately in JS so megabytes of base64 never pass through serde.
 
-use crate::api_types::Usage;
+use crate::openai::types::Usage;
 use serde::Deserialize;
 
 /// Everything in a response except the images. Every field is optional and unknown fields and

@@ -4,7 +4,7 @@
 //! and gateways rewrite or drop `event:` names.
 
 use super::SseEvent;
-use crate::api_types::{lenient, ApiError, Usage};
+use crate::openai::types::{lenient, ApiError, Usage};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -215,7 +215,7 @@ fn opt_cow_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sse::SseParser;
+    use crate::openai::sse::SseParser;
 
     fn data_ev(data: &str) -> SseEvent {
         SseEvent {

@@ -4,9 +4,9 @@
 //! gpt-image-2 has no published per-size table; the formula below reproduces every official
 //! figure (196 / 1756 / 7024 tokens at 1024×1024 low / medium / high).
 
-use crate::api_types::Usage;
 use crate::catalogue::{ModelInfo, TokenRule};
 use crate::model::size::Size;
+use crate::openai::types::Usage;
 
 /// Extra output tokens billed for each streamed partial image (reference §6).
 pub const TOKENS_PER_PARTIAL_IMAGE: u64 = 100;

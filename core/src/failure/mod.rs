@@ -5,7 +5,7 @@
 //! processed may already be billed (OpenAI has no idempotency keys, so a retry can bill twice),
 //! and a request it rejected will be rejected again.
 
-use crate::api_types::ApiError;
+use crate::openai::types::ApiError;
 
 /// Retries allowed for a request that was certainly not processed (rate limit, 408/409, no
 /// connection).
@@ -763,7 +763,7 @@ fn human_duration(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api_types::{parse_error_envelope, ModerationDetails};
+    use crate::openai::types::{parse_error_envelope, ModerationDetails};
     use proptest::prelude::*;
     use FailureClass as C;
 

@@ -8,7 +8,7 @@ pub mod shot;
 pub mod size;
 pub mod template;
 
-use crate::api_types::Usage;
+use crate::openai::types::Usage;
 use bible::Bible;
 use serde::{Deserialize, Serialize};
 use shot::ShotSpec;

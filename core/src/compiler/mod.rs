@@ -13,9 +13,9 @@ mod tests;
 use script::quote;
 pub use script::script_name;
 
-use crate::api::request::MAX_PROMPT_CHARS;
 use crate::model::bible::{Entity, EntityKind};
 use crate::model::{Anchor, Project};
+use crate::openai::request::MAX_PROMPT_CHARS;
 
 /// Most reference images (`image[]`) one edit request may carry (reference §12).
 pub const MAX_REFERENCE_IMAGES: usize = 16;

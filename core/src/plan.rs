@@ -183,7 +183,7 @@ pub fn plan(project: &Project, catalogue: &Catalogue, scope: &Scope, partial_ima
                 MAX_REFERENCE_IMAGES.min(model.max_input_images)
             ));
         }
-        if compiled.prompt.chars().count() > crate::api::request::MAX_PROMPT_CHARS {
+        if compiled.prompt.chars().count() > crate::openai::request::MAX_PROMPT_CHARS {
             blockers.push("The prompt is over 32,000 characters.".into());
         }
         if !model.selectable() {

@@ -1,0 +1,24 @@
+//! The pure core of Continuity: everything that can be decided without a browser.
+//!
+//! This crate has no `web-sys`, no `leptos` and no I/O, so the compiler enforces that the
+//! rules below stay testable natively (`cargo test -p continuity-core`) and that `bench`,
+//! `server` tests and the worker can reuse them without pulling in the UI.
+//!
+//! - [`model`]: the series, its frames, bible, shot specs, sizes and templates.
+//! - [`compiler`]: bible + frame → the exact prompt and reference images sent.
+//! - [`openai`]: request encoding, response metadata, SSE and image stream events, API types.
+//! - [`failure`]: classifying failures and the retry rules.
+//! - [`scheduler`]: the batch state machine (anchor first, concurrency, budget, stop/cancel).
+//! - [`plan`], [`cost`], [`catalogue`], [`settings`]: what a batch will cost and where it goes.
+//! - [`image_type`]: which bytes are an image we accept.
+
+pub mod catalogue;
+pub mod compiler;
+pub mod cost;
+pub mod failure;
+pub mod image_type;
+pub mod model;
+pub mod openai;
+pub mod plan;
+pub mod scheduler;
+pub mod settings;
