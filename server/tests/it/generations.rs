@@ -391,7 +391,7 @@ async fn routes_cors_and_unknown_paths() {
     .await;
     assert_eq!(
         config,
-        json!({"provider": "fake", "images_base": "/v1", "version": env!("CARGO_PKG_VERSION")})
+        json!({"provider": "fake", "images_base": "/v1", "token_required": false, "version": env!("CARGO_PKG_VERSION")})
     );
     let health = server
         .client
