@@ -4,6 +4,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use axum::serve::ListenerExt as _;
 use clap::Parser;
 use continuity_server::cli::{run_token_command, Cli, Command};
 use continuity_server::limits::shared::RedisCounters;
@@ -101,6 +102,11 @@ async fn main() -> ExitCode {
     let _ = std::io::stdout().flush();
 
     let app = build_app(config);
+    // TCP_NODELAY: a streamed response's last bytes (written after the budget is settled)
+    // must not wait for the client's delayed ACK (Nagle's algorithm: up to 40 ms).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use super::{Admit, Counters, Slot};
+use super::{Admit, Ask, Counters, Ticket};
 use crate::tokens::Rate;
 
 /// The in-memory counters.
@@ -47,31 +47,32 @@ pub fn gcra(tat_ms: f64, now_ms: f64, rate: Rate) -> Result<f64, u64> {
 }
 
 impl Memory {
-    fn now_ms(&self) -> f64 {
-        self.started.elapsed().as_secs_f64() * 1000.0
-    }
-
     fn with<T>(&self, token_id: &str, f: impl FnOnce(&mut Entry) -> T) -> T {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         f(entries.entry(token_id.to_string()).or_default())
     }
 
-    /// See [`Counters::admit`].
-    pub(super) fn admit(
-        &self,
-        counters: &Counters,
-        token_id: &str,
-        rate: Option<Rate>,
-        concurrency: Option<u32>,
-    ) -> Admit {
-        let now = self.now_ms();
-        self.with(token_id, |e| {
-            let new_tat = match rate.map(|r| gcra(e.tat_ms, now, r)) {
+    /// See [`Counters::admit`]: the same order and all-or-nothing rule as `admit.lua`.
+    pub(super) fn admit(&self, counters: &Counters, ask: &Ask<'_>) -> Admit {
+        let now = self.started.elapsed().as_secs_f64() * 1000.0;
+        self.with(ask.token_id, |e| {
+            if let Some(b) = &ask.budget {
+                if e.day != b.day {
+                    e.day = b.day.clone();
+                    e.spent_micros = 0;
+                }
+                if e.spent_micros.saturating_add(b.estimate_micros) > b.limit_micros {
+                    return Admit::OverBudget {
+                        spent_micros: e.spent_micros,
+                    };
+                }
+            }
+            let new_tat = match ask.rate.map(|r| gcra(e.tat_ms, now, r)) {
                 Some(Err(retry_after_ms)) => return Admit::RateLimited { retry_after_ms },
                 Some(Ok(tat)) => Some(tat),
                 None => None,
             };
-            if let Some(limit) = concurrency {
+            if let Some(limit) = ask.concurrency {
                 if e.in_flight >= limit {
                     return Admit::Busy { limit };
                 }
@@ -80,43 +81,30 @@ impl Memory {
             if let Some(tat) = new_tat {
                 e.tat_ms = tat;
             }
-            Admit::Admitted(Slot {
+            if let Some(b) = &ask.budget {
+                e.spent_micros += b.estimate_micros;
+            }
+            Admit::Admitted(Ticket {
                 counters: counters.clone(),
-                token_id: token_id.to_string(),
-                lease: concurrency.map(|_| String::new()),
+                token_id: ask.token_id.to_string(),
+                lease: ask.concurrency.map(|_| String::new()),
+                charge: ask
+                    .budget
+                    .as_ref()
+                    .map(|b| (b.day.clone(), b.estimate_micros)),
             })
         })
     }
 
-    pub(super) fn release(&self, token_id: &str) {
-        self.with(token_id, |e| e.in_flight = e.in_flight.saturating_sub(1));
-    }
-
-    /// `Ok` if charged, else `Err(spent so far)`.
-    pub(super) fn reserve(
-        &self,
-        token_id: &str,
-        day: &str,
-        limit: u64,
-        estimate: u64,
-    ) -> Result<(), u64> {
+    pub(super) fn finish(&self, token_id: &str, release: bool, delta: Option<(String, i64)>) {
         self.with(token_id, |e| {
-            if e.day != day {
-                e.day = day.to_string();
-                e.spent_micros = 0;
+            if release {
+                e.in_flight = e.in_flight.saturating_sub(1);
             }
-            if e.spent_micros.saturating_add(estimate) > limit {
-                return Err(e.spent_micros);
-            }
-            e.spent_micros += estimate;
-            Ok(())
-        })
-    }
-
-    pub(super) fn adjust(&self, token_id: &str, day: &str, delta: i64) {
-        self.with(token_id, |e| {
-            if e.day == day {
-                e.spent_micros = e.spent_micros.saturating_add_signed(delta);
+            if let Some((day, delta)) = delta {
+                if e.day == day {
+                    e.spent_micros = e.spent_micros.saturating_add_signed(delta);
+                }
             }
         });
     }
@@ -125,7 +113,7 @@ impl Memory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::Reserve;
+    use crate::limits::BudgetAsk;
 
     #[test]
     fn gcra_allows_a_burst_then_one_per_interval() {
@@ -139,47 +127,79 @@ mod tests {
         assert!(gcra(tat, 20_000.0, rate).is_ok());
     }
 
+    fn ask(
+        rate: Option<Rate>,
+        concurrency: Option<u32>,
+        budget: Option<(&str, u64)>,
+    ) -> Ask<'static> {
+        Ask {
+            token_id: "t",
+            rate,
+            concurrency,
+            budget: budget.map(|(day, estimate)| BudgetAsk {
+                day: day.into(),
+                limit_micros: 1_000,
+                estimate_micros: estimate,
+            }),
+        }
+    }
+
+    async fn admitted(counters: &Counters, ask: &Ask<'_>) -> Ticket {
+        match counters.admit(ask).await.expect("memory never fails") {
+            Admit::Admitted(ticket) => ticket,
+            other => panic!("refused: {other:?}"),
+        }
+    }
+
     #[tokio::test]
-    async fn admission_reserve_and_settle() {
+    async fn rate_and_concurrency() {
         let counters = Counters::default();
-        let rate = Rate::parse("2/s").ok();
-        let a = counters.admit("t", rate, Some(1)).await.expect("ok");
-        assert!(matches!(a, Admit::Admitted(_)));
+        let a = ask(Rate::parse("2/s").ok(), Some(1), None);
+        let first = admitted(&counters, &a).await;
         // Concurrency 1 is taken: busy, and the busy answer does not use up the rate.
         assert!(matches!(
-            counters.admit("t", rate, Some(1)).await.expect("ok"),
-            Admit::Busy { limit: 1 }
+            counters.admit(&a).await,
+            Ok(Admit::Busy { limit: 1 })
         ));
-        drop(a);
+        drop(first);
+        admitted(&counters, &a).await.finish(None).await;
         assert!(matches!(
-            counters.admit("t", rate, Some(1)).await.expect("ok"),
-            Admit::Admitted(_)
+            counters.admit(&a).await,
+            Ok(Admit::RateLimited { .. })
         ));
-        assert!(matches!(
-            counters.admit("t", rate, Some(1)).await.expect("ok"),
-            Admit::RateLimited { .. }
-        ));
+    }
 
-        let reserve = |est| counters.reserve("t", "2026-01-01", 1_000, est);
-        let Reserve::Reserved(charge) = reserve(600).await.expect("ok") else {
-            panic!("fits");
+    #[tokio::test]
+    async fn budget_charges_settles_and_resets_daily() {
+        let counters = Counters::default();
+        let day1 = |estimate| ask(None, None, Some(("2026-01-01", estimate)));
+        let ticket = admitted(&counters, &day1(600)).await;
+        assert_eq!(ticket.charged_micros(), Some(600));
+        assert!(matches!(
+            counters.admit(&day1(500)).await,
+            Ok(Admit::OverBudget { spent_micros: 600 })
+        ));
+        ticket.finish(Some(100)).await;
+        let ticket = admitted(&counters, &day1(500)).await;
+        // Dropped unfinished (client went away): the estimate stays charged.
+        drop(ticket);
+        assert!(matches!(
+            counters.admit(&day1(500)).await,
+            Ok(Admit::OverBudget { spent_micros: 600 })
+        ));
+        // A budget refusal takes no rate unit either.
+        let rated = Ask {
+            rate: Rate::parse("1/min").ok(),
+            ..day1(500)
         };
         assert!(matches!(
-            reserve(500).await.expect("ok"),
-            Reserve::OverBudget { spent_micros: 600 }
+            counters.admit(&rated).await,
+            Ok(Admit::OverBudget { .. })
         ));
-        charge.settle(100).await;
-        assert!(matches!(
-            reserve(500).await.expect("ok"),
-            Reserve::Reserved(_)
-        ));
-        // A new day starts from zero.
-        assert!(matches!(
-            counters
-                .reserve("t", "2026-01-02", 1_000, 1_000)
-                .await
-                .expect("ok"),
-            Reserve::Reserved(_)
-        ));
+        admitted(
+            &counters,
+            &ask(Rate::parse("1/min").ok(), None, Some(("2026-01-02", 1_000))),
+        )
+        .await;
     }
 }

@@ -1,14 +1,14 @@
 //! Per-token counters: request rate, requests in flight and daily spend.
 //!
 //! In memory by default; in Redis with `--redis-url`, so that several replicas behind a load
-//! balancer enforce one limit. Every check-and-update is atomic (a mutex in memory, a Lua
-//! script in Redis), so two replicas can never both take the last unit of a limit.
+//! balancer enforce one limit. One atomic check-and-update admits a request against all three
+//! (a mutex in memory, one Lua script in Redis), so two replicas can never both take the last
+//! unit of a limit, and a refused request changes nothing.
 //!
-//! Two steps per request: [`Counters::admit`] (rate and concurrency) before the body is read,
-//! and [`Counters::reserve`] (budget) once the request has been priced. A reservation charges
-//! the estimate at once; [`Charge::settle`] later replaces it with the actual cost from the
-//! response's `usage`. A replica that dies in between leaves the estimate charged: the
-//! budget errs on the side of spending less.
+//! The budget is charged with the request's estimate on admission; [`Ticket::finish`] then
+//! replaces it with the actual cost from the response's `usage` and gives the concurrency unit
+//! back (one more round trip). A replica that dies in between leaves the estimate charged (the
+//! budget errs on the side of spending less) and its concurrency leases expire.
 
 pub mod memory;
 pub mod shared;
@@ -46,11 +46,35 @@ impl Default for Counters {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CounterError(pub String);
 
+/// What one request asks of its token's limits.
+#[derive(Debug, Clone)]
+pub struct Ask<'a> {
+    /// The token's counter id.
+    pub token_id: &'a str,
+    /// Its request rate, if limited.
+    pub rate: Option<Rate>,
+    /// Its concurrency, if limited.
+    pub concurrency: Option<u32>,
+    /// Its budget and this request's estimate, if budgeted.
+    pub budget: Option<BudgetAsk>,
+}
+
+/// The budget part of an [`Ask`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetAsk {
+    /// The UTC day the spend counts in (`YYYY-MM-DD`).
+    pub day: String,
+    /// The budget for that day, micro-USD.
+    pub limit_micros: u64,
+    /// This request's estimated cost, micro-USD.
+    pub estimate_micros: u64,
+}
+
 /// The answer of [`Counters::admit`].
 #[derive(Debug)]
 pub enum Admit {
-    /// Go ahead; hold the slot until the response is complete.
-    Admitted(Slot),
+    /// Go ahead; finish the ticket when the response is complete.
+    Admitted(Ticket),
     /// Over the request rate; a request would be admitted again after this many ms.
     RateLimited {
         /// Milliseconds until the next request fits.
@@ -61,13 +85,6 @@ pub enum Admit {
         /// The concurrency limit.
         limit: u32,
     },
-}
-
-/// The answer of [`Counters::reserve`].
-#[derive(Debug)]
-pub enum Reserve {
-    /// The estimate is charged.
-    Reserved(Charge),
     /// The estimate does not fit into what is left of the budget today.
     OverBudget {
         /// Micro-USD already charged today.
@@ -76,115 +93,71 @@ pub enum Reserve {
 }
 
 impl Counters {
-    /// Takes one unit of the token's rate and one of its concurrency, atomically.
-    pub async fn admit(
-        &self,
-        token_id: &str,
-        rate: Option<Rate>,
-        concurrency: Option<u32>,
-    ) -> Result<Admit, CounterError> {
+    /// Checks the request against every limit of its token and, if it fits, takes one unit
+    /// of rate and concurrency and charges the estimate — all or nothing.
+    pub async fn admit(&self, ask: &Ask<'_>) -> Result<Admit, CounterError> {
         match self {
-            Counters::Memory(m) => Ok(m.admit(self, token_id, rate, concurrency)),
-            Counters::Redis(r) => r.admit(self, token_id, rate, concurrency).await,
+            Counters::Memory(m) => Ok(m.admit(self, ask)),
+            Counters::Redis(r) => r.admit(self, ask).await,
         }
-    }
-
-    /// Charges `estimate_micros` against the token's budget for UTC day `day` unless that
-    /// would cross `limit_micros`.
-    pub async fn reserve(
-        &self,
-        token_id: &str,
-        day: &str,
-        limit_micros: u64,
-        estimate_micros: u64,
-    ) -> Result<Reserve, CounterError> {
-        let spent = match self {
-            Counters::Memory(m) => m.reserve(token_id, day, limit_micros, estimate_micros),
-            Counters::Redis(r) => {
-                r.reserve(token_id, day, limit_micros, estimate_micros)
-                    .await?
-            }
-        };
-        Ok(match spent {
-            Ok(()) => Reserve::Reserved(Charge {
-                counters: self.clone(),
-                token_id: token_id.to_string(),
-                day: day.to_string(),
-                micros: estimate_micros,
-            }),
-            Err(spent_micros) => Reserve::OverBudget { spent_micros },
-        })
     }
 }
 
-/// A unit of concurrency (and, for the log, proof of admission). Released when the response
-/// is complete ([`Slot::release`]) or, if it is dropped early, in the background.
+/// An admitted request's hold on its token's counters: a concurrency unit and a charged
+/// estimate. Dropping it (the client went away) gives the unit back in the background and
+/// keeps the estimate charged, since the request may have been billed.
 #[derive(Debug)]
-pub struct Slot {
+pub struct Ticket {
     counters: Counters,
     token_id: String,
     /// Set when a concurrency unit was taken: the Redis lease member, or "" in memory.
     lease: Option<String>,
+    /// The day and micro-USD charged.
+    charge: Option<(String, u64)>,
 }
 
-impl Slot {
-    /// Gives the concurrency unit back.
-    pub async fn release(mut self) {
-        if let Some(lease) = self.lease.take() {
-            match &self.counters {
-                Counters::Memory(m) => m.release(&self.token_id),
-                Counters::Redis(r) => r.release(&self.token_id, &lease).await,
+impl Ticket {
+    /// The charged estimate in micro-USD, if any.
+    pub fn charged_micros(&self) -> Option<u64> {
+        self.charge.as_ref().map(|(_, micros)| *micros)
+    }
+
+    /// Settles the charge to `actual_micros` (0 refunds it; `None` keeps the estimate) and
+    /// gives the concurrency unit back. A Redis failure here is logged; the lease expires and
+    /// the estimate stays charged.
+    pub async fn finish(mut self, actual_micros: Option<u64>) {
+        let lease = self.lease.take();
+        let delta = match (self.charge.take(), actual_micros) {
+            (Some((day, charged)), Some(actual)) if actual != charged => {
+                Some((day, actual as i64 - charged as i64))
             }
+            _ => None,
+        };
+        if lease.is_none() && delta.is_none() {
+            return;
+        }
+        match &self.counters {
+            Counters::Memory(m) => m.finish(&self.token_id, lease.is_some(), delta),
+            Counters::Redis(r) => r.finish(&self.token_id, lease, delta).await,
         }
     }
 }
 
-impl Drop for Slot {
+impl Drop for Ticket {
     fn drop(&mut self) {
         let Some(lease) = self.lease.take() else {
             return;
         };
         match &self.counters {
-            Counters::Memory(m) => m.release(&self.token_id),
+            Counters::Memory(m) => m.finish(&self.token_id, true, None),
             Counters::Redis(r) => {
-                // Dropped without `release` (client went away): give the unit back in the
-                // background. Without a runtime the lease simply expires.
+                // Without a runtime the lease simply expires.
                 if let Ok(handle) = tokio::runtime::Handle::try_current() {
                     let r = Arc::clone(r);
                     let token_id = std::mem::take(&mut self.token_id);
-                    handle.spawn(async move { r.release(&token_id, &lease).await });
+                    handle.spawn(async move { r.finish(&token_id, Some(lease), None).await });
                 }
             }
-        }
-    }
-}
-
-/// An estimate charged against a budget. Dropping it keeps the estimate charged (the request
-/// may have been billed); [`Charge::settle`] replaces it with the actual cost.
-#[derive(Debug)]
-pub struct Charge {
-    counters: Counters,
-    token_id: String,
-    day: String,
-    micros: u64,
-}
-
-impl Charge {
-    /// The charged estimate in micro-USD.
-    pub fn micros(&self) -> u64 {
-        self.micros
-    }
-
-    /// Replaces the estimate with `actual_micros` (0 refunds it). A Redis failure here is
-    /// logged and leaves the estimate charged.
-    pub async fn settle(self, actual_micros: u64) {
-        let delta = actual_micros as i64 - self.micros as i64;
-        if delta == 0 {
-            return;
-        }
-        match &self.counters {
-            Counters::Memory(m) => m.adjust(&self.token_id, &self.day, delta),
-            Counters::Redis(r) => r.adjust(&self.token_id, &self.day, delta).await,
         }
     }
 }

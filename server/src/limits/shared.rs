@@ -6,8 +6,8 @@
 //! - `<prefix>{<token id>}:inflight`: sorted set of request leases, scored by expiry;
 //! - `<prefix>{<token id>}:spent:<YYYY-MM-DD>`: micro-USD charged that UTC day (kept 2 days).
 //!
-//! Admission and reservation are Lua scripts (one round trip each, atomic on the server);
-//! settling is an `INCRBY`, releasing a `ZREM`.
+//! Admission is one Lua script (one round trip, atomic on the server); finishing a request
+//! is one pipeline of `INCRBY` (settle the charge) and `ZREM` (give the lease back).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -16,8 +16,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
 
-use super::{Admit, CounterError, Counters, Slot};
-use crate::tokens::Rate;
+use super::{Admit, Ask, CounterError, Counters, Ticket};
 
 /// How long a Redis command may take before the request is refused with 503.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
@@ -29,7 +28,6 @@ pub struct RedisCounters {
     conn: ConnectionManager,
     prefix: String,
     admit: Script,
-    reserve: Script,
     lease_ttl_ms: u64,
     /// Lease ids: a random per-process prefix plus a counter, unique across replicas.
     lease_prefix: String,
@@ -52,7 +50,12 @@ impl RedisCounters {
     /// Connects (and fails at once if Redis cannot be reached). `lease_ttl` bounds how long a
     /// concurrency unit of a replica that died stays taken: the longest a request can last.
     pub async fn connect(url: &str, prefix: &str, lease_ttl: Duration) -> Result<Counters, String> {
-        let client = redis::Client::open(url).map_err(|e| format!("--redis-url: {e}"))?;
+        // TCP_NODELAY: each check is one small command awaiting its reply; with Nagle's
+        // algorithm and delayed ACKs a round trip can take 40 ms instead of 0.1 ms.
+        let info = redis::IntoConnectionInfo::into_connection_info(url)
+            .map_err(|e| format!("--redis-url: {e}"))?
+            .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
+        let client = redis::Client::open(info).map_err(|e| format!("--redis-url: {e}"))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(REDIS_TIMEOUT))
             .set_response_timeout(Some(REDIS_TIMEOUT))
@@ -68,7 +71,6 @@ impl RedisCounters {
             conn,
             prefix: prefix.to_string(),
             admit: Script::new(include_str!("admit.lua")),
-            reserve: Script::new(include_str!("reserve.lua")),
             lease_ttl_ms: lease_ttl.as_millis() as u64,
             lease_prefix: crate::tokens::generate_id()?,
             lease_seq: AtomicU64::new(0),
@@ -82,92 +84,84 @@ impl RedisCounters {
     pub(super) async fn admit(
         &self,
         counters: &Counters,
-        token_id: &str,
-        rate: Option<Rate>,
-        concurrency: Option<u32>,
+        ask: &Ask<'_>,
     ) -> Result<Admit, CounterError> {
-        if rate.is_none() && concurrency.is_none() {
-            return Ok(Admit::Admitted(Slot {
+        let ticket = |lease: Option<String>| {
+            Admit::Admitted(Ticket {
                 counters: counters.clone(),
-                token_id: token_id.to_string(),
-                lease: None,
-            }));
+                token_id: ask.token_id.to_string(),
+                lease,
+                charge: ask
+                    .budget
+                    .as_ref()
+                    .map(|b| (b.day.clone(), b.estimate_micros)),
+            })
+        };
+        if ask.rate.is_none() && ask.concurrency.is_none() && ask.budget.is_none() {
+            return Ok(ticket(None));
         }
         let lease = format!(
             "{}-{}",
             self.lease_prefix,
             self.lease_seq.fetch_add(1, Ordering::Relaxed)
         );
+        let budget = ask.budget.as_ref();
+        let day = budget.map_or("none", |b| b.day.as_str());
         let (verdict, value): (u8, u64) = self
             .admit
-            .key(self.key(token_id, "rate"))
-            .key(self.key(token_id, "inflight"))
-            .arg(rate.map_or(0, |r| r.count))
-            .arg(rate.map_or(1, |r| r.period_ms))
-            .arg(concurrency.unwrap_or(0))
+            .key(self.key(ask.token_id, "rate"))
+            .key(self.key(ask.token_id, "inflight"))
+            .key(self.key(ask.token_id, &format!("spent:{day}")))
+            .arg(ask.rate.map_or(0, |r| r.count))
+            .arg(ask.rate.map_or(1, |r| r.period_ms))
+            .arg(ask.concurrency.unwrap_or(0))
             .arg(&lease)
             .arg(self.lease_ttl_ms)
-            .invoke_async(&mut self.conn.clone())
-            .await
-            .map_err(|e| failed(&e))?;
-        Ok(match verdict {
-            0 => Admit::Admitted(Slot {
-                counters: counters.clone(),
-                token_id: token_id.to_string(),
-                lease: concurrency.map(|_| lease),
-            }),
-            1 => Admit::RateLimited {
-                retry_after_ms: value,
-            },
-            _ => Admit::Busy {
-                limit: value as u32,
-            },
-        })
-    }
-
-    pub(super) async fn release(&self, token_id: &str, lease: &str) {
-        let result: Result<(), _> = redis::cmd("ZREM")
-            .arg(self.key(token_id, "inflight"))
-            .arg(lease)
-            .query_async(&mut self.conn.clone())
-            .await;
-        if let Err(e) = result {
-            eprintln!(
-                "limits: could not release a concurrency lease ({}); it expires by itself",
-                failed(&e).0
-            );
-        }
-    }
-
-    /// `Ok(Ok(()))` charged, `Ok(Err(spent))` over budget.
-    pub(super) async fn reserve(
-        &self,
-        token_id: &str,
-        day: &str,
-        limit: u64,
-        estimate: u64,
-    ) -> Result<Result<(), u64>, CounterError> {
-        let (verdict, spent): (u8, u64) = self
-            .reserve
-            .key(self.key(token_id, &format!("spent:{day}")))
-            .arg(limit)
-            .arg(estimate)
+            .arg(budget.map_or(0, |b| b.limit_micros))
+            .arg(budget.map_or(0, |b| b.estimate_micros))
             .arg(SPENT_TTL_S)
             .invoke_async(&mut self.conn.clone())
             .await
             .map_err(|e| failed(&e))?;
-        Ok(if verdict == 0 { Ok(()) } else { Err(spent) })
+        Ok(match verdict {
+            0 => ticket(ask.concurrency.map(|_| lease)),
+            1 => Admit::RateLimited {
+                retry_after_ms: value,
+            },
+            2 => Admit::Busy {
+                limit: value as u32,
+            },
+            _ => Admit::OverBudget {
+                spent_micros: value,
+            },
+        })
     }
 
-    pub(super) async fn adjust(&self, token_id: &str, day: &str, delta: i64) {
-        let result: Result<(), _> = redis::cmd("INCRBY")
-            .arg(self.key(token_id, &format!("spent:{day}")))
-            .arg(delta)
-            .query_async(&mut self.conn.clone())
-            .await;
+    /// Gives `lease` back and adds `delta` micro-USD to the day's spend, in one round trip.
+    pub(super) async fn finish(
+        &self,
+        token_id: &str,
+        lease: Option<String>,
+        delta: Option<(String, i64)>,
+    ) {
+        let mut pipe = redis::pipe();
+        if let Some(lease) = &lease {
+            pipe.cmd("ZREM")
+                .arg(self.key(token_id, "inflight"))
+                .arg(lease)
+                .ignore();
+        }
+        if let Some((day, delta)) = &delta {
+            pipe.cmd("INCRBY")
+                .arg(self.key(token_id, &format!("spent:{day}")))
+                .arg(*delta)
+                .ignore();
+        }
+        let result: Result<(), _> = pipe.query_async(&mut self.conn.clone()).await;
         if let Err(e) = result {
             eprintln!(
-                "limits: could not settle a request's cost ({}); the estimate stays charged",
+                "limits: could not finish a request's accounting ({}); its lease expires by \
+                 itself and its estimate stays charged",
                 failed(&e).0
             );
         }

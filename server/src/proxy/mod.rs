@@ -7,11 +7,13 @@
 //! 2. cross-site guard ([`guard`]): 403;
 //! 3. access token (`Authorization: Bearer ct_…`): 401 if missing where required, unknown or
 //!    revoked;
-//! 4. rate and concurrency of the token ([`crate::limits`]): 429 with `retry-after`;
-//! 5. budget: the body is read (up to `--max-body-mb`), priced with the app's cost rules
-//!    ([`pricing`]), and refused with 429 `budget_exceeded` if the estimate does not fit into
-//!    what is left today; otherwise the estimate is charged, and replaced by the actual cost
-//!    from the response's `usage` once the response has streamed through ([`usage`]).
+//! 4. for a token with a budget, the body is read (up to `--max-body-mb`) and priced with the
+//!    app's cost rules ([`pricing`]);
+//! 5. the token's limits ([`crate::limits`]), all in one atomic step: budget (429
+//!    `budget_exceeded` if the estimate does not fit into what is left today), rate and
+//!    concurrency (429 with `retry-after`). The estimate is charged, then replaced by the
+//!    actual cost from the response's `usage` once the response has streamed through
+//!    ([`usage`]).
 //!
 //! Requests without a budget stream their body to the upstream; responses always stream
 //! (SSE event by event).
@@ -25,10 +27,11 @@ pub mod usage;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, request::Parts, HeaderMap};
+use axum::http::{header, request::Parts, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -38,7 +41,7 @@ use futures_util::StreamExt;
 use crate::clock;
 use crate::config::ForwardConfig;
 use crate::errors::ApiError;
-use crate::limits::{Admit, Charge, Reserve, Slot};
+use crate::limits::{Admit, Ask, BudgetAsk, Ticket};
 use crate::log::Note;
 use crate::tokens::spec::usd_to_micros;
 use crate::tokens::{Lookup, TokenInfo};
@@ -46,6 +49,10 @@ use guard::Guard;
 use meter::Endpoint;
 use pricing::Pricer;
 use usage::UsageScanner;
+
+/// Longest time a budgeted request's body may take to arrive (it is read whole to price it);
+/// a slow sender cannot hold a concurrency unit and memory for longer.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Shared state of forward mode.
 #[derive(Debug)]
@@ -189,28 +196,9 @@ async fn admitted(
     note: &Note,
 ) -> Result<Response, Response> {
     let token = authenticate(state, &parts.headers).map_err(|refusal| *refusal)?;
-    let counters = &state.config.access.counters;
-    let slot = match &token {
-        None => None,
-        Some(t) => {
-            note.token(&t.name);
-            let limits = &t.limits;
-            match counters.admit(&t.id, limits.rate, limits.concurrency).await {
-                Ok(Admit::Admitted(slot)) => Some(slot),
-                Ok(Admit::RateLimited { retry_after_ms }) => {
-                    return Err(mark(
-                        refuse::rate_limited(&t.name, limits.rate, retry_after_ms),
-                        "rate_limit_exceeded",
-                    ))
-                }
-                Ok(Admit::Busy { limit }) => {
-                    return Err(mark(refuse::busy(&t.name, limit), "concurrency_limit"))
-                }
-                Err(e) => return Err(unavailable(&e.0)),
-            }
-        }
-    };
-
+    if let Some(t) = &token {
+        note.token(&t.name);
+    }
     let limit = state.max_body_bytes;
     let declared = parts
         .headers
@@ -221,14 +209,13 @@ async fn admitted(
         return Err(api_error(ApiError::too_large(limit)));
     }
 
-    let budget = token.as_ref().and_then(|t| t.limits.budget.map(|b| (t, b)));
+    // A budgeted token's request is read whole and priced; any other streams through.
     let over_limit = Arc::new(AtomicBool::new(false));
-    let (outgoing, charge) = match budget {
+    let budget = token.as_ref().and_then(|t| t.limits.budget);
+    let (outgoing, priced) = match budget {
         None => (counted_body(body, limit, Arc::clone(&over_limit)), None),
-        Some((t, budget)) => {
-            let bytes = axum::body::to_bytes(body, limit)
-                .await
-                .map_err(|_| api_error(ApiError::too_large(limit)))?;
+        Some(budget) => {
+            let bytes = read_body(body, limit).await?;
             let content_type = parts
                 .headers
                 .get(header::CONTENT_TYPE)
@@ -242,20 +229,42 @@ async fn admitted(
                     "model_not_priced",
                 ));
             };
-            let estimate = usd_to_micros(estimate);
-            let day = clock::utc_day(clock::unix_seconds());
-            match counters
-                .reserve(&t.id, &day, budget.micros_per_day, estimate)
-                .await
-            {
-                Ok(Reserve::Reserved(charge)) => {
-                    (reqwest::Body::from(bytes), Some((charge, summary.model)))
-                }
-                Ok(Reserve::OverBudget { spent_micros }) => {
+            let ask = BudgetAsk {
+                day: clock::utc_day(clock::unix_seconds()),
+                limit_micros: budget.micros_per_day,
+                estimate_micros: usd_to_micros(estimate),
+            };
+            (reqwest::Body::from(bytes), Some((ask, summary.model)))
+        }
+    };
+
+    let ticket = match &token {
+        None => None,
+        Some(t) => {
+            let ask = Ask {
+                token_id: &t.id,
+                rate: t.limits.rate,
+                concurrency: t.limits.concurrency,
+                budget: priced.as_ref().map(|(ask, _)| ask.clone()),
+            };
+            match state.config.access.counters.admit(&ask).await {
+                Ok(Admit::Admitted(ticket)) => Some(ticket),
+                Ok(Admit::RateLimited { retry_after_ms }) => {
                     return Err(mark(
-                        refuse::over_budget(&t.name, budget, spent_micros, estimate),
-                        "budget_exceeded",
+                        refuse::rate_limited(&t.name, t.limits.rate, retry_after_ms),
+                        "rate_limit_exceeded",
                     ))
+                }
+                Ok(Admit::Busy { limit }) => {
+                    return Err(mark(refuse::busy(&t.name, limit), "concurrency_limit"))
+                }
+                Ok(Admit::OverBudget { spent_micros }) => {
+                    let (ask, _) = priced.as_ref().expect("only a budgeted ask is over budget");
+                    let budget = budget.expect("only a budgeted token has a budget ask");
+                    return Err(mark(
+                        refuse::over_budget(&t.name, budget, spent_micros, ask.estimate_micros),
+                        "budget_exceeded",
+                    ));
                 }
                 Err(e) => return Err(unavailable(&e.0)),
             }
@@ -274,13 +283,10 @@ async fn admitted(
     let upstream = match sent {
         Ok(upstream) => upstream,
         Err(failure) => {
-            if let Some((charge, _)) = charge {
-                if !failure.maybe_billed() {
-                    charge.settle(0).await;
-                }
-            }
-            if let Some(slot) = slot {
-                slot.release().await;
+            if let Some(ticket) = ticket {
+                // Not sent, or refused by the upstream before it did anything: refunded.
+                let actual = (!failure.maybe_billed()).then_some(0);
+                ticket.finish(actual).await;
             }
             let timeout_s = state.config.timeout.as_secs();
             return Ok(failure.response(limit, timeout_s));
@@ -290,22 +296,38 @@ async fn admitted(
     let status = upstream.status();
     let headers = upstream::response_headers(&upstream);
     let stream = upstream.bytes_stream().boxed();
-    let body = if slot.is_none() && charge.is_none() {
-        Body::from_stream(stream)
-    } else {
-        metered(Metered {
+    let body = match ticket {
+        None => Body::from_stream(stream),
+        Some(ticket) => metered(Metered {
             inner: stream,
             scanner: UsageScanner::default(),
-            charge,
-            slot,
+            ticket: Some(ticket),
+            model: priced.map(|(_, model)| model),
             success: status.is_success(),
             state: Arc::clone(state),
-        })
+        }),
     };
     let mut response = Response::new(body);
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     Ok(response)
+}
+
+/// Reads a budgeted request's body whole (to price it), within the size limit and
+/// [`BODY_READ_TIMEOUT`].
+async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, Response> {
+    match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        // Over the limit, or the client went away (then nobody reads this).
+        Ok(Err(_)) => Err(api_error(ApiError::too_large(limit))),
+        Err(_) => Err(api_error(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request_error",
+            Some("request_timeout"),
+            None,
+            "The request body did not arrive in time.",
+        ))),
+    }
 }
 
 fn unavailable(why: &str) -> Response {
@@ -328,45 +350,40 @@ fn counted_body(body: Body, limit: usize, over_limit: Arc<AtomicBool>) -> reqwes
     reqwest::Body::wrap_stream(counted)
 }
 
-/// A response on its way to the client, holding the token's concurrency unit and budget
-/// charge until it is complete.
+/// A response on its way to the client, holding the token's ticket (concurrency unit and
+/// budget charge) until it is complete.
 struct Metered {
     inner: BoxStream<'static, reqwest::Result<bytes::Bytes>>,
     scanner: UsageScanner,
-    charge: Option<(Charge, String)>,
-    slot: Option<Slot>,
+    ticket: Option<Ticket>,
+    /// The model the charge was priced for (budgeted tokens only).
+    model: Option<String>,
     success: bool,
     state: Arc<Proxy>,
 }
 
 impl Metered {
-    /// Settles the charge and frees the slot. An incomplete response (upstream cut, or the
-    /// client went away: then this never runs and dropping keeps the estimate) may have been
-    /// billed, so only a complete one is settled.
+    /// Settles the charge and frees the concurrency unit. An incomplete response (upstream
+    /// cut; if the client goes away this never runs and dropping the ticket does the same)
+    /// may have been billed, so it keeps the estimate.
     async fn finish(&mut self, complete: bool) {
-        if let Some((charge, model)) = self.charge.take() {
-            let found = self.scanner.found();
-            let actual = if !complete {
-                None
-            } else if !found.is_empty() {
-                found
-                    .iter()
-                    .map(|u| self.state.pricer.actual_usd(&model, u))
-                    .sum::<Option<f64>>()
-                    .map(usd_to_micros)
-            } else if !self.success {
-                // An error answer from the upstream: not billed.
-                Some(0)
-            } else {
-                None
-            };
-            if let Some(actual) = actual {
-                charge.settle(actual).await;
-            }
-        }
-        if let Some(slot) = self.slot.take() {
-            slot.release().await;
-        }
+        let Some(ticket) = self.ticket.take() else {
+            return;
+        };
+        let found = self.scanner.found();
+        let actual = match &self.model {
+            None => None,
+            Some(_) if !complete => None,
+            Some(model) if !found.is_empty() => found
+                .iter()
+                .map(|u| self.state.pricer.actual_usd(model, u))
+                .sum::<Option<f64>>()
+                .map(usd_to_micros),
+            // An error answer from the upstream: not billed.
+            Some(_) if !self.success => Some(0),
+            Some(_) => None,
+        };
+        ticket.finish(actual).await;
     }
 }
 
@@ -377,7 +394,7 @@ fn metered(meter: Metered) -> Body {
         let mut meter = meter?;
         match meter.inner.next().await {
             Some(Ok(chunk)) => {
-                if meter.charge.is_some() {
+                if meter.model.is_some() {
                     meter.scanner.feed(&chunk);
                 }
                 Some((Ok(chunk), Some(meter)))
