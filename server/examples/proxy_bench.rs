@@ -351,7 +351,16 @@ async fn run(args: Args) -> Result<(), String> {
             );
         }
     }
-    println!();
+    // Other work on the machine shows up in the tails: say how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "\nLoad average at the end (1, 5, 15 min): {} on {} CPUs",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     println!(
         "{:<38} {:>9} {:>9} | {:>9} {:>12} {:>12}",
         "", "p50 ms", "p99 ms", "req/s", "p50 ms load", "p99 ms load"
