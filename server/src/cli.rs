@@ -13,7 +13,8 @@ use crate::config::{
     AccessConfig, ApiKey, Config, FakeConfig, ForwardConfig, Provider, DEFAULT_UPSTREAM,
 };
 use crate::proxy::guard::Guard;
-use crate::tokens::{command, default_secret_path, Budget, Rate, TokenStore, DEFAULT_TOKENS_FILE};
+pub use crate::tokens::command::run_token_command;
+use crate::tokens::{default_secret_path, Budget, Rate, TokenStore, DEFAULT_TOKENS_FILE};
 
 /// Which provider answers the image routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -48,13 +49,13 @@ FORWARD MODE (--provider openai)
   2. Access token -> 401: `Authorization: Bearer ct_...` (token create). missing_token (when
      tokens are required), invalid_token, token_revoked. Without --require-token (the default
      on a loopback --addr) a request may come without a token; a token it sends must be valid.
-  3. Token limits -> 429 rate_limit_exceeded with retry-after and retry-after-ms (rate, and
-     concurrency with retry-after: 1).
-  4. Token budget: the body is priced with the app's cost rules before it is forwarded; if the
-     estimate does not fit into what is left of the budget today (UTC) -> 429, type
-     insufficient_quota, code budget_exceeded, x-should-retry: false. The estimate is charged,
-     then replaced by the actual cost from the response's usage. A budgeted token can use only
-     models the server can price (model_not_priced, 400).
+  3. Token limits, one atomic step (all or nothing): a budgeted token's body is first read and
+     priced with the app's cost rules; if the estimate does not fit into what is left of the
+     budget today (UTC) -> 429, type insufficient_quota, code budget_exceeded,
+     x-should-retry: false. Rate and concurrency -> 429 rate_limit_exceeded with retry-after
+     (and retry-after-ms for the rate). The estimate is charged, then replaced by the actual
+     cost from the response's usage (upstream errors are refunded). A budgeted token can use
+     only models the server can price (400 model_not_priced).
   Counters live in memory, or in Redis with --redis-url (shared by every replica).
   Redis unreachable -> 503 limits_unavailable (nothing is forwarded unlimited).
   Upstream hygiene: only content-type and accept are copied from the client; its
@@ -298,45 +299,6 @@ pub enum TokenAction {
         /// Name or id.
         name: String,
     },
-}
-
-/// Runs a `token` subcommand; returns the exit status.
-pub fn run_token_command(action: TokenAction, store: &StoreArgs) -> Result<(), String> {
-    let secret = store.secret_path();
-    match action {
-        TokenAction::Create {
-            name,
-            rate,
-            concurrency,
-            budget_usd,
-        } => {
-            let args = command::CreateArgs {
-                name,
-                rate,
-                concurrency,
-                budget: budget_usd,
-            };
-            let (token, record) = command::create(&store.tokens, &secret, &args)?;
-            eprintln!(
-                "Created access token {:?} (id {}; {}) in {}.
-                 It is printed below once and cannot be shown again. In the app: Settings →                  This server → Access token.",
-                record.name,
-                record.id,
-                command::describe_limits(&record.limits),
-                store.tokens.display()
-            );
-            println!("{token}");
-        }
-        TokenAction::List => print!("{}", command::list(&store.tokens)?),
-        TokenAction::Revoke { name } => {
-            let record = command::revoke(&store.tokens, &name)?;
-            eprintln!(
-                "Revoked {:?} (id {}). A running server refuses it within a second.",
-                record.name, record.id
-            );
-        }
-    }
-    Ok(())
 }
 
 impl Cli {

@@ -7,6 +7,7 @@ use super::spec::format_micros;
 use super::{
     generate_id, generate_token, valid_name, Budget, Limits, Rate, Secret, TokenFile, TokenRecord,
 };
+use crate::cli::{StoreArgs, TokenAction};
 use crate::clock;
 
 /// What `token create` was asked for.
@@ -138,6 +139,45 @@ pub fn list(tokens: &Path) -> Result<String, String> {
         ));
     }
     Ok(out)
+}
+
+/// Runs a `token` subcommand (`continuity-server token ...`).
+pub fn run_token_command(action: TokenAction, store: &StoreArgs) -> Result<(), String> {
+    let secret = store.secret_path();
+    match action {
+        TokenAction::Create {
+            name,
+            rate,
+            concurrency,
+            budget_usd,
+        } => {
+            let args = CreateArgs {
+                name,
+                rate,
+                concurrency,
+                budget: budget_usd,
+            };
+            let (token, record) = create(&store.tokens, &secret, &args)?;
+            eprintln!(
+                "Created access token {:?} (id {}; {}) in {}.
+                 It is printed below once and cannot be shown again. In the app: Settings →                  This server → Access token.",
+                record.name,
+                record.id,
+                describe_limits(&record.limits),
+                store.tokens.display()
+            );
+            println!("{token}");
+        }
+        TokenAction::List => print!("{}", list(&store.tokens)?),
+        TokenAction::Revoke { name } => {
+            let record = revoke(&store.tokens, &name)?;
+            eprintln!(
+                "Revoked {:?} (id {}). A running server refuses it within a second.",
+                record.name, record.id
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
