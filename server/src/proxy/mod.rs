@@ -170,12 +170,13 @@ fn authenticate(
             return Err(Box::new(mark(refuse::missing_token(), "missing_token")))
         }
         None => return Ok(None),
+        // The scheme is case-insensitive (RFC 9110 §11.1).
         Some(value) => value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .unwrap_or(""),
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map_or("", |(_, token)| token.trim()),
     };
     match state.config.access.tokens.current().lookup(presented) {
         Lookup::Valid(info) => Ok(Some(info)),

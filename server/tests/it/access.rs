@@ -79,7 +79,12 @@ async fn missing_wrong_and_revoked_tokens_are_401() {
         .post_json(GEN, &body, &[CLIENT, ("authorization", &alice)])
         .await;
     assert_eq!(resp.status(), 200);
-    assert_eq!(upstream.count(), 1);
+    let lowercase = alice.replacen("Bearer", "bearer", 1);
+    let resp = server
+        .post_json(GEN, &body, &[CLIENT, ("authorization", &lowercase)])
+        .await;
+    assert_eq!(resp.status(), 200, "the scheme is case-insensitive");
+    assert_eq!(upstream.count(), 2);
     let config = json(
         server
             .client
