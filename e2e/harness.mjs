@@ -11,7 +11,8 @@ export const ROOT = join(here, '..');
 const SERVER_BIN = process.env.SERVER_BIN || join(ROOT, 'target', 'server', 'continuity-server');
 const DIST_DIR = process.env.DIST_DIR || join(ROOT, 'dist');
 
-async function freePort() {
+/** A free TCP port on 127.0.0.1. */
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.listen(0, '127.0.0.1', () => {
@@ -22,13 +23,21 @@ async function freePort() {
   });
 }
 
-/** Starts the server; returns { url, stop, log }. `args` are extra CLI flags. */
-export async function startServer(args = []) {
+/**
+ * Starts the server; returns { url, stop, log }. `args` are extra CLI flags. Options:
+ * `provider` (default 'fake'; 'openai' is forward mode, then pass `--upstream` in `args`) and
+ * `env` (added to the environment; OPENAI_API_KEY is removed unless given here).
+ */
+export async function startServer(args = [], { provider = 'fake', env: extraEnv = {} } = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/`;
   const env = { ...process.env };
   delete env.OPENAI_API_KEY; // never talk to OpenAI from tests
-  const child = spawn(SERVER_BIN, ['--provider', 'fake', '--addr', `127.0.0.1:${port}`, '--dist', DIST_DIR, ...args], {
+  delete env.CONTINUITY_REDIS_URL;
+  delete env.CONTINUITY_TOKENS;
+  delete env.CONTINUITY_TOKEN_SECRET;
+  Object.assign(env, extraEnv);
+  const child = spawn(SERVER_BIN, ['--provider', provider, '--addr', `127.0.0.1:${port}`, '--dist', DIST_DIR, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

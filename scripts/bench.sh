@@ -1,13 +1,38 @@
 #!/usr/bin/env bash
 # Benchmarks (print figures; they are not tests): the release bundle size, then the batch
 # scheduler against the fake natively (continuity-bench, bench/), then the real app in Chromium
-# (e2e/bench.mjs). Usage: ./scripts/bench.sh [latency_ms] [runs]
+# (e2e/bench.mjs), then forward mode's added latency and throughput (server/examples/proxy_bench.rs).
+# Usage: ./scripts/bench.sh [latency_ms] [runs]   everything
+#        ./scripts/bench.sh proxy                  only the proxy figures
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+
+# Forward mode against a minimal upstream stub: direct, through the proxy with a token and all
+# its limits (counters in memory, then in a Redis started here on a free port), and the 401 path.
+proxy_bench() {
+  printf '\n== Forward mode: latency the proxy adds and its throughput (2 cores shared by load generator, stub, proxy and Redis)\n'
+  cargo build --locked --profile server -p continuity-server --example proxy_bench
+  local redis_args=()
+  if start_redis; then
+    trap 'kill $REDIS_PID 2>/dev/null || true' EXIT
+    redis_args=(--redis-url "$REDIS_URL")
+  else
+    echo "(redis-server unavailable: counters in memory only)"
+  fi
+  target/server/examples/proxy_bench --proxy-bin target/server/continuity-server \
+    --log-dir "$ROOT/target" "${redis_args[@]}"
+}
+
+if [ "${1:-}" = proxy ]; then
+  source scripts/bootstrap.sh --redis
+  proxy_bench
+  exit 0
+fi
+
 LATENCY_MS="${1:-1000}"
 RUNS="${2:-3}"
-source scripts/bootstrap.sh --browser
+source scripts/bootstrap.sh --browser --redis
 trunk build --release --locked >/dev/null
 cargo build --locked --profile server -p continuity-server -p continuity-bench
 for f in dist/*_bg.wasm dist/*.js; do
@@ -26,3 +51,5 @@ fi
 
 printf '\n== The real app in the browser (HTTP/1.1: at most 6 connections per host)\n'
 (cd e2e && SERVER_BIN="$ROOT/target/server/continuity-server" DIST_DIR="$ROOT/dist" node bench.mjs "$LATENCY_MS" "$RUNS")
+
+proxy_bench

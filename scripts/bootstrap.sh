@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, skipping whatever is already there at the right
-# version. Sourced by run.sh and test.sh (it exports PATH). Usage: source scripts/bootstrap.sh [--browser]
+# version. Sourced by run.sh, test.sh and bench.sh (it exports PATH).
+# Usage: source scripts/bootstrap.sh [--browser] [--redis]
 # Nothing is downloaded from GitHub: tools come from crates.io, npm and Debian only.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,7 +12,11 @@ TRUNK_VERSION=0.21.14
 step() { printf '\n== %s\n' "$*" >&2; }
 
 need_browser=0
-for arg in "$@"; do [ "$arg" = "--browser" ] && need_browser=1; done
+need_redis=0
+for arg in "$@"; do
+  [ "$arg" = "--browser" ] && need_browser=1
+  [ "$arg" = "--redis" ] && need_redis=1
+done
 
 command -v cargo >/dev/null || { echo "Rust (cargo) is required: https://rustup.rs" >&2; exit 1; }
 command -v npm >/dev/null || { echo "Node.js 20+ with npm is required." >&2; exit 1; }
@@ -53,6 +58,44 @@ if [ "$need_browser" = 1 ] && ! { command -v chromium >/dev/null && command -v c
     exit 1
   fi
 fi
+
+# Redis: the shared-counter tests and the proxy benchmark start their own on a free port.
+if [ "$need_redis" = 1 ] && ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "apt-get install redis-server"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    # The package's own service is not needed (and may not run without systemd).
+    service redis-server stop >/dev/null 2>&1 || true
+  else
+    echo "note: redis-server is not installed (Debian/Ubuntu: apt-get install redis-server as root);" >&2
+    echo "      the tests of limits shared through Redis will be skipped." >&2
+  fi
+fi
+
+# Starts redis-server on a free loopback port for this script's lifetime; sets REDIS_URL and
+# REDIS_PID. Returns 1 if it cannot.
+start_redis() {
+  command -v redis-server >/dev/null || return 1
+  mkdir -p "$ROOT/target"
+  local port
+  for _ in 1 2 3 4 5; do
+    port=$(( 20000 + RANDOM % 20000 ))
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+      >"$ROOT/target/redis-$port.log" 2>&1 &
+    REDIS_PID=$!
+    for _ in $(seq 1 50); do
+      if redis-cli -p "$port" ping >/dev/null 2>&1; then
+        REDIS_URL="redis://127.0.0.1:$port/"
+        return 0
+      fi
+      kill -0 "$REDIS_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill "$REDIS_PID" 2>/dev/null || true
+  done
+  return 1
+}
 
 # trunk builds with --offline (Trunk.toml), so fetch crates first (a no-op when cached).
 cargo fetch --locked --manifest-path "$ROOT/Cargo.toml" >/dev/null 2>&1 || cargo fetch --locked --manifest-path "$ROOT/Cargo.toml"

@@ -5,9 +5,24 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-source scripts/bootstrap.sh --browser
-unset OPENAI_API_KEY   # tests never talk to OpenAI
+source scripts/bootstrap.sh --browser --redis
+unset OPENAI_API_KEY CONTINUITY_REDIS_URL CONTINUITY_TOKENS CONTINUITY_TOKEN_SECRET   # tests never talk to OpenAI
 started=$(date +%s)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+
+# Limits shared by replicas are tested through a real Redis; where one can be started the
+# tests must run (CONTINUITY_REQUIRE_REDIS=1 turns their skip into a failure).
+if start_redis; then
+  pids+=("$REDIS_PID")
+  export CONTINUITY_TEST_REDIS_URL="$REDIS_URL" CONTINUITY_REQUIRE_REDIS=1
+  step "redis-server for the shared-limit tests on $REDIS_URL"
+elif [ "${CI:-}" = true ]; then
+  echo "CI needs redis-server for the shared-limit tests, and it could not be started." >&2
+  exit 1
+else
+  step "no redis-server: the shared-limit tests will be skipped"
+fi
 
 step "cargo fmt --check, cargo clippy -D warnings"
 cargo fmt --all -- --check
@@ -25,8 +40,7 @@ SERVER="$ROOT/target/server/continuity-server"
 # The browser tests talk to a real fake server on another port (cross-origin, like OpenAI).
 FAKE_PORT=${FAKE_PORT:-18787}
 "$SERVER" --provider fake --addr "127.0.0.1:$FAKE_PORT" --dist "$ROOT/dist" --fake-latency-ms 30 2>"$ROOT/target/fake-server.log" &
-fake_pid=$!
-trap 'kill $fake_pid 2>/dev/null || true' EXIT
+pids+=($!)
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$FAKE_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
 step "browser tests (wasm-bindgen-test in headless Chromium)"
@@ -35,5 +49,13 @@ CONTINUITY_FAKE_URL="http://127.0.0.1:$FAKE_PORT" CHROMEDRIVER=/usr/bin/chromedr
 
 step "end-to-end tests (Playwright + system Chromium against dist/)"
 (cd e2e && SERVER_BIN="$SERVER" DIST_DIR="$ROOT/dist" node --test --test-concurrency=1)
+
+# The Rust and e2e tests grep the logs they capture; the long-running fake's log is checked
+# here: no bearer value, key, access token, prompt or base64 PNG may ever be logged.
+step "server logs hold no secret, prompt or image bytes"
+if grep -nE 'Bearer|sk-[A-Za-z0-9_-]{8,}|ct_[A-Za-z0-9_-]{43}|"prompt"|iVBORw0KGgo' "$ROOT/target/fake-server.log"; then
+  echo "target/fake-server.log leaks the lines above" >&2
+  exit 1
+fi
 
 step "all test layers passed in $(( $(date +%s) - started )) s"

@@ -14,15 +14,21 @@ use crate::config::{Config, Provider};
 use crate::errors::ApiError;
 use crate::fake::{self, FakeState};
 use crate::static_files::{self, StaticFiles};
-use crate::{forward, log};
+use crate::{log, proxy};
 
 /// Builds the whole server. Every response passes through the one-line request log.
 pub fn build_app(config: Config) -> Router {
-    let provider = config.provider.name();
+    let info = ServerInfo {
+        provider: config.provider.name(),
+        token_required: match &config.provider {
+            Provider::OpenAi(forward) => forward.access.require_token,
+            Provider::Fake(_) => false,
+        },
+    };
     let info = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/config", get(api_config))
-        .with_state(provider);
+        .with_state(info);
     let statics = Router::new()
         .fallback(static_files::serve)
         .with_state(Arc::new(StaticFiles::new(config.dist.clone())));
@@ -34,7 +40,7 @@ pub fn build_app(config: Config) -> Router {
                 .layer(middleware::from_fn(fake::api_headers))
         }
         Provider::OpenAi(forward_config) => info
-            .merge(forward::routes(forward_config, config.max_body_bytes))
+            .merge(proxy::routes(forward_config, config.max_body_bytes))
             .merge(statics),
     };
     router.layer(middleware::from_fn(log::log_requests))
@@ -45,11 +51,20 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// `GET /api/config`: tells the app that this server can generate images. Never the key.
-async fn api_config(State(provider): State<&'static str>) -> Response {
+/// What `/api/config` tells.
+#[derive(Debug, Clone, Copy)]
+struct ServerInfo {
+    provider: &'static str,
+    token_required: bool,
+}
+
+/// `GET /api/config`: tells the app that this server can generate images, and whether it
+/// needs an access token. Never the key.
+async fn api_config(State(info): State<ServerInfo>) -> Response {
     let mut response = Json(json!({
-        "provider": provider,
+        "provider": info.provider,
         "images_base": "/v1",
+        "token_required": info.token_required,
         "version": env!("CARGO_PKG_VERSION"),
     }))
     .into_response();

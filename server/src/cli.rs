@@ -5,9 +5,16 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use std::sync::Arc;
 
-use crate::config::{ApiKey, Config, FakeConfig, ForwardConfig, Provider, DEFAULT_UPSTREAM};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{
+    AccessConfig, ApiKey, Config, FakeConfig, ForwardConfig, Provider, DEFAULT_UPSTREAM,
+};
+use crate::proxy::guard::Guard;
+pub use crate::tokens::command::run_token_command;
+use crate::tokens::{default_secret_path, Budget, Rate, TokenStore, DEFAULT_TOKENS_FILE};
 
 /// Which provider answers the image routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -32,13 +39,41 @@ ROUTES
 
 FORWARD MODE (--provider openai)
   Only the two image routes reach the upstream, with Authorization: Bearer $OPENAI_API_KEY.
-  Only content-type and accept are copied from the client; its Authorization, cookies,
-  OpenAI-Organization/Project and X-Forwarded-* are dropped. Bodies and SSE stream through.
-  Redirects are not followed (3xx -> 502); an unreachable upstream -> 502. Response headers:
-  content-type, x-request-id, retry-after, retry-after-ms, x-ratelimit-*, openai-processing-ms,
-  plus cache-control: no-store. No CORS: the app must be served from this same origin.
-  There is no client authentication: keep the default loopback --addr or put an
-  authenticating reverse proxy in front.
+  Before anything is read or forwarded, in this order (all refusals in OpenAI's error envelope):
+  1. Cross-site guard -> 403: on a loopback --addr, Host must be localhost, 127.0.0.1, [::1] or
+     an --allow-origin host (host_not_allowed: DNS rebinding); an Origin other than this
+     server's own or an --allow-origin (cross_origin_refused); Sec-Fetch-Site cross-site or
+     same-site without an --allow-origin (cross_site_refused); no `X-Continuity-Client: 1`
+     header (client_header_missing; it makes every cross-origin browser request preflight,
+     and OPTIONS from a foreign origin is refused too). Pages on an --allow-origin get CORS.
+  2. Access token -> 401: `Authorization: Bearer ct_...` (token create). missing_token (when
+     tokens are required), invalid_token, token_revoked. Without --require-token (the default
+     on a loopback --addr) a request may come without a token; a token it sends must be valid.
+  3. Token limits, one atomic step (all or nothing): a budgeted token's body is first read and
+     priced with the app's cost rules; if the estimate does not fit into what is left of the
+     budget today (UTC) -> 429, type insufficient_quota, code budget_exceeded,
+     x-should-retry: false. Rate and concurrency -> 429 rate_limit_exceeded with retry-after
+     (and retry-after-ms for the rate). The estimate is charged, then replaced by the actual
+     cost from the response's usage (upstream errors are refunded). A budgeted token can use
+     only models the server can price (400 model_not_priced).
+  Counters live in memory, or in Redis with --redis-url (shared by every replica).
+  Redis unreachable -> 503 limits_unavailable (nothing is forwarded unlimited).
+  Upstream hygiene: only content-type and accept are copied from the client; its
+  Authorization, cookies, OpenAI-Organization/Project and X-Forwarded-* are dropped. Bodies
+  and SSE stream through. Redirects are not followed (3xx -> 502); an unreachable upstream ->
+  502; no answer within --upstream-timeout-s -> 504 upstream_timeout. Response headers:
+  content-type, x-request-id, retry-after, retry-after-ms, x-should-retry, x-ratelimit-*,
+  openai-processing-ms, plus cache-control: no-store.
+
+ACCESS TOKENS (forward mode)
+  continuity-server token create --name alice [--rate 30/min] [--concurrency 4] [--budget-usd 5/day]
+      prints the token (ct_ + 43 characters, 256 random bits) on stdout, once.
+  continuity-server token list        names, ids, creation, status, limits (never tokens)
+  continuity-server token revoke alice
+  Stored as HMAC-SHA256 with a server secret in --tokens (default continuity-tokens.json) and
+  the secret in the same name with .secret (or $CONTINUITY_TOKEN_SECRET, 64 hex digits);
+  both files are written with mode 0600. A running server reloads the file within a second.
+  --rate N/s|N/min|N/hour|N/day: a bucket of N requests refilling at N per period.
 
 FAKE MODE (--provider fake)
   Validates like the real API (models, sizes, qualities, formats, parameters per endpoint) and
@@ -53,6 +88,9 @@ FAKE MODE (--provider fake)
   gpt-image-2.6-sunburst / -flare, gpt-image-1.5 (+ -2025-12-16), gpt-image-1-mini,
   chatgpt-image-latest. gpt-image-1, dall-e-2, dall-e-3 and unknown ids -> 404 model_not_found
   (generations without `model` default to dall-e-2, hence 404; edits default to gpt-image-1.5).
+  Free WIDTHxHEIGHT sizes: gpt-image-2 and the 2.5 models; xhigh/max qualities: the 2.5 models
+  only. gpt-image-2.6-* and the 1.x models take 1024x1024, 1536x1024, 1024x1536 or auto and
+  low/medium/high/auto (the reference documents nothing more for 2.6; anything else -> 400).
   GIF and SVG output need gpt-image-2 or newer. Usage: the gpt-image-2 output-token formula
   (auto billed as high; xhigh/max extrapolated with q=192/384), the 1.x table for 1.x models,
   +100 per partial image; input text ceil(chars/4); input images by the gpt-image-1 tile rule
@@ -97,14 +135,26 @@ JOURNAL (GET /_fake/requests, newest last, at most 1000 entries)
   The Authorization value is never stored or logged.
 
 LOGGING
-  One line per request on stderr: METHOD PATH STATUS DURATIONms (499 = client went away).
+  One line per request on stderr: METHOD PATH STATUS DURATIONms (499 = client went away), then
+  in forward mode token=<name> and refused=<code> when they apply. Never a token, key, header
+  value, prompt or body.
 ";
 
 /// Serves the Continuity app and answers its image requests with a strict fake of the
 /// OpenAI Images API or by forwarding them with the server's key.
 #[derive(Debug, Parser)]
-#[command(name = "continuity-server", version, after_long_help = AFTER_HELP, max_term_width = 100)]
+#[command(
+    name = "continuity-server",
+    version,
+    after_long_help = AFTER_HELP,
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    /// `token ...`: manage forward mode's access tokens instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Directory of the built app (index.html, .wasm, .js, .css); served with an SPA fallback.
     /// If it does not exist the API is still served.
     #[arg(long, value_name = "DIR", default_value = "dist")]
@@ -142,6 +192,113 @@ pub struct Cli {
         value_parser = clap::value_parser!(u64).range(1..=4096)
     )]
     pub max_body_mb: u64,
+
+    /// Forward mode: a page origin (scheme://host[:port]) allowed to call the image routes
+    /// cross-origin, e.g. the public https origin when behind a TLS reverse proxy. Repeatable.
+    #[arg(long, value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+
+    /// Forward mode: require an access token on every image request. Default: true when --addr
+    /// is not a loopback address, false on loopback (where the cross-site guard still holds).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub require_token: Option<bool>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Forward mode: keep the token counters in Redis (redis://host:port/db, rediss:// for
+    /// TLS), shared by every replica given the same URL. Default: in memory.
+    #[arg(long, value_name = "URL", env = "CONTINUITY_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Forward mode: prefix of the Redis keys.
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        default_value = "continuity:",
+        hide_short_help = true
+    )]
+    pub redis_prefix: String,
+
+    /// Forward mode: longest wait for the upstream's answer (and between two reads of it), in
+    /// seconds; then 504 upstream_timeout.
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 600,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        hide_short_help = true
+    )]
+    pub upstream_timeout_s: u64,
+}
+
+/// Where the access tokens live (shared by the server and `token ...`).
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Forward mode: the access tokens file (created by `token create`).
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "CONTINUITY_TOKENS",
+        default_value = DEFAULT_TOKENS_FILE
+    )]
+    pub tokens: PathBuf,
+
+    /// The secret that keys the token hashes. Default: the tokens file with extension .secret
+    /// ($CONTINUITY_TOKEN_SECRET, 64 hex digits, takes precedence).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_secret: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// The secret file in force.
+    pub fn secret_path(&self) -> PathBuf {
+        self.token_secret
+            .clone()
+            .unwrap_or_else(|| default_secret_path(&self.tokens))
+    }
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, list or revoke access tokens for forward mode.
+    Token {
+        /// What to do.
+        #[command(subcommand)]
+        action: TokenAction,
+        /// Where the tokens live.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// `token` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token and print it once on stdout.
+    Create {
+        /// Label shown in logs and `token list` (letters, digits, '.', '_', '-').
+        #[arg(long)]
+        name: String,
+        /// Request rate: N/s, N/min, N/hour or N/day (a bucket of N refilling at N per period).
+        #[arg(long, value_parser = Rate::parse)]
+        rate: Option<Rate>,
+        /// Requests in flight at once.
+        #[arg(long)]
+        concurrency: Option<u32>,
+        /// Spending budget in USD per UTC day, e.g. 5/day, priced with the app's cost rules.
+        #[arg(long, value_parser = Budget::parse)]
+        budget_usd: Option<Budget>,
+    },
+    /// List tokens (names, ids, status, limits; never the tokens).
+    List,
+    /// Revoke a live token by name or id; a running server refuses it within a second.
+    Revoke {
+        /// Name or id.
+        name: String,
+    },
 }
 
 impl Cli {
@@ -162,7 +319,19 @@ impl Cli {
                     "--provider openai needs the OPENAI_API_KEY environment variable (it is \
                      unset or empty). Set it, or use --provider fake.",
                 )?;
-                Provider::OpenAi(ForwardConfig::new(&self.upstream, key)?)
+                let timeout = Duration::from_secs(self.upstream_timeout_s);
+                let mut forward = ForwardConfig::with_timeout(&self.upstream, key, timeout)?;
+                let listen_loopback = self.addr.ip().is_loopback();
+                Guard::new(&self.allow_origin, listen_loopback)?;
+                let tokens = TokenStore::open(self.store.tokens.clone(), self.store.secret_path())?;
+                forward.access = AccessConfig {
+                    allowed_origins: self.allow_origin,
+                    listen_loopback,
+                    require_token: self.require_token.unwrap_or(!listen_loopback),
+                    tokens: Arc::new(tokens),
+                    counters: Default::default(),
+                };
+                Provider::OpenAi(forward)
             }
         };
         Ok(Config {
@@ -216,6 +385,69 @@ mod tests {
     }
 
     #[test]
+    fn command_line_is_consistent() {
+        Cli::command().debug_assert();
+        let cli = parse(&[
+            "token", "create", "--name", "a", "--tokens", "t.json", "--rate", "3/min",
+        ]);
+        match cli.command {
+            Some(Command::Token {
+                action: TokenAction::Create { name, rate, .. },
+                store,
+            }) => {
+                assert_eq!(name, "a");
+                assert_eq!(rate, Rate::parse("3/min").ok());
+                assert_eq!(store.tokens, PathBuf::from("t.json"));
+                assert_eq!(store.secret_path(), PathBuf::from("t.secret"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from([
+            "continuity-server",
+            "token",
+            "create",
+            "--name",
+            "a",
+            "--rate",
+            "3/week"
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn tokens_are_required_off_loopback() {
+        let forward = |args: &[&str]| match parse(args)
+            .into_config(Some("sk-x".into()))
+            .expect("ok")
+            .provider
+        {
+            Provider::OpenAi(f) => f.access,
+            Provider::Fake(_) => panic!("forward mode"),
+        };
+        let dir = std::env::temp_dir().join(format!("continuity-cli-test-{}", std::process::id()));
+        let tokens = dir.join("none.json");
+        let tokens = tokens.to_str().expect("utf-8");
+        assert!(!forward(&["--tokens", tokens]).require_token);
+        assert!(forward(&["--tokens", tokens, "--addr", "0.0.0.0:8080"]).require_token);
+        assert!(forward(&["--tokens", tokens, "--require-token"]).require_token);
+        assert!(
+            !forward(&[
+                "--tokens",
+                tokens,
+                "--addr",
+                "0.0.0.0:8080",
+                "--require-token",
+                "false"
+            ])
+            .require_token
+        );
+        let err = parse(&["--tokens", tokens, "--allow-origin", "nope"])
+            .into_config(Some("sk-x".into()))
+            .expect_err("bad origin");
+        assert!(err.contains("--allow-origin"));
+    }
+
+    #[test]
     fn help_documents_every_fault() {
         let help = Cli::command().render_long_help().to_string();
         for (name, _) in FAULT_NAMES {
@@ -228,6 +460,14 @@ mod tests {
             "--fake-latency-ms",
             "--upstream",
             "--max-body-mb",
+            "--allow-origin",
+            "--require-token",
+            "--tokens",
+            "--redis-url",
+            "--upstream-timeout-s",
+            "X-Continuity-Client",
+            "budget_exceeded",
+            "token create",
         ] {
             assert!(help.contains(flag), "--help lacks {flag}");
         }

@@ -2,7 +2,11 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::limits::Counters;
+use crate::tokens::TokenStore;
 
 /// The production upstream. Only tests may point forward mode elsewhere (`--upstream`).
 pub const DEFAULT_UPSTREAM: &str = "https://api.openai.com";
@@ -61,17 +65,60 @@ pub struct ForwardConfig {
     pub api_key: ApiKey,
     /// HTTP client: no redirects, no proxy autodetection, bounded connect and idle times.
     pub client: reqwest::Client,
+    /// Longest silence from the upstream (before its headers or between two reads).
+    pub timeout: Duration,
+    /// Who may use forward mode: origins, tokens, limits.
+    pub access: AccessConfig,
+}
+
+/// Who may spend the server's key, and how much.
+#[derive(Debug, Clone)]
+pub struct AccessConfig {
+    /// `--allow-origin` values: pages on these origins may call the image routes (CORS).
+    pub allowed_origins: Vec<String>,
+    /// Whether the server listens on a loopback address (then `Host` must be a loopback name
+    /// or an allowed origin's host: DNS-rebinding defence).
+    pub listen_loopback: bool,
+    /// Whether every image request needs an access token.
+    pub require_token: bool,
+    /// The tokens (reloaded from their file while the server runs).
+    pub tokens: Arc<TokenStore>,
+    /// Rate, concurrency and budget counters (memory or Redis).
+    pub counters: Counters,
+}
+
+impl Default for AccessConfig {
+    /// Loopback, no tokens required, none known, counters in memory.
+    fn default() -> Self {
+        Self {
+            allowed_origins: Vec::new(),
+            listen_loopback: true,
+            require_token: false,
+            tokens: Arc::new(TokenStore::empty()),
+            counters: Counters::default(),
+        }
+    }
 }
 
 /// Connect timeout towards the upstream.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest silence between two reads of an upstream response (gpt-image-2 `high` can take
-/// minutes before the first byte without partial images).
+/// Default longest silence between two reads of an upstream response (gpt-image-2 `high`
+/// can take minutes before the first byte without partial images).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(600);
 
 impl ForwardConfig {
     /// Checks that `upstream` is an absolute http(s) URL without path, query or credentials.
+    /// Default timeout and access rules (see [`AccessConfig::default`]).
     pub fn new(upstream: &str, api_key: ApiKey) -> Result<Self, String> {
+        Self::with_timeout(upstream, api_key, READ_TIMEOUT)
+    }
+
+    /// Like [`ForwardConfig::new`] with a given upstream timeout.
+    pub fn with_timeout(
+        upstream: &str,
+        api_key: ApiKey,
+        timeout: Duration,
+    ) -> Result<Self, String> {
         let url = reqwest::Url::parse(upstream)
             .map_err(|e| format!("--upstream {upstream:?} is not a valid URL: {e}"))?;
         if url.scheme() != "https" && url.scheme() != "http" {
@@ -94,14 +141,16 @@ impl ForwardConfig {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .read_timeout(READ_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .read_timeout(timeout)
             .build()
             .map_err(|e| format!("cannot create the HTTP client: {e}"))?;
         Ok(Self {
             upstream: origin,
             api_key,
             client,
+            timeout,
+            access: AccessConfig::default(),
         })
     }
 }

@@ -2,19 +2,23 @@
 //!
 //! It serves the built web app (`dist/`), and for the image routes either fakes the OpenAI
 //! Images API (strict validation, deterministic real images, fault injection, a request
-//! journal) or forwards requests to the real API with a server-side key.
+//! journal) or forwards requests to the real API with a server-side key, only for its own
+//! origin, with access tokens and per-token limits ([`proxy`], [`tokens`], [`limits`]).
 //!
 //! The binary (`main.rs`) only parses the command line; everything else lives here so that
 //! tests can run the whole server in-process through [`build_app`].
 
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod errors;
 pub mod fake;
-pub mod forward;
+pub mod limits;
 pub mod log;
+pub mod proxy;
 pub mod static_files;
+pub mod tokens;
 
 pub use app::build_app;
-pub use config::{ApiKey, Config, FakeConfig, ForwardConfig, Provider};
+pub use config::{AccessConfig, ApiKey, Config, FakeConfig, ForwardConfig, Provider};

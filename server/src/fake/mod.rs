@@ -101,9 +101,11 @@ async fn clear_requests(State(state): State<Arc<FakeState>>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// Request headers a browser may send (preflight `Access-Control-Allow-Headers`).
-pub const ALLOW_HEADERS: &str =
-    "authorization, content-type, x-fake-fault, x-fake-sse-done, x-fake-sse-crlf";
+/// Request headers a browser may send (preflight `Access-Control-Allow-Headers`). The app
+/// sends `x-continuity-client` on every image request (forward mode requires it), so the fake
+/// must let it through a cross-origin preflight too.
+pub const ALLOW_HEADERS: &str = "authorization, content-type, x-continuity-client, x-fake-fault, \
+    x-fake-sse-done, x-fake-sse-crlf";
 /// Response headers scripts may read.
 pub const EXPOSE_HEADERS: &str = "x-request-id, retry-after, retry-after-ms, \
     x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, \

@@ -7,7 +7,10 @@ pub enum Family {
     Gpt2,
     /// `gpt-image-2.5-sunburst` / `-flare` and their snapshots.
     Gpt25,
-    /// `gpt-image-2.6-sunburst` / `-flare`.
+    /// `gpt-image-2.6-sunburst` / `-flare`. The reference (§14, §17) lists the ids but
+    /// documents free sizes and `xhigh`/`max` only for gpt-image-2 and the 2.5 models, so the
+    /// fake accepts only what is documented for every GPT image model: the three preset sizes
+    /// (and `auto`) and the qualities `low`/`medium`/`high`/`auto`.
     Gpt26,
     /// `gpt-image-1.5` and its snapshot.
     Gpt15,
@@ -18,15 +21,21 @@ pub enum Family {
 }
 
 impl Family {
-    /// True for gpt-image-2, 2.5 and 2.6: free `WxH` sizes, always high input fidelity,
-    /// and the §11.3 output-token formula.
+    /// True for gpt-image-2, 2.5 and 2.6: always high input fidelity, GIF/SVG output and the
+    /// §11.3 output-token formula.
     pub fn is_flexible(self) -> bool {
         matches!(self, Family::Gpt2 | Family::Gpt25 | Family::Gpt26)
     }
 
-    /// Whether the extra quality levels `xhigh` and `max` exist (2.5 and 2.6 only).
+    /// Whether any `WIDTHxHEIGHT` of the §3.2 rule is accepted (reference §17: gpt-image-2 and
+    /// the 2.5 models). The others take only the three preset sizes.
+    pub fn has_free_sizes(self) -> bool {
+        matches!(self, Family::Gpt2 | Family::Gpt25)
+    }
+
+    /// Whether the extra quality levels `xhigh` and `max` exist (reference §17: the 2.5 models).
     pub fn has_extended_quality(self) -> bool {
-        matches!(self, Family::Gpt25 | Family::Gpt26)
+        matches!(self, Family::Gpt25)
     }
 }
 
@@ -76,7 +85,7 @@ pub fn not_found_message(model: &str) -> String {
     }
 }
 
-/// The three sizes of the 1.x models.
+/// The three preset sizes: all the 1.x models and gpt-image-2.6 take.
 pub const FIXED_SIZES: &[(u32, u32)] = &[(1024, 1024), (1536, 1024), (1024, 1536)];
 
 /// Smallest pixel count of a flexible size.
@@ -100,7 +109,7 @@ pub fn parse_size(size: &str) -> Option<(u32, u32)> {
 /// Checks an explicit size (`auto` is resolved by the caller) against the family's rule.
 /// The error is the complete message for a 400 `invalid_value` on `size`.
 pub fn check_size(family: Family, size: &str) -> Result<(u32, u32), String> {
-    if !family.is_flexible() {
+    if !family.has_free_sizes() {
         return parse_size(size)
             .filter(|wh| FIXED_SIZES.contains(wh))
             .ok_or_else(|| {
@@ -148,7 +157,7 @@ pub fn check_flexible(w: u32, h: u32) -> Result<(), String> {
 
 /// Whether `(w, h)` is a valid explicit size for the family (used for edits' `auto`).
 pub fn size_is_valid(family: Family, w: u32, h: u32) -> bool {
-    if family.is_flexible() {
+    if family.has_free_sizes() {
         check_flexible(w, h).is_ok()
     } else {
         FIXED_SIZES.contains(&(w, h))
@@ -230,6 +239,17 @@ mod tests {
         }
         assert!(size_is_valid(Family::Gpt15, 1024, 1536));
         assert!(!size_is_valid(Family::Gpt15, 1024, 1280));
-        assert!(size_is_valid(Family::Gpt26, 1024, 1280));
+        assert!(size_is_valid(Family::Gpt25, 1024, 1280));
+    }
+
+    #[test]
+    fn gpt_image_2_6_takes_only_what_the_reference_documents() {
+        let f = Family::Gpt26;
+        assert!(f.is_flexible() && !f.has_free_sizes() && !f.has_extended_quality());
+        assert_eq!(check_size(f, "1024x1536"), Ok((1024, 1536)));
+        assert!(check_size(f, "1536x864").is_err());
+        assert!(!size_is_valid(f, 1024, 1280));
+        assert!(Family::Gpt25.has_free_sizes() && Family::Gpt25.has_extended_quality());
+        assert!(Family::Gpt2.has_free_sizes() && !Family::Gpt2.has_extended_quality());
     }
 }

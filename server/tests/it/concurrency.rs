@@ -25,6 +25,7 @@ async fn twelve_concurrent_generations_overlap() {
         assert_eq!(handle.expect("task").expect("response"), 200);
     }
     let elapsed = started.elapsed();
-    // Serialised, twelve requests would take at least 12 × 1.5 s = 18 s.
-    assert!(elapsed < latency * 5, "12 requests took {elapsed:?}");
+    // Serialised, twelve requests would take at least 12 × 1.5 s = 18 s. The bound leaves
+    // room for rendering on a busy 2-core machine (other test binaries run beside this one).
+    assert!(elapsed < latency * 10, "12 requests took {elapsed:?}");
 }

@@ -1,126 +1,48 @@
-//! Forward mode against a recording upstream on 127.0.0.1: key replacement, header
-//! allow-lists, SSE passthrough, default-deny routing, redirects and failures.
+//! Forward mode's upstream hygiene against a recording upstream on 127.0.0.1: key
+//! replacement, header allow-lists, SSE passthrough, default-deny routing, redirects, body
+//! limit, timeouts and failures (security-reliability §2.4 PRX-04, PRX-05, PRX-10, PRX-13,
+//! PRX-14).
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::Router;
-use continuity_server::{ApiKey, Config, ForwardConfig, Provider};
+use axum::body::Bytes;
+use continuity_server::tokens::Limits;
+use continuity_server::{AccessConfig, ApiKey, Config, ForwardConfig, Provider};
 use futures_util::StreamExt;
 use serde_json::json;
 
-use crate::common::{self, expect_error, json, sha256_hex, Multipart};
-
-const SERVER_KEY: &str = "sk-server-side-key";
-
-/// One request the upstream saw.
-#[derive(Debug, Clone)]
-struct Seen {
-    path: String,
-    headers: HeaderMap,
-    body_sha256: String,
-}
-
-type Log = Arc<Mutex<Vec<Seen>>>;
-
-async fn upstream_handler(
-    State(log): State<Log>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    log.lock().expect("lock").push(Seen {
-        path: uri.path().to_string(),
-        headers: headers.clone(),
-        body_sha256: sha256_hex(&body),
-    });
-    let text = String::from_utf8_lossy(&body);
-    if text.contains("redirect-me") {
-        return (
-            StatusCode::FOUND,
-            [("location", "http://127.0.0.1:9/steal")],
-            "",
-        )
-            .into_response();
-    }
-    if text.contains("\"stream\":true") {
-        // Two events 600 ms apart: the proxy must deliver the first before the second exists.
-        let stream = futures_util::stream::unfold(0u8, |i| async move {
-            match i {
-                0 => Some((Ok::<_, std::io::Error>(Bytes::from("event: image_generation.partial_image\ndata: {\"type\":\"image_generation.partial_image\"}\n\n")), 1)),
-                1 => {
-                    tokio::time::sleep(Duration::from_millis(600)).await;
-                    Some((Ok(Bytes::from("event: image_generation.completed\ndata: {\"type\":\"image_generation.completed\"}\n\n")), 2))
-                }
-                _ => None,
-            }
-        });
-        let mut response = Response::new(Body::from_stream(stream));
-        response
-            .headers_mut()
-            .insert("content-type", "text/event-stream".parse().expect("value"));
-        return response;
-    }
-    (
-        StatusCode::OK,
-        [
-            ("content-type", "application/json"),
-            ("x-request-id", "req_upstream"),
-            ("x-ratelimit-remaining-requests", "4"),
-            ("openai-processing-ms", "1234"),
-            ("set-cookie", "__cf_bm=tracking; path=/"),
-            ("server", "cloudflare"),
-            ("x-internal-debug", "leak"),
-        ],
-        json!({"created": 1, "data": [], "echo_content_type": headers.get("content-type").and_then(|v| v.to_str().ok())}).to_string(),
-    )
-        .into_response()
-}
-
-async fn start_upstream() -> (String, Log) {
-    let log: Log = Arc::default();
-    let app = Router::new()
-        .fallback(post(upstream_handler))
-        .with_state(Arc::clone(&log));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
-    (format!("http://{addr}"), log)
-}
-
-fn forward_config(upstream: &str, max_body_bytes: usize) -> Config {
-    Config {
-        dist: "/nonexistent-continuity-dist".into(),
-        max_body_bytes,
-        provider: Provider::OpenAi(
-            ForwardConfig::new(upstream, ApiKey::new(SERVER_KEY).expect("key")).expect("config"),
-        ),
-    }
-}
+use crate::common::{self, expect_error, json, scratch_dir, sha256_hex, Multipart};
+use crate::stub::{
+    forward_config, forward_config_with, start_upstream, tokens_in, CLIENT, SERVER_KEY,
+};
 
 #[tokio::test]
 async fn replaces_the_key_and_filters_headers_both_ways() {
-    let (upstream, log) = start_upstream().await;
-    let server = common::start(forward_config(&upstream, 1024 * 1024)).await;
+    let upstream = start_upstream().await;
+    // The client's Authorization carries its access token, which must not travel on.
+    let (tokens, issued) = tokens_in(
+        &scratch_dir("forward-headers"),
+        &[("alice", Limits::default())],
+    );
+    let access = AccessConfig {
+        tokens,
+        ..AccessConfig::default()
+    };
+    let server = common::start(forward_config_with(&upstream.url, 1024 * 1024, access)).await;
+    let bearer = format!("Bearer {}", issued[0]);
     let resp = server
         .post_json(
             "/v1/images/generations",
             &json!({"model": "gpt-image-2", "prompt": "p"}),
             &[
-                ("authorization", "Bearer sk-client-key"),
+                ("authorization", &bearer),
                 ("cookie", "session=abc"),
                 ("openai-organization", "org-client"),
                 ("openai-project", "proj-client"),
                 ("x-forwarded-for", "6.6.6.6"),
                 ("x-base-url", "http://evil.example"),
                 ("accept", "application/json"),
+                CLIENT,
             ],
         )
         .await;
@@ -144,7 +66,7 @@ async fn replaces_the_key_and_filters_headers_both_ways() {
     let body = json(resp).await;
     assert_eq!(body["echo_content_type"], "application/json");
 
-    let seen = log.lock().expect("lock").clone();
+    let seen = upstream.seen();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].path, "/v1/images/generations");
     let headers = &seen[0].headers;
@@ -153,6 +75,12 @@ async fn replaces_the_key_and_filters_headers_both_ways() {
         format!("Bearer {SERVER_KEY}").as_str()
     );
     assert_eq!(headers["accept"], "application/json");
+    assert!(
+        headers
+            .values()
+            .all(|v| !String::from_utf8_lossy(v.as_bytes()).contains(&issued[0])),
+        "the access token never reaches the upstream"
+    );
     for dropped in [
         "cookie",
         "openai-organization",
@@ -181,8 +109,8 @@ async fn replaces_the_key_and_filters_headers_both_ways() {
 
 #[tokio::test]
 async fn multipart_passes_with_its_boundary() {
-    let (upstream, log) = start_upstream().await;
-    let server = common::start(forward_config(&upstream, 1024 * 1024)).await;
+    let upstream = start_upstream().await;
+    let server = common::start(forward_config(&upstream.url, 1024 * 1024)).await;
     let form = Multipart::new()
         .text("model", "gpt-image-2")
         .text("prompt", "edit")
@@ -192,12 +120,13 @@ async fn multipart_passes_with_its_boundary() {
         .client
         .post(server.url("/v1/images/edits"))
         .header("content-type", &content_type)
+        .header(CLIENT.0, CLIENT.1)
         .body(bytes.clone())
         .send()
         .await
         .expect("sent");
     assert_eq!(json(resp).await["echo_content_type"], content_type.as_str());
-    let seen = log.lock().expect("lock").clone();
+    let seen = upstream.seen();
     assert_eq!(seen[0].path, "/v1/images/edits");
     assert_eq!(
         seen[0].body_sha256,
@@ -208,14 +137,14 @@ async fn multipart_passes_with_its_boundary() {
 
 #[tokio::test]
 async fn sse_passes_through_event_by_event() {
-    let (upstream, _log) = start_upstream().await;
-    let server = common::start(forward_config(&upstream, 1024 * 1024)).await;
+    let upstream = start_upstream().await;
+    let server = common::start(forward_config(&upstream.url, 1024 * 1024)).await;
     let started = Instant::now();
     let resp = server
         .post_json(
             "/v1/images/generations",
             &json!({"model": "gpt-image-2", "prompt": "s", "stream": true}),
-            &[],
+            &[CLIENT],
         )
         .await;
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
@@ -238,8 +167,8 @@ async fn sse_passes_through_event_by_event() {
 
 #[tokio::test]
 async fn only_the_two_image_routes_exist() {
-    let (upstream, log) = start_upstream().await;
-    let server = common::start(forward_config(&upstream, 1024 * 1024)).await;
+    let upstream = start_upstream().await;
+    let server = common::start(forward_config(&upstream.url, 1024 * 1024)).await;
     let c = &server.client;
     let attempts = [
         c.get(server.url("/v1/images/generations")),
@@ -255,55 +184,36 @@ async fn only_the_two_image_routes_exist() {
         let resp = request.send().await.expect("sent");
         assert_eq!(resp.status(), 404, "{}", resp.url());
     }
-    assert!(
-        log.lock().expect("lock").is_empty(),
-        "nothing may reach the upstream"
-    );
-    let preflight = c
-        .request(reqwest::Method::OPTIONS, server.url("/v1/images/edits"))
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .expect("sent");
-    assert!(preflight.status().is_success());
-    assert!(!preflight
-        .headers()
-        .contains_key("access-control-allow-origin"));
+    assert_eq!(upstream.count(), 0, "nothing may reach the upstream");
 }
 
 #[tokio::test]
 async fn redirects_failures_and_limits() {
-    let (upstream, log) = start_upstream().await;
-    let server = common::start(forward_config(&upstream, 4096)).await;
+    let upstream = start_upstream().await;
+    let server = common::start(forward_config(&upstream.url, 4096)).await;
     let err = expect_error(
         server
             .post_json(
                 "/v1/images/generations",
                 &json!({"prompt": "redirect-me"}),
-                &[],
+                &[CLIENT],
             )
             .await,
         502,
     )
     .await;
     assert_eq!(err["code"], "upstream_redirect");
-    assert_eq!(
-        log.lock().expect("lock").len(),
-        1,
-        "the redirect is not followed"
-    );
+    assert_eq!(upstream.count(), 1, "the redirect is not followed");
 
     let big = json!({"prompt": "x".repeat(10_000)});
     expect_error(
-        server.post_json("/v1/images/generations", &big, &[]).await,
+        server
+            .post_json("/v1/images/generations", &big, &[CLIENT])
+            .await,
         413,
     )
     .await;
-    assert_eq!(
-        log.lock().expect("lock").len(),
-        1,
-        "an oversized body never leaves"
-    );
+    assert_eq!(upstream.count(), 1, "an oversized body never leaves");
 
     // A port that nothing listens on.
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -314,7 +224,7 @@ async fn redirects_failures_and_limits() {
     let server = common::start(forward_config(&dead, 4096)).await;
     let err = expect_error(
         server
-            .post_json("/v1/images/generations", &json!({"prompt": "p"}), &[])
+            .post_json("/v1/images/generations", &json!({"prompt": "p"}), &[CLIENT])
             .await,
         502,
     )
@@ -324,14 +234,15 @@ async fn redirects_failures_and_limits() {
 
 #[tokio::test]
 async fn a_chunked_body_over_the_limit_is_cut_off() {
-    let (upstream, log) = start_upstream().await;
-    let server = common::start(forward_config(&upstream, 4096)).await;
+    let upstream = start_upstream().await;
+    let server = common::start(forward_config(&upstream.url, 4096)).await;
     // No content-length: the limit must be enforced while streaming.
     let chunks = (0..8).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 1024])));
     let resp = server
         .client
         .post(server.url("/v1/images/generations"))
         .header("content-type", "application/json")
+        .header(CLIENT.0, CLIENT.1)
         .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
             chunks,
         )))
@@ -339,8 +250,49 @@ async fn a_chunked_body_over_the_limit_is_cut_off() {
         .await
         .expect("sent");
     expect_error(resp, 413).await;
-    assert!(
-        log.lock().expect("lock").is_empty(),
+    assert_eq!(
+        upstream.count(),
+        0,
         "the upstream never sees a complete request"
     );
+}
+
+/// PRX-14: an upstream that never answers gets a clear 504 at the configured timeout.
+#[tokio::test]
+async fn a_silent_upstream_is_a_clear_504() {
+    let upstream = start_upstream().await;
+    let forward = ForwardConfig::with_timeout(
+        &upstream.url,
+        ApiKey::new(SERVER_KEY).expect("key"),
+        Duration::from_secs(1),
+    )
+    .expect("config");
+    let server = common::start(Config {
+        dist: "/nonexistent-continuity-dist".into(),
+        max_body_bytes: 1024 * 1024,
+        provider: Provider::OpenAi(forward),
+    })
+    .await;
+    let started = Instant::now();
+    let err = expect_error(
+        server
+            .post_json(
+                "/v1/images/generations",
+                &json!({"prompt": "stall-me"}),
+                &[CLIENT],
+            )
+            .await,
+        504,
+    )
+    .await;
+    assert_eq!(err["code"], "upstream_timeout");
+    assert!(
+        err["message"].as_str().is_some_and(|m| m.contains("1 s")),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "cut at the timeout, not the stall"
+    );
+    assert_eq!(upstream.count(), 1);
 }

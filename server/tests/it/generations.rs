@@ -346,6 +346,7 @@ async fn routes_cors_and_unknown_paths() {
     for name in [
         "authorization",
         "content-type",
+        "x-continuity-client",
         "x-fake-fault",
         "x-fake-sse-done",
         "x-fake-sse-crlf",
@@ -390,7 +391,7 @@ async fn routes_cors_and_unknown_paths() {
     .await;
     assert_eq!(
         config,
-        json!({"provider": "fake", "images_base": "/v1", "version": env!("CARGO_PKG_VERSION")})
+        json!({"provider": "fake", "images_base": "/v1", "token_required": false, "version": env!("CARGO_PKG_VERSION")})
     );
     let health = server
         .client
@@ -409,4 +410,37 @@ async fn body_limit_is_413_in_the_envelope() {
     let big = json!({"model": "gpt-image-2", "prompt": "x".repeat(5000)});
     let err = expect_error(server.generate(big).await, 413).await;
     assert_eq!(err["type"], "invalid_request_error");
+}
+
+/// The reference documents free sizes and `xhigh`/`max` only for gpt-image-2 and the 2.5
+/// models; the 2.6 ids get only what every GPT image model has.
+#[tokio::test]
+async fn gpt_image_2_6_refuses_what_the_reference_does_not_document() {
+    let server = common::fake().await;
+    for model in ["gpt-image-2.6-sunburst", "gpt-image-2.6-flare"] {
+        for (key, value) in [
+            ("quality", "xhigh"),
+            ("quality", "max"),
+            ("size", "1536x864"),
+            ("size", "2048x2048"),
+        ] {
+            let mut body = json!({"model": model, "prompt": "p", "quality": "low"});
+            body[key] = json!(value);
+            let err = expect_error(server.generate(body).await, 400).await;
+            assert_eq!(err["type"], "invalid_request_error");
+            assert_eq!(err["param"], key, "{model} {value}: {err}");
+            assert_eq!(err["code"], "invalid_value", "{model} {value}: {err}");
+        }
+        for size in ["1024x1024", "1536x1024", "1024x1536", "auto"] {
+            let body = json!({"model": model, "prompt": "p", "quality": "low", "size": size});
+            assert_eq!(server.generate(body).await.status(), 200, "{model} {size}");
+        }
+    }
+    // The same values stay valid where the reference documents them.
+    for model in ["gpt-image-2.5-flare", "gpt-image-2"] {
+        let body = json!({"model": model, "prompt": "p", "quality": "low", "size": "1536x864"});
+        assert_eq!(server.generate(body).await.status(), 200, "{model}");
+    }
+    let body = json!({"model": "gpt-image-2.5-sunburst", "prompt": "p", "quality": "max", "size": "1024x1024"});
+    assert_eq!(server.generate(body).await.status(), 200);
 }

@@ -1,5 +1,6 @@
 //! Integration tests: the whole server in-process on 127.0.0.1:0, no network.
 
+mod access;
 mod binary;
 mod common;
 mod concurrency;
@@ -7,7 +8,11 @@ mod edits;
 mod faults;
 mod forward;
 mod generations;
+mod guard;
 mod journal;
+mod limits;
 mod perf;
+mod shared_limits;
 mod static_files;
 mod streaming;
+mod stub;

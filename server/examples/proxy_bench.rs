@@ -1,0 +1,406 @@
+//! Load generator for forward mode (security-reliability §5.5 LOAD-01/02): the latency the
+//! proxy adds and its throughput, against a minimal upstream stub, direct vs through the real
+//! `continuity-server` binary with a required token, a rate limit, a concurrency limit and a
+//! daily budget (so every request is authenticated, admitted, priced, reserved, forwarded,
+//! scanned for `usage` and settled), with counters in memory and, given `--redis-url`, in
+//! Redis. Also the refusal path (a wrong token).
+//!
+//! Prints figures; never passes or fails on them. Run by `scripts/bench.sh proxy`:
+//! `cargo run --release -p continuity-server --example proxy_bench -- --proxy-bin PATH`
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{Request, StatusCode};
+use axum::routing::post;
+use axum::Router;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+
+/// What the app sends for one low-quality frame (priced at about $0.006).
+const BODY: &str = r#"{"model":"gpt-image-2","prompt":"A lighthouse at dusk, frame 3 of a carousel","quality":"low","size":"1024x1024"}"#;
+
+/// The stub's answer: a small image response with usage, like OpenAI's shape.
+const ANSWER: &str = r#"{"created":1,"data":[{"b64_json":"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="}],"output_format":"png","quality":"low","size":"1024x1024","usage":{"input_tokens":12,"input_tokens_details":{"text_tokens":12,"image_tokens":0},"output_tokens":196,"total_tokens":208}}"#;
+
+struct Args {
+    proxy_bin: PathBuf,
+    redis_url: Option<String>,
+    seconds: u64,
+    connections: usize,
+    samples: usize,
+    log_dir: PathBuf,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        proxy_bin: PathBuf::from("target/server/continuity-server"),
+        redis_url: None,
+        seconds: 5,
+        connections: 32,
+        samples: 3000,
+        log_dir: std::env::temp_dir(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--proxy-bin" => args.proxy_bin = PathBuf::from(value()?),
+            "--redis-url" => args.redis_url = Some(value()?),
+            "--seconds" => args.seconds = value()?.parse().map_err(|_| "--seconds N")?,
+            "--connections" => {
+                args.connections = value()?.parse().map_err(|_| "--connections N")?
+            }
+            "--samples" => args.samples = value()?.parse().map_err(|_| "--samples N")?,
+            "--log-dir" => args.log_dir = PathBuf::from(value()?),
+            other => return Err(format!("unknown flag {other}; see the file's header")),
+        }
+    }
+    Ok(args)
+}
+
+/// One keep-alive HTTP/1.1 connection.
+struct Conn {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    addr: SocketAddr,
+    token: String,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr, token: &str) -> Result<Self, String> {
+        let stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connect {addr}: {e}"))?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(conn);
+        Ok(Self {
+            sender,
+            addr,
+            token: token.to_string(),
+        })
+    }
+
+    /// One request; returns its status after reading the whole body.
+    async fn request(&mut self) -> Result<StatusCode, String> {
+        self.sender.ready().await.map_err(|e| e.to_string())?;
+        let req = Request::post("/v1/images/generations")
+            .header("host", self.addr.to_string())
+            .header("content-type", "application/json")
+            .header("x-continuity-client", "1")
+            .header("authorization", format!("Bearer {}", self.token))
+            .body(Full::new(Bytes::from_static(BODY.as_bytes())))
+            .map_err(|e| e.to_string())?;
+        let resp = self
+            .sender
+            .send_request(req)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = resp.status();
+        resp.into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(status)
+    }
+}
+
+/// p50 and p99 in ms of latencies in µs.
+fn percentiles(mut us: Vec<u32>) -> (f64, f64) {
+    us.sort_unstable();
+    let at = |q: f64| f64::from(us[((us.len() - 1) as f64 * q).round() as usize]) / 1000.0;
+    (at(0.50), at(0.99))
+}
+
+/// Sequential requests on one connection: the latency without queueing.
+async fn latency(
+    addr: SocketAddr,
+    token: &str,
+    samples: usize,
+    want: StatusCode,
+) -> Result<(f64, f64), String> {
+    let mut conn = Conn::open(addr, token).await?;
+    for _ in 0..samples / 10 {
+        conn.request().await?;
+    }
+    let mut us = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let started = Instant::now();
+        let status = conn.request().await?;
+        if status != want {
+            return Err(format!("{addr}: status {status}, expected {want}"));
+        }
+        us.push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
+    }
+    Ok(percentiles(us))
+}
+
+/// `connections` closed loops for `seconds`: requests per second and latency under load.
+async fn throughput(
+    addr: SocketAddr,
+    token: &str,
+    connections: usize,
+    seconds: u64,
+    want: StatusCode,
+) -> Result<(f64, f64, f64), String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let mut conn = Conn::open(addr, token).await?;
+        let stop = Arc::clone(&stop);
+        tasks.push(tokio::spawn(async move {
+            let mut us = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                let status = conn.request().await?;
+                if status != want {
+                    return Err(format!("status {status}, expected {want}"));
+                }
+                us.push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
+            }
+            Ok::<_, String>(us)
+        }));
+    }
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.map_err(|e| e.to_string())??);
+    }
+    let rps = all.len() as f64 / started.elapsed().as_secs_f64();
+    let (p50, p99) = percentiles(all);
+    Ok((rps, p50, p99))
+}
+
+async fn start_stub() -> Result<SocketAddr, String> {
+    let app = Router::new().route(
+        "/v1/images/generations",
+        post(|| async { ([("content-type", "application/json")], ANSWER) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(addr)
+}
+
+/// A running proxy process.
+struct Proxy {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_proxy(
+    args: &Args,
+    stub: SocketAddr,
+    tokens: &Path,
+    redis: Option<&str>,
+    log: &Path,
+) -> Result<Proxy, String> {
+    let mut cmd = Command::new(&args.proxy_bin);
+    cmd.args([
+        "--provider",
+        "openai",
+        "--addr",
+        "127.0.0.1:0",
+        "--require-token",
+    ])
+    .args([
+        "--upstream",
+        &format!("http://{stub}"),
+        "--dist",
+        "/nonexistent",
+    ])
+    .arg("--tokens")
+    .arg(tokens)
+    .env("OPENAI_API_KEY", "sk-bench-not-a-real-key")
+    .env_remove("CONTINUITY_REDIS_URL")
+    .stdout(Stdio::piped())
+    .stderr(std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?);
+    if let Some(url) = redis {
+        // A fresh prefix per run: no counters of an earlier run.
+        let prefix = format!("continuity-bench-{}:", std::process::id());
+        cmd.args(["--redis-url", url, "--redis-prefix", &prefix]);
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("{}: {e}", args.proxy_bin.display()))?;
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().ok_or("stdout")?),
+        &mut line,
+    )
+    .map_err(|e| e.to_string())?;
+    let addr = line
+        .strip_prefix("Continuity server listening on http://")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|a| a.parse().ok())
+        .ok_or_else(|| format!("the proxy did not start (see {}): {line:?}", log.display()))?;
+    Ok(Proxy { child, addr })
+}
+
+fn create_token(args: &Args, dir: &Path) -> Result<String, String> {
+    let out = Command::new(&args.proxy_bin)
+        .args([
+            "token",
+            "create",
+            "--name",
+            "bench",
+            "--rate",
+            "1000000/s",
+            "--concurrency",
+            "4096",
+            "--budget-usd",
+            "1000000/day",
+        ])
+        .arg("--tokens")
+        .arg(dir.join("tokens.json"))
+        .env_remove("CONTINUITY_TOKEN_SECRET")
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+struct Row {
+    label: String,
+    p50: f64,
+    p99: f64,
+    rps: f64,
+    load_p50: f64,
+    load_p99: f64,
+}
+
+async fn measure(
+    label: &str,
+    addr: SocketAddr,
+    token: &str,
+    args: &Args,
+    want: StatusCode,
+) -> Result<Row, String> {
+    let (p50, p99) = latency(addr, token, args.samples, want).await?;
+    let (rps, load_p50, load_p99) =
+        throughput(addr, token, args.connections, args.seconds, want).await?;
+    Ok(Row {
+        label: label.into(),
+        p50,
+        p99,
+        rps,
+        load_p50,
+        load_p99,
+    })
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let dir = args
+        .log_dir
+        .join(format!("continuity-proxy-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let token = create_token(&args, &dir)?;
+    let tokens = dir.join("tokens.json");
+    let stub = start_stub().await?;
+    println!(
+        "Requests: POST /v1/images/generations (gpt-image-2, low, 1024x1024; {} B) answered by a stub \
+         ({} B with usage). Latency: {} sequential requests on one keep-alive connection. \
+         Throughput: {} connections for {} s. Proxy: token required with rate, concurrency and \
+         budget limits. Proxy logs: {}",
+        BODY.len(), ANSWER.len(), args.samples, args.connections, args.seconds, dir.display()
+    );
+    let mut rows =
+        vec![measure("upstream stub, direct", stub, &token, &args, StatusCode::OK).await?];
+    let mut targets = vec![("proxy, counters in memory", None)];
+    if let Some(url) = &args.redis_url {
+        targets.push(("proxy, counters in Redis", Some(url.as_str())));
+    }
+    for (label, redis) in targets {
+        let log = dir.join(format!(
+            "proxy-{}.log",
+            if redis.is_some() { "redis" } else { "memory" }
+        ));
+        let proxy = start_proxy(&args, stub, &tokens, redis, &log)?;
+        rows.push(measure(label, proxy.addr, &token, &args, StatusCode::OK).await?);
+        if redis.is_none() {
+            let wrong = "ct_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+            rows.push(
+                measure(
+                    "proxy, refusing a wrong token (401)",
+                    proxy.addr,
+                    wrong,
+                    &args,
+                    StatusCode::UNAUTHORIZED,
+                )
+                .await?,
+            );
+        }
+    }
+    // Other work on the machine shows up in the tails: say how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "\nLoad average at the end (1, 5, 15 min): {} on {} CPUs",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "{:<38} {:>9} {:>9} | {:>9} {:>12} {:>12}",
+        "", "p50 ms", "p99 ms", "req/s", "p50 ms load", "p99 ms load"
+    );
+    for r in &rows {
+        println!(
+            "{:<38} {:>9.3} {:>9.3} | {:>9.0} {:>12.3} {:>12.3}",
+            r.label, r.p50, r.p99, r.rps, r.load_p50, r.load_p99
+        );
+    }
+    println!();
+    let direct = &rows[0];
+    for r in rows
+        .iter()
+        .skip(1)
+        .filter(|r| !r.label.contains("refusing"))
+    {
+        println!(
+            "added by the {}: p50 {:+.3} ms, p99 {:+.3} ms (one connection); throughput {:.0} req/s \
+             (targets: <= 2 ms p99 added, >= 2,000 req/s)",
+            r.label.trim_start_matches("proxy, "), r.p50 - direct.p50, r.p99 - direct.p99, r.rps
+        );
+    }
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> std::process::ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match run(args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Prices a request before it is forwarded, and its actual cost from the `usage` it returned,
+//! with the app's own cost rules (`continuity_core::cost` and the catalogue compiled from
+//! `public/models.json`), so that a token's budget and the app's cost display agree.
+
+use continuity_core::catalogue::Catalogue;
+use continuity_core::cost::{self, CostQuery};
+use continuity_core::model::size::Size;
+use continuity_core::openai::types::Usage;
+use serde_json::Value;
+
+use super::meter::Summary;
+
+/// Prices requests against the catalogue compiled into the server.
+#[derive(Debug)]
+pub struct Pricer {
+    catalogue: Catalogue,
+}
+
+impl Pricer {
+    /// The catalogue shipped with the app (`public/models.json`).
+    pub fn builtin() -> Self {
+        Self {
+            catalogue: Catalogue::builtin(),
+        }
+    }
+
+    /// The expected cost of a request in USD, as the app's plan estimates it: the output at
+    /// its size, quality, `n` and partial images (`cost::estimate`; `auto` quality as high,
+    /// `auto` size as 1024²) plus prompt text and input images (`cost::input_estimate`).
+    /// `None` for a model the catalogue does not know.
+    pub fn estimate_usd(&self, s: &Summary) -> Option<f64> {
+        let model = self.catalogue.get(&s.model)?;
+        let output = cost::estimate(
+            model,
+            &CostQuery {
+                size: s.size.map(|(w, h)| Size::new(w, h)),
+                quality: &s.quality,
+                n: s.n,
+                partial_images: s.partial_images,
+            },
+        );
+        let images: Vec<Size> = s
+            .input_images
+            .iter()
+            .map(|&(w, h)| Size::new(w, h))
+            .collect();
+        // Models without the `input_fidelity` parameter always use high fidelity (the app's
+        // rule in `plan.rs`); the others when asked for it.
+        let high_fidelity = !model.input_fidelity || s.high_input_fidelity;
+        let input = cost::input_estimate(model, s.prompt_chars, &images, high_fidelity);
+        Some(output.usd + input.usd)
+    }
+
+    /// The cost of one `usage` object (`cost::actual_usd`), or `None` for an unknown model or
+    /// a usage without `output_tokens` (then the estimate stays charged).
+    pub fn actual_usd(&self, model: &str, usage: &Value) -> Option<f64> {
+        let model = self.catalogue.get(model)?;
+        usage.get("output_tokens")?.as_u64()?;
+        let usage: Usage = serde_json::from_value(usage.clone()).ok()?;
+        Some(cost::actual_usd(model, &usage))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn summary(model: &str, quality: &str, size: Option<(u32, u32)>) -> Summary {
+        Summary {
+            model: model.into(),
+            quality: quality.into(),
+            size,
+            n: 1,
+            partial_images: 0,
+            prompt_chars: 0,
+            input_images: vec![],
+            high_input_fidelity: false,
+        }
+    }
+
+    /// The app's published figures (reference §11.3): $0.006 / $0.053 / $0.211 at 1024².
+    #[test]
+    fn estimates_match_the_app() {
+        let p = Pricer::builtin();
+        let usd = |q| {
+            p.estimate_usd(&summary("gpt-image-2", q, Some((1024, 1024))))
+                .expect("known")
+        };
+        assert!((usd("low") - 196.0 * 30.0 / 1e6).abs() < 1e-12);
+        assert!((usd("medium") - 1756.0 * 30.0 / 1e6).abs() < 1e-12);
+        assert!((usd("high") - 7024.0 * 30.0 / 1e6).abs() < 1e-12);
+        assert_eq!(usd("auto"), usd("high"));
+        // Snapshots resolve; unknown and retired models cannot be priced.
+        assert!(p
+            .estimate_usd(&summary("gpt-image-2-2026-04-21", "low", None))
+            .is_some());
+        assert!(p.estimate_usd(&summary("dall-e-2", "low", None)).is_none());
+        let mut s = summary("gpt-image-2", "medium", Some((1024, 1024)));
+        s.n = 3;
+        s.partial_images = 2;
+        s.prompt_chars = 400;
+        s.input_images = vec![(1536, 864)];
+        let want =
+            (3.0 * (1756.0 + 200.0) * 30.0 + 100.0 * 5.0 + (65.0 + 2.0 * 129.0 + 6240.0) * 8.0)
+                / 1e6;
+        assert!((p.estimate_usd(&s).expect("known") - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn actual_cost_from_usage() {
+        let p = Pricer::builtin();
+        let usage = json!({"input_tokens": 52, "input_tokens_details": {"text_tokens": 52, "image_tokens": 0}, "output_tokens": 1510, "total_tokens": 1562});
+        let usd = p.actual_usd("gpt-image-2", &usage).expect("priced");
+        assert!((usd - (52.0 * 5.0 + 1510.0 * 30.0) / 1e6).abs() < 1e-12);
+        assert!(p
+            .actual_usd("gpt-image-2", &json!({"input_tokens": 1}))
+            .is_none());
+        assert!(p.actual_usd("nope", &usage).is_none());
+    }
+}
