@@ -48,11 +48,18 @@ async function measure(browser, server, frames, variants) {
   // Type 40 characters into one frame's prompt, key by key.
   const prompt = page.getByTestId('frame-card').nth(Math.min(7, frames - 1)).getByTestId('frame-prompt');
   await prompt.click();
-  await page.waitForTimeout(600);
+  await page.waitForTimeout(1500);
+  // Where the main thread's time goes (DevTools Performance metrics, cumulative seconds).
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+  const m0 = await metrics();
   const before = await page.evaluate(() => ({ ...window.__continuityIdb, t: performance.now(), keys: window.__keys.length }));
   await prompt.pressSequentially(SENTENCE, { delay: 40 });
   await page.waitForTimeout(1200); // the debounced write
   const after = await page.evaluate(() => ({ ...window.__continuityIdb, t: performance.now() }));
+  const m1 = await metrics();
+  const per = (name) => ((m1[name] - m0[name]) * 1000) / SENTENCE.length;
   const typing = await page.evaluate(([t0, t1, k]) => ({
     keys: window.__keys.slice(k),
     long: window.__longTasks.filter((t) => t.start >= t0 && t.start <= t1).map((t) => t.duration),
@@ -84,6 +91,9 @@ async function measure(browser, server, frames, variants) {
     bytesPerKey: (after.bytes - before.bytes) / n,
     putsPerKey: (after.puts - before.puts) / n,
     msPerKey: keys.reduce((a, b) => a + b, 0) / Math.max(1, keys.length),
+    scriptPerKey: per('ScriptDuration'),
+    stylePerKey: per('RecalcStyleDuration'),
+    layoutPerKey: per('LayoutDuration'),
     maxKey: Math.max(...keys),
     longTyping: typing.long,
     longLanding: landing,
@@ -100,15 +110,16 @@ try {
   const rows = [];
   for (const [frames, variants] of [[12, 1], [48, 4]]) rows.push(await measure(browser, server, frames, variants));
   console.log('\n== Data layer: typing 40 characters into one frame, reload, memory (Chromium, release build)');
-  console.log('series | bytes/key | puts/key | ms/key (max) | long tasks typing | long tasks while images land | reload→thumbnails | largest grid image | JS heap | wasm memory | storage');
+  console.log('series | bytes/key | puts/key | ms/key to next task (max) | script / style / layout ms per key | long tasks typing | long tasks while images land | reload→thumbnails | largest grid image | JS heap | wasm memory | storage');
   for (const r of rows) {
     const long = (l) => (l.length ? `${l.length} (max ${Math.max(...l).toFixed(0)} ms)` : '0');
-    console.log(`${r.label} | ${r.bytesPerKey.toFixed(0)} B | ${r.putsPerKey.toFixed(2)} | ${r.msPerKey.toFixed(2)} ms (${r.maxKey.toFixed(1)}) | ${long(r.longTyping)} | ${long(r.longLanding)} in ${r.landingSeconds.toFixed(1)} s | ${r.reloadMs.toFixed(0)} ms | ${r.largest} px | ${mb(r.heap)} | ${mb(r.wasm)} | ${mb(r.usage)}`);
+    console.log(`${r.label} | ${r.bytesPerKey.toFixed(0)} B | ${r.putsPerKey.toFixed(2)} | ${r.msPerKey.toFixed(2)} ms (${r.maxKey.toFixed(1)}) | ${r.scriptPerKey.toFixed(2)} / ${r.stylePerKey.toFixed(2)} / ${r.layoutPerKey.toFixed(2)} | ${long(r.longTyping)} | ${long(r.longLanding)} in ${r.landingSeconds.toFixed(1)} s | ${r.reloadMs.toFixed(0)} ms | ${r.largest} px | ${mb(r.heap)} | ${mb(r.wasm)} | ${mb(r.usage)}`);
   }
   const [small, big] = rows;
   const ok = (c) => (c ? 'met' : 'NOT met');
   console.log(`\nTargets: ≤ ${TARGETS.bytes} B per keystroke, flat: ${ok(rows.every((r) => r.bytesPerKey <= TARGETS.bytes))}` +
     ` · 48×4 within ${TARGETS.ratio}× of 12×1 in ms/key (${(big.msPerKey / small.msPerKey).toFixed(2)}×): ${ok(big.msPerKey <= TARGETS.ratio * small.msPerKey)}` +
+    ` (script ${(big.scriptPerKey / small.scriptPerKey).toFixed(2)}×)` +
     ` · no long task > ${TARGETS.longTask} ms typing or landing: ${ok(rows.every((r) => [...r.longTyping, ...r.longLanding].every((d) => d <= TARGETS.longTask)))}` +
     ` · reload of 48×4 to thumbnails ≤ ${TARGETS.reload} ms: ${ok(big.reloadMs <= TARGETS.reload)}` +
     ` · grid decodes no full-size image: ${ok(rows.every((r) => r.largest <= 384))}`);
