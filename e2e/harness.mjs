@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(here, '..');
-const SERVER_BIN = process.env.SERVER_BIN || join(ROOT, 'target', 'server', 'continuity-server');
+export const SERVER_BIN = process.env.SERVER_BIN || join(ROOT, 'target', 'server', 'continuity-server');
 const DIST_DIR = process.env.DIST_DIR || join(ROOT, 'dist');
 
 /** A free TCP port on 127.0.0.1. */

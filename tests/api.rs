@@ -53,6 +53,7 @@ fn endpoint() -> Endpoint {
     Endpoint {
         base_url: format!("{}/v1", fake_url()),
         bearer: Some(DUMMY_KEY.into()),
+        continuity_server: false,
     }
 }
 

@@ -53,6 +53,15 @@ impl Default for Settings {
     }
 }
 
+/// The header continuity-server requires on image requests in forward mode. A custom header
+/// makes every cross-origin browser request need a CORS preflight, which the server refuses
+/// for foreign origins: another website cannot spend the server's key.
+pub const CLIENT_HEADER: (&str, &str) = ("x-continuity-client", "1");
+
+/// Access tokens of continuity-server start with this (so a custom endpoint that is one of
+/// our servers gets the client header too).
+pub const TOKEN_PREFIX: &str = "ct_";
+
 /// Where to send a request and with what credential.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -60,6 +69,9 @@ pub struct Endpoint {
     pub base_url: String,
     /// Bearer credential, if any. Only ever placed in the `Authorization` header.
     pub bearer: Option<String>,
+    /// Whether the endpoint is a continuity-server, which wants [`CLIENT_HEADER`]. Never sent
+    /// to OpenAI or other endpoints (an unknown header would fail their CORS preflight).
+    pub continuity_server: bool,
 }
 
 // Hand-written so a key can never reach a log line through `{:?}`.
@@ -68,11 +80,21 @@ impl std::fmt::Debug for Endpoint {
         f.debug_struct("Endpoint")
             .field("base_url", &self.base_url)
             .field("bearer", &self.bearer.as_ref().map(|_| "<redacted>"))
+            .field("continuity_server", &self.continuity_server)
             .finish()
     }
 }
 
 impl Endpoint {
+    /// Headers to send besides `Authorization` and the content type.
+    pub fn extra_headers(&self) -> Vec<(String, String)> {
+        if self.continuity_server {
+            vec![(CLIENT_HEADER.0.into(), CLIENT_HEADER.1.into())]
+        } else {
+            Vec::new()
+        }
+    }
+
     /// URL of an API path such as `/images/generations`.
     pub fn url(&self, path: &str) -> String {
         format!(
@@ -81,6 +103,15 @@ impl Endpoint {
             path.trim_start_matches('/')
         )
     }
+}
+
+/// What the server that served the page said about itself (`/api/config`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServerCaps {
+    /// It is continuity-server and answers the image routes (fake or forwarding).
+    pub can_generate: bool,
+    /// It refuses image requests without an access token.
+    pub token_required: bool,
 }
 
 /// Shows a key as `sk-…abcd` (never more).
@@ -97,7 +128,13 @@ pub fn mask_key(key: &str) -> String {
         .into_iter()
         .rev()
         .collect();
-    let head = if key.starts_with("sk-") { "sk-" } else { "" };
+    let head = if key.starts_with("sk-") {
+        "sk-"
+    } else if key.starts_with(TOKEN_PREFIX) {
+        TOKEN_PREFIX
+    } else {
+        ""
+    };
     format!("{head}…{tail}")
 }
 
@@ -118,32 +155,52 @@ pub fn check_base_url(url: &str) -> Result<String, String> {
 }
 
 impl Settings {
-    /// Resolves the endpoint for the chosen connection, or says what is missing.
-    /// `key` is the in-memory key for the chosen connection.
+    /// Resolves the endpoint for the chosen connection, or says what is missing. `key` is the
+    /// user's OpenAI (or custom endpoint) key; `server` says what the server that served the
+    /// page can do, and `token` is the user's access token for it. The key never goes to this
+    /// server, and the token never goes anywhere else.
     pub fn endpoint(
         &self,
         key: Option<&str>,
-        server_can_generate: bool,
+        token: Option<&str>,
+        server: ServerCaps,
     ) -> Result<Endpoint, String> {
-        let key = key
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .map(str::to_string);
+        let clean = |s: Option<&str>| {
+            s.map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_string)
+        };
+        let (key, token) = (clean(key), clean(token));
         match self.connection {
             ConnectionKind::ThisServer => {
-                if server_can_generate {
-                    Ok(Endpoint { base_url: THIS_SERVER_BASE.into(), bearer: None })
-                } else {
-                    Err("This page is not served by continuity-server, so it cannot generate images itself. Open Settings and connect to OpenAI directly with your key, or to your own server.".into())
+                if !server.can_generate {
+                    return Err("This page is not served by continuity-server, so it cannot generate images itself. Open Settings and connect to OpenAI directly with your key, or to your own server.".into());
                 }
+                if server.token_required && token.is_none() {
+                    return Err("This server needs an access token. Ask its owner for one and enter it in Settings.".into());
+                }
+                Ok(Endpoint {
+                    base_url: THIS_SERVER_BASE.into(),
+                    bearer: token,
+                    continuity_server: true,
+                })
             }
             ConnectionKind::OpenAiDirect => match key {
-                Some(k) => Ok(Endpoint { base_url: OPENAI_BASE.into(), bearer: Some(k) }),
+                Some(k) => Ok(Endpoint {
+                    base_url: OPENAI_BASE.into(),
+                    bearer: Some(k),
+                    continuity_server: false,
+                }),
                 None => Err("Add your OpenAI API key in Settings (a restricted, images-only key with a spend limit is best).".into()),
             },
             ConnectionKind::Custom => {
                 let base = check_base_url(&self.custom_base_url)?;
-                Ok(Endpoint { base_url: base, bearer: key })
+                let ours = key.as_deref().is_some_and(|k| k.starts_with(TOKEN_PREFIX));
+                Ok(Endpoint {
+                    base_url: base,
+                    bearer: key,
+                    continuity_server: ours,
+                })
             }
         }
     }
@@ -162,16 +219,44 @@ impl Settings {
 mod tests {
     use super::*;
 
+    const SERVER: ServerCaps = ServerCaps {
+        can_generate: true,
+        token_required: false,
+    };
+
     #[test]
-    fn this_server_needs_no_key() {
+    fn this_server_needs_no_key_and_never_gets_it() {
         let s = Settings::default();
-        let e = s.endpoint(None, true).unwrap();
+        let e = s.endpoint(Some("sk-mine"), None, SERVER).unwrap();
         assert_eq!(e.url("/images/generations"), "v1/images/generations");
-        assert!(e.bearer.is_none());
+        assert!(
+            e.bearer.is_none(),
+            "the OpenAI key never goes to this server"
+        );
+        assert_eq!(
+            e.extra_headers(),
+            vec![("x-continuity-client".to_string(), "1".to_string())]
+        );
         assert!(s
-            .endpoint(None, false)
+            .endpoint(None, None, ServerCaps::default())
             .unwrap_err()
             .contains("OpenAI directly"));
+    }
+
+    #[test]
+    fn this_server_takes_an_access_token_when_it_asks_for_one() {
+        let s = Settings::default();
+        let asks = ServerCaps {
+            can_generate: true,
+            token_required: true,
+        };
+        assert!(s
+            .endpoint(None, None, asks)
+            .unwrap_err()
+            .contains("access token"));
+        let e = s.endpoint(Some("sk-mine"), Some(" ct_abc "), asks).unwrap();
+        assert_eq!(e.bearer.as_deref(), Some("ct_abc"));
+        assert_eq!(mask_key("ct_abcdefgh1234"), "ct_…1234");
     }
 
     #[test]
@@ -181,15 +266,21 @@ mod tests {
             ..Settings::default()
         };
         assert!(s
-            .endpoint(Some("  "), true)
+            .endpoint(Some("  "), None, SERVER)
             .unwrap_err()
             .contains("API key"));
-        let e = s.endpoint(Some("sk-test-123"), true).unwrap();
+        let e = s
+            .endpoint(Some("sk-test-123"), Some("ct_x"), SERVER)
+            .unwrap();
         assert_eq!(
             e.url("images/edits"),
             "https://api.openai.com/v1/images/edits"
         );
         assert_eq!(e.bearer.as_deref(), Some("sk-test-123"));
+        assert!(
+            e.extra_headers().is_empty(),
+            "no custom header to OpenAI (CORS preflight)"
+        );
         assert!(
             !format!("{e:?}").contains("sk-test"),
             "Debug must not print the key"
@@ -203,11 +294,21 @@ mod tests {
             ..Settings::default()
         };
         s.custom_base_url = "ftp://x".into();
-        assert!(s.endpoint(None, true).is_err());
+        assert!(s.endpoint(None, None, SERVER).is_err());
         s.custom_base_url = "https://user:pw@proxy.example/v1".into();
-        assert!(s.endpoint(None, true).unwrap_err().contains("user name"));
+        assert!(s
+            .endpoint(None, None, SERVER)
+            .unwrap_err()
+            .contains("user name"));
         s.custom_base_url = "http://127.0.0.1:8080/v1/".into();
-        let e = s.endpoint(Some("tok"), true).unwrap();
+        let theirs = s.endpoint(Some("tok"), None, SERVER).unwrap();
+        assert!(theirs.extra_headers().is_empty());
+        let e = s.endpoint(Some("ct_ours"), None, SERVER).unwrap();
+        assert_eq!(
+            e.extra_headers().len(),
+            1,
+            "one of our servers: the client header"
+        );
         assert_eq!(
             e.url("/images/generations"),
             "http://127.0.0.1:8080/v1/images/generations"

@@ -120,7 +120,7 @@ pub(crate) async fn run_frame(
     let options = Options {
         signal: Some(&signal),
         timeout_ms: DEFAULT_TIMEOUT_MS,
-        extra_headers: Vec::new(),
+        extra_headers: run.endpoint.extra_headers(),
     };
     let frame = frame_id.to_string();
     let batch_run = run.clone();

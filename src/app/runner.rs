@@ -73,8 +73,12 @@ pub fn start(state: AppState, series_id: &str, plan: &Plan) {
         return;
     }
     let settings = state.settings.get_untracked();
-    let key = state.key.get_untracked();
-    let endpoint = match settings.endpoint(Some(&key), state.server.get_untracked().available) {
+    let (key, token) = (state.key.get_untracked(), state.token.get_untracked());
+    let endpoint = match settings.endpoint(
+        Some(&key),
+        Some(&token),
+        state.server.get_untracked().caps(),
+    ) {
         Ok(e) => e,
         Err(message) => {
             state.error(message);

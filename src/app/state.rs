@@ -59,6 +59,18 @@ pub struct ServerInfo {
     pub available: bool,
     /// `fake` or `openai`.
     pub provider: String,
+    /// Whether image requests need an access token.
+    pub token_required: bool,
+}
+
+impl ServerInfo {
+    /// What the endpoint resolution needs to know.
+    pub fn caps(&self) -> continuity_core::settings::ServerCaps {
+        continuity_core::settings::ServerCaps {
+            can_generate: self.available,
+            token_required: self.token_required,
+        }
+    }
 }
 
 /// What the progress bar shows about a batch.
@@ -118,6 +130,8 @@ pub struct AppState {
     pub settings: RwSignal<Settings>,
     /// The API key in memory (never rendered, never serialised).
     pub key: RwSignal<String>,
+    /// This server's access token in memory (never rendered, never serialised).
+    pub token: RwSignal<String>,
     /// What our server said about itself.
     pub server: RwSignal<ServerInfo>,
     /// The model catalogue.
@@ -155,6 +169,7 @@ impl AppState {
             route: RwSignal::new(Route::Projects),
             settings: RwSignal::new(Settings::default()),
             key: RwSignal::new(String::new()),
+            token: RwSignal::new(String::new()),
             server: RwSignal::new(ServerInfo::default()),
             catalogue: RwSignal::new(Catalogue::builtin()),
             runs: RwSignal::new(HashMap::new()),

@@ -21,8 +21,11 @@ pub fn App(
     let state = AppState::new(db_name);
     provide_context(state);
     state.settings.set(web_storage::load_settings());
-    if let Some(key) = web_storage::load_key() {
+    if let Some(key) = web_storage::load(web_storage::Secret::Key) {
         state.key.set(key);
+    }
+    if let Some(token) = web_storage::load(web_storage::Secret::Token) {
+        state.token.set(token);
     }
     let hash = || {
         web_sys::window()
@@ -87,6 +90,10 @@ async fn discover_server(state: AppState) {
                 .and_then(|p| p.as_str())
                 .unwrap_or("")
                 .to_string(),
+            token_required: v
+                .get("token_required")
+                .and_then(|t| t.as_bool())
+                .unwrap_or(false),
         })
         .unwrap_or_default();
     state.server.set(info);

@@ -1,14 +1,15 @@
 //! `localStorage` / `sessionStorage`: the only module that touches them. Holds the small
-//! non-secret settings and, by the user's choice, the API key.
+//! non-secret settings and, by the user's choice, the API key and this server's access token.
 //!
-//! The key is kept for the tab only (`sessionStorage`) unless the user ticks "remember on this
-//! device" (`localStorage`). "Forget key" removes every copy.
+//! A secret is kept for the tab only (`sessionStorage`) unless the user ticks "remember on
+//! this device" (`localStorage`). "Forget" removes every copy.
 
 use continuity_core::settings::Settings;
 use web_sys::Storage;
 
 const SETTINGS: &str = "continuity.settings";
 const KEY: &str = "continuity.key";
+const TOKEN: &str = "continuity.token";
 
 fn local() -> Option<Storage> {
     web_sys::window()?.local_storage().ok().flatten()
@@ -31,35 +32,55 @@ pub fn save_settings(settings: &Settings) {
     }
 }
 
-/// The stored key: the tab's copy first, then the remembered one.
-pub fn load_key() -> Option<String> {
-    [session(), local()]
-        .into_iter()
-        .flatten()
-        .find_map(|s| s.get_item(KEY).ok().flatten())
-        .filter(|k| !k.is_empty())
+/// A secret the user gives the app: an OpenAI key (for OpenAI or a custom endpoint), or an
+/// access token for the server that serves the page. Stored apart, so one is never sent where
+/// the other belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secret {
+    /// The OpenAI API key (or a custom endpoint's key).
+    Key,
+    /// This server's access token.
+    Token,
 }
 
-/// Stores the key for this tab, and on this device only if `remember`.
-pub fn store_key(key: &str, remember: bool) {
-    forget_key();
-    if key.trim().is_empty() {
-        return;
-    }
-    if let Some(s) = session() {
-        let _ = s.set_item(KEY, key.trim());
-    }
-    if remember {
-        if let Some(s) = local() {
-            let _ = s.set_item(KEY, key.trim());
+impl Secret {
+    fn item(self) -> &'static str {
+        match self {
+            Secret::Key => KEY,
+            Secret::Token => TOKEN,
         }
     }
 }
 
-/// Removes every stored copy of the key.
-pub fn forget_key() {
+/// The stored secret: the tab's copy first, then the remembered one.
+pub fn load(secret: Secret) -> Option<String> {
+    [session(), local()]
+        .into_iter()
+        .flatten()
+        .find_map(|s| s.get_item(secret.item()).ok().flatten())
+        .filter(|k| !k.is_empty())
+}
+
+/// Stores the secret for this tab, and on this device only if `remember`.
+pub fn store(secret: Secret, value: &str, remember: bool) {
+    forget(secret);
+    if value.trim().is_empty() {
+        return;
+    }
+    if let Some(s) = session() {
+        let _ = s.set_item(secret.item(), value.trim());
+    }
+    if remember {
+        if let Some(s) = local() {
+            let _ = s.set_item(secret.item(), value.trim());
+        }
+    }
+}
+
+/// Removes every stored copy of the secret.
+pub fn forget(secret: Secret) {
     for storage in [session(), local()].into_iter().flatten() {
-        let _ = storage.remove_item(KEY);
+        let _ = storage.remove_item(secret.item());
     }
 }
 

@@ -1,10 +1,88 @@
-//! Settings: where images are made (this server, OpenAI directly, a custom endpoint), the key,
-//! and batch behaviour.
+//! Settings: where images are made (this server, OpenAI directly, a custom endpoint), the key
+//! or this server's access token, and batch behaviour.
 
 use crate::app::state::AppState;
-use crate::web::web_storage;
+use crate::web::web_storage::{self, Secret};
 use continuity_core::settings::{check_base_url, mask_key, ConnectionKind};
 use leptos::prelude::*;
+
+/// A secret's field: type it, use it, forget it, remember it on this device (opt-in). The
+/// value is never shown again, only its last four characters.
+#[component]
+fn SecretBox(
+    /// Which secret (stored apart from the other).
+    secret: Secret,
+    /// Where it is kept in memory.
+    current: RwSignal<String>,
+    /// The field's label.
+    #[prop(into)]
+    label: Signal<String>,
+    /// `data-testid` of the field; the buttons get `save-…` and `forget-…`.
+    testid: &'static str,
+    /// What the secret is called in the buttons and status ("key", "token").
+    noun: &'static str,
+    /// One sentence of advice.
+    advice: &'static str,
+) -> impl IntoView {
+    let state = AppState::get();
+    let input = RwSignal::new(String::new());
+    let save = move || {
+        let value = input.get_untracked();
+        if value.trim().is_empty() {
+            return;
+        }
+        web_storage::store(secret, &value, state.settings.get_untracked().remember_key);
+        current.set(value.trim().to_string());
+        input.set(String::new());
+    };
+    let forget = move |_| {
+        web_storage::forget(secret);
+        current.set(String::new());
+        input.set(String::new());
+    };
+    let (save_id, forget_id) = match secret {
+        Secret::Key => ("save-key", "forget-key"),
+        Secret::Token => ("save-token", "forget-token"),
+    };
+    view! {
+        <div class="key-box">
+            <label class="field">
+                <span>{move || label.get()}</span>
+                <input type="password" autocomplete="off" spellcheck="false" autocapitalize="off" data-testid=testid
+                    placeholder=move || { let k = current.get(); if k.is_empty() { String::new() } else { format!("Saved: {}", mask_key(&k)) } }
+                    prop:value=move || input.get()
+                    on:input:target=move |ev| input.set(ev.target().value())
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| { if ev.key() == "Enter" { save() } }/>
+            </label>
+            <div class="row">
+                <button class="btn small" on:click=move |_| save() data-testid=save_id>{format!("Use this {noun}")}</button>
+                <button class="btn ghost small" on:click=forget data-testid=forget_id>{format!("Forget {noun}")}</button>
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || state.settings.get().remember_key
+                        on:change:target=move |ev| {
+                            let remember = ev.target().checked();
+                            state.settings.update(|s| s.remember_key = remember);
+                            web_storage::save_settings(&state.settings.get_untracked());
+                            let value = current.get_untracked();
+                            if !value.is_empty() { web_storage::store(secret, &value, remember) }
+                        }/>
+                    "Remember on this device"
+                </label>
+            </div>
+            <p class="muted small">
+                {move || if current.get().is_empty() { format!("No {noun} in use.") } else { format!("{} in use: {}", capitalised(noun), mask_key(&current.get())) }}
+                " " {advice}
+            </p>
+        </div>
+    }
+}
+
+fn capitalised(word: &str) -> String {
+    let mut c = word.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
 
 /// The settings dialog.
 #[component]
@@ -24,22 +102,6 @@ pub fn SettingsPanel() -> impl IntoView {
     };
     let kind = move || state.settings.get().connection;
     let choose = move |k: ConnectionKind| set(&|s| s.connection = k);
-    let key_input = RwSignal::new(String::new());
-    let save_key = move || {
-        let key = key_input.get_untracked();
-        if key.trim().is_empty() {
-            return;
-        }
-        let remember = state.settings.get_untracked().remember_key;
-        web_storage::store_key(&key, remember);
-        state.key.set(key.trim().to_string());
-        key_input.set(String::new());
-    };
-    let forget = move |_| {
-        web_storage::forget_key();
-        state.key.set(String::new());
-        key_input.set(String::new());
-    };
     let custom_error = move || {
         let s = state.settings.get();
         (s.connection == ConnectionKind::Custom && !s.custom_base_url.is_empty())
@@ -79,35 +141,19 @@ pub fn SettingsPanel() -> impl IntoView {
                     </label>
                     {move || custom_error().map(|e| view! { <p class="frame-error" role="alert">{e}</p> })}
                 </Show>
+                <Show when=move || kind() == ConnectionKind::ThisServer>
+                    <SecretBox secret=Secret::Token current=state.token testid="access-token" noun="token"
+                        label=Signal::derive(move || if state.server.get().token_required {
+                            "Access token (this server asks for one)".to_string()
+                        } else {
+                            "Access token (only if this server asks for one)".to_string()
+                        })
+                        advice="The server's owner gives you a token; it works only on this server, can be revoked, and has its own limits. Kept for this tab unless you tick Remember."/>
+                </Show>
                 <Show when=move || kind() != ConnectionKind::ThisServer>
-                    <div class="key-box">
-                        <label class="field">
-                            <span>{move || if kind() == ConnectionKind::Custom { "Key or access token (optional)" } else { "OpenAI API key" }}</span>
-                            <input type="password" autocomplete="off" spellcheck="false" autocapitalize="off" data-testid="api-key"
-                                placeholder=move || { let k = state.key.get(); if k.is_empty() { "sk-…".to_string() } else { format!("Saved: {}", mask_key(&k)) } }
-                                prop:value=move || key_input.get()
-                                on:input:target=move |ev| key_input.set(ev.target().value())
-                                on:keydown=move |ev: leptos::ev::KeyboardEvent| { if ev.key() == "Enter" { save_key() } }/>
-                        </label>
-                        <div class="row">
-                            <button class="btn small" on:click=move |_| save_key() data-testid="save-key">"Use this key"</button>
-                            <button class="btn ghost small" on:click=forget data-testid="forget-key">"Forget key"</button>
-                            <label class="check">
-                                <input type="checkbox" prop:checked=move || state.settings.get().remember_key
-                                    on:change:target=move |ev| {
-                                        let remember = ev.target().checked();
-                                        set(&|s| s.remember_key = remember);
-                                        let key = state.key.get_untracked();
-                                        if !key.is_empty() { web_storage::store_key(&key, remember) }
-                                    }/>
-                                "Remember on this device"
-                            </label>
-                        </div>
-                        <p class="muted small">
-                            {move || if state.key.get().is_empty() { "No key in use.".to_string() } else { format!("Key in use: {}", mask_key(&state.key.get())) }}
-                            " By default the key is kept for this tab only. Use a restricted key that can only create images, in a project with a spend limit: anything running in this page can read it."
-                        </p>
-                    </div>
+                    <SecretBox secret=Secret::Key current=state.key testid="api-key" noun="key"
+                        label=Signal::derive(move || if kind() == ConnectionKind::Custom { "Key or access token (optional)".to_string() } else { "OpenAI API key".to_string() })
+                        advice="By default the key is kept for this tab only. Use a restricted key that can only create images, in a project with a spend limit: anything running in this page can read it."/>
                 </Show>
                 <fieldset class="row">
                     <legend>"Batches"</legend>
