@@ -166,10 +166,14 @@ export async function shownImageSha256(card) {
  */
 export async function allThumbnailsShown(page, count, timeout = 30000) {
   await page.waitForFunction((n) => {
-    const imgs = [...document.querySelectorAll('[data-testid=frame-card] .frame-image img:not(.preview)')];
-    const pending = imgs.find((i) => !(i.complete && i.naturalWidth > 0));
+    const shown = (card) => {
+      const i = card.querySelector('.frame-image img:not(.preview)');
+      return i && i.complete && i.naturalWidth > 0;
+    };
+    const cards = [...document.querySelectorAll('[data-testid=frame-card]')];
+    const pending = cards.find((c) => !shown(c));
     if (pending) pending.scrollIntoView();
-    return imgs.filter((i) => i.complete && i.naturalWidth > 0).length === n;
+    return cards.filter(shown).length === n;
   }, count, { timeout });
 }
 

@@ -297,7 +297,9 @@ async fn a_dropped_connection_loses_nothing() {
         "typed while the connection was gone"
     );
     db.close();
-    state.db().map(|d| d.close());
+    if let Some(d) = state.db() {
+        d.close();
+    }
     drop(owner);
     delete_database(name).await.unwrap();
 }
@@ -359,7 +361,9 @@ async fn typing_writes_one_small_record_debounced() {
     let (stored, _) = read_series(&db, &sid).await.unwrap().unwrap();
     assert_eq!(stored.frame(&fid).unwrap().prompt, sentence);
     db.close();
-    state.db().map(|d| d.close());
+    if let Some(d) = state.db() {
+        d.close();
+    }
     drop(owner);
     delete_database(name).await.unwrap();
 }
@@ -461,7 +465,9 @@ async fn a_full_disk_keeps_paid_images_in_the_tab_until_they_are_written() {
     );
     assert!(state.saver().pending_image(&hash).is_none());
     db.close();
-    state.db().map(|d| d.close());
+    if let Some(d) = state.db() {
+        d.close();
+    }
     drop(owner);
     delete_database(name).await.unwrap();
 }

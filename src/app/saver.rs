@@ -350,9 +350,9 @@ impl Saver {
                     Record {
                         id: series.id.clone(),
                         series_id: series.id.clone(),
-                        uses: series_uses(&series),
+                        uses: series_uses(series),
                         rev: base + 1,
-                        json: series_json(&series, base + 1),
+                        json: series_json(series, base + 1),
                     },
                     base,
                 ));

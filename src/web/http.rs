@@ -1,19 +1,19 @@
-//! HTTP: the only module that calls `fetch`.
+//! HTTP: the only module that calls `fetch`, through `gloo-net` (requests, headers, abort
+//! signals); response bodies are read from the raw `Response`, so a multi-megabyte base64
+//! body stays a JS string and never becomes a Rust `String`.
 //!
 //! One [`Call`] per request owns an `AbortController` that fires on the user's cancel signal
 //! or on our own timeout (10 minutes by default: gpt-image-2 `high` can take several minutes).
 //! The response body can be read whole as a JS string (so multi-megabyte base64 stays in JS)
 //! or chunk by chunk for streams. Dropping the `Call` clears its timer and listener.
 
+use gloo_net::http::{Method, Request, RequestBuilder};
 use js_sys::{JsString, Reflect, Uint8Array};
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, AbortSignal, FormData, Headers, ReadableStreamDefaultReader, RequestInit,
-    Response,
-};
+use web_sys::{AbortController, AbortSignal, FormData, ReadableStreamDefaultReader, Response};
 
 /// Default time we wait for one image request before giving up (and warning it may be billed).
 pub const DEFAULT_TIMEOUT_MS: u64 = 10 * 60 * 1000;
@@ -122,34 +122,29 @@ impl Call {
         }
         call.arm(timeout_ms);
 
-        let headers = Headers::new().map_err(|_| network("Headers unavailable", false))?;
+        let mut builder = RequestBuilder::new(url)
+            .method(Method::POST)
+            .abort_signal(Some(&call.controller.signal()));
         if let Some(key) = bearer.filter(|k| !k.is_empty()) {
-            headers
-                .set("Authorization", &format!("Bearer {key}"))
-                .map_err(|_| network("invalid key characters", false))?;
+            builder = builder.header("Authorization", &format!("Bearer {key}"));
         }
         for (name, value) in extra_headers {
-            let _ = headers.set(name, value);
+            builder = builder.header(name, value);
         }
-        let init = RequestInit::new();
-        init.set_method("POST");
-        init.set_signal(Some(&call.controller.signal()));
-        match &body {
-            Body::Json(json) => {
-                headers.set("Content-Type", "application/json").ok();
-                init.set_body(&JsValue::from_str(json));
-            }
-            Body::Form(form) => init.set_body(form),
+        let request = match &body {
+            Body::Json(json) => builder
+                .header("Content-Type", "application/json")
+                .body(JsValue::from_str(json)),
+            // Multipart: the browser sets the boundary (never set Content-Type by hand).
+            Body::Form(form) => builder.body(form.clone()),
         }
-        init.set_headers(&headers);
-        let window = web_sys::window().ok_or_else(|| network("no window", false))?;
-        let response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await;
-        match response {
+        .map_err(|e| network(&gloo_detail(e), false))?;
+        match request.send().await {
             Ok(r) => {
-                call.response = Some(r.unchecked_into());
+                call.response = Some(web_sys::Response::from(r));
                 Ok(call)
             }
-            Err(e) => Err(call.failure(e)),
+            Err(e) => Err(call.failure_with(gloo_detail(e))),
         }
     }
 
@@ -182,16 +177,21 @@ impl Call {
 
     /// Maps a rejected promise to the reason the call ended.
     fn failure(&self, error: JsValue) -> NetError {
+        let detail = Reflect::get(&error, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_else(|| "network error".into());
+        self.failure_with(detail)
+    }
+
+    /// The reason the call ended, given the browser's description of the failure.
+    fn failure_with(&self, detail: String) -> NetError {
         if self.cancelled.get() {
             return NetError::Cancelled { after_send: true };
         }
         if self.timed_out.get() {
             return NetError::TimedOut;
         }
-        let detail = Reflect::get(&error, &"message".into())
-            .ok()
-            .and_then(|m| m.as_string())
-            .unwrap_or_else(|| "network error".into());
         let waited = js_sys::Date::now() - self.started_ms;
         network(
             &detail,
@@ -267,18 +267,19 @@ fn network(detail: &str, probably_sent: bool) -> NetError {
     }
 }
 
+/// The browser's words for a failed request, from gloo-net's error.
+fn gloo_detail(error: gloo_net::Error) -> String {
+    match error {
+        gloo_net::Error::JsError(e) => e.message,
+        other => other.to_string(),
+    }
+}
+
 /// Fetches a small JSON document with GET (config and catalogue files); `None` on any failure.
 pub async fn get_text(url: &str) -> Option<String> {
-    let window = web_sys::window()?;
-    let response: Response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .ok()?
-        .unchecked_into();
+    let response = Request::get(url).send().await.ok()?;
     if !response.ok() {
         return None;
     }
-    JsFuture::from(response.text().ok()?)
-        .await
-        .ok()?
-        .as_string()
+    response.text().await.ok()
 }

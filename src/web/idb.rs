@@ -215,6 +215,9 @@ fn read_stored(value: &JsValue) -> Option<Stored> {
     })
 }
 
+/// A read-modify-write of one record: gets what is stored, returns what to write.
+pub type Merge = Box<dyn FnOnce(Option<&Stored>) -> Option<Record>>;
+
 /// A change to make in one transaction.
 pub enum Op {
     /// Writes a record whatever is stored (new records, derived summaries).
@@ -225,11 +228,7 @@ pub enum Op {
     /// Read-modify-write of one record inside the transaction: `apply` gets the stored JSON
     /// and revision and returns the record to write (or `None` to leave it). Used where a paid
     /// result must land on whatever another tab wrote meanwhile.
-    Merge(
-        &'static str,
-        String,
-        Box<dyn FnOnce(Option<&Stored>) -> Option<Record>>,
-    ),
+    Merge(&'static str, String, Merge),
     /// Deletes a record or `Blob` by key.
     Delete(&'static str, String),
     /// Stores a `Blob` by key.
