@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks (print figures; they are not tests): the release bundle size, then the batch
 # scheduler against the fake natively (continuity-bench, bench/), then the real app in Chromium
-# (e2e/bench.mjs), then forward mode's added latency and throughput (server/examples/proxy_bench.rs).
+# (e2e/bench.mjs), the data layer in the browser (e2e/bench-data.mjs: bytes and time per
+# keystroke, long tasks, reload to thumbnails, memory), then forward mode's added latency and
+# throughput (server/examples/proxy_bench.rs).
 # Usage: ./scripts/bench.sh [latency_ms] [runs]   everything
 #        ./scripts/bench.sh proxy                  only the proxy figures
+#        ./scripts/bench.sh data                   only the data-layer figures
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -23,6 +26,19 @@ proxy_bench() {
   target/server/examples/proxy_bench --proxy-bin target/server/continuity-server \
     --log-dir "$ROOT/target" "${redis_args[@]}"
 }
+
+# The data layer in Chromium: a 12×1 and a 48×4 series, 40 characters typed key by key.
+data_bench() {
+  (cd e2e && SERVER_BIN="$ROOT/target/server/continuity-server" DIST_DIR="$ROOT/dist" node bench-data.mjs)
+}
+
+if [ "${1:-}" = data ]; then
+  source scripts/bootstrap.sh --browser
+  trunk build --release --locked >/dev/null
+  cargo build --locked --profile server -p continuity-server
+  data_bench
+  exit 0
+fi
 
 if [ "${1:-}" = proxy ]; then
   source scripts/bootstrap.sh --redis
@@ -52,4 +68,5 @@ fi
 printf '\n== The real app in the browser (HTTP/1.1: at most 6 connections per host)\n'
 (cd e2e && SERVER_BIN="$ROOT/target/server/continuity-server" DIST_DIR="$ROOT/dist" node bench.mjs "$LATENCY_MS" "$RUNS")
 
+data_bench
 proxy_bench
