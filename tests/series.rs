@@ -213,6 +213,8 @@ impl Open {
         // the DOM asynchronously, so right after the click the card still shows the old state.)
         let shown =
             || query_in(&self.card(index), ".frame-image img").and_then(|i| i.get_attribute("src"));
+        // Thumbnails load near the viewport: look at the card, as a person does.
+        self.card(index).scroll_into_view();
         let old = shown();
         press(&self.card(index), "[data-testid=generate-frame]");
         wait_for("the frame's new image", || {
@@ -242,12 +244,7 @@ impl Open {
         pick_files(&find(&entity, "[data-testid=reference-input]"), files);
         let want = files.len();
         wait_for("the reference thumbnails to decode", || {
-            let imgs = query_all_in(&entity, "[data-testid=reference] img");
-            imgs.len() == want
-                && imgs.iter().all(|i| {
-                    i.scroll_into_view();
-                    decoded_size(i).is_some()
-                })
+            reveal_thumbs(&entity, "[data-testid=reference]") == want
         })
         .await;
         entity
@@ -497,7 +494,7 @@ async fn what_will_be_sent_is_what_the_fake_receives() {
     press(&card, "[data-testid=sent-details] summary");
     wait_for("the sent preview", || {
         query_in(&card, "[data-testid=sent-prompt]").is_some()
-            && query_all_in(&card, "[data-testid=sent-refs] li img").len() == 3
+            && reveal_thumbs(&card, "[data-testid=sent-refs] li") == 3
     })
     .await;
     let preview = find(&card, "[data-testid=sent-prompt]")
@@ -653,7 +650,7 @@ async fn three_variants_come_from_one_request_and_can_be_picked() {
 
     let card = series.card(0);
     wait_for("three variant thumbnails", || {
-        query_all_in(&card, "[data-testid=variant] img").len() == 3
+        reveal_thumbs(&card, "[data-testid=variant]") == 3
     })
     .await;
     let buttons = query_all_in(&card, "[data-testid=variant]");
@@ -714,6 +711,7 @@ async fn three_variants_come_from_one_request_and_can_be_picked() {
     })
     .await;
     wait_for("the main image to show the picked take", || {
+        series.card(0).scroll_into_view();
         query_in(&series.card(0), ".frame-image img").is_some()
     })
     .await;

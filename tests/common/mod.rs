@@ -412,3 +412,18 @@ pub fn init_executor() {
     let (_root, handle) = mount(|| ());
     std::mem::forget(handle);
 }
+
+/// Scrolls to the thumbnails inside `root` that have not loaded yet, as a person scrolls to
+/// what they want to see: thumbnails read storage only once they are near the viewport.
+/// Returns how many thumbnails under `selector` have a decoded image.
+pub fn reveal_thumbs(root: &Element, selector: &str) -> usize {
+    let holders = query_all_in(root, &format!("{selector} .thumb"));
+    let mut shown = 0;
+    for holder in &holders {
+        match query_in(holder, "img") {
+            Some(img) if decoded_size(&img).is_some() => shown += 1,
+            _ => holder.scroll_into_view(),
+        }
+    }
+    shown
+}
