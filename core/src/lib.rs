@@ -19,6 +19,7 @@ pub mod cost;
 pub mod export;
 pub mod failure;
 pub mod image_type;
+pub mod locale;
 pub mod meter;
 pub mod model;
 pub mod openai;

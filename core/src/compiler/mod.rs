@@ -13,6 +13,12 @@ mod tests;
 use script::quote;
 pub use script::script_name;
 
+/// Quotes text for a prompt without touching a character (the first quote pair the text does
+/// not contain: "…", “…”, «…» or 「…」).
+pub fn quote_text(text: &str) -> String {
+    quote(text)
+}
+
 use crate::model::bible::{Entity, EntityKind};
 use crate::model::{Anchor, Series};
 use crate::openai::request::MAX_PROMPT_CHARS;
@@ -30,6 +36,25 @@ pub enum ReferenceRole {
         /// The entity's id.
         entity_id: String,
     },
+    /// The version being edited (always image 1 of an edit).
+    EditBase,
+}
+
+/// A directed edit of one version of a frame: its image becomes image 1, the instruction
+/// leads the prompt, and the rest of the series context follows so style and characters hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditSpec {
+    /// Content hash of the image being edited.
+    pub base_key: String,
+    /// What that image is, for people ("Slide 3 · Offer, version 2").
+    pub base_label: String,
+    /// The user's instruction ("change only the jacket to red").
+    pub instruction: String,
+    /// Whether a mask limits the change (its transparent area may change).
+    pub masked: bool,
+    /// Whether the edit replaces the on-image text (a locale variant): then the text is the
+    /// one thing not kept.
+    pub replaces_text: bool,
 }
 
 /// One reference image sent with a frame's request.
@@ -71,6 +96,21 @@ pub struct CompiledFrame {
 /// # Panics
 /// If `index` is not a frame of `series` (callers look the index up first).
 pub fn compile(series: &Series, index: usize) -> CompiledFrame {
+    compile_with(series, index, None)
+}
+
+/// Compiles a directed edit of frame `index`: image 1 is the version being edited (not the
+/// anchor), the EDIT section with the instruction comes first and says to keep everything
+/// else, then the frame's usual context (style, characters with their references, shot,
+/// text, constraints). The request is `/v1/images/edits` with these images in this order.
+///
+/// # Panics
+/// If `index` is not a frame of `series`.
+pub fn compile_edit(series: &Series, index: usize, edit: &EditSpec) -> CompiledFrame {
+    compile_with(series, index, Some(edit))
+}
+
+fn compile_with(series: &Series, index: usize, edit: Option<&EditSpec>) -> CompiledFrame {
     let frame = &series.frames[index];
     let shot = &frame.shot;
     let bible = &series.bible;
@@ -94,7 +134,17 @@ pub fn compile(series: &Series, index: usize) -> CompiledFrame {
     // Reference images: the anchor first, then each entity's references.
     let mut references = Vec::new();
     let is_anchor_frame = series.anchor_frame_id() == Some(frame.id.as_str());
-    let anchor_key = series.anchor_image().filter(|_| !is_anchor_frame);
+    // An edit starts from its base image, not from the anchor.
+    let anchor_key = series
+        .anchor_image()
+        .filter(|_| !is_anchor_frame && edit.is_none());
+    if let Some(e) = edit {
+        references.push(Reference {
+            key: e.base_key.clone(),
+            label: e.base_label.clone(),
+            role: ReferenceRole::EditBase,
+        });
+    }
     if let Some(key) = &anchor_key {
         references.push(Reference {
             key: key.clone(),
@@ -123,6 +173,11 @@ pub fn compile(series: &Series, index: usize) -> CompiledFrame {
             // A reference-image anchor is already image 1: sending it twice would only cost
             // input tokens, and the prompt says image 1 shows this entity.
             if anchor_key.as_deref() == Some(r.id.as_str()) {
+                numbers.push(1);
+                continue;
+            }
+            // The same picture is never sent twice.
+            if edit.is_some_and(|e| e.base_key == r.id) {
                 numbers.push(1);
                 continue;
             }
@@ -206,6 +261,22 @@ pub fn compile(series: &Series, index: usize) -> CompiledFrame {
 
     let mut out = String::new();
 
+    // An edit leads with what to change and what to keep.
+    if let Some(e) = edit {
+        let mut body = e.instruction.trim().to_string();
+        body.push_str(if e.masked {
+            "\nChange only the transparent area of the mask. Everything outside it must stay exactly as it is in image 1."
+        } else {
+            "\nChange only what this instruction asks."
+        });
+        body.push_str(if e.replaces_text {
+            " Keep everything else in image 1 identical: composition, framing and camera, every character and their features, clothing, products, colours, lighting and background."
+        } else {
+            " Keep everything else in image 1 identical: composition, framing and camera, every character and their features, clothing, products, colours, lighting, background and any text."
+        });
+        section(&mut out, "EDIT IMAGE 1", &body);
+    }
+
     // STYLE first, so every frame of a series opens with the same words.
     let notes = series.style.trim();
     let style = &bible.style;
@@ -216,7 +287,9 @@ pub fn compile(series: &Series, index: usize) -> CompiledFrame {
     labelled(&mut style_body, "Lighting", &style.lighting);
     if style_body.is_empty() {
         // Only the series style: the raw text as the user wrote it, with no heading.
-        out.push_str(notes);
+        if !notes.is_empty() {
+            paragraph(&mut out, notes);
+        }
     } else {
         if !notes.is_empty() {
             style_body.insert_str(0, &format!("Series style: {notes}\n"));
@@ -259,6 +332,13 @@ pub fn compile(series: &Series, index: usize) -> CompiledFrame {
                 ),
             ),
             ReferenceRole::Entity { .. } => line(&mut legend, &format!("Image {n}: {}.", r.label)),
+            ReferenceRole::EditBase => line(
+                &mut legend,
+                &format!(
+                    "Image 1: the image to edit ({}). Keep it exactly as it is except what EDIT IMAGE 1 asks.",
+                    r.label
+                ),
+            ),
         }
     }
     if shown_in.iter().any(|numbers| !numbers.is_empty()) {

@@ -53,6 +53,7 @@ fn text(text: &str, language: &str, placement: &str) -> OnImageText {
         text: text.into(),
         language: language.into(),
         placement: placement.into(),
+        translations: Default::default(),
     }
 }
 
@@ -693,4 +694,47 @@ fn golden_product_set() {
 #[test]
 fn golden_comic() {
     check_golden(Template::Comic);
+}
+
+// ---------------------------------------------------------------- directed edits
+
+/// An edit of frame 3: image 1 is the version being edited (not the anchor), then the frame's
+/// entity references; the instruction leads and says to keep everything else.
+#[test]
+fn an_edit_starts_from_its_version_and_keeps_everything_else() {
+    let mut p = anchored(Template::Storyboard);
+    let mira = Entity {
+        id: "e_m".into(),
+        kind: EntityKind::Character,
+        name: "Mira".into(),
+        description: "red scarf".into(),
+        must_not_change: vec![],
+        references: vec![image("m1"), image("m2")],
+    };
+    p.bible.entities.push(mira);
+    p.frames[3].shot.entities = vec!["e_m".into()];
+    let spec = EditSpec {
+        base_key: "v_base".into(),
+        base_label: "Panel 4, version 2".into(),
+        instruction: "Change only the jacket to red.".into(),
+        masked: true,
+        replaces_text: false,
+    };
+    let c = compile_edit(&p, 3, &spec);
+    assert_eq!(
+        keys(&c),
+        vec!["v_base", "m1", "m2"],
+        "no anchor: the edit starts from its version"
+    );
+    assert!(!c.uses_anchor);
+    assert!(c.prompt.starts_with("EDIT IMAGE 1\nChange only the jacket to red.\nChange only the transparent area of the mask."), "{}", c.prompt);
+    assert!(c.prompt.contains("and any text."));
+    assert!(c
+        .prompt
+        .contains("Image 1: the image to edit (Panel 4, version 2)."));
+    assert!(c
+        .prompt
+        .contains("Image 2: Mira (character), reference 1 of 2."));
+    // A plain generation of the same frame still starts from the anchor.
+    assert_eq!(keys(&compile(&p, 3))[0], "t_anchor");
 }

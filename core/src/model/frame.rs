@@ -43,6 +43,9 @@ pub struct Frame {
     /// The last failure, cleared by the next success.
     #[serde(default)]
     pub error: Option<FrameError>,
+    /// The version showing this frame's text in each other locale (locale tag → version id).
+    #[serde(default)]
+    pub locale_versions: std::collections::BTreeMap<String, String>,
     /// Set while a request for this frame is in flight (ms since the epoch). Still set when the
     /// series is loaded means the page closed mid-request: see
     /// [`crate::model::Series::reconcile_interrupted`].
@@ -61,6 +64,7 @@ impl Frame {
             prompt: String::new(),
             shot: ShotSpec::default(),
             active_version: None,
+            locale_versions: std::collections::BTreeMap::new(),
             error: None,
             in_flight_since: None,
         }

@@ -13,6 +13,7 @@ pub mod shot;
 pub mod size;
 pub mod summary;
 pub mod template;
+pub mod tree;
 pub mod v1;
 pub mod version;
 

@@ -14,6 +14,8 @@ pub struct OnImageText {
     pub language: String,
     /// Where it goes, e.g. "top third, centred".
     pub placement: String,
+    /// The same text in other locales (locale tag → exact text), for localized variants.
+    pub translations: std::collections::BTreeMap<String, String>,
 }
 
 /// How a frame is shot.

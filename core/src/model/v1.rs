@@ -271,6 +271,7 @@ pub fn upgrade(project: Project, hashes: &HashMap<String, String>) -> Upgraded {
             prompt: f.prompt,
             shot: f.shot,
             active_version: active,
+            locale_versions: Default::default(),
             error: f.error,
             in_flight_since: f.in_flight_since,
         });
