@@ -4,7 +4,7 @@
 
 use crate::app::client::{self, Files, Image, Options, Progress as ClientProgress};
 use crate::app::runner::{pump, set_run, Run};
-use crate::app::saver::{edit_frame, PaidResult};
+use crate::app::saver::{update_frame as edit_frame, PaidResult};
 use crate::app::state::{AppState, FrameRun};
 use crate::web::blob::{self, object_url};
 use crate::web::clock::{now_ms, random_u64};

@@ -45,6 +45,12 @@ pub async fn load(state: AppState) {
     }
     state.loaded.set(true);
     crate::app::storage::refresh(state);
+    // Images deleted last time (kept for undo while that page was open) are freed now.
+    leptos::task::spawn_local(async move {
+        if let Ok(keys) = db.keys(idb::IMAGES).await {
+            let _ = db.free_unused(&keys).await;
+        }
+    });
 }
 
 /// Every summary, newest change first, and messages about unreadable ones.

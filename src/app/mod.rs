@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod frame_job;
+pub mod history;
 pub mod library;
 pub mod migrate;
 pub mod references;

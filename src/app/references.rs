@@ -106,33 +106,20 @@ pub async fn add_references(
     }
 }
 
-/// Removes a reference image from an entity (an anchor that pointed at it is cleared); its
-/// `Blob` is freed once nothing else uses it.
+/// Removes a reference image from an entity (an anchor that pointed at it is cleared), as an
+/// undoable step; its `Blob` stays until the next load's clean-up, so an undo brings it back.
 pub fn remove_reference(state: AppState, store: Store<Series>, entity_id: &str, image_id: &str) {
-    store.bible().update(|bible| {
-        if let Some(entity) = bible.entity_mut(entity_id) {
-            entity.references.retain(|r| r.id != image_id);
-        }
+    let (entity_id, image_id) = (entity_id.to_string(), image_id.to_string());
+    crate::app::history::edit_record(state, store, "reference", || {
+        store.update(|s| {
+            if let Some(entity) = s.bible.entity_mut(&entity_id) {
+                entity.references.retain(|r| r.id != image_id);
+            }
+            if matches!(&s.anchor, Some(Anchor::Reference { image_id: a, .. }) if *a == image_id) {
+                s.anchor = None;
+            }
+        })
     });
-    let anchored = matches!(store.anchor().get_untracked(), Some(Anchor::Reference { image_id: a, .. }) if a == image_id);
-    if anchored {
-        store.anchor().set(None);
-    }
-    let series_id = store.id().get_untracked();
-    state.saver().series_changed(state, &series_id);
-    free_later(state, vec![image_id.to_string()]);
-}
-
-/// Frees image `Blob`s nothing refers to any more, after the pending writes (so the check
-/// sees the records without them).
-pub fn free_later(state: AppState, hashes: Vec<String>) {
-    if hashes.is_empty() {
-        return;
-    }
-    leptos::task::spawn_local(async move {
-        state.saver().flush(state).await;
-        if let Some(db) = state.db() {
-            let _ = db.free_unused(&hashes).await;
-        }
-    });
+    crate::app::sync::refresh_keys(store);
+    state.undoable("Reference image removed.");
 }

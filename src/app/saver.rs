@@ -212,6 +212,22 @@ impl Saver {
         });
     }
 
+    /// A version was deleted (its image stays stored until the next load's clean-up, so an
+    /// undo can bring it back until the page is closed).
+    pub fn version_deleted(
+        &self,
+        state: AppState,
+        series_id: &str,
+        version_id: &str,
+        uses: Vec<String>,
+    ) {
+        let vid = version_id.to_string();
+        self.mark(state, series_id, |d| {
+            d.versions.remove(&vid);
+            d.deleted_versions.insert(vid, uses);
+        });
+    }
+
     /// Writes pending changes soon (debounced), or at once with `delay_ms` 0.
     pub fn schedule(&self, state: AppState, delay_ms: u64) {
         let Some(window) = web_sys::window() else {
@@ -417,10 +433,8 @@ impl Saver {
         if !conflicts.is_empty() {
             sync::resolve_conflicts(state, store, conflicts);
         }
-        let freed: Vec<String> = changes.deleted_versions.into_values().flatten().collect();
-        if !freed.is_empty() {
-            let _ = db.free_unused(&freed).await;
-        }
+        // Images of deleted versions stay until the next load's clean-up: an undo can bring
+        // the versions back until the page is closed.
         Ok(())
     }
 
@@ -597,9 +611,27 @@ fn summary_op(series: &Series) -> Op {
     )
 }
 
-/// Applies a change to a loaded series' frame through its lens (only that frame's views
-/// update) and marks it for saving.
+/// The user's change to a frame: applied through its lens (only that frame's views update),
+/// marked for saving, and undoable (a burst of typing in one frame is one step).
 pub fn edit_frame(
+    state: AppState,
+    store: Store<Series>,
+    frame_id: &str,
+    change: impl FnOnce(&mut Frame),
+) {
+    let touched = crate::app::history::Touched {
+        frames: vec![frame_id.to_string()],
+        ..Default::default()
+    };
+    let key = format!("frame:{frame_id}");
+    crate::app::history::record(store, "Edit frame", &key, touched, || {
+        update_frame(state, store, frame_id, change)
+    });
+}
+
+/// A change to a frame made by the app itself (a request in flight, a result, an error):
+/// applied through the frame's lens and saved, not an undo step.
+pub fn update_frame(
     state: AppState,
     store: Store<Series>,
     frame_id: &str,

@@ -95,6 +95,8 @@ pub struct Notice {
     pub text: String,
     /// Errors are announced assertively to screen readers.
     pub is_error: bool,
+    /// The notice offers "Undo" (after a delete).
+    pub undo: bool,
 }
 
 /// What the storage meter shows.
@@ -267,6 +269,7 @@ impl AppState {
         self.notice.set(Some(Notice {
             text: text.into(),
             is_error: true,
+            undo: false,
         }));
     }
 
@@ -275,6 +278,16 @@ impl AppState {
         self.notice.set(Some(Notice {
             text: text.into(),
             is_error: false,
+            undo: false,
+        }));
+    }
+
+    /// Shows a notice with an "Undo" button (after a delete).
+    pub fn undoable(&self, text: impl Into<String>) {
+        self.notice.set(Some(Notice {
+            text: text.into(),
+            is_error: false,
+            undo: true,
         }));
     }
 

@@ -33,6 +33,37 @@ pub fn App(
             .unwrap_or_default()
     };
     state.route.set(Route::from_hash(&hash()));
+    // Ctrl/⌘+Z undoes, Shift+Ctrl/⌘+Z (or Ctrl+Y) redoes — except in a text field, where
+    // the browser's own undo of the typing applies.
+    let keys = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
+        if !(e.ctrl_key() || e.meta_key()) || e.alt_key() {
+            return;
+        }
+        let typing = e
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .is_some_and(|el| {
+                matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                    || el.get_attribute("contenteditable").is_some()
+            });
+        if typing {
+            return;
+        }
+        let key = e.key().to_lowercase();
+        let done =
+            match (key.as_str(), e.shift_key()) {
+                ("z", false) => crate::app::history::undo(state)
+                    .map(|w| format!("Undone: {}.", w.to_lowercase())),
+                ("z", true) | ("y", false) => crate::app::history::redo(state)
+                    .map(|w| format!("Redone: {}.", w.to_lowercase())),
+                _ => return,
+            };
+        e.prevent_default();
+        if let Some(text) = done {
+            state.info(text);
+        }
+    });
+    on_cleanup(move || keys.remove());
     let listener = window_event_listener(ev::hashchange, move |_| {
         state.route.set(Route::from_hash(&hash()))
     });
@@ -131,16 +162,28 @@ fn ConnectionBadge() -> impl IntoView {
     view! { <span class="connection" data-testid="connection">{label}</span> }
 }
 
-/// The banner for errors and notices; errors are announced to screen readers at once.
+/// The banner for errors and notices; errors are announced to screen readers at once. A
+/// notice after a delete offers "Undo".
 #[component]
 fn NoticeBar() -> impl IntoView {
     let state = AppState::get();
     move || {
         state.notice.get().map(|n| {
             let class = if n.is_error { "notice error" } else { "notice" };
+            let undo = n.undo.then(|| {
+                view! {
+                    <button class="btn small" data-testid="undo" on:click=move |_| {
+                        state.notice.set(None);
+                        if let Some(what) = crate::app::history::undo(state) {
+                            state.info(format!("Undone: {}.", what.to_lowercase()));
+                        }
+                    }>"Undo"</button>
+                }
+            });
             view! {
                 <div class=class role=if n.is_error { "alert" } else { "status" } data-testid="notice">
                     <p>{n.text}</p>
+                    {undo}
                     <button class="btn ghost small" on:click=move |_| state.notice.set(None)>"Dismiss"</button>
                 </div>
             }

@@ -98,3 +98,57 @@ pub fn Thumb(
     };
     view! { <span class="thumb" node_ref=holder>{img}</span> }
 }
+
+/// Shows the full stored image `hash` (for the inspector; the grid shows thumbnails). Read
+/// once per key, shown through an [`ObjectUrl`] revoked when the key changes or the view goes.
+#[component]
+pub fn FullImage(
+    /// Content hash of the stored image.
+    #[prop(into)]
+    hash: Signal<Option<String>>,
+    /// Text alternative.
+    #[prop(into)]
+    alt: Signal<String>,
+    /// Called with the `<img>` once it has loaded (its natural size is then known).
+    #[prop(optional)]
+    on_load: Option<Callback<web_sys::HtmlImageElement>>,
+) -> impl IntoView {
+    let state = AppState::get();
+    let url: RwSignal<Option<(Rc<ObjectUrl>, String)>, LocalStorage> = RwSignal::new_local(None);
+    Effect::new(move |_| {
+        let Some(key) = hash.get() else {
+            url.set(None);
+            return;
+        };
+        if url.with_untracked(|u| u.as_ref().is_some_and(|(_, k)| *k == key)) {
+            return;
+        }
+        spawn_local(async move {
+            let blob = match state.db() {
+                Some(db) => db.blob(idb::IMAGES, &key).await.ok().flatten(),
+                None => None,
+            }
+            .or_else(|| state.saver().pending_image(&key));
+            let Some(blob) = blob else { return };
+            if hash.try_get_untracked().flatten().as_deref() != Some(key.as_str()) {
+                return;
+            }
+            if let Some(object_url) = ObjectUrl::new(&blob) {
+                let _ = url.try_set(Some((Rc::new(object_url), key)));
+            }
+        });
+    });
+    move || {
+        url.get().map(|(u, key)| {
+            let src = u.as_str().to_string();
+            view! {
+                <img class="full" src=src alt=move || alt.get() data-hash=key
+                    on:load=move |ev| {
+                        if let Some(cb) = on_load {
+                            cb.run(event_target::<web_sys::HtmlImageElement>(&ev));
+                        }
+                    }/>
+            }
+        })
+    }
+}

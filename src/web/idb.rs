@@ -505,6 +505,15 @@ impl Db {
         Ok(all.iter().filter_map(|v| read_stored(&v)).collect())
     }
 
+    /// Every key of a store (e.g. every stored image's hash).
+    pub async fn keys(&self, store: &str) -> Result<Vec<String>, StorageError> {
+        let tx = self.transaction(&[store], false, false)?;
+        let keys: Array = request(object_store(&tx, store)?.get_all_keys().map_err(classify)?)
+            .await?
+            .unchecked_into();
+        Ok(keys.iter().filter_map(|k| k.as_string()).collect())
+    }
+
     /// Format-1 records (`projects`: JSON strings keyed by id), if that store still exists.
     pub async fn v1_projects(&self) -> Result<Vec<(String, JsValue)>, StorageError> {
         if !self.db.object_store_names().contains(V1_PROJECTS) {

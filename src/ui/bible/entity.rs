@@ -1,7 +1,7 @@
 //! One bible entity: name, kind, description, must-not-change list and reference images.
 
+use crate::app::history::{edit_record, edit_structure, Touched};
 use crate::app::references::{add_references, files_of, files_of_transfer, remove_reference};
-use crate::app::saver::edit_frame;
 use crate::app::state::AppState;
 use crate::ui::fields::TextField;
 use crate::ui::thumb::Thumb;
@@ -23,18 +23,15 @@ pub fn EntityEditor(
     let state = AppState::get();
     let eid = StoredValue::new(entity_id.clone());
     let entity = Memo::new(move |_| store.bible().with(|b| b.entity(&eid.get_value()).cloned()));
-    let changed = move || {
-        state
-            .saver()
-            .series_changed(state, &store.id().get_untracked())
-    };
     let update = move |change: Box<dyn FnOnce(&mut Entity)>| {
-        store.bible().update(|b| {
-            if let Some(e) = b.entity_mut(&eid.get_value()) {
-                change(e);
-            }
+        let key = format!("entity:{}", eid.get_value());
+        edit_record(state, store, &key, || {
+            store.bible().update(|b| {
+                if let Some(e) = b.entity_mut(&eid.get_value()) {
+                    change(e);
+                }
+            })
         });
-        changed();
     };
     let bind = move |get: fn(&Entity) -> String, set: fn(&mut Entity, String)| {
         let value =
@@ -71,23 +68,22 @@ pub fn EntityEditor(
     };
     let remove = move |_| {
         let id = eid.get_value();
-        let hashes: Vec<String> = entity
-            .get_untracked()
-            .map(|e| e.references.iter().map(|r| r.id.clone()).collect())
-            .unwrap_or_default();
-        store.bible().update(|b| b.entities.retain(|e| e.id != id));
-        if matches!(store.anchor().get_untracked(), Some(Anchor::Reference { entity_id, .. }) if entity_id == id)
-        {
-            store.anchor().set(None);
-        }
-        changed();
-        for fid in store.frame_order().get_untracked() {
-            let id = id.clone();
-            edit_frame(state, store, &fid, move |f| {
-                f.shot.entities.retain(|e| e != &id)
-            });
-        }
-        crate::app::references::free_later(state, hashes);
+        let name = entity.get_untracked().map(|e| e.name).unwrap_or_default();
+        let touched = Touched {
+            record: true,
+            frames: store.frame_order().get_untracked(),
+            versions: Vec::new(),
+        };
+        edit_structure(state, store, "Remove entity", touched, move |s| {
+            s.bible.entities.retain(|e| e.id != id);
+            if matches!(&s.anchor, Some(Anchor::Reference { entity_id, .. }) if *entity_id == id) {
+                s.anchor = None;
+            }
+            for f in &mut s.frames {
+                f.shot.entities.retain(|e| e != &id);
+            }
+        });
+        state.undoable(format!("“{name}” removed from the bible."));
     };
     let refs = move || {
         let list = entity.get().map(|e| e.references).unwrap_or_default();
@@ -101,11 +97,12 @@ pub fn EntityEditor(
                     update(Box::new(move |e| e.references.swap(a, b)));
                 };
                 let use_as_anchor = move |_| {
-                    store.anchor().set(Some(Anchor::Reference {
-                        entity_id: eid.get_value(),
-                        image_id: rid.get_value(),
-                    }));
-                    changed();
+                    edit_record(state, store, "anchor", || {
+                        store.anchor().set(Some(Anchor::Reference {
+                            entity_id: eid.get_value(),
+                            image_id: rid.get_value(),
+                        }))
+                    });
                 };
                 view! {
                     <li class="ref" data-testid="reference">

@@ -4,7 +4,7 @@
 
 mod entity;
 
-use crate::app::saver::edit_frame;
+use crate::app::history::{edit_record, edit_structure, Touched};
 use crate::app::state::AppState;
 use crate::ui::fields::TextField;
 use crate::web::clock::random_u64;
@@ -27,11 +27,12 @@ fn bible_field(
     set: fn(&mut Bible, String),
 ) -> (Signal<String>, Callback<String>) {
     let value = Signal::derive(move || store.bible().with(get));
+    // One undo step per burst of typing in this field (keyed by the getter).
+    let key = format!("bible:{:p}", get as *const ());
     let on_change = Callback::new(move |text: String| {
-        store.bible().update(|b| set(b, text));
-        state
-            .saver()
-            .series_changed(state, &store.id().get_untracked());
+        edit_record(state, store, &key, || {
+            store.bible().update(|b| set(b, text))
+        });
     });
     (value, on_change)
 }
@@ -63,10 +64,9 @@ pub fn BiblePanel(
     let set_palette = Callback::new(move |text: String| {
         let (swatches, bad) = parse_palette(&text);
         palette_bad.set(bad);
-        store.bible().update(|b| b.palette = swatches);
-        state
-            .saver()
-            .series_changed(state, &store.id().get_untracked());
+        edit_record(state, store, "bible:palette", || {
+            store.bible().update(|b| b.palette = swatches)
+        });
     });
     // Tracked: a colour added to the palette shows at once.
     let swatches = move || {
@@ -87,25 +87,29 @@ pub fn BiblePanel(
     let add = move |kind: EntityKind| {
         move |_| {
             let id = make_id("e", random_u64());
-            store.bible().update(|b| {
+            let frames = store.frame_order().get_untracked();
+            let touched = Touched {
+                record: true,
+                frames,
+                versions: Vec::new(),
+            };
+            let new_id = id.clone();
+            edit_structure(state, store, "Add entity", touched, move |s| {
+                let b = &mut s.bible;
                 let n = b.entities.iter().filter(|e| e.kind == kind).count() + 1;
                 b.entities.push(Entity {
-                    id: id.clone(),
+                    id: new_id.clone(),
                     kind,
                     name: format!("{} {n}", kind.label()),
                     description: String::new(),
                     must_not_change: Vec::new(),
                     references: Vec::new(),
                 });
+                // New entities appear in every frame; frames can opt out in their shot spec.
+                for f in &mut s.frames {
+                    f.shot.entities.push(new_id.clone());
+                }
             });
-            state
-                .saver()
-                .series_changed(state, &store.id().get_untracked());
-            // New entities appear in every frame; frames can opt out in their shot spec.
-            for fid in store.frame_order().get_untracked() {
-                let id = id.clone();
-                edit_frame(state, store, &fid, move |f| f.shot.entities.push(id));
-            }
         }
     };
     view! {

@@ -4,17 +4,15 @@
 
 use super::sent_preview::SentPreview;
 use super::shot_editor::ShotEditor;
-use crate::app::references::free_later;
+use crate::app::history::{edit_record, edit_structure, Touched};
 use crate::app::runner;
 use crate::app::saver::edit_frame;
 use crate::app::state::{AppState, FrameRun};
-use crate::app::sync::refresh_keys;
 use crate::ui::fields::text_control;
 use crate::ui::series::Derived;
 use crate::ui::thumb::Thumb;
 use crate::web::clock::random_u64;
 use continuity_core::model::frame::FrameStoreFields;
-use continuity_core::model::records::version_uses;
 use continuity_core::model::series::{active_of, OutputSettingsStoreFields, SeriesStoreFields};
 use continuity_core::model::{Anchor, Frame, Series, Version};
 use continuity_core::plan::Scope;
@@ -107,56 +105,59 @@ pub fn FrameCard(
         run.get()
             .is_some_and(|r| !matches!(r, FrameRun::Cancelled { .. } | FrameRun::Skipped { .. }))
     };
-    let series_changed = move || {
-        state
-            .saver()
-            .series_changed(state, &store.id().get_untracked())
-    };
     let set_prompt = Callback::new(move |text: String| {
         edit_frame(state, store, &fid.get_value(), |f| f.prompt = text);
     });
     let prompt = Signal::derive(move || frame.prompt().try_get().unwrap_or_default());
     let make_anchor = move |_| {
         let id = fid.get_value();
-        store.update(|s| s.set_anchor_frame(Some(&id)));
-        series_changed();
-    };
-    let unanchor = move |_| {
-        store.anchor().set(None);
-        series_changed();
-    };
-    let approve = move |_| {
-        store.update(|s| {
-            s.approve_anchor();
+        edit_record(state, store, "anchor", || {
+            store.update(|s| s.set_anchor_frame(Some(&id)))
         });
-        series_changed();
+    };
+    let unanchor = move |_| edit_record(state, store, "anchor", || store.anchor().set(None));
+    let approve = move |_| {
+        edit_record(state, store, "anchor", || {
+            store.update(|s| {
+                s.approve_anchor();
+            })
+        })
     };
     let duplicate = move |_| {
-        let mut copy = None;
-        store.update(|s| copy = s.duplicate_frame(&fid.get_value(), random_u64()));
-        refresh_keys(store);
-        series_changed();
-        if let Some(copy) = copy {
-            edit_frame(state, store, &copy, |_| {});
-        }
+        let random = random_u64();
+        let copy = continuity_core::model::make_id("f", random);
+        let touched = Touched {
+            record: true,
+            frames: vec![copy],
+            versions: Vec::new(),
+        };
+        edit_structure(state, store, "Duplicate frame", touched, move |s| {
+            s.duplicate_frame(&fid.get_value(), random);
+        });
     };
     let move_by = move |delta: isize| {
-        let mut moved = false;
-        store.update(|s| moved = s.move_frame(&fid.get_value(), delta));
-        refresh_keys(store);
-        if moved {
-            series_changed();
-        }
+        let touched = Touched {
+            record: true,
+            ..Touched::default()
+        };
+        edit_structure(state, store, "Move frame", touched, move |s| {
+            s.move_frame(&fid.get_value(), delta);
+        });
     };
     let delete = move |_| {
-        let mut gone = None;
-        store.update(|s| gone = s.delete_frame(&fid.get_value()));
-        refresh_keys(store);
-        if let Some((_, frame, versions)) = gone {
-            let sid = store.id().get_untracked();
-            state.saver().frame_deleted(state, &sid, &frame, &versions);
-            free_later(state, versions.iter().flat_map(version_uses).collect());
-        }
+        let id = fid.get_value();
+        let versions: Vec<String> =
+            store.with_untracked(|s| s.versions_of(&id).map(|v| v.id.clone()).collect());
+        let title = frame.title().try_get_untracked().unwrap_or_default();
+        let touched = Touched {
+            record: true,
+            frames: vec![id.clone()],
+            versions,
+        };
+        edit_structure(state, store, "Delete frame", touched, move |s| {
+            s.delete_frame(&id);
+        });
+        state.undoable(format!("“{title}” deleted."));
     };
     let generate = move |_| {
         runner::generate(

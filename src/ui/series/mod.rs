@@ -6,11 +6,10 @@ mod output;
 pub mod plan_dialog;
 mod progress;
 
+use crate::app::history::{edit_structure, Touched};
 use crate::app::library;
 use crate::app::runner;
-use crate::app::saver::edit_frame;
 use crate::app::state::{AppState, Route};
-use crate::app::sync::refresh_keys;
 use crate::ui::bible::BiblePanel;
 use crate::ui::frame::card::FrameCard;
 use crate::ui::storage_meter::StorageMeter;
@@ -190,12 +189,15 @@ pub fn SeriesView(
     };
     let running = move || batch_here.get().is_some_and(|b| b.finished_ms.is_none());
     let add_frame = move |_| {
-        let mut added = String::new();
-        store.update(|s| added = s.add_frame(None, crate::web::clock::random_u64()));
-        refresh_keys(store);
-        let sid = store.id().get_untracked();
-        state.saver().series_changed(state, &sid);
-        edit_frame(state, store, &added, |_| {});
+        let random = crate::web::clock::random_u64();
+        let touched = Touched {
+            record: true,
+            frames: vec![continuity_core::model::make_id("f", random)],
+            versions: Vec::new(),
+        };
+        edit_structure(state, store, "Add frame", touched, move |s| {
+            s.add_frame(None, random);
+        });
     };
     view! {
         <section class="screen series" aria-labelledby="series-title">

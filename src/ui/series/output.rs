@@ -1,5 +1,6 @@
 //! The series' style and output settings: model, quality, format, variants per frame.
 
+use crate::app::history::edit_record;
 use crate::app::state::AppState;
 use crate::ui::fields::TextField;
 use continuity_core::model::series::SeriesStoreFields;
@@ -16,19 +17,15 @@ pub fn OutputSettingsCard(
     let state = AppState::get();
     let style = Signal::derive(move || store.style().get());
     let set_style = Callback::new(move |text: String| {
-        store.style().set(text);
-        state
-            .saver()
-            .series_changed(state, &store.id().get_untracked());
+        edit_record(state, store, "style", || store.style().set(text));
     });
     let output = Memo::new(move |_| Some(store.output().get()));
     let set = move |apply: fn(&mut continuity_core::model::OutputSettings, String)| {
         move |ev: leptos::ev::Event| {
             let value = event_target_value(&ev);
-            store.output().update(|o| apply(o, value));
-            state
-                .saver()
-                .series_changed(state, &store.id().get_untracked());
+            edit_record(state, store, "output", || {
+                store.output().update(|o| apply(o, value))
+            });
         }
     };
     let options = move |values: Vec<(String, String)>, current: String| {

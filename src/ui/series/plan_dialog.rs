@@ -44,8 +44,7 @@ pub fn PlanDialog(
             .parse::<f64>()
             .ok()
             .filter(|b| b.is_finite() && *b > 0.0);
-        store.budget_usd().set(budget);
-        state.saver().series_changed(state, &pid.read_value());
+        crate::app::history::edit_record(state, store, "budget", || store.budget_usd().set(budget));
     };
     let start = move |_| {
         if let Some(plan) = plan.get_untracked() {
