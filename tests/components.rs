@@ -214,3 +214,197 @@ async fn the_storage_meter_shows_space_warnings_and_unsaved_changes() {
 fn find_in(root: &web_sys::Element, selector: &str) -> web_sys::Element {
     query_in(root, selector).unwrap_or_else(|| panic!("no {selector}"))
 }
+
+/// A scripted stroke on the mask painter (pointer events, as a mouse, pen or finger makes
+/// them) gives the mask OpenAI expects: a PNG of the image's size, fully transparent where
+/// painted and opaque elsewhere; undo removes the stroke.
+#[wasm_bindgen_test]
+async fn the_mask_painter_turns_a_stroke_into_the_expected_mask_png() {
+    use continuity::ui::inspector::mask_painter::{Mask, MaskPainter};
+    let mask = RwSignal::new(Mask::default());
+    let (root, _handle) = mount(move || {
+        view! { <div style="position: relative; width: 200px; height: 100px"><MaskPainter width=400 height=200 mask=mask/></div> }
+    });
+    tick().await;
+    let canvas = find_in(&root, "[data-testid=mask-canvas]");
+    let rect = canvas.get_bounding_client_rect();
+    // From (10%, 50%) to (40%, 50%) of the canvas: image x 40..160, y 100.
+    let at = |fx: f64, fy: f64| {
+        (
+            rect.left() + rect.width() * fx,
+            rect.top() + rect.height() * fy,
+        )
+    };
+    let pointer = |kind: &str, (x, y): (f64, f64)| {
+        let init = web_sys::PointerEventInit::new();
+        init.set_bubbles(true);
+        init.set_client_x(x as i32);
+        init.set_client_y(y as i32);
+        init.set_pointer_id(7);
+        init.set_pointer_type("pen");
+        let ev = web_sys::PointerEvent::new_with_event_init_dict(kind, &init).unwrap();
+        canvas.dispatch_event(&ev).unwrap();
+    };
+    pointer("pointerdown", at(0.1, 0.5));
+    pointer("pointermove", at(0.25, 0.5));
+    pointer("pointermove", at(0.4, 0.5));
+    pointer("pointerup", at(0.4, 0.5));
+    tick().await;
+    let m = mask.get_untracked();
+    assert_eq!(m.strokes.len(), 1);
+    let png = continuity::web::canvas::mask_png(400, 200, &m.strokes, m.inverted)
+        .await
+        .unwrap();
+    let (w, h, alpha) = decode_alpha(&png).await;
+    assert_eq!((w, h), (400, 200), "the mask has the image's size");
+    let a = |x: u32, y: u32| alpha[(y * w + x) as usize];
+    assert_eq!(a(100, 100), 0, "painted: fully transparent (may change)");
+    assert_eq!(a(40, 100), 0);
+    assert_eq!(a(300, 100), 255, "unpainted: opaque (kept)");
+    assert_eq!(a(100, 10), 255);
+    // Invert, then undo the stroke: with nothing painted an inverted mask covers everything.
+    click_in(&root, "[data-testid=invert-mask]");
+    click_in(&root, "[data-testid=undo-stroke]");
+    tick().await;
+    let m = mask.get_untracked();
+    assert!(m.strokes.is_empty() && m.inverted);
+    let png = continuity::web::canvas::mask_png(400, 200, &m.strokes, m.inverted)
+        .await
+        .unwrap();
+    let (_, _, alpha) = decode_alpha(&png).await;
+    assert!(
+        alpha.iter().all(|&a| a == 0),
+        "inverted and empty: all may change"
+    );
+}
+
+/// The version tree draws an edit under the version it was made from, and a click shows it.
+#[wasm_bindgen_test]
+async fn the_version_tree_renders_branches() {
+    use continuity::ui::inspector::tree::VersionTree;
+    use continuity_core::model::Version;
+    let holder: RwSignal<Option<Store<Series>>> = RwSignal::new(None);
+    let picked: RwSignal<Option<String>> = RwSignal::new(None);
+    let (root, _handle) = mount(move || {
+        let (_, store) = comic();
+        holder.set(Some(store));
+        let fid = store.frame_order().get_untracked()[0].clone();
+        let version = |id: &str, parent: Option<&str>| {
+            let mut v: Version = test_version(id, &fid);
+            v.parent = parent.map(str::to_string);
+            v
+        };
+        store.update(|s| {
+            s.add_versions(&fid, vec![version("a", None)]);
+            s.versions.push(version("b", Some("a")));
+            s.versions.push(version("c", Some("b")));
+            s.versions.push(version("d", Some("a")));
+        });
+        continuity::app::sync::refresh_keys(store);
+        let active = Memo::new(move |_| Some("a".to_string()));
+        let shown = Memo::new(move |_| picked.get().or_else(|| active.get()));
+        view! { <VersionTree store=store frame_id=fid picked=picked shown=shown compare_with=RwSignal::new(None)/> }
+    });
+    tick().await;
+    let nodes = query_all_in(&root, "[data-testid=version-node]");
+    let depths: Vec<String> = nodes
+        .iter()
+        .filter_map(|n| n.get_attribute("data-depth"))
+        .collect();
+    assert_eq!(
+        depths,
+        ["0", "1", "2", "1"],
+        "a; b under a; c under b; d under a"
+    );
+    assert_eq!(
+        nodes[0].get_attribute("data-active").as_deref(),
+        Some("true")
+    );
+    nodes[2]
+        .query_selector("button")
+        .unwrap()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
+    tick().await;
+    assert_eq!(picked.get_untracked().as_deref(), Some("c"));
+    let pressed = query_all_in(
+        &root,
+        "[data-testid=version-node] button[aria-pressed=true]",
+    );
+    assert_eq!(pressed.len(), 1);
+    let _ = holder;
+}
+
+/// The compare slider reveals version B from the position the user drags it to.
+#[wasm_bindgen_test]
+async fn the_compare_slider_moves() {
+    use continuity::ui::inspector::compare::Compare;
+    let (root, _handle) = mount(move || {
+        let (_, store) = comic();
+        let fid = store.frame_order().get_untracked()[0].clone();
+        store.update(|s| {
+            let mut a = test_version("a", &fid);
+            let mut b = test_version("b", &fid);
+            a.image.hash = "ha".into();
+            b.image.hash = "hb".into();
+            s.add_versions(&fid, vec![a, b]);
+        });
+        view! { <Compare store=store left="a".to_string() right="b".to_string()/> }
+    });
+    tick().await;
+    click_in(&root, "[data-testid=compare-slider-mode]");
+    tick().await;
+    let top = find_in(&root, "[data-testid=compare-top]");
+    assert_eq!(style_of(&top, "clip-path"), "inset(0px 0px 0px 50%)");
+    let range = find_in(&root, "[data-testid=compare-range]");
+    type_into(&range, "20");
+    tick().await;
+    assert_eq!(style_of(&top, "clip-path"), "inset(0px 0px 0px 20%)");
+}
+
+/// A version of frame `frame_id` whose image hash is `h-<id>` (as storage would read it back).
+fn test_version(id: &str, frame_id: &str) -> continuity_core::model::Version {
+    serde_json::from_value(serde_json::json!({
+        "id": id, "series_id": "s", "frame_id": frame_id, "created_ms": 1.0,
+        "image": {"hash": format!("h-{id}"), "width": 8, "height": 8, "mime": "image/png"}
+    }))
+    .unwrap()
+}
+
+fn click_in(root: &web_sys::Element, selector: &str) {
+    find_in(root, selector)
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
+}
+
+fn style_of(el: &web_sys::Element, property: &str) -> String {
+    el.unchecked_ref::<web_sys::HtmlElement>()
+        .style()
+        .get_property_value(property)
+        .unwrap_or_default()
+}
+
+/// Decodes a PNG in the browser and returns its size and the alpha of every pixel.
+async fn decode_alpha(png: &web_sys::Blob) -> (u32, u32, Vec<u8>) {
+    let window = web_sys::window().unwrap();
+    let bitmap: web_sys::ImageBitmap =
+        wasm_bindgen_futures::JsFuture::from(window.create_image_bitmap_with_blob(png).unwrap())
+            .await
+            .unwrap()
+            .unchecked_into();
+    let (w, h) = (bitmap.width(), bitmap.height());
+    let canvas: web_sys::HtmlCanvasElement =
+        doc().create_element("canvas").unwrap().unchecked_into();
+    canvas.set_width(w);
+    canvas.set_height(h);
+    let ctx: web_sys::CanvasRenderingContext2d =
+        canvas.get_context("2d").unwrap().unwrap().unchecked_into();
+    ctx.draw_image_with_image_bitmap(&bitmap, 0.0, 0.0).unwrap();
+    let data = ctx
+        .get_image_data(0.0, 0.0, w as f64, h as f64)
+        .unwrap()
+        .data()
+        .0;
+    (w, h, data.chunks(4).map(|p| p[3]).collect())
+}

@@ -25,6 +25,7 @@ pub mod model;
 pub mod openai;
 pub mod pixels;
 pub mod plan;
+pub mod requests;
 pub mod scheduler;
 pub mod settings;
 pub mod status;

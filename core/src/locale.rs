@@ -300,3 +300,20 @@ pub fn missing_locales(series: &Series, frame_id: &str) -> Vec<String> {
 #[cfg(test)]
 #[path = "locale_tests.rs"]
 mod tests;
+
+/// Reads a locale list typed as text ("en, zh-Hans, ar"): tags in order, without duplicates;
+/// known tags get their canonical spelling (`ZH-hans` → `zh-Hans`).
+pub fn parse_list(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for part in text
+        .split([',', ' ', '\n', ';'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let tag = find(part).map_or_else(|| part.to_string(), |l| l.tag.to_string());
+        if !out.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+            out.push(tag);
+        }
+    }
+    out
+}

@@ -126,3 +126,12 @@ fn missing_locales_are_the_translated_ones_without_a_variant() {
     assert_eq!(name("zh-Hans"), "Chinese (Simplified)");
     assert_eq!(name("x-klingon"), "x-klingon");
 }
+
+#[test]
+fn locale_lists_are_read_from_text() {
+    assert_eq!(
+        parse_list("en, ZH-hans ar\nen;  x-custom"),
+        vec!["en", "zh-Hans", "ar", "x-custom"]
+    );
+    assert!(parse_list(" , ").is_empty());
+}

@@ -4,7 +4,7 @@
 
 use crate::app::client::{self, Files, Image, Options, Progress as ClientProgress};
 use crate::app::runner::{pump, set_run, Run};
-use crate::app::saver::{update_frame as edit_frame, PaidResult};
+use crate::app::saver::{update_frame as edit_frame, PaidResult, Pointer};
 use crate::app::state::{AppState, FrameRun};
 use crate::web::blob::{self, object_url};
 use crate::web::clock::{now_ms, random_u64};
@@ -19,6 +19,7 @@ use continuity_core::model::{
 };
 use continuity_core::openai::request::ImageRequest;
 use continuity_core::openai::types::Usage;
+use continuity_core::requests::{compile_item, Item, Work};
 use continuity_core::scheduler::Outcome;
 use leptos::prelude::*;
 use reactive_stores::Store;
@@ -39,23 +40,43 @@ fn set_error(state: AppState, store: Store<Series>, frame_id: &str, error: Optio
     });
 }
 
-/// Makes one frame and reports the outcome to the scheduler.
+/// Makes one job (a frame's generation, a directed edit or a locale variant) and reports
+/// the outcome to the scheduler.
 pub(crate) async fn run_frame(
     run: &Rc<Run>,
-    frame_id: &str,
+    job_id: &str,
     controller: &AbortController,
 ) -> Outcome {
     let state = run.state;
     let Some(store) = state.series(&run.series_id) else {
         return cancelled();
     };
+    // A job is a plain generation of the frame it is named after, unless the batch says it
+    // makes an edit or a locale variant.
+    let work = run.work.borrow().get(job_id).cloned();
+    let frame_id: &str = work
+        .as_ref()
+        .map_or(job_id, |(item, _)| item.frame_id.as_str());
     // Compiled in place: what the request needs, without cloning the whole series.
-    let Some((compiled, output)) = store.with_untracked(|series| {
-        let index = series.frames.iter().position(|f| f.id == frame_id)?;
-        Some((compile(series, index), series.output.clone()))
-    }) else {
+    let compiled = store.with_untracked(|series| match &work {
+        Some((item, _)) => compile_item(series, item)
+            .ok()
+            .map(|c| (c, series.output.clone())),
+        None => {
+            let index = series.frames.iter().position(|f| f.id == frame_id)?;
+            Some((compile(series, index), series.output.clone()))
+        }
+    });
+    let Some((compiled, output)) = compiled else {
         return cancelled();
     };
+    let active = store.with_untracked(|s| {
+        s.frame(frame_id)
+            .and_then(|f| s.active(f))
+            .map(|v| v.id.clone())
+    });
+    let origin = origin_of(work.as_ref().map(|(item, _)| item), active);
+    let mask = work.as_ref().and_then(|(_, m)| m.clone());
     let settings = state.settings.get_untracked();
     let catalogue = state.catalogue.get_untracked();
     let model = catalogue
@@ -69,7 +90,11 @@ pub(crate) async fn run_frame(
         &output.quality,
     );
     request.output_format = output.output_format.clone();
-    request.n = output.variants.clamp(1, 4);
+    request.n = match &origin.pointer {
+        // One image per locale variant: the text is the only thing that changes.
+        Pointer::Locale(_) => 1,
+        Pointer::Active => output.variants.clamp(1, 4),
+    };
     request.safety_identifier = state.safety_id.get_untracked();
     if settings.stream_previews {
         request.stream = true;
@@ -122,7 +147,7 @@ pub(crate) async fn run_frame(
         timeout_ms: DEFAULT_TIMEOUT_MS,
         extra_headers: run.endpoint.extra_headers(),
     };
-    let frame = frame_id.to_string();
+    let frame = job_id.to_string();
     let batch_run = run.clone();
     let mut on_progress = move |p: ClientProgress| match p {
         ClientProgress::Attempt(attempt) => set_run(state, &frame, FrameRun::Running { attempt }),
@@ -141,6 +166,7 @@ pub(crate) async fn run_frame(
             },
         ),
     };
+    files.mask = mask.clone();
     let files = (!files.images.is_empty()).then_some(files);
     // Mark the frame in flight and write that now (not debounced), so a reload mid-request
     // can say the request may have been billed.
@@ -176,23 +202,21 @@ pub(crate) async fn run_frame(
                 request_id: result.request_id.clone(),
                 maybe_billed_attempts: result.maybe_billed_attempts(),
             };
-            store_images(
-                state,
-                store,
-                &run.series_id,
+            let target = Target {
+                series_id: &run.series_id,
                 frame_id,
-                result.images,
-                made,
-                total,
-            )
-            .await
+                job_id,
+                origin,
+                mask,
+            };
+            store_images(state, store, target, result.images, made, total).await
         }
         Err(failure) => {
             if failure.classification.class == FailureClass::Cancelled {
                 edit_frame(state, store, frame_id, |f| f.in_flight_since = None);
                 set_run(
                     state,
-                    frame_id,
+                    job_id,
                     FrameRun::Cancelled {
                         may_be_billed: failure.may_be_billed(),
                     },
@@ -212,7 +236,7 @@ pub(crate) async fn run_frame(
             };
             set_error(state, store, frame_id, Some(error));
             state.runs.update(|r| {
-                r.remove(frame_id);
+                r.remove(job_id);
             });
             Outcome::Failed {
                 may_be_billed: failure.may_be_billed(),
@@ -220,6 +244,55 @@ pub(crate) async fn run_frame(
                 fatal_for_batch: failure.classification.class == FailureClass::FatalForBatch,
             }
         }
+    }
+}
+
+/// Where a result goes and how its versions were made.
+struct Target<'a> {
+    series_id: &'a str,
+    frame_id: &'a str,
+    job_id: &'a str,
+    origin: Origin,
+    mask: Option<web_sys::Blob>,
+}
+
+/// How a job's versions come about: a generation, a directed edit of a version, or a locale
+/// variant of the frame's active version.
+struct Origin {
+    kind: VersionKind,
+    parent: Option<String>,
+    instruction: Option<String>,
+    locale: Option<String>,
+    pointer: Pointer,
+}
+
+/// `active` is the frame's active version when the request is made (a locale variant's
+/// parent).
+fn origin_of(item: Option<&Item>, active: Option<String>) -> Origin {
+    match item.map(|i| &i.work) {
+        Some(Work::Edit {
+            base, instruction, ..
+        }) => Origin {
+            kind: VersionKind::Edited,
+            parent: Some(base.clone()),
+            instruction: Some(instruction.clone()),
+            locale: None,
+            pointer: Pointer::Active,
+        },
+        Some(Work::Locale { locale }) => Origin {
+            kind: VersionKind::Localized,
+            parent: active,
+            instruction: None,
+            locale: Some(locale.clone()),
+            pointer: Pointer::Locale(locale.clone()),
+        },
+        None => Origin {
+            kind: VersionKind::Generated,
+            parent: None,
+            instruction: None,
+            locale: None,
+            pointer: Pointer::Active,
+        },
     }
 }
 
@@ -239,13 +312,31 @@ struct Made<'a> {
 async fn store_images(
     state: AppState,
     store: Store<Series>,
-    series_id: &str,
-    frame_id: &str,
+    target: Target<'_>,
     images: Vec<Image>,
     made: Made<'_>,
     total: f64,
 ) -> Outcome {
-    set_run(state, frame_id, FrameRun::Saving);
+    let Target {
+        series_id,
+        frame_id,
+        job_id,
+        origin,
+        mask,
+    } = target;
+    set_run(state, job_id, FrameRun::Saving);
+    // The mask is stored with the versions it made (its hash is in their request).
+    let mut stored = Vec::new();
+    let mask_hash = match &mask {
+        Some(m) => match blob::sha256(m).await {
+            Ok(h) => {
+                stored.push((h.clone(), m.clone(), None));
+                Some(h)
+            }
+            Err(_) => None,
+        },
+        None => None,
+    };
     let count = images.len().max(1);
     let group = make_id("g", random_u64());
     let anchor_image = made
@@ -270,11 +361,10 @@ async fn store_images(
             .iter()
             .map(|r| r.key.clone())
             .collect(),
-        mask: None,
+        mask: mask_hash,
         note: String::new(),
     };
     let mut versions = Vec::new();
-    let mut stored = Vec::new();
     for image in images {
         let hash = match blob::sha256(&image.blob).await {
             Ok(h) => h,
@@ -294,9 +384,9 @@ async fn store_images(
             series_id: series_id.to_string(),
             frame_id: frame_id.to_string(),
             rev: 1,
-            parent: None,
+            parent: origin.parent.clone(),
             group: Some(group.clone()),
-            kind: VersionKind::Generated,
+            kind: origin.kind,
             image: ImageRef {
                 hash: hash.clone(),
                 width: image.checked.width,
@@ -306,8 +396,8 @@ async fn store_images(
             },
             created_ms: now_ms(),
             request: sent.clone(),
-            instruction: None,
-            locale: None,
+            instruction: origin.instruction.clone(),
+            locale: origin.locale.clone(),
             usage: made.usage.clone(),
             request_cost_usd: made.request_cost,
             cost_usd: made.request_cost.map(|_| total / count as f64),
@@ -332,19 +422,27 @@ async fn store_images(
         versions: versions.clone(),
         images: stored,
         frame,
+        pointer: origin.pointer.clone(),
     };
     let first = versions.first().map(|v| v.id.clone());
     // In memory first (so the image shows even if storage fails), through the keyed writer
     // so the key map follows.
     store.versions().write().extend(versions);
-    edit_frame(state, store, frame_id, |f| {
-        f.active_version = first;
+    let pointer = origin.pointer;
+    edit_frame(state, store, frame_id, move |f| {
+        match (pointer, first) {
+            (Pointer::Active, first) => f.active_version = first,
+            (Pointer::Locale(tag), Some(v)) => {
+                f.locale_versions.insert(tag, v);
+            }
+            (Pointer::Locale(_), None) => {}
+        }
         f.error = None;
         f.in_flight_since = None;
     });
     let saved = state.saver().save_paid(state, paid).await;
     state.runs.update(|r| {
-        r.remove(frame_id);
+        r.remove(job_id);
     });
     match saved {
         Ok(()) => Outcome::Done { cost_usd: total },

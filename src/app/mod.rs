@@ -3,6 +3,7 @@
 //! reference images. Components call into here.
 
 pub mod client;
+pub mod edits;
 pub mod frame_job;
 pub mod history;
 pub mod library;

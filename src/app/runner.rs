@@ -10,6 +10,7 @@ use crate::web::blob::revoke_url;
 use crate::web::clock::now_ms;
 use crate::web::locks::{self, HeldLock, LockAnswer};
 use continuity_core::plan::{plan, Plan, Scope};
+use continuity_core::requests::Item;
 use continuity_core::scheduler::{Batch, JobState, SkipReason};
 use continuity_core::settings::Endpoint;
 use leptos::prelude::*;
@@ -18,6 +19,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 use web_sys::AbortController;
+use web_sys::Blob;
 
 /// A running batch.
 pub(crate) struct Run {
@@ -30,6 +32,9 @@ pub(crate) struct Run {
     started_ms: f64,
     /// Released when the batch ends (the run is dropped).
     _lock: Option<HeldLock>,
+    /// Jobs that are not plain generations (edits, locale variants), by job id, with the
+    /// mask an edit sends.
+    pub(crate) work: RefCell<HashMap<String, (Item, Option<Blob>)>>,
 }
 
 thread_local! {
@@ -64,6 +69,17 @@ pub fn generate(state: AppState, series_id: &str, scope: Scope) {
 /// before it starts (no key, over budget, a blocked request, a batch in another tab) are shown
 /// as a notice.
 pub fn start(state: AppState, series_id: &str, plan: &Plan) {
+    start_with(state, series_id, plan, HashMap::new());
+}
+
+/// Starts a planned batch whose jobs include edits or locale variants (`work`, by job id; any
+/// other job is a plain generation of the frame it is named after).
+pub fn start_with(
+    state: AppState,
+    series_id: &str,
+    plan: &Plan,
+    work: HashMap<String, (Item, Option<Blob>)>,
+) {
     if is_running() {
         state.info("A batch is already running; wait for it or cancel it first.");
         return;
@@ -120,6 +136,7 @@ pub fn start(state: AppState, series_id: &str, plan: &Plan) {
             controllers: RefCell::new(HashMap::new()),
             started_ms: now_ms(),
             _lock: lock,
+            work: RefCell::new(work),
         });
         state.notice.set(None);
         ACTIVE.with(|a| *a.borrow_mut() = Some(run.clone()));

@@ -61,6 +61,15 @@ impl Dirty {
     }
 }
 
+/// Which of the frame's pointers a paid result sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pointer {
+    /// The frame's active version (generations and edits).
+    Active,
+    /// The frame's variant for a locale.
+    Locale(String),
+}
+
 /// A paid result waiting to be stored: images (with thumbnails) and their versions.
 #[derive(Clone)]
 pub struct PaidResult {
@@ -74,6 +83,8 @@ pub struct PaidResult {
     pub images: Vec<(String, Blob, Option<Blob>)>,
     /// The frame as this tab knows it, written if storage has no record of it yet.
     pub frame: Frame,
+    /// Which pointer of the frame the first new version becomes.
+    pub pointer: Pointer,
 }
 
 #[derive(Default)]
@@ -529,7 +540,8 @@ impl Saver {
         }
         // The frame lands on whatever is stored now (another tab may have edited its text):
         // only the pointer to the new image, the error and the in-flight mark change.
-        let active = paid.versions.first().map(|v| v.id.clone());
+        let first = paid.versions.first().map(|v| v.id.clone());
+        let pointer = paid.pointer.clone();
         let fallback = paid.frame.clone();
         let written_rev = Rc::new(Cell::new(None));
         let rev_out = written_rev.clone();
@@ -542,7 +554,13 @@ impl Saver {
                     .and_then(|j| frame_from_json(j).ok())
                     .unwrap_or(fallback);
                 let rev = stored.map_or(0, |s| s.rev) + 1;
-                frame.active_version = active;
+                match (pointer, first) {
+                    (Pointer::Active, first) => frame.active_version = first,
+                    (Pointer::Locale(tag), Some(v)) => {
+                        frame.locale_versions.insert(tag, v);
+                    }
+                    (Pointer::Locale(_), None) => {}
+                }
                 frame.error = None;
                 frame.in_flight_since = None;
                 rev_out.set(Some(rev));

@@ -5,6 +5,7 @@ pub mod app;
 pub mod bible;
 pub mod fields;
 pub mod frame;
+pub mod inspector;
 pub mod projects;
 pub mod series;
 pub mod settings;

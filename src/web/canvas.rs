@@ -20,6 +20,15 @@ pub struct Stroke {
     pub erase: bool,
 }
 
+/// What the mask painter has drawn: the strokes (in image pixels) and whether it is inverted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Mask {
+    /// Strokes, oldest first.
+    pub strokes: Vec<Stroke>,
+    /// Paint everything except the strokes.
+    pub inverted: bool,
+}
+
 /// The colour painted areas show in on the overlay.
 const OVERLAY: &str = "rgba(229, 57, 53, 0.45)";
 
@@ -52,7 +61,14 @@ fn trace(ctx: &CanvasRenderingContext2d, stroke: &Stroke) {
 
 /// Draws every stroke, in order, as paint over a cleared canvas (`inverted`: everything is
 /// painted except what the strokes cover). `colour` is the paint.
-fn paint(ctx: &CanvasRenderingContext2d, width: f64, height: f64, strokes: &[Stroke], inverted: bool, colour: &str) {
+fn paint(
+    ctx: &CanvasRenderingContext2d,
+    width: f64,
+    height: f64,
+    strokes: &[Stroke],
+    inverted: bool,
+    colour: &str,
+) {
     ctx.set_global_composite_operation("source-over").ok();
     ctx.clear_rect(0.0, 0.0, width, height);
     ctx.set_stroke_style_str(colour);
@@ -62,8 +78,12 @@ fn paint(ctx: &CanvasRenderingContext2d, width: f64, height: f64, strokes: &[Str
     }
     for s in strokes {
         let removes = s.erase != inverted;
-        ctx.set_global_composite_operation(if removes { "destination-out" } else { "source-over" })
-            .ok();
+        ctx.set_global_composite_operation(if removes {
+            "destination-out"
+        } else {
+            "source-over"
+        })
+        .ok();
         trace(ctx, s);
     }
     ctx.set_global_composite_operation("source-over").ok();
@@ -85,7 +105,12 @@ pub fn draw_overlay(canvas: &HtmlCanvasElement, strokes: &[Stroke], inverted: bo
 
 /// The mask for OpenAI, a PNG of `width`×`height`: painted pixels fully transparent (alpha 0,
 /// "edit here"), the rest opaque white.
-pub async fn mask_png(width: u32, height: u32, strokes: &[Stroke], inverted: bool) -> Result<Blob, String> {
+pub async fn mask_png(
+    width: u32,
+    height: u32,
+    strokes: &[Stroke],
+    inverted: bool,
+) -> Result<Blob, String> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;

@@ -1,6 +1,7 @@
 //! The browser edge: one file per outside thing, and the only code that touches it.
 
 pub mod blob;
+pub mod canvas;
 pub mod channel;
 pub mod clock;
 pub mod http;

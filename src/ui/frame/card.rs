@@ -32,6 +32,7 @@ pub fn FrameCard(
 ) -> impl IntoView {
     let state = AppState::get();
     let derived = expect_context::<Memo<Derived>>();
+    let inspector = use_context::<crate::ui::inspector::InspectorTarget>();
     let fid = StoredValue::new(frame_id.clone());
     #[cfg(debug_assertions)]
     probe::watch(frame, frame_id.clone());
@@ -240,10 +241,19 @@ pub fn FrameCard(
         format!("{} / {}", size.width, size.height)
     };
     view! {
-        <article class="frame-card card" data-testid="frame-card" data-frame-id=frame_id.clone()
+        <article class="frame-card card" data-testid="frame-card" data-frame-id=frame_id.clone() tabindex="0"
+            on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                // Enter on the focused card (not in one of its fields) opens the inspector.
+                let on_card = ev.target().is_some_and(|t| ev.current_target().is_some_and(|c| c == t));
+                if on_card && ev.key() == "Enter" {
+                    if let Some(i) = inspector { i.open(&fid.get_value()) }
+                }
+            }
             data-status=move || status.get().class() data-stale=move || stale.get().to_string()
             aria-labelledby=title_id.clone()>
-            <div class="frame-image" style:aspect-ratio=aspect>
+            <div class="frame-image" style:aspect-ratio=aspect role="button" tabindex="-1" data-testid="open-inspector"
+                aria-label=move || format!("Open {} in the inspector", title())
+                on:click=move |_| if let Some(i) = inspector { i.open(&fid.get_value()) }>
                 <Thumb hash=hash alt=Signal::derive(move || format!("Image for {}", title()))/>
                 {preview}
                 <span class=move || format!("badge {}", status.get().class()) data-testid="frame-status" role="status">{move || status.get().label()}</span>

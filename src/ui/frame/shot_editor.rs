@@ -87,7 +87,7 @@ pub fn ShotEditor(
             <fieldset class="texts" data-testid="shot-texts">
                 <legend>"Text in the image" <small class="muted">" exactly as written, any script"</small></legend>
                 <For each=move || 0..text_count.get() key=|i| *i let:i>
-                    <TextRow frame=frame index=i edit=Callback::new(move |change: (usize, TextPart, String)| {
+                    <TextRow frame=frame index=i locales=Signal::derive(move || store.locales().get().into_iter().skip(1).collect()) edit=Callback::new(move |change: (usize, TextPart, String)| {
                         let (i, part, value) = change;
                         edit(Box::new(move |s| {
                             if let Some(t) = s.texts.get_mut(i) {
@@ -95,6 +95,13 @@ pub fn ShotEditor(
                                     TextPart::Text => t.text = value,
                                     TextPart::Language => t.language = value,
                                     TextPart::Placement => t.placement = value,
+                                    TextPart::Translation(locale) => {
+                                        if value.is_empty() {
+                                            t.translations.remove(&locale);
+                                        } else {
+                                            t.translations.insert(locale, value);
+                                        }
+                                    }
                                 }
                             }
                         }));
@@ -115,7 +122,7 @@ pub fn ShotEditor(
 }
 
 /// Which part of an on-image text row changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextPart {
     /// The text itself.
     Text,
@@ -123,6 +130,8 @@ pub enum TextPart {
     Language,
     /// Its placement.
     Placement,
+    /// Its translation into a locale.
+    Translation(String),
 }
 
 /// One line of on-image text: the exact text, its language (or "detect from the script"),
@@ -133,6 +142,9 @@ fn TextRow(
     frame: Field<Frame>,
     /// Which row.
     index: usize,
+    /// The series' locales to translate into (its first locale is the text's own).
+    #[prop(into)]
+    locales: Signal<Vec<String>>,
     /// Called with `(row, part, value)` on every edit.
     edit: Callback<(usize, TextPart, String)>,
     /// Called with the row to remove it.
@@ -150,7 +162,35 @@ fn TextRow(
     let text = part(|t| t.text.clone());
     let language = part(|t| t.language.clone());
     let placement = part(|t| t.placement.clone());
-    let set = move |which: TextPart| Callback::new(move |v: String| edit.run((index, which, v)));
+    let set =
+        move |which: TextPart| Callback::new(move |v: String| edit.run((index, which.clone(), v)));
+    // One field per locale to translate into, typed like the text itself.
+    let translations = move || {
+        locales
+            .get()
+            .into_iter()
+            .map(|locale| {
+                let name = continuity_core::locale::name(&locale);
+                let rtl = continuity_core::locale::is_rtl(&locale);
+                let key = locale.clone();
+                let value = Signal::derive(move || {
+                    frame
+                        .shot()
+                        .texts()
+                        .try_with(|t| t.get(index).and_then(|t| t.translations.get(&key).cloned()))
+                        .flatten()
+                        .unwrap_or_default()
+                });
+                let control = text_control(value, set(TextPart::Translation(locale.clone())), 0, "translation", "text-translation",
+                    None, Some(format!("Text {} in {name}", index + 1)));
+                view! {
+                    <label class="translation" lang=locale.clone() dir=if rtl { "rtl" } else { "auto" } data-locale=locale.clone()>
+                        <span class="small muted">{name}</span>{control}
+                    </label>
+                }
+            })
+            .collect_view()
+    };
     let languages = move || {
         let current = language.get();
         let known = current.is_empty() || TEXT_LANGUAGES.contains(&current.as_str());
@@ -182,6 +222,7 @@ fn TextRow(
             </label>
             {text_control(placement, set(TextPart::Placement), 0, "where, e.g. top third", "text-placement", None, Some(format!("Placement of text {}", index + 1)))}
             <button type="button" class="btn ghost small danger" aria-label=format!("Remove text {}", index + 1) on:click=move |_| remove.run(index)>"✕"</button>
+            <div class="translations">{translations}</div>
         </div>
     }
 }

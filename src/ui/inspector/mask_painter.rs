@@ -2,19 +2,11 @@
 //! brush of a chosen size, an eraser, clear, invert and undo of the last stroke. Works with a
 //! mouse, a pen and touch (Pointer Events, with pointer capture).
 
+pub use crate::web::canvas::Mask;
 use crate::web::canvas::{draw_overlay, Stroke};
 use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-
-/// What the painter has drawn: the strokes (in image pixels) and whether it is inverted.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Mask {
-    /// Strokes, oldest first.
-    pub strokes: Vec<Stroke>,
-    /// Paint everything except the strokes.
-    pub inverted: bool,
-}
 
 /// The painter, sized like the image it sits on (`width`×`height` image pixels; the canvas is
 /// stretched over the image by CSS, and pointer positions are mapped back to image pixels).
@@ -67,7 +59,10 @@ pub fn MaskPainter(
     let down = move |ev: web_sys::PointerEvent| {
         let Some(p) = to_image(&ev) else { return };
         ev.prevent_default();
-        if let Some(target) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+        if let Some(target) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        {
             let _ = target.set_pointer_capture(ev.pointer_id());
         }
         drawing.set_value(Some(Stroke {
@@ -94,9 +89,11 @@ pub fn MaskPainter(
             mask.update(|m| m.strokes.push(stroke));
         }
     };
-    let undo = move |_| mask.update(|m| {
-        m.strokes.pop();
-    });
+    let undo = move |_| {
+        mask.update(|m| {
+            m.strokes.pop();
+        })
+    };
     let clear = move |_| mask.set(Mask::default());
     let invert = move |_| mask.update(|m| m.inverted = !m.inverted);
     view! {
@@ -108,7 +105,7 @@ pub fn MaskPainter(
                 <label class="field narrow"><span>"Brush size"</span>
                     <input type="range" min="2" max=(width.max(height) / 4).to_string() data-testid="brush-size"
                         prop:value=move || size.get().to_string()
-                        on:input:target=move |ev| if let Ok(v) = ev.target().value().parse::<f64>() { size.set(v) }/>
+                        on:input:target=move |ev| { if let Ok(v) = ev.target().value().parse::<f64>() { size.set(v) } }/>
                 </label>
                 <button type="button" class="btn small" aria-pressed=move || (!erasing.get()).to_string() on:click=move |_| erasing.set(false)>"Brush"</button>
                 <button type="button" class="btn small" aria-pressed=move || erasing.get().to_string() data-testid="eraser" on:click=move |_| erasing.set(true)>"Eraser"</button>

@@ -12,6 +12,7 @@ use crate::app::runner;
 use crate::app::state::{AppState, Route};
 use crate::ui::bible::BiblePanel;
 use crate::ui::frame::card::FrameCard;
+use crate::ui::inspector::{Inspector, InspectorTarget};
 use crate::ui::storage_meter::StorageMeter;
 use continuity_core::model::frame::FrameStoreFields;
 use continuity_core::model::series::{stale_against, OutputSettingsStoreFields, SeriesStoreFields};
@@ -155,6 +156,7 @@ pub fn SeriesView(
     let id = store.id().get_untracked();
     let derived = derived(store);
     provide_context(derived);
+    provide_context(InspectorTarget(RwSignal::new(None)));
     let name = move || store.name().get();
     let meta = move || {
         let anchor = match (
@@ -253,6 +255,7 @@ pub fn SeriesView(
             </div>
             <div class="row"><button class="btn" on:click=add_frame data-testid="add-frame">"+ Add frame"</button></div>
             <PlanDialog store=store open=plan_open/>
+            <Inspector store=store/>
         </section>
     }
 }

@@ -19,6 +19,11 @@ pub fn OutputSettingsCard(
     let set_style = Callback::new(move |text: String| {
         edit_record(state, store, "style", || store.style().set(text));
     });
+    let locales = Signal::derive(move || store.locales().get().join(", "));
+    let set_locales = Callback::new(move |text: String| {
+        let list = continuity_core::locale::parse_list(&text);
+        edit_record(state, store, "locales", || store.locales().set(list));
+    });
     let output = Memo::new(move |_| Some(store.output().get()));
     let set = move |apply: fn(&mut continuity_core::model::OutputSettings, String)| {
         move |ev: leptos::ev::Event| {
@@ -107,6 +112,8 @@ pub fn OutputSettingsCard(
             <div class="grow">
                 <TextField label="Series style" hint="(prepended to every frame’s prompt)" value=style on_change=set_style rows=2
                     placeholder="e.g. Flat vector illustration, teal and coral palette, soft paper grain" testid="series-style"/>
+                <TextField label="Locales" hint="the language of your text first, then the languages to make variants in" value=locales on_change=set_locales
+                    placeholder="en, zh-Hans, ar, hi, ru" testid="series-locales"/>
             </div>
             <label class="field narrow"><span>"Model"</span>
                 <select on:change=set(|o, v| o.model = v) data-testid="model">{models}</select></label>

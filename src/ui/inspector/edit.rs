@@ -1,0 +1,95 @@
+//! The directed edit of the shown version: an instruction ("change only …"), an optional mask
+//! painted over the image, what will be sent, and "Edit". Each edit starts from the version it
+//! is made on, so a chain of edits is a path in the version tree.
+
+use super::mask_painter::Mask;
+use crate::app::edits::{self, EditJob};
+use crate::app::state::AppState;
+use crate::ui::fields::TextField;
+use continuity_core::compiler::{compile_edit, EditSpec};
+use continuity_core::model::Series;
+use leptos::prelude::*;
+use reactive_stores::Store;
+
+/// The edit form.
+#[component]
+pub fn EditForm(
+    /// The series.
+    store: Store<Series>,
+    /// The frame.
+    frame_id: String,
+    /// The version the edit starts from (the shown one).
+    base: Memo<Option<String>>,
+    /// Whether the mask painter is shown.
+    painting: RwSignal<bool>,
+    /// The painted mask.
+    mask: RwSignal<Mask>,
+) -> impl IntoView {
+    let state = AppState::get();
+    let fid = StoredValue::new(frame_id);
+    let instruction = RwSignal::new(String::new());
+    let set_instruction = Callback::new(move |t: String| instruction.set(t));
+    let masked = Memo::new(move |_| {
+        painting.get() && mask.with(|m| crate::web::canvas::paints_anything(&m.strokes, m.inverted))
+    });
+    let preview = move || {
+        let base_id = base.get()?;
+        let text = instruction.get();
+        store.with(|s| {
+            let index = s.frames.iter().position(|f| f.id == fid.get_value())?;
+            let v = s.version(&base_id)?;
+            let spec = EditSpec {
+                base_key: v.image.hash.clone(),
+                base_label: edits::base_label(s, v),
+                instruction: if text.trim().is_empty() {
+                    "(your instruction)".into()
+                } else {
+                    text.trim().to_string()
+                },
+                masked: masked.get(),
+                replaces_text: false,
+            };
+            Some(compile_edit(s, index, &spec).prompt)
+        })
+    };
+    let send = move |_| {
+        let Some(base_id) = base.get_untracked() else {
+            return;
+        };
+        let text = instruction.get_untracked();
+        if text.trim().is_empty() {
+            state.error("Write what to change first, e.g. “change only the jacket to red”.");
+            return;
+        }
+        let m = masked.get_untracked().then(|| mask.get_untracked());
+        edits::start(
+            state,
+            store,
+            EditJob {
+                frame_id: fid.get_value(),
+                base_version: base_id,
+                instruction: text.trim().to_string(),
+                mask: m,
+            },
+        );
+    };
+    view! {
+        <section class="edit-form" aria-label="Edit this version">
+            <h3>"Edit"</h3>
+            <TextField label="Instruction" value=Signal::derive(move || instruction.get()) on_change=set_instruction rows=2
+                placeholder="Change only … (everything else stays)" testid="edit-instruction"/>
+            <div class="row">
+                <button type="button" class="btn small" aria-pressed=move || painting.get().to_string()
+                    on:click=move |_| painting.update(|p| *p = !*p)>"Paint mask"</button>
+                <span class="muted small">{move || if masked.get() { "Only the painted area may change." } else { "No mask: the instruction alone says what changes." }}</span>
+            </div>
+            <details class="more">
+                <summary>"What will be sent"</summary>
+                <pre class="prompt" data-testid="edit-sent-prompt">{preview}</pre>
+            </details>
+            <div class="row end">
+                <button class="btn primary" data-testid="send-edit" on:click=send>"Edit"</button>
+            </div>
+        </section>
+    }
+}
