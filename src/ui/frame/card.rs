@@ -236,6 +236,17 @@ pub fn FrameCard(
             .with(|o| (o.iter().position(|x| *x == id).unwrap_or(0), o.len()))
     });
     let sent_open = RwSignal::new(false);
+    let drag = use_context::<super::drag::DragState>();
+    let marker = move || {
+        let d = drag?.0.get();
+        let order = store.frame_order().get();
+        super::drag::drop_marker(&d, &order, &fid.get_value())
+    };
+    let dragging = move || {
+        drag.is_some_and(|d| {
+            d.0.with(|x| x.as_ref().is_some_and(|x| x.frame_id == fid.get_value()))
+        })
+    };
     let aspect = move || {
         let size = store.output().size().get();
         format!("{} / {}", size.width, size.height)
@@ -250,6 +261,8 @@ pub fn FrameCard(
                 }
             }
             data-status=move || status.get().class() data-stale=move || stale.get().to_string()
+            class:drop-before=move || marker() == Some(false) class:drop-after=move || marker() == Some(true)
+            class:dragging=dragging
             aria-labelledby=title_id.clone()>
             <div class="frame-image" style:aspect-ratio=aspect role="button" tabindex="-1" data-testid="open-inspector"
                 aria-label=move || format!("Open {} in the inspector", title())
@@ -290,6 +303,7 @@ pub fn FrameCard(
                     }>
                         <button class="btn small danger" on:click=cancel data-testid="cancel-frame">"Cancel"</button>
                     </Show>
+                    {drag.map(|_| view! { <super::drag::DragHandle store=store frame_id=fid.get_value() title=Signal::derive(title)/> })}
                     <button class="btn ghost small" aria-label="Move earlier" disabled=move || position.get().0 == 0 on:click=move |_| move_by(-1)>"←"</button>
                     <button class="btn ghost small" aria-label="Move later" disabled=move || { let (at, n) = position.get(); at + 1 >= n } on:click=move |_| move_by(1)>"→"</button>
                     <button class="btn ghost small" on:click=duplicate>"Duplicate"</button>

@@ -7,6 +7,7 @@ use crate::app::edits::{self, EditJob};
 use crate::app::state::AppState;
 use crate::ui::fields::TextField;
 use continuity_core::compiler::{compile_edit, EditSpec};
+use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::Series;
 use leptos::prelude::*;
 use reactive_stores::Store;
@@ -52,6 +53,44 @@ pub fn EditForm(
             Some(compile_edit(s, index, &spec).prompt)
         })
     };
+    // What the edit should cost, before anything is sent (the plan the runner will use).
+    let estimate = move || {
+        let base_id = base.get()?;
+        let item = continuity_core::requests::Item {
+            job_id: fid.get_value(),
+            frame_id: fid.get_value(),
+            work: continuity_core::requests::Work::Edit {
+                base: base_id,
+                instruction: instruction.get(),
+                masked: masked.get(),
+            },
+        };
+        store.track();
+        let plan = edits::plan(state, store, &[item]);
+        Some(format!(
+            "Estimated {}",
+            continuity_core::cost::format_usd(plan.total_usd)
+        ))
+    };
+    let locale_missing = Memo::new(move |_| {
+        store.track();
+        store.with_untracked(|s| continuity_core::locale::missing_locales(s, &fid.get_value()))
+    });
+    let locale_line = move || {
+        let missing = locale_missing.get();
+        if missing.is_empty() {
+            "Every locale with translated text has its variant (translations are typed in the frame's text rows).".to_string()
+        } else {
+            format!(
+                "To make: {}.",
+                missing
+                    .iter()
+                    .map(|l| continuity_core::locale::name(l))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    };
     let send = move |_| {
         let Some(base_id) = base.get_untracked() else {
             return;
@@ -88,8 +127,17 @@ pub fn EditForm(
                 <pre class="prompt" data-testid="edit-sent-prompt">{preview}</pre>
             </details>
             <div class="row end">
+                <span class="muted small" data-testid="edit-estimate">{estimate}</span>
                 <button class="btn primary" data-testid="send-edit" on:click=send>"Edit"</button>
             </div>
         </section>
+        <Show when=move || store.locales().with(|l| l.len() > 1)>
+            <section class="locale-actions" aria-label="Locales of this frame">
+                <h3>"Locales"</h3>
+                <p class="muted small">{locale_line}</p>
+                <button class="btn small" data-testid="make-frame-locales" disabled=move || locale_missing.with(Vec::is_empty)
+                    on:click=move |_| edits::start_locales(state, store, edits::locale_items(store, &[fid.get_value()]))>"Make locale variants"</button>
+            </section>
+        </Show>
     }
 }

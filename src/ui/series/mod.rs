@@ -2,6 +2,7 @@
 //! bible, and the frame grid. Loads the series into a keyed store; every part below receives
 //! the store (and cards their frame's lens), never an id to search for.
 
+mod locales;
 mod output;
 pub mod plan_dialog;
 mod progress;
@@ -20,6 +21,7 @@ use continuity_core::model::{Anchor, Series};
 use continuity_core::plan::Scope;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use locales::LocaleMatrix;
 use output::OutputSettingsCard;
 use plan_dialog::PlanDialog;
 use progress::BatchProgress;
@@ -157,6 +159,7 @@ pub fn SeriesView(
     let derived = derived(store);
     provide_context(derived);
     provide_context(InspectorTarget(RwSignal::new(None)));
+    provide_context(crate::ui::frame::drag::DragState(RwSignal::new(None)));
     let name = move || store.name().get();
     let meta = move || {
         let anchor = match (
@@ -254,6 +257,7 @@ pub fn SeriesView(
                 </For>
             </div>
             <div class="row"><button class="btn" on:click=add_frame data-testid="add-frame">"+ Add frame"</button></div>
+            <LocaleMatrix store=store/>
             <PlanDialog store=store open=plan_open/>
             <Inspector store=store/>
         </section>
