@@ -35,17 +35,48 @@ pub fn App(
     state.route.set(Route::from_hash(&hash()));
     // Ctrl/⌘+Z undoes, Shift+Ctrl/⌘+Z (or Ctrl+Y) redoes — except in a text field, where
     // the browser's own undo of the typing applies.
+    let sheet = crate::ui::shortcuts::SheetOpen(RwSignal::new(false));
+    provide_context(sheet);
+    let generate_now = GenerateShortcut(StoredValue::new_local(None));
+    provide_context(generate_now);
     let keys = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
+        let typing = crate::ui::shortcuts::typing(&e);
+        // `?` lists the shortcuts; `/` goes to the series search (not while typing).
+        if !typing && !e.ctrl_key() && !e.meta_key() && !e.alt_key() {
+            match e.key().as_str() {
+                "?" => {
+                    e.prevent_default();
+                    sheet.0.set(true);
+                }
+                "/" => {
+                    if let Some(search) =
+                        web_sys::window().and_then(|w| w.document()).and_then(|d| {
+                            d.query_selector("[data-testid=frame-search]")
+                                .ok()
+                                .flatten()
+                        })
+                    {
+                        e.prevent_default();
+                        let _ =
+                            wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&search)
+                                .focus();
+                    }
+                }
+                _ => {}
+            }
+            return;
+        }
         if !(e.ctrl_key() || e.meta_key()) || e.alt_key() {
             return;
         }
-        let typing = e
-            .target()
-            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-            .is_some_and(|el| {
-                matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-                    || el.get_attribute("contenteditable").is_some()
-            });
+        // Ctrl/⌘+Enter: what the series' generate button says, even from a text field.
+        if e.key() == "Enter" {
+            if let Some(run) = generate_now.0.get_value() {
+                e.prevent_default();
+                run.run(());
+            }
+            return;
+        }
         if typing {
             return;
         }
@@ -106,8 +137,14 @@ pub fn App(
             }}
         </main>
         <SettingsPanel/>
+        <crate::ui::shortcuts::ShortcutSheet/>
     }
 }
+
+/// What Ctrl/⌘+Enter does on the current screen (the series screen registers its generate
+/// button's action; `None` elsewhere).
+#[derive(Clone, Copy)]
+pub struct GenerateShortcut(pub StoredValue<Option<Callback<()>>, LocalStorage>);
 
 /// Asks our server (if it is the one serving the page) whether it can generate images.
 async fn discover_server(state: AppState) {

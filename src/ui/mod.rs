@@ -9,5 +9,6 @@ pub mod inspector;
 pub mod projects;
 pub mod series;
 pub mod settings;
+pub mod shortcuts;
 pub mod storage_meter;
 pub mod thumb;

@@ -237,6 +237,12 @@ pub fn FrameCard(
     });
     let sent_open = RwSignal::new(false);
     let drag = use_context::<super::drag::DragState>();
+    let filter = use_context::<RwSignal<Option<crate::ui::series::Filter>>>();
+    let hidden = move || {
+        filter.and_then(|f| f.get()).is_some_and(|f| {
+            f.0.with(|set| set.as_ref().is_some_and(|s| !s.contains(&fid.get_value())))
+        })
+    };
     let marker = move || {
         let d = drag?.0.get();
         let order = store.frame_order().get();
@@ -256,13 +262,24 @@ pub fn FrameCard(
             on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                 // Enter on the focused card (not in one of its fields) opens the inspector.
                 let on_card = ev.target().is_some_and(|t| ev.current_target().is_some_and(|c| c == t));
-                if on_card && ev.key() == "Enter" {
-                    if let Some(i) = inspector { i.open(&fid.get_value()) }
+                if !on_card {
+                    return;
+                }
+                match ev.key().as_str() {
+                    "Enter" => {
+                        if let Some(i) = inspector { i.open(&fid.get_value()) }
+                    }
+                    // Arrows move between frames, by one, or by a row for ↑ and ↓.
+                    "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown" => {
+                        ev.prevent_default();
+                        focus_neighbour(&fid.get_value(), ev.key().as_str());
+                    }
+                    _ => {}
                 }
             }
             data-status=move || status.get().class() data-stale=move || stale.get().to_string()
             class:drop-before=move || marker() == Some(false) class:drop-after=move || marker() == Some(true)
-            class:dragging=dragging
+            class:dragging=dragging hidden=hidden
             aria-labelledby=title_id.clone()>
             <div class="frame-image" style:aspect-ratio=aspect role="button" tabindex="-1" data-testid="open-inspector"
                 aria-label=move || format!("Open {} in the inspector", title())
@@ -339,5 +356,44 @@ pub mod probe {
     /// How many times frame `id`'s subtree was notified (including the first run).
     pub fn count(id: &str) -> usize {
         NOTIFIED.with(|n| n.borrow().get(id).copied().unwrap_or(0))
+    }
+}
+
+/// Moves the keyboard focus from frame `id`'s card to its neighbour in the grid: ← and → by
+/// one, ↑ and ↓ by a row (the cards in the same column of the row above or below).
+fn focus_neighbour(id: &str, key: &str) {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(list) = document
+        .query_selector_all("[data-testid=frame-grid] [data-testid=frame-card]:not([hidden])")
+    else {
+        return;
+    };
+    let cards: Vec<web_sys::HtmlElement> = (0..list.length())
+        .filter_map(|i| list.item(i)?.dyn_into().ok())
+        .collect();
+    let Some(at) = cards
+        .iter()
+        .position(|c| c.get_attribute("data-frame-id").as_deref() == Some(id))
+    else {
+        return;
+    };
+    // Cards per row: how many share the first card's top edge.
+    let top = |c: &web_sys::HtmlElement| c.get_bounding_client_rect().top().round() as i64;
+    let per_row = cards
+        .iter()
+        .take_while(|c| top(c) == top(&cards[0]))
+        .count()
+        .max(1);
+    let to = match key {
+        "ArrowLeft" => at.checked_sub(1),
+        "ArrowRight" => Some(at + 1),
+        "ArrowUp" => at.checked_sub(per_row),
+        _ => Some(at + per_row),
+    };
+    if let Some(card) = to.and_then(|i| cards.get(i)) {
+        let _ = card.focus();
     }
 }

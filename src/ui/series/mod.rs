@@ -2,9 +2,11 @@
 //! bible, and the frame grid. Loads the series into a keyed store; every part below receives
 //! the store (and cards their frame's lens), never an id to search for.
 
+mod filter;
 mod locales;
 mod output;
 pub mod plan_dialog;
+pub use filter::FrameFilter as Filter;
 mod progress;
 
 use crate::app::history::{edit_structure, Touched};
@@ -19,6 +21,7 @@ use continuity_core::model::frame::FrameStoreFields;
 use continuity_core::model::series::{stale_against, OutputSettingsStoreFields, SeriesStoreFields};
 use continuity_core::model::{Anchor, Series};
 use continuity_core::plan::Scope;
+use filter::{FrameFilter, FrameSearch};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use locales::LocaleMatrix;
@@ -160,6 +163,9 @@ pub fn SeriesView(
     provide_context(derived);
     provide_context(InspectorTarget(RwSignal::new(None)));
     provide_context(crate::ui::frame::drag::DragState(RwSignal::new(None)));
+    // The search publishes its filter here; cards hide when they do not match.
+    let filter_slot: RwSignal<Option<FrameFilter>> = RwSignal::new(None);
+    provide_context(filter_slot);
     let name = move || store.name().get();
     let meta = move || {
         let anchor = match (
@@ -251,6 +257,7 @@ pub fn SeriesView(
             <StorageMeter store=store/>
             <OutputSettingsCard store=store/>
             <BiblePanel store=store/>
+            <FrameSearch store=store filter=filter_slot/>
             <div class="frame-grid" data-testid="frame-grid">
                 <For each=move || store.frame_order().get() key=|fid| fid.clone() let:fid>
                     <FrameCard store=store frame=store.frames().at_key(fid.clone()).into() frame_id=fid/>

@@ -1,0 +1,97 @@
+//! Search and filter inside a series: by text in titles, prompts and on-image text (in every
+//! locale), and by status (failed, stale, empty, done). The grid shows the matches.
+
+use crate::ui::series::Derived;
+use continuity_core::model::Series;
+use leptos::prelude::*;
+use reactive_stores::Store;
+use std::collections::HashSet;
+
+/// Which frames the grid shows (`None`: all). Provided by the series screen.
+#[derive(Clone, Copy)]
+pub struct FrameFilter(pub Memo<Option<HashSet<String>>>);
+
+/// Whether a frame matches the search words (every word, case-insensitive, any field).
+fn matches(frame: &continuity_core::model::Frame, words: &[String]) -> bool {
+    let mut hay = format!("{}\n{}", frame.title, frame.prompt);
+    for t in &frame.shot.texts {
+        hay.push('\n');
+        hay.push_str(&t.text);
+        for tr in t.translations.values() {
+            hay.push('\n');
+            hay.push_str(tr);
+        }
+    }
+    let hay = hay.to_lowercase();
+    words.iter().all(|w| hay.contains(w.as_str()))
+}
+
+/// The search field and status filter; returns the filter the grid uses.
+#[component]
+pub fn FrameSearch(
+    /// The series.
+    store: Store<Series>,
+    /// Where the filter is published.
+    filter: RwSignal<Option<FrameFilter>>,
+) -> impl IntoView {
+    let derived = expect_context::<Memo<Derived>>();
+    let query = RwSignal::new(String::new());
+    let status = RwSignal::new("all".to_string());
+    let shown = Memo::new(move |_| {
+        let q = query.get();
+        let st = status.get();
+        let words: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
+        if words.is_empty() && st == "all" {
+            return None;
+        }
+        let d = derived.get();
+        Some(store.with(|s| {
+            s.frames
+                .iter()
+                .filter(|f| {
+                    let has_image = s.active(f).is_some();
+                    let ok_status = match st.as_str() {
+                        "failed" => d.failed.contains(&f.id),
+                        "stale" => d.stale.contains(&f.id),
+                        "empty" => !has_image,
+                        "done" => {
+                            has_image && !d.failed.contains(&f.id) && !d.stale.contains(&f.id)
+                        }
+                        _ => true,
+                    };
+                    ok_status && matches(f, &words)
+                })
+                .map(|f| f.id.clone())
+                .collect::<HashSet<_>>()
+        }))
+    });
+    filter.set(Some(FrameFilter(shown)));
+    let count = move || {
+        shown.with(|s| {
+            s.as_ref().map(|set| {
+                let n = set.len();
+                format!("{n} frame{} shown", if n == 1 { "" } else { "s" })
+            })
+        })
+    };
+    view! {
+        <div class="row frame-search" role="search">
+            <label class="field grow">
+                <span class="sr-only">"Search frames"</span>
+                <input type="search" data-testid="frame-search" placeholder="Search titles, prompts and text in images  ( / )"
+                    prop:value=move || query.get() on:input:target=move |ev| query.set(ev.target().value())/>
+            </label>
+            <label class="field narrow">
+                <span class="sr-only">"Show frames"</span>
+                <select data-testid="status-filter" aria-label="Show frames" on:change:target=move |ev| status.set(ev.target().value())>
+                    <option value="all">"All frames"</option>
+                    <option value="failed">"Failed"</option>
+                    <option value="stale">"Stale"</option>
+                    <option value="empty">"Empty"</option>
+                    <option value="done">"Done"</option>
+                </select>
+            </label>
+            <span class="muted small" role="status">{count}</span>
+        </div>
+    }
+}

@@ -1,0 +1,68 @@
+//! The keyboard shortcut sheet (`?`), and the list it shows. Shortcuts are ignored while typing
+//! in a field where they would clash (letters, arrows, Enter); Ctrl/⌘ combinations work
+//! everywhere except the browser's own undo inside a text field.
+
+use leptos::html;
+use leptos::prelude::*;
+
+/// Every shortcut, as the sheet lists it: (keys, what it does).
+pub const SHORTCUTS: &[(&str, &str)] = &[
+    (
+        "Ctrl/⌘+Enter",
+        "Generate what the series' generate button says",
+    ),
+    ("← → ↑ ↓", "Move between frames in the grid"),
+    ("Enter", "Open the focused frame in the inspector"),
+    ("← →", "In the inspector: the previous or next frame"),
+    ("Esc", "Close the inspector or a dialog"),
+    ("/", "Search the frames of the series"),
+    ("Ctrl/⌘+Z", "Undo (outside text fields)"),
+    ("Shift+Ctrl/⌘+Z", "Redo"),
+    ("?", "Show this list"),
+];
+
+/// Whether the shortcut sheet is open.
+#[derive(Clone, Copy)]
+pub struct SheetOpen(pub RwSignal<bool>);
+
+/// The sheet: a native modal dialog listing every shortcut.
+#[component]
+pub fn ShortcutSheet() -> impl IntoView {
+    let open = expect_context::<SheetOpen>().0;
+    let dialog = NodeRef::<html::Dialog>::new();
+    Effect::new(move |_| {
+        let want = open.get();
+        if let Some(d) = dialog.get() {
+            let d: web_sys::HtmlDialogElement = d.into();
+            if want && !d.open() {
+                let _ = d.show_modal();
+            } else if !want && d.open() {
+                d.close();
+            }
+        }
+    });
+    view! {
+        <dialog node_ref=dialog class="dialog-native" data-testid="shortcuts" aria-labelledby="shortcuts-title" on:close=move |_| open.set(false)>
+            <h2 id="shortcuts-title">"Keyboard shortcuts"</h2>
+            <table class="shortcuts">
+                <caption class="sr-only">"Keyboard shortcuts"</caption>
+                <tbody>
+                    {SHORTCUTS.iter().map(|(keys, what)| view! { <tr><th scope="row"><kbd>{*keys}</kbd></th><td>{*what}</td></tr> }).collect_view()}
+                </tbody>
+            </table>
+            <div class="row end"><button class="btn primary" on:click=move |_| open.set(false)>"Close"</button></div>
+        </dialog>
+    }
+}
+
+/// Whether a key event comes from a place where typing happens (a shortcut of plain keys
+/// must not fire there).
+pub fn typing(ev: &web_sys::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| {
+            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || el.get_attribute("contenteditable").is_some()
+        })
+}
