@@ -117,9 +117,9 @@ test('a reload mid-batch keeps finished frames, flags the interrupted ones and r
     assert.match(message, /closed or reloaded/);
     assert.match(message, /may have been billed/);
   }
-  assert.equal(await page.getByTestId('generate-missing').textContent(), 'Generate 2 missing');
+  assert.equal(await page.getByTestId('generate-all').textContent(), 'Generate 2 missing');
 
-  await page.getByTestId('generate-missing').click();
+  await page.getByTestId('generate-all').click();
   assert.match(await page.getByTestId('plan-summary').textContent(), /^2 requests/);
   await page.getByTestId('start-plan').click();
   await page.waitForFunction(() =>

@@ -59,7 +59,7 @@ test('storyboard: anchor first, 11 edits from it, stale after regenerating the a
   await page.getByTestId('plan-summary').waitFor();
   assert.match(await page.getByTestId('plan-summary').textContent(), /^11 requests · estimated \$/);
   assert.equal(await page.getByTestId('plan-row').count(), 11);
-  assert.match(await page.getByTestId('plan-row').first().textContent(), /edit with 3 reference images/);
+  assert.match(await page.getByTestId('plan-row').first().textContent(), /made from the anchor and 2 reference images/);
   await page.getByTestId('start-plan').click();
   await waitForStatus(page, 'done', 12);
 
@@ -88,7 +88,7 @@ test('storyboard: anchor first, 11 edits from it, stale after regenerating the a
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=frame-card][data-stale=true]').length === 11,
     null, { timeout: 30000 });
   assert.notEqual(await shownImageSha256(cards.nth(0)), anchorSha, 'the anchor image changed');
-  assert.equal(await page.getByTestId('regenerate-stale').textContent(), 'Regenerate 11 stale');
+  assert.equal(await page.getByTestId('generate-all').textContent(), 'Regenerate 11 stale');
   assert.equal(await cards.nth(0).getAttribute('data-stale'), 'false');
   assert.deepEqual(errors, []);
   await context.close();

@@ -790,7 +790,7 @@ async fn regenerating_the_anchor_marks_dependents_stale_and_one_action_remakes_t
     for entry in &journal[1..] {
         assert_eq!(image_shas(entry), std::slice::from_ref(&old_anchor));
     }
-    assert!(query_in(&root, "[data-testid=regenerate-stale]").is_none());
+    assert!(!text_of(&find(&root, "[data-testid=generate-all]")).contains("stale"));
 
     // A new anchor: the dependents are stale, the anchor is not.
     type_into(
@@ -817,12 +817,13 @@ async fn regenerating_the_anchor_marks_dependents_stale_and_one_action_remakes_t
         );
     }
     assert_eq!(
-        text_of(&find(&root, "[data-testid=regenerate-stale]")),
-        "Regenerate 2 stale"
+        text_of(&find(&root, "[data-testid=generate-all]")),
+        "Regenerate 2 stale",
+        "the one generate button says what it will do"
     );
 
-    // One action: the plan has exactly those two, each an edit from the new anchor.
-    press(&root, "[data-testid=regenerate-stale]");
+    // One action: the plan has exactly those two, each made from the new anchor.
+    press(&root, "[data-testid=generate-all]");
     wait_for("the plan", || {
         query_in(&root, "[data-testid=plan-summary]").is_some()
     })
@@ -833,7 +834,7 @@ async fn regenerating_the_anchor_marks_dependents_stale_and_one_action_remakes_t
     assert_eq!(rows.len(), 2);
     for row in &rows {
         assert!(
-            text_of(row).contains("edit with 1 reference image"),
+            text_of(row).contains("made from the anchor"),
             "{}",
             text_of(row)
         );
@@ -850,7 +851,7 @@ async fn regenerating_the_anchor_marks_dependents_stale_and_one_action_remakes_t
                 .all(|c| c.get_attribute("data-status").as_deref() == Some("done"))
     })
     .await;
-    assert!(query_in(&root, "[data-testid=regenerate-stale]").is_none());
+    assert!(!text_of(&find(&root, "[data-testid=generate-all]")).contains("stale"));
     let journal = series.journal().await;
     assert_eq!(journal.len(), 6, "anchor, 2, new anchor, 2");
     assert_eq!(journal[3]["endpoint"], "generations", "the anchor itself");

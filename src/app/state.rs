@@ -61,6 +61,9 @@ pub struct ServerInfo {
     pub provider: String,
     /// Whether image requests need an access token.
     pub token_required: bool,
+    /// Whether the question has been answered (so the UI does not claim "no server" while
+    /// it is still asking).
+    pub checked: bool,
 }
 
 impl ServerInfo {

@@ -162,8 +162,23 @@ async fn discover_server(state: AppState) {
                 .get("token_required")
                 .and_then(|t| t.as_bool())
                 .unwrap_or(false),
+            checked: true,
         })
-        .unwrap_or_default();
+        .unwrap_or(ServerInfo {
+            checked: true,
+            ..ServerInfo::default()
+        });
+    // A static host (no continuity-server behind the page): the only ways to make images are
+    // the user's own key or endpoint, so a first run starts there instead of at "This server".
+    if !info.available
+        && state.settings.with_untracked(|s| {
+            s.connection == continuity_core::settings::ConnectionKind::ThisServer
+        })
+    {
+        state
+            .settings
+            .update(|s| s.connection = continuity_core::settings::ConnectionKind::OpenAiDirect);
+    }
     state.server.set(info);
 }
 
@@ -186,12 +201,17 @@ fn ConnectionBadge() -> impl IntoView {
     let state = AppState::get();
     let label = move || {
         use continuity_core::settings::ConnectionKind::*;
+        let server = state.server.get();
         match state.settings.get().connection {
-            ThisServer => match state.server.get().provider.as_str() {
+            ThisServer if server.checked && !server.available => "No server here".to_string(),
+            ThisServer => match server.provider.as_str() {
                 "fake" => "This server · built-in fake".to_string(),
                 "openai" => "This server · OpenAI".to_string(),
                 _ => "This server".to_string(),
             },
+            OpenAiDirect if state.key.get().is_empty() => {
+                "OpenAI directly · no key yet".to_string()
+            }
             OpenAiDirect => "OpenAI directly".to_string(),
             Custom => "Custom endpoint".to_string(),
         }

@@ -226,7 +226,7 @@ pub fn FrameCard(
             }
             .into_any()
         } else {
-            view! { <button class="btn ghost small" on:click=make_anchor data-testid="make-anchor">"Make anchor"</button> }.into_any()
+            view! { <button class="btn ghost small" on:click=make_anchor data-testid="make-anchor" title=crate::ui::series::ANCHOR_WHY>"Make anchor"</button> }.into_any()
         }
     };
     let position = Memo::new(move |_| {
@@ -236,6 +236,20 @@ pub fn FrameCard(
             .with(|o| (o.iter().position(|x| *x == id).unwrap_or(0), o.len()))
     });
     let sent_open = RwSignal::new(false);
+    // Alt text from the title and the shot spec ("Slide 1 · Hook: close-up, eye level").
+    let alt_text = Signal::derive(move || {
+        let shot = frame.shot().try_with(|s| {
+            [s.shot_size.trim(), s.camera_angle.trim()]
+                .into_iter()
+                .filter(|x| !x.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        match shot.filter(|s| !s.is_empty()) {
+            Some(s) => format!("{}: {s}", title()),
+            None => title(),
+        }
+    });
     let drag = use_context::<super::drag::DragState>();
     let filter = use_context::<RwSignal<Option<crate::ui::series::Filter>>>();
     let hidden = move || {
@@ -284,7 +298,8 @@ pub fn FrameCard(
             <div class="frame-image" style:aspect-ratio=aspect role="button" tabindex="-1" data-testid="open-inspector"
                 aria-label=move || format!("Open {} in the inspector", title())
                 on:click=move |_| if let Some(i) = inspector { i.open(&fid.get_value()) }>
-                <Thumb hash=hash alt=Signal::derive(move || format!("Image for {}", title()))/>
+                {move || hash.with(Option::is_none).then(|| view! { <span class="no-image" data-testid="no-image">"No image yet"</span> })}
+                <Thumb hash=hash alt=alt_text/>
                 {preview}
                 <span class=move || format!("badge {}", status.get().class()) data-testid="frame-status" role="status">{move || status.get().label()}</span>
             </div>

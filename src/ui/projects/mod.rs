@@ -15,11 +15,54 @@ use leptos::task::spawn_local;
 #[component]
 pub fn ProjectsScreen() -> impl IntoView {
     let state = AppState::get();
+    let query = RwSignal::new(String::new());
+    let sort = RwSignal::new("changed".to_string());
+    // Light summaries only: the list never reads a whole series.
+    let shown = Memo::new(move |_| {
+        let q = query.get().to_lowercase();
+        let mut list: Vec<SeriesSummary> = state
+            .summaries
+            .get()
+            .into_iter()
+            .filter(|s| {
+                q.split_whitespace()
+                    .all(|w| s.name.to_lowercase().contains(w))
+            })
+            .collect();
+        if sort.get() == "name" {
+            list.sort_by_key(|s| s.name.to_lowercase());
+        }
+        list
+    });
+    // On a static host nothing can be made until the user brings a key.
+    let no_server = move || {
+        let server = state.server.get();
+        let key = state.key.get();
+        (server.checked && !server.available && key.is_empty()).then(|| view! {
+            <div class="card first-run" role="note" data-testid="first-run">
+                <p>"This copy of Continuity runs without a server, in your browser only. To make images, connect with your own OpenAI key — a restricted key that can only create images, in a project with a spend limit, is the safe choice."</p>
+                <button class="btn primary" data-testid="add-key" on:click=move |_| state.settings_open.set(true)>"Add your key"</button>
+            </div>
+        })
+    };
     view! {
         <section class="screen projects" aria-labelledby="projects-title">
             <h1 id="projects-title">"Your series"</h1>
+            {no_server}
             <NewSeriesForm/>
-            <h2>"Saved in this browser"</h2>
+            <div class="row">
+                <h2 class="grow">"Saved in this browser"</h2>
+                <label class="field"><span class="sr-only">"Search series"</span>
+                    <input type="search" data-testid="series-search" placeholder="Search by name"
+                        prop:value=move || query.get() on:input:target=move |ev| query.set(ev.target().value())/>
+                </label>
+                <label class="field narrow"><span class="sr-only">"Sort"</span>
+                    <select aria-label="Sort series" data-testid="series-sort" on:change:target=move |ev| sort.set(ev.target().value())>
+                        <option value="changed">"Last changed"</option>
+                        <option value="name">"Name"</option>
+                    </select>
+                </label>
+            </div>
             {move || {
                 if !state.loaded.get() {
                     return view! { <p class="muted">"Loading…"</p> }.into_any();
@@ -29,7 +72,7 @@ pub fn ProjectsScreen() -> impl IntoView {
                 }
                 view! {
                     <ul class="project-list" data-testid="project-list">
-                        <For each=move || state.summaries.get() key=|s| (s.id.clone(), s.name.clone(), s.updated_ms.to_bits(), s.cover.clone()) let:summary>
+                        <For each=move || shown.get() key=|s| (s.id.clone(), s.name.clone(), s.updated_ms.to_bits(), s.cover.clone()) let:summary>
                             <ProjectRow summary=summary/>
                         </For>
                     </ul>

@@ -3,10 +3,12 @@
 //! the store (and cards their frame's lens), never an id to search for.
 
 mod filter;
+mod guide;
 mod locales;
 mod output;
 pub mod plan_dialog;
 pub use filter::FrameFilter as Filter;
+pub use guide::ANCHOR_WHY;
 mod progress;
 
 use crate::app::history::{edit_structure, Touched};
@@ -21,7 +23,9 @@ use continuity_core::model::frame::FrameStoreFields;
 use continuity_core::model::series::{stale_against, OutputSettingsStoreFields, SeriesStoreFields};
 use continuity_core::model::{Anchor, Series};
 use continuity_core::plan::Scope;
+use continuity_core::status::{generate_action, GenerateAction, SeriesNeeds};
 use filter::{FrameFilter, FrameSearch};
+use guide::Guide;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use locales::LocaleMatrix;
@@ -151,6 +155,15 @@ pub fn derived(store: Store<Series>) -> Memo<Derived> {
     })
 }
 
+/// The plan scope of the one generate button's action.
+fn scope_of(action: &GenerateAction) -> Scope {
+    match action {
+        GenerateAction::All(_) => Scope::All,
+        GenerateAction::Missing(_) => Scope::Missing,
+        GenerateAction::Stale(_) => Scope::Stale,
+    }
+}
+
 /// A loaded series.
 #[component]
 pub fn SeriesView(
@@ -194,6 +207,34 @@ pub fn SeriesView(
         )
     };
     let plan_open: RwSignal<Option<Scope>> = RwSignal::new(None);
+    let action = Memo::new(move |_| {
+        let d = derived.get();
+        let frames = store.frame_order().with(Vec::len);
+        let (has_anchor_frame, anchor_approved) = match store.anchor().get() {
+            Some(Anchor::Frame { approved_image, .. }) => (
+                true,
+                approved_image.is_some() && approved_image == d.anchor_image,
+            ),
+            Some(Anchor::Reference { .. }) => (false, d.anchor_image.is_some()),
+            None => (false, false),
+        };
+        generate_action(SeriesNeeds {
+            frames,
+            missing: d.missing,
+            stale: d.stale.len(),
+            has_anchor_frame,
+            anchor_approved,
+        })
+    });
+    // Ctrl/⌘+Enter does what the button says, while this screen is open.
+    if let Some(shortcut) = use_context::<crate::ui::app::GenerateShortcut>() {
+        shortcut.0.set_value(Some(Callback::new(move |_| {
+            if !runner::is_running() {
+                plan_open.set(Some(scope_of(&action.get_untracked())));
+            }
+        })));
+        on_cleanup(move || shortcut.0.set_value(None));
+    }
     let batch_here = {
         let id = id.clone();
         Memo::new(move |_| state.batch.get().filter(|b| b.series_id == id))
@@ -221,14 +262,6 @@ pub fn SeriesView(
                 <div class="run-controls">
                     <Show when=running fallback=move || view! {
                         {move || {
-                            let n = derived.with(|d| d.stale.len());
-                            (n > 0).then(|| view! {
-                                <button class="btn" data-testid="regenerate-stale" on:click=move |_| plan_open.set(Some(Scope::Stale))>
-                                    {format!("Regenerate {n} stale")}
-                                </button>
-                            })
-                        }}
-                        {move || {
                             let ids = derived.with(|d| d.failed.clone());
                             (!ids.is_empty()).then(|| {
                                 let n = ids.len();
@@ -239,20 +272,16 @@ pub fn SeriesView(
                                 }
                             })
                         }}
-                        {move || {
-                            let n = derived.with(|d| d.missing);
-                            (n > 0 && n < store.frame_order().with(Vec::len)).then(|| view! {
-                                <button class="btn" data-testid="generate-missing" on:click=move |_| plan_open.set(Some(Scope::Missing))>
-                                    {format!("Generate {n} missing")}
-                                </button>
-                            })
-                        }}
-                        <button class="btn primary" on:click=move |_| plan_open.set(Some(Scope::All)) data-testid="generate-all">"Generate series"</button>
+                        // One button that says what it will do (stale first, then missing, then all).
+                        <button class="btn primary" on:click=move |_| plan_open.set(Some(scope_of(&action.get_untracked()))) data-testid="generate-all"
+                            aria-keyshortcuts="Control+Enter Meta+Enter">{move || action.get().label().to_string()}</button>
                     }>
                         <button class="btn danger" on:click=move |_| runner::cancel_all() data-testid="cancel-all">"Cancel all"</button>
                     </Show>
                 </div>
             </header>
+            <Guide store=store generate=Callback::new(move |_| plan_open.set(Some(scope_of(&action.get_untracked()))))
+                generate_label=Signal::derive(move || action.get().label().to_string())/>
             <BatchProgress batch=batch_here/>
             <StorageMeter store=store/>
             <OutputSettingsCard store=store/>

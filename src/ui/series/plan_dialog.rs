@@ -83,11 +83,18 @@ pub fn PlanDialog(
                         let images = r.compiled.references.len() + usize::from(r.waits_for_anchor && !r.compiled.uses_anchor);
                         let plural = if images == 1 { "" } else { "s" };
                         let kind = if r.is_anchor {
-                            "anchor · generated first".to_string()
-                        } else if r.waits_for_anchor {
-                            format!("waits for anchor · edit with {images} image{plural}")
+                            "the anchor · made first".to_string()
+                        } else if r.waits_for_anchor || r.compiled.uses_anchor {
+                            // Image 1 is the anchor; the rest are the entities' references.
+                            let others = images.saturating_sub(1);
+                            let wait = if r.waits_for_anchor { "waits for the anchor, then " } else { "" };
+                            match others {
+                                0 => format!("{wait}made from the anchor"),
+                                1 => format!("{wait}made from the anchor and 1 reference image"),
+                                n => format!("{wait}made from the anchor and {n} reference images"),
+                            }
                         } else if r.is_edit() {
-                            format!("edit with {images} reference image{plural}")
+                            format!("made with {images} reference image{plural}")
                         } else {
                             "generation".to_string()
                         };
