@@ -41,7 +41,7 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WBG"; then
 fi
 
 # npm: binaryen 132 (the wasm-opt trunk uses) and playwright-core (no browser download).
-if ! [ -x "$ROOT/e2e/node_modules/.bin/wasm-opt" ] || ! [ -d "$ROOT/e2e/node_modules/playwright-core" ] \
+if ! [ -x "$ROOT/e2e/node_modules/.bin/wasm-opt" ] || ! [ -d "$ROOT/e2e/node_modules/playwright-core" ] || ! [ -d "$ROOT/e2e/node_modules/axe-core" ] \
    || [ "$ROOT/e2e/package-lock.json" -nt "$ROOT/e2e/node_modules/.package-lock.json" ]; then
   step "npm ci (binaryen, playwright-core)"
   (cd "$ROOT/e2e" && npm ci --no-audit --no-fund --loglevel=error)

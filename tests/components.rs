@@ -408,3 +408,47 @@ async fn decode_alpha(png: &web_sys::Blob) -> (u32, u32, Vec<u8>) {
         .0;
     (w, h, data.chunks(4).map(|p| p[3]).collect())
 }
+
+/// The series' one generate button says what it will do in each state: nothing made yet,
+/// some missing, made from an approved anchor, stale frames first.
+#[wasm_bindgen_test]
+async fn the_generate_button_says_what_it_will_do() {
+    use continuity::ui::series::SeriesView;
+    let holder: RwSignal<Option<Store<Series>>> = RwSignal::new(None);
+    let (root, _handle) = mount(move || {
+        let (_, store) = comic();
+        holder.set(Some(store));
+        view! { <SeriesView store=store/> }
+    });
+    tick().await;
+    let store = holder.get_untracked().unwrap();
+    let label = || text_of(&find_in(&root, "[data-testid=generate-all]"));
+    assert_eq!(label(), "Generate 4 frames");
+    let ids = store.frame_order().get_untracked();
+    let mut anchor = test_version("a1", &ids[0]);
+    anchor.image.hash = "anchor-1".into();
+    store.update(|s| {
+        s.add_versions(&ids[0], vec![anchor]);
+    });
+    continuity::app::sync::refresh_keys(store);
+    tick().await;
+    assert_eq!(label(), "Generate 3 missing");
+    store.update(|s| {
+        s.set_anchor_frame(Some(&ids[0]));
+        s.approve_anchor();
+    });
+    tick().await;
+    assert_eq!(label(), "Generate 3 frames from the anchor");
+    // Frame 2 made from the anchor; then the anchor gets a new image: frame 2 is stale.
+    let mut made = test_version("f2", &ids[1]);
+    made.anchor_image = Some("anchor-1".into());
+    let mut newer = test_version("a2", &ids[0]);
+    newer.created_ms = 9.0;
+    store.update(|s| {
+        s.add_versions(&ids[1], vec![made]);
+        s.add_versions(&ids[0], vec![newer]);
+    });
+    continuity::app::sync::refresh_keys(store);
+    tick().await;
+    assert_eq!(label(), "Regenerate 1 stale");
+}

@@ -675,10 +675,10 @@ pub fn user_message(c: &Classification, model: &str, api_message: Option<&str>) 
         ),
         Reason::ModelNotFound => match retired_on(model_name) {
             Some(date) => format!(
-                "{model_name} was shut down on {date} and can no longer be used. Choose gpt-image-2 or another current model in Settings."
+                "{model_name} was shut down on {date} and can no longer be used. Choose gpt-image-2 or another current model under Model, beside the series style."
             ),
             None => format!(
-                "The model {model_name} is not available to your OpenAI account or no longer exists. Choose another model in Settings."
+                "The model {model_name} is not available to your OpenAI account or no longer exists. Choose another model under Model, beside the series style."
             ),
         },
         Reason::InsufficientQuota => "Your OpenAI account is out of credits or over its spend limit. Add credits or raise the limit, then retry; nothing more will be sent in this batch.".to_owned(),
