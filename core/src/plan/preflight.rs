@@ -207,7 +207,7 @@ pub fn preflight(
                 why.push(b);
             }
         }
-        (!why.is_empty()).then(|| (r, why))
+        (!why.is_empty()).then_some((r, why))
     });
     if let Some((first, why)) = blocked.next() {
         return Err(Refusal::Blocked {
