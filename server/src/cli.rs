@@ -128,7 +128,8 @@ FAULT INJECTION (fake mode)
                         at once; each beyond gets 429 requests/rate_limit_exceeded with
                         retry-after (retry_after=, retry_after_ms= as for rate_limit) and
                         x-ratelimit-limit-requests: <n>. A place is held until the response
-                        has been sent. group=<label> only keeps specs apart. No :<times>.
+                        has been sent; ms=<n> makes accepted requests take n ms more.
+                        group=<label> only keeps specs apart. No :<times>.
   Error faults answer at once; the others after the normal latency. A bad spec -> 400
   invalid_fault_spec.
 

@@ -182,13 +182,17 @@ pub enum Hold {
 }
 
 impl Hold {
-    /// Why the attempt was not sent, in words (one sentence, after the failure's own message).
+    /// Why a retry was not sent, in words (a sentence shown after the failure's own message;
+    /// a first attempt that is held is not a failure: the job goes back to the queue).
     pub fn message(&self) -> String {
         match self {
-            Hold::Cancelled => "The batch was cancelled.".into(),
-            Hold::Stopped => "The batch stopped after an error that affects every frame.".into(),
+            Hold::Cancelled => "It was not retried: the batch was cancelled.".into(),
+            Hold::Stopped => {
+                "It was not retried: the batch stopped after an error that affects every frame."
+                    .into()
+            }
             Hold::ServiceFailing { failures, .. } => format!(
-                "The image service failed {failures} times in a row, so the batch is paused until you resume it."
+                "It was not retried: the image service failed {failures} times in a row, so the batch is paused until you resume it."
             ),
             Hold::Budget => {
                 "It was not retried: another attempt could cross the series budget.".into()

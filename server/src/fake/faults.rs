@@ -42,7 +42,8 @@ pub const FAULT_NAMES: &[(&str, &str)] = &[
     ("echo", ""),
     (
         "concurrency_limit",
-        "max=<n> (default 4), retry_after=<s>, retry_after_ms=<ms>, group=<label>",
+        "max=<n> (default 4), ms=<n> (time to answer), retry_after=<s>, retry_after_ms=<ms>, \
+         group=<label>",
     ),
 ];
 
@@ -132,7 +133,7 @@ impl FaultKind {
             Self::Moderation => &["stage", "categories"],
             Self::Stall => &["ms"],
             Self::HtmlError => &["status"],
-            Self::ConcurrencyLimit => &["max", "retry_after", "retry_after_ms", "group"],
+            Self::ConcurrencyLimit => &["max", "ms", "retry_after", "retry_after_ms", "group"],
             _ => &[],
         }
     }
@@ -164,7 +165,7 @@ pub struct FaultSpec {
     pub stage: Stage,
     /// `categories=` (moderation), `+`-separated.
     pub categories: Vec<String>,
-    /// `ms=` (stall).
+    /// `ms=` (stall; concurrency_limit: how long an accepted request takes).
     pub stall_ms: Option<u64>,
     /// `status=` (html_error).
     pub status: u16,
@@ -397,11 +398,11 @@ mod tests {
         let s = FaultSpec::parse("html_error,status=200").expect("valid");
         assert_eq!((s.kind, s.status), (FaultKind::HtmlError, 200));
         assert_eq!(FaultSpec::parse("html_error").expect("valid").status, 502);
-        let s = FaultSpec::parse("concurrency_limit,max=2,retry_after_ms=100,group=a b")
+        let s = FaultSpec::parse("concurrency_limit,max=2,ms=300,retry_after_ms=100,group=a b")
             .expect("valid");
         assert_eq!(
-            (s.kind, s.max_concurrent, s.retry_after_ms),
-            (FaultKind::ConcurrencyLimit, 2, Some(100))
+            (s.kind, s.max_concurrent, s.stall_ms, s.retry_after_ms),
+            (FaultKind::ConcurrencyLimit, 2, Some(300), Some(100))
         );
         assert_eq!(
             FaultSpec::parse("concurrency_limit")

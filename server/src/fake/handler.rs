@@ -201,7 +201,13 @@ async fn run(ctx: Context, raw: Arc<RawRequest>) -> Response {
             .in_flight
             .try_enter(&spec.raw, spec.max_concurrent)
         {
-            Some(guard) => place = Some(guard),
+            Some(guard) => {
+                place = Some(guard);
+                // The time an accepted request takes, so that requests overlap.
+                if let Some(ms) = spec.stall_ms {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                }
+            }
             None => {
                 let response = fault_responses::concurrency_limited(spec, &model);
                 return ctx.finish(raw, response, Some(spec.kind)).await;

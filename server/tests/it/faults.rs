@@ -260,8 +260,8 @@ async fn html_error_can_come_with_any_status() {
 /// at once with the API's rate-limit answer; once the two have been answered, places are free.
 #[tokio::test]
 async fn concurrency_limit_refuses_what_is_beyond_it_in_flight() {
-    let server = common::start(common::fake_config(400)).await;
-    let spec = "concurrency_limit,max=2,retry_after_ms=150,group=it";
+    let server = common::fake().await;
+    let spec = "concurrency_limit,max=2,ms=400,retry_after_ms=150,group=it";
     let sends = (0..6).map(|i| {
         let server = &server;
         async move {
@@ -296,7 +296,7 @@ async fn concurrency_limit_refuses_what_is_beyond_it_in_flight() {
         assert!(*took >= Duration::from_millis(400));
         assert!(common::image_at(body, 0).width() > 0);
     }
-    // The places were freed with the answers; another group never shared them.
+    // The places were freed with the answers.
     assert_eq!(with_fault(&server, spec, "later").await.status(), 200);
     let journal = server.journal().await;
     let faults: Vec<_> = journal

@@ -22,7 +22,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use output::OutputSettingsCard;
 use plan_dialog::PlanDialog;
-use progress::BatchProgress;
+use progress::{BatchProgress, SpendLine};
 use reactive_stores::Store;
 
 /// One series by id: loads it (once) and shows it.
@@ -241,6 +241,7 @@ pub fn SeriesView(
                 </div>
             </header>
             <BatchProgress batch=batch_here/>
+            <SpendLine store=store/>
             <StorageMeter store=store/>
             <OutputSettingsCard store=store/>
             <BiblePanel store=store/>
