@@ -73,6 +73,7 @@ enum Heard {
     Partial(Blob),
     RateLimited,
     Waiting(u64),
+    Failed,
 }
 
 /// One `send`, with everything the caller heard (timestamped with `Date.now()`).
@@ -174,6 +175,7 @@ async fn send_and_listen(
     let options = Options {
         signal: Some(&signal),
         timeout_ms: TIMEOUT_MS,
+        gate: None,
         extra_headers: headers
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -198,6 +200,7 @@ async fn send_and_listen(
                 Progress::Partial(b) => Heard::Partial(b),
                 Progress::RateLimited => Heard::RateLimited,
                 Progress::Waiting { ms, .. } => Heard::Waiting(ms),
+                Progress::Failed(_) => Heard::Failed,
             },
         ));
     };

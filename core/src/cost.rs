@@ -206,6 +206,49 @@ pub fn input_estimate(
     }
 }
 
+/// Money compared against a budget is counted in whole micro-dollars, so that sums such as
+/// `0.1 + 0.2` compare exactly against a cap of `0.3`.
+const MICROS_PER_USD: f64 = 1_000_000.0;
+
+/// US dollars as whole micro-dollars (rounded). Negative, NaN and infinite amounts count as 0:
+/// `as` saturates, so hostile inputs cannot wrap around.
+pub fn to_micros(usd: f64) -> u64 {
+    if usd.is_nan() || usd <= 0.0 || usd.is_infinite() {
+        0
+    } else {
+        (usd * MICROS_PER_USD).round() as u64
+    }
+}
+
+/// Whole micro-dollars as US dollars.
+pub fn from_micros(micros: u64) -> f64 {
+    micros as f64 / MICROS_PER_USD
+}
+
+/// Formats a budget for people: whole cents as cents (`$0.10`, `$5.00`, as the user typed
+/// it), anything finer like [`format_usd`].
+pub fn format_budget(usd: f64) -> String {
+    let cents = (usd * 100.0).round();
+    if usd > 0.0 && (usd * 100.0 - cents).abs() < 1e-6 {
+        format!("${:.2}", cents / 100.0)
+    } else {
+        format_usd(usd)
+    }
+}
+
+/// What a series has spent against its budget, for the series screen:
+/// `"$0.196 spent of $0.10 budget"`, or `"$0.196 spent · no budget"` without one.
+pub fn spend_line(spent_usd: f64, budget_usd: Option<f64>) -> String {
+    match budget_usd {
+        Some(budget) => format!(
+            "{} spent of {} budget",
+            format_usd(spent_usd),
+            format_budget(budget)
+        ),
+        None => format!("{} spent · no budget", format_usd(spent_usd)),
+    }
+}
+
 /// Formats dollars for people: `$0.053`, `$1.27`, `<$0.001`.
 pub fn format_usd(usd: f64) -> String {
     if usd <= 0.0 {
@@ -223,6 +266,25 @@ pub fn format_usd(usd: f64) -> String {
 mod tests {
     use super::*;
     use crate::catalogue::Catalogue;
+
+    #[test]
+    fn money_is_counted_in_whole_micro_dollars() {
+        assert_eq!(to_micros(0.1) + to_micros(0.2), to_micros(0.3));
+        assert_eq!(to_micros(0.0453), 45_300);
+        for bad in [-1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(to_micros(bad), 0, "{bad}");
+        }
+        assert_eq!(from_micros(45_300), 0.0453);
+    }
+
+    #[test]
+    fn spend_lines_name_the_spend_and_the_budget() {
+        assert_eq!(spend_line(0.196, Some(0.1)), "$0.196 spent of $0.10 budget");
+        assert_eq!(spend_line(0.0, Some(5.0)), "$0.00 spent of $5.00 budget");
+        assert_eq!(spend_line(1.5, None), "$1.50 spent · no budget");
+        assert_eq!(format_budget(0.105), "$0.105");
+        assert_eq!(format_budget(0.05), "$0.05");
+    }
 
     /// Every row of the reference's gpt-image-2 table (§11.3).
     #[test]

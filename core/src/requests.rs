@@ -3,12 +3,12 @@
 //! `/v1/images/edits` request whose image 1 is the version it starts from.
 
 use crate::catalogue::Catalogue;
-use crate::compiler::{compile_edit, CompiledFrame, EditSpec, MAX_REFERENCE_IMAGES};
+use crate::compiler::{compile_edit, CompiledFrame, EditSpec};
 use crate::cost::{estimate, input_estimate, Confidence, CostQuery};
 use crate::locale::compile_locale;
 use crate::model::size::Size;
 use crate::model::{Series, Version};
-use crate::plan::{Plan, PlannedRequest};
+use crate::plan::{Plan, PlannedRequest, RequestKind};
 
 /// What one planned request will make.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +105,7 @@ pub fn plan_items(
             Work::Edit { .. } => u32::from(series.output.variants.clamp(1, 4)),
             Work::Locale { .. } => 1,
         };
-        let (compiled, mut blockers) = match compile_item(series, item) {
+        let (compiled, blockers) = match compile_item(series, item) {
             Ok(c) => (c, Vec::new()),
             Err(why) => (
                 CompiledFrame {
@@ -118,16 +118,8 @@ pub fn plan_items(
                 vec![why],
             ),
         };
-        let limit = MAX_REFERENCE_IMAGES.min(model.max_input_images);
-        if compiled.references.len() > limit {
-            blockers.push(format!(
-                "{} images; at most {limit} can be sent. Remove entities from this frame or references from the bible.",
-                compiled.references.len()
-            ));
-        }
-        if compiled.prompt.chars().count() > crate::openai::request::MAX_PROMPT_CHARS {
-            blockers.push("The prompt is over 32,000 characters.".into());
-        }
+        // Image count, prompt length and the model's limits are checked by the preflight
+        // that `Plan::new` runs, the same as for generations.
         let output = estimate(
             model,
             &CostQuery {
@@ -149,6 +141,18 @@ pub fn plan_items(
             !model.input_fidelity,
         );
         requests.push(PlannedRequest {
+            kind: match &item.work {
+                Work::Edit { base, .. } => RequestKind::Edit {
+                    parent: base.clone(),
+                },
+                Work::Locale { locale } => RequestKind::LocaleVariant {
+                    parent: series
+                        .frame(&item.frame_id)
+                        .and_then(|f| f.active_version.clone())
+                        .unwrap_or_default(),
+                    locale: locale.clone(),
+                },
+            },
             frame_id: item.job_id.clone(),
             title: match &item.work {
                 Work::Edit { .. } => format!("{title} · edit"),
@@ -163,12 +167,7 @@ pub fn plan_items(
             blockers,
         });
     }
-    let total_usd = requests.iter().map(|r| r.estimate_usd).sum();
-    Plan {
-        requests,
-        total_usd,
-        budget_usd: series.budget_usd,
-    }
+    Plan::new(series, catalogue, requests)
 }
 
 #[cfg(test)]

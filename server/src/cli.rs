@@ -120,9 +120,16 @@ FAULT INJECTION (fake mode)
     stream_cut          stream: the first image's partials, then close without completed;
                         otherwise a 200 JSON body cut off mid-transfer (connection aborted)
     truncated_json      200 application/json with the body cut roughly in half
-    html_error          502 text/html Cloudflare-like error page
+    html_error          502 text/html Cloudflare-like error page; status=<code> another status
+                        (status=200: a network sign-in page, as captive portals send)
     bad_image           200 well-formed JSON whose b64_json is not an image
     echo                succeed normally (marks a request in the journal)
+    concurrency_limit   at most max=<n> (default 4) requests carrying the same spec in flight
+                        at once; each beyond gets 429 requests/rate_limit_exceeded with
+                        retry-after (retry_after=, retry_after_ms= as for rate_limit) and
+                        x-ratelimit-limit-requests: <n>. A place is held until the response
+                        has been sent; ms=<n> makes accepted requests take n ms more.
+                        group=<label> only keeps specs apart. No :<times>.
   Error faults answer at once; the others after the normal latency. A bad spec -> 400
   invalid_fault_spec.
 

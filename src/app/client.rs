@@ -70,6 +70,9 @@ pub struct RequestFailure {
     pub message: String,
     /// Every attempt made.
     pub attempts: Vec<AttemptRecord>,
+    /// The batch held the first attempt ([`Options::gate`]): nothing was sent, and the
+    /// request can simply be queued again. `message` says why.
+    pub held: bool,
 }
 
 impl ImageResult {
@@ -90,6 +93,13 @@ impl RequestFailure {
     }
 }
 
+/// Whether any of these attempts may have been billed (a 500, a timeout, a cut stream …).
+fn any_billed(attempts: &[AttemptRecord]) -> bool {
+    attempts
+        .iter()
+        .any(|a| a.class == Some(FailureClass::MaybeProcessed))
+}
+
 /// What the caller hears while a request runs.
 pub enum Progress {
     /// Attempt `n` is being sent.
@@ -98,6 +108,9 @@ pub enum Progress {
     Partial(Blob),
     /// The server said we are going too fast (the batch should slow down).
     RateLimited,
+    /// An attempt failed, classified so (heard after every failed attempt, before any retry:
+    /// the batch counts server-side failures for its circuit breaker).
+    Failed(Classification),
     /// Waiting `ms` before retrying, because of `reason`.
     Waiting {
         /// Milliseconds until the retry.
@@ -115,6 +128,47 @@ pub struct Options<'a> {
     pub timeout_ms: u64,
     /// Extra headers (tests use `x-fake-fault`); never used for credentials.
     pub extra_headers: Vec<(String, String)>,
+    /// Asked before every attempt, the first included: the batch's concurrency limit,
+    /// circuit breaker and budget. `None` sends at once.
+    pub gate: Option<&'a dyn Fn() -> Permit>,
+}
+
+/// The batch's answer before an attempt (see [`Options::gate`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Permit {
+    /// Send it now.
+    Go,
+    /// Not yet (the concurrency limit is reached): ask again shortly.
+    Wait,
+    /// Do not send it; why, in words.
+    Refuse(String),
+}
+
+/// How often a request waiting for [`Permit::Go`] asks again.
+const PERMIT_POLL_MS: u64 = 40;
+
+/// Why a request stopped waiting for its permit.
+enum NoPermit {
+    Cancelled,
+    Refused(String),
+}
+
+/// Asks `gate` until it says go; the wait is cancelled with the request.
+async fn permit(gate: &dyn Fn() -> Permit, signal: Option<&AbortSignal>) -> Result<(), NoPermit> {
+    loop {
+        match gate() {
+            Permit::Go => return Ok(()),
+            Permit::Refuse(why) => return Err(NoPermit::Refused(why)),
+            Permit::Wait => {
+                if crate::web::clock::sleep(PERMIT_POLL_MS, signal)
+                    .await
+                    .is_err()
+                {
+                    return Err(NoPermit::Cancelled);
+                }
+            }
+        }
+    }
 }
 
 /// Why one attempt failed.
@@ -125,7 +179,7 @@ struct AttemptError {
 }
 
 /// Sends `request` (a generation, or an edit when `files` is given), retrying as the failure
-/// rules allow.
+/// rules allow; with a gate, every attempt waits for the batch's permit.
 pub async fn send(
     endpoint: &Endpoint,
     request: &ImageRequest,
@@ -135,7 +189,49 @@ pub async fn send(
 ) -> Result<ImageResult, RequestFailure> {
     let mut attempts = Vec::new();
     let mut retries = 0u32;
+    // The last failure and its message, kept for when the batch refuses the retry.
+    let mut last: Option<(Classification, String)> = None;
+    // Cancelled while no attempt was in flight (waiting to retry or for a permit).
+    let cancelled = |attempts: Vec<AttemptRecord>| {
+        let cancelled = classify(&Observation::Cancelled { in_flight: false });
+        RequestFailure {
+            message: user_message(&cancelled, &request.model, None),
+            classification: Classification {
+                may_be_billed: any_billed(&attempts),
+                ..cancelled
+            },
+            attempts,
+            held: false,
+        }
+    };
     loop {
+        if let Some(gate) = options.gate {
+            match permit(gate, options.signal).await {
+                Ok(()) => {}
+                Err(NoPermit::Cancelled) => return Err(cancelled(attempts)),
+                Err(NoPermit::Refused(why)) => {
+                    return Err(match last {
+                        // Nothing was sent: the batch queues the request again.
+                        None => RequestFailure {
+                            classification: classify(&Observation::Cancelled { in_flight: false }),
+                            message: why,
+                            attempts,
+                            held: true,
+                        },
+                        Some((classification, message)) => RequestFailure {
+                            message: format!("{message} {why}"),
+                            classification: Classification {
+                                may_be_billed: classification.may_be_billed
+                                    || any_billed(&attempts),
+                                ..classification
+                            },
+                            attempts,
+                            held: false,
+                        },
+                    });
+                }
+            }
+        }
         let number = attempts.len() as u32 + 1;
         on_progress(Progress::Attempt(number));
         match attempt(endpoint, request, files, options, on_progress).await {
@@ -161,6 +257,7 @@ pub async fn send(
                     class: Some(classification.class),
                     request_id: err.info.request_id.clone(),
                 });
+                on_progress(Progress::Failed(classification.clone()));
                 let retry_after = match &err.observation {
                     Observation::Http { retry_after, .. } => *retry_after,
                     _ => RetryAfter { ms: None },
@@ -187,19 +284,9 @@ pub async fn send(
                         });
                         if crate::web::clock::sleep(ms, options.signal).await.is_err() {
                             // Cancelled while waiting: nothing was in flight.
-                            let cancelled = classify(&Observation::Cancelled { in_flight: false });
-                            let billed = attempts
-                                .iter()
-                                .any(|a| a.class == Some(FailureClass::MaybeProcessed));
-                            return Err(RequestFailure {
-                                message: user_message(&cancelled, &request.model, None),
-                                classification: Classification {
-                                    may_be_billed: billed,
-                                    ..cancelled
-                                },
-                                attempts,
-                            });
+                            return Err(cancelled(attempts));
                         }
+                        last = Some((classification, message));
                     }
                     RetryDecision::GiveUp(why) => {
                         // Say why we stopped too: a wait too long to sleep, retries spent, or
@@ -209,10 +296,7 @@ pub async fn send(
                             None => message,
                         };
                         // Once any attempt may have been billed, the whole request may have been.
-                        let billed = classification.may_be_billed
-                            || attempts
-                                .iter()
-                                .any(|a| a.class == Some(FailureClass::MaybeProcessed));
+                        let billed = classification.may_be_billed || any_billed(&attempts);
                         return Err(RequestFailure {
                             message,
                             classification: Classification {
@@ -220,6 +304,7 @@ pub async fn send(
                                 ..classification
                             },
                             attempts,
+                            held: false,
                         });
                     }
                 }

@@ -2,8 +2,8 @@
 //! reference images, send (with retries), then store the images, their versions and the frame
 //! pointing at them in one strict transaction — only then is the frame done.
 
-use crate::app::client::{self, Files, Image, Options, Progress as ClientProgress};
-use crate::app::runner::{pump, set_run, Run};
+use crate::app::client::{self, Files, Image, Options, Permit, Progress as ClientProgress};
+use crate::app::runner::{pump, refresh_view, set_run, Run};
 use crate::app::saver::{update_frame as edit_frame, PaidResult, Pointer};
 use crate::app::state::{AppState, FrameRun};
 use crate::web::blob::{self, object_url};
@@ -20,7 +20,7 @@ use continuity_core::model::{
 use continuity_core::openai::request::ImageRequest;
 use continuity_core::openai::types::Usage;
 use continuity_core::requests::{compile_item, Item, Work};
-use continuity_core::scheduler::Outcome;
+use continuity_core::scheduler::{AttemptEnd, Gate, Outcome};
 use leptos::prelude::*;
 use reactive_stores::Store;
 use std::rc::Rc;
@@ -142,10 +142,17 @@ pub(crate) async fn run_frame(
     }
 
     let signal = controller.signal();
+    // Every attempt asks the batch first (concurrency limit, circuit breaker, budget).
+    let gate = || match run.batch.borrow_mut().begin_attempt(frame_id) {
+        Gate::Go => Permit::Go,
+        Gate::Wait => Permit::Wait,
+        Gate::Hold(hold) => Permit::Refuse(hold.message()),
+    };
     let options = Options {
         signal: Some(&signal),
         timeout_ms: DEFAULT_TIMEOUT_MS,
         extra_headers: run.endpoint.extra_headers(),
+        gate: Some(&gate),
     };
     let frame = job_id.to_string();
     let batch_run = run.clone();
@@ -156,7 +163,16 @@ pub(crate) async fn run_frame(
                 set_run(state, &frame, FrameRun::Streaming { preview_url: url });
             }
         }
-        ClientProgress::RateLimited => batch_run.batch.borrow_mut().rate_limited(),
+        // The batch slows down, counts server-side failures and may pause (the view shows it).
+        ClientProgress::Failed(class) => {
+            let end = AttemptEnd::of(&class);
+            batch_run
+                .batch
+                .borrow_mut()
+                .end_attempt(&frame, end, now_ms() as u64);
+            refresh_view(&batch_run);
+        }
+        ClientProgress::RateLimited => {}
         ClientProgress::Waiting { ms, reason } => set_run(
             state,
             &frame,
@@ -212,6 +228,11 @@ pub(crate) async fn run_frame(
             store_images(state, store, target, result.images, made, total).await
         }
         Err(failure) => {
+            if failure.held {
+                // The batch held it before anything was sent: back to the queue.
+                edit_frame(state, store, frame_id, |f| f.in_flight_since = None);
+                return Outcome::NotSent;
+            }
             if failure.classification.class == FailureClass::Cancelled {
                 edit_frame(state, store, frame_id, |f| f.in_flight_since = None);
                 set_run(

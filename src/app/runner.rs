@@ -9,9 +9,10 @@ use crate::app::state::{AppState, BatchView, FrameRun};
 use crate::web::blob::revoke_url;
 use crate::web::clock::now_ms;
 use crate::web::locks::{self, HeldLock, LockAnswer};
-use continuity_core::plan::{plan, Plan, Scope};
+use continuity_core::cost::{format_budget, format_usd};
+use continuity_core::plan::{plan, preflight, Plan, Scope};
 use continuity_core::requests::Item;
-use continuity_core::scheduler::{Batch, JobState, SkipReason};
+use continuity_core::scheduler::{Batch, JobState, SkipReason, StopCause};
 use continuity_core::settings::Endpoint;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -65,9 +66,12 @@ pub fn generate(state: AppState, series_id: &str, scope: Scope) {
     }
 }
 
-/// Starts a planned batch, at most `concurrency` requests at a time. Problems that stop it
-/// before it starts (no key, over budget, a blocked request, a batch in another tab) are shown
-/// as a notice.
+/// Starts a planned batch, at most `concurrency` requests at a time. Every start path comes
+/// here (the plan dialog, a frame's "Generate" / "Regenerate", "Retry failed"), so every one
+/// passes the same [`preflight`] against the series as it is now: the spend so far plus the
+/// plan's estimate must stay within the budget, and the batch may spend only what is left.
+/// Problems that stop it before it starts (no key, over budget, a blocked request, a batch in
+/// another tab) are shown as a notice.
 pub fn start(state: AppState, series_id: &str, plan: &Plan) {
     start_with(state, series_id, plan, HashMap::new());
 }
@@ -84,10 +88,18 @@ pub fn start_with(
         state.info("A batch is already running; wait for it or cancel it first.");
         return;
     }
-    if let Some(why) = plan.refusal() {
-        state.error(why);
+    let Some(store) = state.series(series_id) else {
         return;
-    }
+    };
+    let catalogue = state.catalogue.get_untracked();
+    let checked = store.with_untracked(|series| preflight(series, &catalogue, &plan.requests));
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err(refusal) => {
+            state.error(refusal.to_string());
+            return;
+        }
+    };
     let settings = state.settings.get_untracked();
     let (key, token) = (state.key.get_untracked(), state.token.get_untracked());
     let endpoint = match settings.endpoint(
@@ -105,7 +117,7 @@ pub fn start_with(
     let batch = match Batch::new(
         plan.jobs(),
         usize::from(settings.concurrency.max(1)),
-        plan.budget_usd,
+        checked.remaining_usd(),
     ) {
         Ok(b) => b,
         Err(e) => {
@@ -175,6 +187,27 @@ pub fn cancel_all() {
     finish_if_done(&run);
 }
 
+/// Resumes the running batch after its circuit breaker paused it (the user's "Resume").
+pub fn resume() {
+    let Some(run) = ACTIVE.with(|a| a.borrow().clone()) else {
+        return;
+    };
+    if run.batch.borrow_mut().resume() {
+        pump(&run);
+    }
+}
+
+/// Whether the batch of `series_id` is paused by its circuit breaker and can be resumed.
+pub fn can_resume(series_id: &str) -> bool {
+    ACTIVE.with(|a| {
+        a.borrow().as_ref().is_some_and(|run| {
+            run.series_id == series_id
+                && run.batch.borrow().is_paused()
+                && !run.batch.borrow().is_finished()
+        })
+    })
+}
+
 /// Starts whatever the scheduler allows, then mirrors its states into the UI.
 pub(crate) fn pump(run: &Rc<Run>) {
     let ids = run.batch.borrow_mut().start_next();
@@ -211,6 +244,11 @@ fn finish_if_done(run: &Rc<Run>) {
             b.finished_ms = Some(finished);
         }
     });
+}
+
+/// Mirrors the scheduler into the UI now (e.g. when an attempt opened the circuit breaker).
+pub(crate) fn refresh_view(run: &Rc<Run>) {
+    sync_view(run);
 }
 
 /// Copies scheduler states into the per-frame live status and the progress bar.
@@ -264,9 +302,7 @@ fn sync_view(run: &Rc<Run>) {
         }
     });
     let progress = batch.progress();
-    let stopped = batch
-        .is_stopped()
-        .then(|| "Stopped: an error affects every frame (see the failed frame).".to_string());
+    let stopped = stop_words(run, &batch);
     run.state.batch.set(Some(BatchView {
         series_id: run.series_id.clone(),
         progress,
@@ -284,4 +320,64 @@ pub(crate) fn set_run(state: AppState, frame_id: &str, status: FrameRun) {
         }
         runs.insert(frame_id.to_string(), status);
     });
+}
+
+/// Why the batch stopped (or paused), in words, naming the cause: the error that affects every
+/// frame (quota, key, organization verification, model, storage), the failing service and
+/// since when, or the budget.
+fn stop_words(run: &Run, batch: &Batch) -> Option<String> {
+    match batch.stop_cause() {
+        Some(StopCause::Fatal { reason, .. }) => Some(format!("Stopped: {reason}")),
+        Some(StopCause::ServiceFailing { since_ms, failures }) => {
+            let what = format!(
+                "the image service is failing: {failures} server errors in a row since {}.",
+                clock_time(since_ms)
+            );
+            Some(if batch.is_finished() {
+                format!("Stopped: {what} Try the failed frames again later.")
+            } else {
+                format!("Paused: {what} Nothing more is sent until you resume.")
+            })
+        }
+        None => {
+            let skipped = batch
+                .states()
+                .filter(|(_, s)| {
+                    matches!(
+                        s,
+                        JobState::Skipped {
+                            reason: SkipReason::BudgetExhausted
+                        }
+                    )
+                })
+                .count();
+            if skipped == 0 {
+                return None;
+            }
+            let (budget, spent) = run
+                .state
+                .series(&run.series_id)
+                .map(|s| s.with_untracked(|s| (s.budget_usd, s.spent_usd())))
+                .unwrap_or_default();
+            Some(format!(
+                "Stopped at the series budget: {skipped} frame{} not sent because {} could cross the budget of {} ({} spent so far). Raise the budget to make {}.",
+                if skipped == 1 { " was" } else { "s were" },
+                if skipped == 1 { "it" } else { "they" },
+                budget.map(format_budget).unwrap_or_default(),
+                format_usd(spent),
+                if skipped == 1 { "it" } else { "them" },
+            ))
+        }
+    }
+}
+
+/// A time of day in this browser's time zone, `14:03:07`.
+fn clock_time(ms: u64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    format!(
+        "{:02}:{:02}:{:02}",
+        date.get_hours(),
+        date.get_minutes(),
+        date.get_seconds()
+    )
 }

@@ -5,25 +5,43 @@
 //! [`Batch::start_next`] what to send, performs the requests and reports each [`Outcome`].
 //!
 //! The scheduler is a deterministic state machine without clock or I/O so that its rules
-//! (concurrency with AIMD, dependencies, cost cap, batch-fatal stop, cancellation, retry) can
-//! be property-tested natively. Policy: reference `security-reliability.md` §4.3 and §4.4.
+//! (concurrency with AIMD, dependencies, cost cap, batch-fatal stop, the circuit breaker,
+//! cancellation, retry) can be property-tested natively. Policy: reference
+//! `security-reliability.md` §4.3 and §4.4.
+//!
+//! Drivers that retry inside a job also report each attempt: they ask
+//! [`Batch::begin_attempt`] before sending one and report how it ended with
+//! [`Batch::end_attempt`]. That is what lets the batch keep requests in flight within the
+//! concurrency limit (a rate-limited job waits for a slot before its retry), stop every
+//! retry once the circuit breaker opens, and keep a retry after a possibly billed attempt
+//! within the budget.
 
 use std::collections::HashMap;
 
 #[cfg(test)]
+mod attempt_tests;
+mod attempts;
+#[cfg(test)]
 mod proptests;
+mod sim;
 #[cfg(test)]
 mod tests;
 mod types;
+mod view;
 
-pub use types::{CancelEffect, Job, JobState, Outcome, PlanError, Progress, SkipReason};
+use attempts::{Breaker, Phase};
+pub use sim::{ideal_makespan_units, simulate_makespan};
+pub use types::{
+    AttemptEnd, CancelEffect, Gate, Hold, Job, JobState, Outcome, PlanError, Progress, SkipReason,
+    StopCause,
+};
 
 /// Consecutive successes after which the concurrency limit grows by one (reference §4.3).
 pub const DEFAULT_GROW_AFTER: u32 = 5;
 
-/// Money is tracked in integer micro-dollars so that sums of estimates such as
-/// `0.1 + 0.2` compare exactly against a cap of `0.3`.
-const MICROS_PER_USD: f64 = 1_000_000.0;
+/// Server-side failures in a row (5xx, timeouts, cut streams) after which the batch stops
+/// sending until the user resumes it: the circuit breaker of reference §4.3 (RTY-07).
+pub const BREAKER_THRESHOLD: u32 = 5;
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -34,6 +52,8 @@ struct Entry {
     /// A running job whose request has been answered (the driver is only storing the result):
     /// it no longer occupies a concurrency slot, but its outcome and cost are still pending.
     released: bool,
+    /// Where a running job's attempts stand (drivers that report attempts).
+    phase: Phase,
 }
 
 /// The state machine of one batch; see the module documentation.
@@ -51,21 +71,18 @@ pub struct Batch {
     spent: u64,
     maybe_billed: u64,
     stopped: bool,
+    /// The job and reason of the failure that stopped the batch.
+    fatal: Option<(String, String)>,
     cancelled_all: bool,
+    /// The most attempts the service took at once without a rate limit, as far as we know:
+    /// the concurrency limit never grows past it again.
+    ceiling: usize,
+    breaker: Breaker,
 }
 
-fn to_micros(usd: f64) -> u64 {
-    // `as` saturates and maps NaN to 0, so hostile inputs cannot wrap around.
-    if usd.is_nan() || usd <= 0.0 {
-        0
-    } else {
-        (usd * MICROS_PER_USD).round() as u64
-    }
-}
-
-fn to_usd(micros: u64) -> f64 {
-    micros as f64 / MICROS_PER_USD
-}
+// Money is tracked in integer micro-dollars (see `cost::to_micros`), so that sums of
+// estimates such as `0.1 + 0.2` compare exactly against a cap of `0.3`.
+use crate::cost::{from_micros as to_usd, to_micros};
 
 fn valid_amount(usd: f64) -> bool {
     usd.is_finite() && usd >= 0.0
@@ -114,6 +131,7 @@ impl Batch {
                 estimate,
                 state: JobState::Queued,
                 released: false,
+                phase: Phase::Preparing,
             });
         }
         let topo = topological_order(&entries).ok_or(PlanError::DependencyCycle)?;
@@ -142,7 +160,10 @@ impl Batch {
             spent: 0,
             maybe_billed: 0,
             stopped: false,
+            fatal: None,
             cancelled_all: false,
+            ceiling: max_concurrency,
+            breaker: Breaker::default(),
         };
         batch.refresh();
         Ok(batch)
@@ -161,11 +182,12 @@ impl Batch {
     /// its estimate ≤ budget. A job that could not fit even once all running jobs settled at
     /// zero cost becomes `Skipped { BudgetExhausted }`; one that only lacks room because of
     /// in-flight reservations stays `Queued` (their actual cost may come in lower). Returns
-    /// nothing after a batch-fatal failure or [`Batch::cancel_all`].
+    /// nothing after a batch-fatal failure, while the circuit breaker is open, or after
+    /// [`Batch::cancel_all`].
     pub fn start_next(&mut self) -> Vec<String> {
         self.refresh();
         let mut started = Vec::new();
-        if self.stopped || self.cancelled_all {
+        if self.stopped || self.cancelled_all || self.breaker.is_open() {
             return started;
         }
         let mut running = 0usize;
@@ -199,6 +221,7 @@ impl Batch {
             }
             e.state = JobState::Running;
             e.released = false;
+            e.phase = Phase::Preparing;
             running += 1;
             reserved = reserved.saturating_add(e.estimate);
             started.push(e.job.id.clone());
@@ -210,6 +233,10 @@ impl Batch {
 
     /// Reports the outcome of a `Running` job; ignored for any other job (e.g. a late report
     /// after the job was cancelled, or an unknown id).
+    ///
+    /// A failed or cancelled job that may have been billed keeps its estimate committed (its
+    /// actual cost is unknown). When the driver reported attempts, attempts billed before a
+    /// retry were committed at that retry, so only the last one is added here.
     pub fn report(&mut self, id: &str, outcome: Outcome) {
         let Some(&i) = self.index.get(id) else {
             return;
@@ -218,6 +245,14 @@ impl Batch {
             return;
         }
         let estimate = self.entries[i].estimate;
+        // Whether the last attempt may have been billed and is not yet committed: an answered
+        // request was; after a reported attempt the batch knows; otherwise the driver says.
+        let (phase, released) = (self.entries[i].phase, self.entries[i].released);
+        let last_billed = |may_be_billed: bool| match phase {
+            _ if released => true,
+            Phase::Backoff { billed_pending } => billed_pending,
+            Phase::Preparing | Phase::Sending => may_be_billed,
+        };
         self.entries[i].state = match outcome {
             Outcome::Done { cost_usd } => {
                 let cost = if valid_amount(cost_usd) {
@@ -226,6 +261,7 @@ impl Batch {
                     0.0
                 };
                 self.spent = self.spent.saturating_add(to_micros(cost));
+                self.breaker.answered();
                 self.note_success();
                 JobState::Done { cost_usd: cost }
             }
@@ -234,12 +270,15 @@ impl Batch {
                 may_be_billed,
                 fatal_for_batch,
             } => {
-                if may_be_billed {
+                if last_billed(may_be_billed) {
                     // Unknown actual cost: keep the estimate committed so the cap stays safe.
                     self.maybe_billed = self.maybe_billed.saturating_add(estimate);
                 }
                 if fatal_for_batch {
                     self.stopped = true;
+                    if self.fatal.is_none() {
+                        self.fatal = Some((id.to_string(), reason.clone()));
+                    }
                 }
                 // A failure interrupts the run of consecutive successes.
                 self.streak = 0;
@@ -249,12 +288,18 @@ impl Batch {
                 }
             }
             Outcome::Cancelled { may_be_billed } => {
-                if may_be_billed {
+                if last_billed(may_be_billed) {
                     self.maybe_billed = self.maybe_billed.saturating_add(estimate);
                 }
                 JobState::Cancelled { may_be_billed }
             }
+            Outcome::NotSent if self.cancelled_all => JobState::Cancelled {
+                may_be_billed: false,
+            },
+            Outcome::NotSent => JobState::Queued,
         };
+        self.entries[i].phase = Phase::Preparing;
+        self.entries[i].released = false;
         self.refresh();
     }
 
@@ -266,14 +311,22 @@ impl Batch {
         if let Some(&i) = self.index.get(id) {
             if self.entries[i].state == JobState::Running {
                 self.entries[i].released = true;
+                // An answer with the image: the service works.
+                self.breaker.answered();
+                if self.entries[i].phase == Phase::Sending {
+                    self.entries[i].phase = Phase::Backoff {
+                        billed_pending: false,
+                    };
+                }
             }
         }
     }
 
     /// A request was answered 429 rate-limit (the job itself keeps running/retrying):
-    /// multiplicative decrease, halving the current limit (min 1).
+    /// multiplicative decrease, halving the current limit (min 1). Drivers that report
+    /// attempts use [`Batch::end_attempt`] instead, which also caps the limit.
     pub fn rate_limited(&mut self) {
-        self.limit = (self.limit / 2).max(1);
+        self.limit = (self.limit / 2).max(1).min(self.ceiling);
         self.streak = 0;
     }
 
@@ -319,7 +372,7 @@ impl Batch {
     /// Puts failed, cancelled and dependency-skipped jobs back to `Queued` (or
     /// `WaitingForDependency`) and returns how many were re-queued.
     ///
-    /// With `clear_stop` the batch-fatal stop is lifted and `BatchStopped`/`BudgetExhausted`
+    /// With `clear_stop` the batch-fatal stop and an open circuit breaker are lifted and `BatchStopped`/`BudgetExhausted`
     /// skips are retried too (budget skips only start if [`Batch::set_budget`] made room).
     /// Without it a stopped batch stays stopped and nothing is re-queued. Does nothing after
     /// [`Batch::cancel_all`]. Money already spent or maybe billed stays counted.
@@ -329,6 +382,8 @@ impl Batch {
         }
         if clear_stop {
             self.stopped = false;
+            self.fatal = None;
+            self.breaker.reset();
         }
         let mut retried = Vec::new();
         for (i, e) in self.entries.iter_mut().enumerate() {
@@ -361,102 +416,11 @@ impl Batch {
         Ok(())
     }
 
-    /// The state of one job, `None` for an unknown id.
-    pub fn state(&self, id: &str) -> Option<&JobState> {
-        self.index.get(id).map(|&i| &self.entries[i].state)
-    }
-
-    /// All job states in plan order.
-    pub fn states(&self) -> impl Iterator<Item = (&str, &JobState)> {
-        self.entries.iter().map(|e| (e.job.id.as_str(), &e.state))
-    }
-
-    /// The job with this id, `None` for an unknown id.
-    pub fn job(&self, id: &str) -> Option<&Job> {
-        self.index.get(id).map(|&i| &self.entries[i].job)
-    }
-
-    /// True when every job is terminal (Done, Failed, Cancelled, Skipped).
-    pub fn is_finished(&self) -> bool {
-        self.entries.iter().all(|e| e.state.is_terminal())
-    }
-
-    /// True after a batch-fatal failure until `retry_failed(true)`.
-    pub fn is_stopped(&self) -> bool {
-        self.stopped
-    }
-
-    /// True after [`Batch::cancel_all`].
-    pub fn is_cancelled(&self) -> bool {
-        self.cancelled_all
-    }
-
-    /// Counters for the progress bar.
-    pub fn progress(&self) -> Progress {
-        let mut p = Progress {
-            total: self.entries.len(),
-            done: 0,
-            failed: 0,
-            cancelled: 0,
-            skipped: 0,
-            running: 0,
-            waiting: 0,
-            queued: 0,
-            spent_usd: self.spent_usd(),
-            maybe_billed_usd: self.maybe_billed_usd(),
-            estimate_remaining_usd: 0.0,
-            concurrency_limit: self.limit,
-        };
-        let mut remaining = 0u64;
-        for e in &self.entries {
-            let counter = match e.state {
-                JobState::Queued => &mut p.queued,
-                JobState::WaitingForDependency => &mut p.waiting,
-                JobState::Running => &mut p.running,
-                JobState::Done { .. } => &mut p.done,
-                JobState::Failed { .. } => &mut p.failed,
-                JobState::Cancelled { .. } => &mut p.cancelled,
-                JobState::Skipped { .. } => &mut p.skipped,
-            };
-            *counter += 1;
-            if !e.state.is_terminal() {
-                remaining = remaining.saturating_add(e.estimate);
-            }
-        }
-        p.estimate_remaining_usd = to_usd(remaining);
-        p
-    }
-
-    /// The current AIMD concurrency limit (1 ..= `max_concurrency`).
-    pub fn concurrency_limit(&self) -> usize {
-        self.limit
-    }
-
-    /// The user's maximum concurrency.
-    pub fn max_concurrency(&self) -> usize {
-        self.max_concurrency
-    }
-
-    /// Sum of reported actual costs, in US dollars.
-    pub fn spent_usd(&self) -> f64 {
-        to_usd(self.spent)
-    }
-
-    /// Sum of estimates of failed/cancelled requests that may have been billed.
-    pub fn maybe_billed_usd(&self) -> f64 {
-        to_usd(self.maybe_billed)
-    }
-
-    /// The budget cap, if any (at micro-dollar resolution).
-    pub fn budget_usd(&self) -> Option<f64> {
-        self.budget.map(to_usd)
-    }
-
     fn note_success(&mut self) {
         self.streak += 1;
         if self.streak >= self.grow_after {
             self.streak = 0;
-            self.limit = (self.limit + 1).min(self.max_concurrency);
+            self.limit = (self.limit + 1).min(self.max_concurrency).min(self.ceiling);
         }
     }
 
@@ -506,51 +470,4 @@ fn topological_order(entries: &[Entry]) -> Option<Vec<usize>> {
     }
     // Jobs on a cycle are never reached from a root.
     (order.len() == entries.len()).then_some(order)
-}
-
-/// Ideal makespan in units of one request latency for an anchor-first series of `frames`
-/// frames at concurrency `concurrency`: `1 + ceil((frames - 1) / concurrency)` (0 frames → 0;
-/// concurrency 0 is treated as 1).
-pub fn ideal_makespan_units(frames: usize, concurrency: usize) -> usize {
-    if frames == 0 {
-        return 0;
-    }
-    1 + (frames - 1).div_ceil(concurrency.max(1))
-}
-
-/// Simulates the batch with every request taking exactly `latency` units and every request
-/// succeeding at its estimate; returns the makespan in units.
-///
-/// A discrete-event simulation that drives [`Batch`] itself (start_next/report loop with a
-/// virtual clock), so it measures the real scheduling policy.
-///
-/// # Panics
-/// If the plan is invalid (see [`Batch::new`]); this is a benchmark helper.
-pub fn simulate_makespan(jobs: Vec<Job>, concurrency: usize, latency: u64) -> u64 {
-    let costs: HashMap<String, f64> = jobs
-        .iter()
-        .map(|j| (j.id.clone(), j.estimate_usd))
-        .collect();
-    let mut batch = Batch::new(jobs, concurrency, None).expect("simulate_makespan: invalid plan");
-    // (finish time, start sequence, id): sorting by sequence keeps ties deterministic.
-    let mut in_flight: Vec<(u64, u64, String)> = Vec::new();
-    let mut seq = 0u64;
-    let mut now = 0u64;
-    loop {
-        for id in batch.start_next() {
-            in_flight.push((now.saturating_add(latency), seq, id));
-            seq += 1;
-        }
-        let Some(next) = in_flight.iter().map(|f| f.0).min() else {
-            break;
-        };
-        now = next;
-        in_flight.sort();
-        let n = in_flight.iter().take_while(|f| f.0 == now).count();
-        for (_, _, id) in in_flight.drain(..n).collect::<Vec<_>>() {
-            let cost_usd = costs[&id];
-            batch.report(&id, Outcome::Done { cost_usd });
-        }
-    }
-    now
 }

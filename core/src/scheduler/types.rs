@@ -1,5 +1,6 @@
 //! The vocabulary of the scheduler: plans, job states, outcomes and errors.
 
+use crate::failure::{Classification, FailureClass, Reason};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -89,6 +90,133 @@ pub enum Outcome {
     Cancelled {
         /// Normally true: an aborted request may still be billed.
         may_be_billed: bool,
+    },
+    /// Nothing was sent after all: [`Batch::begin_attempt`](super::Batch::begin_attempt) held
+    /// the job's first attempt (the breaker opened or the batch stopped meanwhile). The job
+    /// goes back to the queue.
+    NotSent,
+}
+
+/// How one attempt of a running job ended, as far as the batch is concerned (the driver
+/// reports every attempt, retries included, with [`Batch::end_attempt`](super::Batch::end_attempt)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttemptEnd {
+    /// The service answered as a working service does, but the answer was a refusal of this
+    /// request (invalid, moderation). It breaks a run of server-side failures.
+    Answered {
+        /// The attempt may have been billed (an output-stage moderation block).
+        may_be_billed: bool,
+    },
+    /// A server-side failure: 5xx, a timeout after sending, a cut stream, an HTML page or a
+    /// broken body. Counts towards the circuit breaker.
+    ServerFailed {
+        /// The attempt may have been billed (normally true).
+        may_be_billed: bool,
+    },
+    /// 429 rate limit: the batch slows down.
+    RateLimited,
+    /// Anything else (not sent, cancelled, fatal for the batch): neither counts towards the
+    /// breaker nor breaks a run of failures.
+    Other {
+        /// The attempt may have been billed.
+        may_be_billed: bool,
+    },
+}
+
+impl AttemptEnd {
+    /// What a failed attempt classified as `c` means for the batch.
+    pub fn of(c: &Classification) -> AttemptEnd {
+        let may_be_billed = c.may_be_billed;
+        match c.class {
+            FailureClass::MaybeProcessed => AttemptEnd::ServerFailed { may_be_billed },
+            FailureClass::NotProcessed if c.reason == Reason::RateLimited => {
+                AttemptEnd::RateLimited
+            }
+            FailureClass::FatalForFrame => AttemptEnd::Answered { may_be_billed },
+            FailureClass::NotProcessed | FailureClass::FatalForBatch | FailureClass::Cancelled => {
+                AttemptEnd::Other { may_be_billed }
+            }
+        }
+    }
+
+    /// Whether the attempt may have been billed.
+    pub fn may_be_billed(&self) -> bool {
+        match *self {
+            AttemptEnd::Answered { may_be_billed }
+            | AttemptEnd::ServerFailed { may_be_billed }
+            | AttemptEnd::Other { may_be_billed } => may_be_billed,
+            AttemptEnd::RateLimited => false,
+        }
+    }
+}
+
+/// The batch's answer before an attempt is sent ([`Batch::begin_attempt`](super::Batch::begin_attempt)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Send it now.
+    Go,
+    /// Not now: the concurrency limit is reached, or the budget is reserved by requests in
+    /// flight whose cost may come in lower. Ask again shortly.
+    Wait,
+    /// Do not send it.
+    Hold(Hold),
+}
+
+/// Why [`Gate::Hold`] refused an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// The batch or this job was cancelled.
+    Cancelled,
+    /// An error that affects every request stopped the batch.
+    Stopped,
+    /// The circuit breaker is open: the service failed `failures` times in a row, the first
+    /// at `since_ms` (the driver's clock).
+    ServiceFailing {
+        /// When the first failure of the run happened (ms, the driver's clock).
+        since_ms: u64,
+        /// Server-side failures in a row.
+        failures: u32,
+    },
+    /// Another attempt after one that may have been billed could cross the budget.
+    Budget,
+}
+
+impl Hold {
+    /// Why a retry was not sent, in words (a sentence shown after the failure's own message;
+    /// a first attempt that is held is not a failure: the job goes back to the queue).
+    pub fn message(&self) -> String {
+        match self {
+            Hold::Cancelled => "It was not retried: the batch was cancelled.".into(),
+            Hold::Stopped => {
+                "It was not retried: the batch stopped after an error that affects every frame."
+                    .into()
+            }
+            Hold::ServiceFailing { failures, .. } => format!(
+                "It was not retried: the image service failed {failures} times in a row, so the batch is paused until you resume it."
+            ),
+            Hold::Budget => {
+                "It was not retried: another attempt could cross the series budget.".into()
+            }
+        }
+    }
+}
+
+/// Why the batch stopped sending ([`Batch::stop_cause`](super::Batch::stop_cause)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopCause {
+    /// A failure that affects every request (key, access, model, billing, storage).
+    Fatal {
+        /// The job that met it.
+        job: String,
+        /// Its reason, as the driver reported it.
+        reason: String,
+    },
+    /// The circuit breaker opened; nothing is sent until [`Batch::resume`](super::Batch::resume).
+    ServiceFailing {
+        /// When the first failure of the run happened (ms, the driver's clock).
+        since_ms: u64,
+        /// Server-side failures in a row (including any that arrived after it opened).
+        failures: u32,
     },
 }
 

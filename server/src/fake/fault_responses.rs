@@ -8,11 +8,12 @@ use super::faults::{FaultKind, FaultSpec, Stage};
 use crate::errors::ApiError;
 
 /// The response of a fault that answers with an error before any generation, or `None` for
-/// faults that act on a successful answer (stall, stream_cut, truncated_json, bad_image, echo).
+/// faults that act on a successful answer (stall, stream_cut, truncated_json, bad_image, echo)
+/// or only under load (concurrency_limit, see [`concurrency_limited`]).
 pub fn error_response(spec: &FaultSpec, model: &str, request_id: &str) -> Option<Response> {
     let err = match spec.kind {
-        FaultKind::RateLimit => return Some(rate_limit(spec, model)),
-        FaultKind::HtmlError => return Some(html_error()),
+        FaultKind::RateLimit => return Some(rate_limit(spec, model, 5, "images per min (IPM)")),
+        FaultKind::HtmlError => return Some(html_error(spec.status)),
         FaultKind::InsufficientQuota => {
             let code = spec.code.as_deref().unwrap_or("insufficient_quota");
             ApiError::new(
@@ -94,12 +95,21 @@ pub fn error_response(spec: &FaultSpec, model: &str, request_id: &str) -> Option
         | FaultKind::StreamCut
         | FaultKind::TruncatedJson
         | FaultKind::BadImage
-        | FaultKind::Echo => return None,
+        | FaultKind::Echo
+        | FaultKind::ConcurrencyLimit => return None,
     };
     Some(err.into_response())
 }
 
-fn rate_limit(spec: &FaultSpec, model: &str) -> Response {
+/// The 429 of a `concurrency_limit` fault for a request beyond `max=` in flight: the API's
+/// rate-limit answer (type `requests`, code `rate_limit_exceeded`, `retry-after`,
+/// `x-ratelimit-*`), counted on requests in flight.
+pub fn concurrency_limited(spec: &FaultSpec, model: &str) -> Response {
+    rate_limit(spec, model, spec.max_concurrent, "requests in flight")
+}
+
+/// A 429 `rate_limit_exceeded` whose limit is `limit` `what`.
+fn rate_limit(spec: &FaultSpec, model: &str, limit: u32, what: &str) -> Response {
     let wait = match spec.retry_after_ms {
         Some(ms) => format!("{ms}ms"),
         None => format!("{}s", spec.retry_after),
@@ -110,8 +120,8 @@ fn rate_limit(spec: &FaultSpec, model: &str) -> Response {
         Some("rate_limit_exceeded"),
         None,
         format!(
-            "Rate limit reached for {model} in organization org-fake on images per min (IPM): \
-             Limit 5, Used 5, Requested 1. Please try again in {wait}. Visit \
+            "Rate limit reached for {model} in organization org-fake on {what}: \
+             Limit {limit}, Used {limit}, Requested 1. Please try again in {wait}. Visit \
              https://platform.openai.com/account/rate-limits to learn more."
         ),
     );
@@ -126,17 +136,34 @@ fn rate_limit(spec: &FaultSpec, model: &str) -> Response {
     if let Some(ms) = spec.retry_after_ms {
         set("retry-after-ms", ms.to_string());
     }
-    set("x-ratelimit-limit-requests", "5".into());
+    set("x-ratelimit-limit-requests", limit.to_string());
     set("x-ratelimit-remaining-requests", "0".into());
     set("x-ratelimit-reset-requests", wait);
     response
 }
 
-fn html_error() -> Response {
-    const PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
-        <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n\
-        </body>\r\n</html>\r\n";
-    let mut response = (StatusCode::BAD_GATEWAY, PAGE).into_response();
+/// A CDN or portal page instead of the API's answer: a Cloudflare-like error page for an
+/// error status, a network sign-in page for a 2xx (what captive portals and some proxies send).
+fn html_error(status: u16) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let page = if code.is_success() {
+        "<!DOCTYPE html>\r\n<html>\r\n<head><title>Sign in to the network</title></head>\r\n\
+         <body>\r\n<h1>Sign in to continue</h1>\r\n<p>Accept the terms of use to reach the \
+         internet.</p>\r\n</body>\r\n</html>\r\n"
+            .to_string()
+    } else {
+        let title = format!(
+            "{} {}",
+            code.as_u16(),
+            code.canonical_reason().unwrap_or("Error")
+        );
+        format!(
+            "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n\
+             <center><h1>{title}</h1></center>\r\n<hr><center>cloudflare</center>\r\n\
+             </body>\r\n</html>\r\n"
+        )
+    };
+    let mut response = (code, page).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
     headers.insert(header::SERVER, HeaderValue::from_static("cloudflare"));

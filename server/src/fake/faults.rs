@@ -5,7 +5,7 @@
 //! `[[fault:<spec>]]` marker in the prompt (the header wins).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
@@ -34,9 +34,17 @@ pub const FAULT_NAMES: &[(&str, &str)] = &[
     ),
     ("stream_cut", ""),
     ("truncated_json", ""),
-    ("html_error", ""),
+    (
+        "html_error",
+        "status=<code> (default 502; 200 = a portal page)",
+    ),
     ("bad_image", ""),
     ("echo", ""),
+    (
+        "concurrency_limit",
+        "max=<n> (default 4), ms=<n> (time to answer), retry_after=<s>, retry_after_ms=<ms>, \
+         group=<label>",
+    ),
 ];
 
 /// Which fault to inject.
@@ -70,6 +78,9 @@ pub enum FaultKind {
     BadImage,
     /// Succeed normally.
     Echo,
+    /// Take at most `max=` requests with the same spec at once; 429 `rate_limit_exceeded`
+    /// (with `retry-after`) for any beyond.
+    ConcurrencyLimit,
 }
 
 impl FaultKind {
@@ -89,6 +100,7 @@ impl FaultKind {
             "html_error" => Self::HtmlError,
             "bad_image" => Self::BadImage,
             "echo" => Self::Echo,
+            "concurrency_limit" => Self::ConcurrencyLimit,
             _ => return None,
         })
     }
@@ -110,6 +122,7 @@ impl FaultKind {
             Self::HtmlError => "html_error",
             Self::BadImage => "bad_image",
             Self::Echo => "echo",
+            Self::ConcurrencyLimit => "concurrency_limit",
         }
     }
 
@@ -119,6 +132,8 @@ impl FaultKind {
             Self::InsufficientQuota => &["code"],
             Self::Moderation => &["stage", "categories"],
             Self::Stall => &["ms"],
+            Self::HtmlError => &["status"],
+            Self::ConcurrencyLimit => &["max", "ms", "retry_after", "retry_after_ms", "group"],
             _ => &[],
         }
     }
@@ -150,8 +165,12 @@ pub struct FaultSpec {
     pub stage: Stage,
     /// `categories=` (moderation), `+`-separated.
     pub categories: Vec<String>,
-    /// `ms=` (stall).
+    /// `ms=` (stall; concurrency_limit: how long an accepted request takes).
     pub stall_ms: Option<u64>,
+    /// `status=` (html_error).
+    pub status: u16,
+    /// `max=` (concurrency_limit): requests with this spec taken at once.
+    pub max_concurrent: u32,
     /// The spec text as given, part of the attempt-counting identity.
     pub raw: String,
 }
@@ -171,6 +190,9 @@ impl FaultSpec {
             }
             None => (head, None),
         };
+        if name == "concurrency_limit" && times.is_some() {
+            return Err("concurrency_limit counts requests in flight; it takes no :<times>".into());
+        }
         let kind = FaultKind::parse(name).ok_or_else(|| {
             let names: Vec<&str> = FAULT_NAMES.iter().map(|(n, _)| *n).collect();
             format!("unknown fault {name:?}; known faults: {}", names.join(", "))
@@ -184,6 +206,8 @@ impl FaultSpec {
             stage: Stage::Input,
             categories: vec!["violence".to_string()],
             stall_ms: None,
+            status: 502,
+            max_concurrent: 4,
             raw: raw.clone(),
         };
         for part in parts {
@@ -206,6 +230,22 @@ impl FaultSpec {
                 "retry_after" => out.retry_after = number()?,
                 "retry_after_ms" => out.retry_after_ms = Some(number()?),
                 "ms" => out.stall_ms = Some(number()?),
+                "status" => {
+                    out.status = number()
+                        .ok()
+                        .and_then(|n| u16::try_from(n).ok())
+                        .filter(|n| (100..=599).contains(n))
+                        .ok_or_else(|| format!("status must be an HTTP status, got {value:?}"))?;
+                }
+                "max" => {
+                    out.max_concurrent = number()
+                        .ok()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(|| format!("max must be a positive integer, got {value:?}"))?;
+                }
+                // Only names a set of requests that share one limit (it is part of the spec).
+                "group" if !value.is_empty() => {}
                 "code" if !value.is_empty() => out.code = Some(value.to_string()),
                 "stage" => {
                     out.stage = match value {
@@ -288,6 +328,49 @@ impl AttemptCounter {
     }
 }
 
+/// Requests in flight per concurrency-limit spec (`concurrency_limit`): the requests that
+/// carry the same spec text share one limit, like the requests of one key share its limits.
+#[derive(Debug, Default)]
+pub struct InFlight {
+    counts: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+/// One request counted in flight; dropping it (when its response has been sent, or the client
+/// went away) frees its place.
+#[derive(Debug)]
+pub struct InFlightGuard {
+    counts: Arc<Mutex<HashMap<String, u32>>>,
+    key: String,
+}
+
+impl InFlight {
+    /// Counts one more request under `key` if fewer than `max` are in flight.
+    pub fn try_enter(&self, key: &str, max: u32) -> Option<InFlightGuard> {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let n = counts.entry(key.to_string()).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(InFlightGuard {
+            counts: Arc::clone(&self.counts),
+            key: key.to_string(),
+        })
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = counts.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                counts.remove(&self.key);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +395,21 @@ mod tests {
         assert_eq!(s.categories, ["sexual", "violence"]);
         let s = FaultSpec::parse("stall,ms=50").expect("valid");
         assert_eq!(s.stall_ms, Some(50));
+        let s = FaultSpec::parse("html_error,status=200").expect("valid");
+        assert_eq!((s.kind, s.status), (FaultKind::HtmlError, 200));
+        assert_eq!(FaultSpec::parse("html_error").expect("valid").status, 502);
+        let s = FaultSpec::parse("concurrency_limit,max=2,ms=300,retry_after_ms=100,group=a b")
+            .expect("valid");
+        assert_eq!(
+            (s.kind, s.max_concurrent, s.stall_ms, s.retry_after_ms),
+            (FaultKind::ConcurrencyLimit, 2, Some(300), Some(100))
+        );
+        assert_eq!(
+            FaultSpec::parse("concurrency_limit")
+                .expect("valid")
+                .max_concurrent,
+            4
+        );
         for (name, _) in FAULT_NAMES {
             assert_eq!(FaultSpec::parse(name).expect(name).kind.name(), *name);
         }
@@ -329,6 +427,11 @@ mod tests {
             "server_error,retry_after=1",
             "moderation,stage=later",
             "echo,foo=bar",
+            "html_error,status=99",
+            "html_error,status=abc",
+            "concurrency_limit,max=0",
+            "concurrency_limit:2",
+            "concurrency_limit,group=",
         ] {
             assert!(FaultSpec::parse(bad).is_err(), "{bad:?} should be rejected");
         }
@@ -352,5 +455,21 @@ mod tests {
         assert_eq!(c.next_attempt("generations", "rate_limit:1", "b"), 1);
         c.clear();
         assert_eq!(c.next_attempt("generations", "rate_limit:1", "a"), 1);
+    }
+
+    #[test]
+    fn in_flight_counts_free_their_place_when_dropped() {
+        let f = InFlight::default();
+        let a = f.try_enter("k", 2).expect("first");
+        let b = f.try_enter("k", 2).expect("second");
+        assert!(f.try_enter("k", 2).is_none(), "a third is refused");
+        assert!(
+            f.try_enter("other", 2).is_some(),
+            "another spec has its own limit"
+        );
+        drop(a);
+        let c = f.try_enter("k", 2).expect("a place was freed");
+        drop((b, c));
+        assert!(f.counts.lock().unwrap().get("k").is_none());
     }
 }

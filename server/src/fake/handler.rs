@@ -189,6 +189,32 @@ async fn run(ctx: Context, raw: Arc<RawRequest>) -> Response {
         s.times.is_none_or(|times| attempt <= times)
     });
     let model = raw.model().unwrap_or("gpt-image-2").to_string();
+    // A concurrency limit refuses only what is beyond it; an accepted request holds its place
+    // until its response has been sent.
+    let mut place = None;
+    if let Some(spec) = active
+        .as_ref()
+        .filter(|s| s.kind == FaultKind::ConcurrencyLimit)
+    {
+        match ctx
+            .state
+            .in_flight
+            .try_enter(&spec.raw, spec.max_concurrent)
+        {
+            Some(guard) => {
+                place = Some(guard);
+                // The time an accepted request takes, so that requests overlap.
+                if let Some(ms) = spec.stall_ms {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                }
+            }
+            None => {
+                let response = fault_responses::concurrency_limited(spec, &model);
+                return ctx.finish(raw, response, Some(spec.kind)).await;
+            }
+        }
+    }
+    let active = active.filter(|s| s.kind != FaultKind::ConcurrencyLimit);
     if let Some(spec) = &active {
         if let Some(response) = fault_responses::error_response(spec, &model, &ctx.request_id) {
             return ctx.finish(raw, response, Some(spec.kind)).await;
@@ -248,7 +274,21 @@ async fn run(ctx: Context, raw: Arc<RawRequest>) -> Response {
         }
     }
     let response = respond(&ctx, &job, &rendered, fault).await;
-    ctx.finish(raw, response, fault).await
+    let response = ctx.finish(raw, response, fault).await;
+    match place {
+        Some(place) => hold_until_sent(response, place),
+        None => response,
+    }
+}
+
+/// Keeps `place` until the body of `response` has been sent (or the client went away).
+fn hold_until_sent(response: Response, place: faults::InFlightGuard) -> Response {
+    let (parts, body) = response.into_parts();
+    let body = body.into_data_stream().map(move |chunk| {
+        let _held = &place;
+        chunk
+    });
+    Response::from_parts(parts, Body::from_stream(body))
 }
 
 async fn respond(

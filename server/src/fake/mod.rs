@@ -43,6 +43,8 @@ pub struct FakeState {
     pub journal: journal::Journal,
     /// Attempts per request, for `<fault>:<times>`.
     pub attempts: faults::AttemptCounter,
+    /// Requests in flight per `concurrency_limit` spec.
+    pub in_flight: faults::InFlight,
 }
 
 impl FakeState {
@@ -53,6 +55,7 @@ impl FakeState {
             max_body_bytes,
             journal: journal::Journal::default(),
             attempts: faults::AttemptCounter::default(),
+            in_flight: faults::InFlight::default(),
         }
     }
 }

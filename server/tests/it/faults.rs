@@ -235,3 +235,88 @@ async fn stall_holds_the_request() {
     assert_eq!(stalled["fault"], "stall");
     assert_eq!(stalled["status"], Value::Null);
 }
+
+#[tokio::test]
+async fn html_error_can_come_with_any_status() {
+    let server = common::fake().await;
+    let resp = with_fault(&server, "html_error,status=200", "portal").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/html");
+    let page = resp.text().await.expect("page");
+    assert!(
+        page.contains("<html>") && !page.contains("\"data\""),
+        "{page}"
+    );
+    let resp = with_fault(&server, "html_error,status=504", "gateway").await;
+    assert_eq!(resp.status(), 504);
+    assert!(resp
+        .text()
+        .await
+        .expect("page")
+        .contains("<h1>504 Gateway Timeout</h1>"));
+}
+
+/// Six requests at once against `max=2`: two are served (after the latency), four are refused
+/// at once with the API's rate-limit answer; once the two have been answered, places are free.
+#[tokio::test]
+async fn concurrency_limit_refuses_what_is_beyond_it_in_flight() {
+    let server = common::fake().await;
+    let spec = "concurrency_limit,max=2,ms=400,retry_after_ms=150,group=it";
+    let sends = (0..6).map(|i| {
+        let server = &server;
+        async move {
+            let started = Instant::now();
+            let resp = with_fault(server, spec, &format!("busy {i}")).await;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let body = json(resp).await;
+            (status, started.elapsed(), headers, body)
+        }
+    });
+    let answers = futures_util::future::join_all(sends).await;
+    let served: Vec<_> = answers.iter().filter(|a| a.0 == 200).collect();
+    let refused: Vec<_> = answers.iter().filter(|a| a.0 == 429).collect();
+    assert_eq!(
+        (served.len(), refused.len()),
+        (2, 4),
+        "{:?}",
+        answers.iter().map(|a| a.0).collect::<Vec<_>>()
+    );
+    for (_, took, headers, body) in &refused {
+        assert!(
+            *took < Duration::from_millis(300),
+            "refused at once: {took:?}"
+        );
+        assert_eq!(headers["retry-after-ms"], "150");
+        assert_eq!(headers["x-ratelimit-limit-requests"], "2");
+        assert_eq!(body["error"]["type"], "requests");
+        assert_eq!(body["error"]["code"], "rate_limit_exceeded");
+    }
+    for (_, took, _, body) in &served {
+        assert!(*took >= Duration::from_millis(400));
+        assert!(common::image_at(body, 0).width() > 0);
+    }
+    // The places were freed with the answers.
+    assert_eq!(with_fault(&server, spec, "later").await.status(), 200);
+    let journal = server.journal().await;
+    let faults: Vec<_> = journal
+        .iter()
+        .filter(|e| {
+            e["params"]["prompt"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("busy"))
+        })
+        .map(|e| (e["status"].as_u64(), e["fault"].as_str()))
+        .collect();
+    assert_eq!(
+        faults
+            .iter()
+            .filter(|f| *f == &(Some(429), Some("concurrency_limit")))
+            .count(),
+        4
+    );
+    assert_eq!(
+        faults.iter().filter(|f| *f == &(Some(200), None)).count(),
+        2
+    );
+}

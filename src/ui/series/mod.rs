@@ -31,7 +31,7 @@ use leptos::task::spawn_local;
 use locales::LocaleMatrix;
 use output::OutputSettingsCard;
 use plan_dialog::PlanDialog;
-use progress::BatchProgress;
+use progress::{BatchProgress, SpendLine};
 use reactive_stores::Store;
 
 /// One series by id: loads it (once) and shows it.
@@ -283,6 +283,7 @@ pub fn SeriesView(
             <Guide store=store generate=Callback::new(move |_| plan_open.set(Some(scope_of(&action.get_untracked()))))
                 generate_label=Signal::derive(move || action.get().label().to_string())/>
             <BatchProgress batch=batch_here/>
+            <SpendLine store=store/>
             <StorageMeter store=store/>
             <OutputSettingsCard store=store/>
             <BiblePanel store=store/>

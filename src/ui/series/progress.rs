@@ -1,8 +1,13 @@
 //! The progress line of the series' batch: done / total, elapsed time, money spent, and why
-//! it stopped when it did.
+//! it stopped when it did (with "Resume" when the circuit breaker paused it); and the series'
+//! spend so far against its budget.
 
-use continuity_core::cost::format_usd;
+use crate::app::runner;
+use continuity_core::cost::{format_usd, spend_line};
+use continuity_core::model::series::SeriesStoreFields;
+use continuity_core::model::Series;
 use leptos::prelude::*;
+use reactive_stores::Store;
 
 /// Done / total, elapsed time and money spent for the batch of this series.
 #[component]
@@ -29,7 +34,7 @@ pub fn BatchProgress(
             let end = b.finished_ms.unwrap_or_else(|| now.get());
             let secs = ((end - b.started_ms) / 1000.0).max(0.0) as u64;
             let summary = format!(
-                "{} / {} done{}{} · {}:{:02} · {} spent",
+                "{} / {} done{}{} · {}:{:02} · {} spent in this batch",
                 p.done,
                 p.total,
                 if p.failed > 0 { format!(" · {} failed", p.failed) } else { String::new() },
@@ -42,9 +47,31 @@ pub fn BatchProgress(
                 <div class="batch-progress" data-testid="batch-progress">
                     <progress max=p.total.to_string() value=finished.to_string() aria-label="Batch progress"></progress>
                     <span role="status" data-testid="batch-summary">{summary}</span>
-                    {b.stopped.map(|s| view! { <span class="frame-error" role="alert">{s}</span> })}
+                    {b.stopped.map(|s| view! { <span class="frame-error" role="alert" data-testid="batch-stopped">{s}</span> })}
+                    {runner::can_resume(&b.series_id).then(|| view! {
+                        <button class="btn small" data-testid="resume-batch" on:click=move |_| runner::resume()>"Resume"</button>
+                    })}
                 </div>
             }
         })
+    }
+}
+
+/// What the series has spent so far (its versions' costs) against its budget, e.g.
+/// "$0.196 spent of $0.10 budget"; nothing before the first cost or budget.
+#[component]
+pub fn SpendLine(
+    /// The series.
+    store: Store<Series>,
+) -> impl IntoView {
+    let line = move || {
+        let spent: f64 = store
+            .versions()
+            .with(|vs| vs.iter().filter_map(|v| v.cost_usd).sum());
+        let budget = store.budget_usd().get();
+        (spent > 0.0 || budget.is_some()).then(|| spend_line(spent, budget))
+    };
+    move || {
+        line().map(|text| view! { <p class="muted small" data-testid="series-spend">{text}</p> })
     }
 }
