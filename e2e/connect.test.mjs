@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
   startServer, launchBrowser, newPage, journal, createSeries, recordRequests, requestLog,
-  openSettings, closeSettings, webStorage, indexedDbText, waitForFramesSettled, makePng,
+  openSettings, closeSettings, webStorage, indexedDbText, waitForFramesSettled, makePng, openBible,
 } from './harness.mjs';
 import { startRecorder } from './recorder.mjs';
 
@@ -51,7 +51,8 @@ async function connectWithKey(page) {
 /** Creates a 2-frame series whose style carries `token` and generates it to the end. */
 async function generateSeries(page, token) {
   await createSeries(page, { template: 'custom', name: `Connect ${token}`, frames: 2 });
-  await page.getByTestId('series-style').fill(`Pencil sketch ${token}`);
+  await openBible(page);
+  await page.getByTestId('series-style').pressSequentially(`Pencil sketch ${token}`);
   await page.getByTestId('generate-all').click();
   // Builds that preview the plan first ask for a confirmation ("Start"): give it, as a user would.
   const start = page.getByTestId('start-plan');

@@ -251,3 +251,9 @@ export async function waitForFramesSettled(page, count, timeout = 60000) {
     return s.length === n && s.every((x) => x === 'done' || x === 'failed');
   }, count, { timeout });
 }
+
+/** Opens the series bible (a `<details>`) by clicking its summary, as a person would. */
+export async function openBible(page) {
+  const bible = page.getByTestId('bible');
+  if (!(await bible.evaluate((d) => d.open))) await bible.locator('summary').click();
+}

@@ -2,7 +2,7 @@
 // see nine images, reload, still see them; and one failing frame shows its own readable error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { allThumbnailsShown, startServer, launchBrowser, newPage, journal, clearJournal, createSeries, loadedImages } from './harness.mjs';
+import { allThumbnailsShown, startServer, launchBrowser, newPage, journal, clearJournal, createSeries, loadedImages, openBible } from './harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -21,7 +21,8 @@ test('a 9-slide carousel is generated, stored and survives a reload', async () =
   await createSeries(page, { template: 'carousel', name: 'Spring launch' });
   const prompts = page.getByTestId('frame-prompt');
   assert.equal(await prompts.count(), 9);
-  await page.getByTestId('series-style').fill('Flat vector illustration, teal and coral palette');
+  await openBible(page);
+  await page.getByTestId('series-style').pressSequentially('Flat vector illustration, teal and coral palette');
   await prompts.nth(0).fill('A fox courier in a yellow raincoat waves from a tram stop');
   await prompts.nth(1).fill('The fox hands a parcel to a smiling baker');
   await clearJournal(server.url);

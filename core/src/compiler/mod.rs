@@ -278,21 +278,21 @@ fn compile_with(series: &Series, index: usize, edit: Option<&EditSpec>) -> Compi
     }
 
     // STYLE first, so every frame of a series opens with the same words.
-    let notes = series.style.trim();
     let style = &bible.style;
+    let notes = style.look.trim();
     let mut style_body = String::new();
     labelled(&mut style_body, "Medium", &style.medium);
     labelled(&mut style_body, "Rendering", &style.rendering);
     labelled(&mut style_body, "Lens", &style.lens);
     labelled(&mut style_body, "Lighting", &style.lighting);
     if style_body.is_empty() {
-        // Only the series style: the raw text as the user wrote it, with no heading.
+        // Only the overall look: the raw text as the user wrote it, with no heading.
         if !notes.is_empty() {
             paragraph(&mut out, notes);
         }
     } else {
         if !notes.is_empty() {
-            style_body.insert_str(0, &format!("Series style: {notes}\n"));
+            style_body.insert_str(0, &format!("Overall style: {notes}\n"));
         }
         section(&mut out, "STYLE", &style_body);
     }

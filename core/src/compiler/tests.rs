@@ -83,9 +83,9 @@ fn keys(c: &CompiledFrame) -> Vec<&str> {
 // ---------------------------------------------------------------- the series style
 
 #[test]
-fn with_an_empty_bible_the_prompt_starts_with_the_series_style() {
+fn with_only_an_overall_look_the_prompt_starts_with_it() {
     let mut p = bare(Template::Carousel);
-    p.style = "  Flat vector, teal and coral, soft grain.  ".into();
+    p.bible.style.look = "  Flat vector, teal and coral, soft grain.  ".into();
     p.frames[2].prompt = "A fox courier waves from a tram stop.".into();
     let c = compile(&p, 2);
     assert_eq!(
@@ -109,7 +109,7 @@ fn with_template_shot_specs_the_action_still_ends_a_plain_frame() {
     for i in 0..9 {
         p.frames[i].shot = Template::Carousel.shot_spec(i);
     }
-    p.style = "Flat vector illustration, teal and coral palette".into();
+    p.bible.style.look = "Flat vector illustration, teal and coral palette".into();
     p.frames[0].prompt = "A fox courier in a yellow raincoat waves from a tram stop".into();
     let c = compile(&p, 0);
     assert!(c
@@ -124,17 +124,17 @@ fn with_template_shot_specs_the_action_still_ends_a_plain_frame() {
 }
 
 #[test]
-fn bible_style_becomes_a_style_section_with_the_series_style_first() {
+fn bible_style_becomes_a_style_section_with_the_overall_look_first() {
     let mut p = series(Template::Comic);
-    p.style = "Warm, friendly".into();
     p.bible.style = Style {
+        look: "Warm, friendly".into(),
         medium: "Ink and wash".into(),
         lens: "Lens: 12345".into(),
         ..Style::default()
     };
     let c = compile(&p, 0);
     assert!(c.prompt.starts_with(
-        "STYLE\nSeries style: Warm, friendly\nMedium: Ink and wash\nLens: Lens: 12345\n\nPanel 1 of 4 in a 4-panel comic, 4:5"
+        "STYLE\nOverall style: Warm, friendly\nMedium: Ink and wash\nLens: Lens: 12345\n\nPanel 1 of 4 in a 4-panel comic, 4:5"
     ));
 }
 
@@ -514,11 +514,11 @@ fn fixture(template: Template) -> Series {
     for (i, frame) in p.frames.iter_mut().enumerate() {
         frame.shot = template.shot_spec(i);
     }
-    p.style = "Warm, optimistic picture-book look for a lamp brand".into();
     let mira_id = make_id("e", ids());
     let lamp_id = make_id("e", ids());
     p.bible = Bible {
         style: Style {
+            look: "Warm, optimistic picture-book look for a lamp brand".into(),
             medium: "Flat vector illustration".into(),
             rendering: "Clean 2 px outlines, soft paper grain".into(),
             lens: "35 mm equivalent, deep focus".into(),

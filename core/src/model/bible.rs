@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 #[serde(default)]
 #[cfg_attr(feature = "store", derive(reactive_stores::Store))]
 pub struct Style {
+    /// The overall look in the user's words, e.g. "flat vector, teal and coral, soft grain":
+    /// the one place for style text (what older series kept as a separate "series style" is
+    /// folded in here when they load).
+    pub look: String,
     /// Medium, e.g. "flat vector illustration", "35 mm photograph".
     pub medium: String,
     /// Rendering, e.g. "clean lines, soft paper grain".

@@ -83,8 +83,9 @@ pub struct Series {
     pub created_ms: f64,
     /// Last changed (ms since the epoch).
     pub updated_ms: f64,
-    /// Series-wide style text, prepended to every frame's prompt.
-    #[serde(default)]
+    /// Style text of series stored before the bible held it; folded into `bible.style.look`
+    /// when the series loads ([`Series::from_parts`]) and empty from then on.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub style: String,
     /// The series bible.
     #[serde(default)]
@@ -176,9 +177,28 @@ impl Series {
         ordered.extend(frames);
         versions.sort_by(|a, b| a.created_ms.total_cmp(&b.created_ms).then(a.id.cmp(&b.id)));
         record.frame_order = ordered.iter().map(|f| f.id.clone()).collect();
+        record.fold_legacy_style();
         record.frames = ordered;
         record.versions = versions;
         record
+    }
+
+    /// Moves the old separate series style into the bible's overall look (one place for
+    /// style): before any look already written there, so the words sent stay the same.
+    /// Returns whether anything moved.
+    pub fn fold_legacy_style(&mut self) -> bool {
+        let old = std::mem::take(&mut self.style);
+        let old = old.trim();
+        if old.is_empty() {
+            return false;
+        }
+        let look = &mut self.bible.style.look;
+        *look = if look.trim().is_empty() {
+            old.to_string()
+        } else {
+            format!("{old}\n{}", look.trim())
+        };
+        true
     }
 
     /// The series record alone (no frames, no versions): what the `series` store holds.

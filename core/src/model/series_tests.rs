@@ -206,7 +206,7 @@ fn a_series_round_trips_through_its_records() {
         7.0,
         counter(),
     );
-    p.style = "Flat vector, teal/coral".into();
+    p.bible.style.look = "Flat vector, teal/coral".into();
     p.frames[0].prompt = "Front view, arms relaxed".into();
     let fid = p.frames[0].id.clone();
     p.add_versions(&fid, vec![version("t1", &fid, None)]);
@@ -268,7 +268,9 @@ fn a_format_1_series_upgrades_without_losing_anything() {
     assert!(up.missing_images.is_empty());
     let s = up.series;
     assert_eq!(s.schema, SCHEMA_VERSION);
-    assert_eq!((s.name.as_str(), s.style.as_str()), ("Old", "ink"));
+    // The old separate style text now lives in the bible: one place for style.
+    assert_eq!(s.name, "Old");
+    assert_eq!((s.style.as_str(), s.bible.style.look.as_str()), ("", "ink"));
     assert_eq!(s.budget_usd, Some(0.5));
     assert_eq!(s.frame_order, vec!["f_1", "f_2"]);
     assert_eq!(s.frames[0].prompt, "hello");
@@ -312,4 +314,17 @@ fn an_upgrade_keeps_records_whose_images_were_already_missing() {
     assert_eq!(up.missing_images, vec!["r_1", "t_b", "t_c"]);
     assert_eq!(up.series.versions.len(), 3);
     assert_eq!(up.series.version("t_b").unwrap().image.hash, "t_b");
+}
+
+#[test]
+fn an_old_series_style_folds_into_the_bible_look_once() {
+    let mut p = Series::from_template("S", Template::Comic, "gpt-image-2", 1.0, counter());
+    p.style = "  Ink and wash ".into();
+    p.bible.style.look = "muted greens".into();
+    assert!(p.fold_legacy_style());
+    assert_eq!(p.bible.style.look, "Ink and wash\nmuted greens");
+    assert!(p.style.is_empty());
+    // Nothing left to move: loading again changes nothing, and the record no longer has it.
+    assert!(!p.fold_legacy_style());
+    assert!(!p.record_json().contains("\"style\":\""));
 }

@@ -47,6 +47,7 @@ pub fn BiblePanel(
     let field = move |get: fn(&Bible) -> String, set: fn(&mut Bible, String)| {
         bible_field(state, store, get, set)
     };
+    let (look, set_look) = field(|b| b.style.look.clone(), |b, v| b.style.look = v);
     let (medium, set_medium) = field(|b| b.style.medium.clone(), |b, v| b.style.medium = v);
     let (rendering, set_rendering) =
         field(|b| b.style.rendering.clone(), |b, v| b.style.rendering = v);
@@ -116,6 +117,12 @@ pub fn BiblePanel(
         <details class="card bible" data-testid="bible">
             <summary><h2>"Series bible"</h2><span class="muted small">" Compiled into every frame’s prompt"</span></summary>
             <div class="bible-grid">
+                // One place for style: the overall look first, in the user's words (its test id
+                // is the old "series style" field's, which it replaces).
+                <div class="wide">
+                    <TextField label="Overall style" hint="the look every frame shares, in your words" value=look on_change=set_look rows=2
+                        placeholder="e.g. Flat vector illustration, teal and coral palette, soft paper grain" testid="series-style"/>
+                </div>
                 <TextField label="Medium" value=medium on_change=set_medium placeholder="Flat vector illustration" testid="bible-medium"/>
                 <TextField label="Rendering" value=rendering on_change=set_rendering placeholder="Clean lines, soft paper grain"/>
                 <TextField label="Lens / camera" value=lens on_change=set_lens placeholder="50 mm, eye level"/>

@@ -295,12 +295,17 @@ pub fn FrameCard(
             class:drop-before=move || marker() == Some(false) class:drop-after=move || marker() == Some(true)
             class:dragging=dragging hidden=hidden
             aria-labelledby=title_id.clone()>
-            <div class="frame-image" style:aspect-ratio=aspect role="button" tabindex="-1" data-testid="open-inspector"
-                aria-label=move || format!("Open {} in the inspector", title())
-                on:click=move |_| if let Some(i) = inspector { i.open(&fid.get_value()) }>
+            // The image is the button that opens the inspector; the placeholder and the badge lie
+            // over it (clicks pass through them) but outside it, so the button's name is only
+            // "Open … in the inspector" and the texts are read as they are shown.
+            <div class="frame-image" style:aspect-ratio=aspect>
+                <div class="frame-open" role="button" tabindex="-1" data-testid="open-inspector"
+                    aria-label=move || format!("Open {} in the inspector", title())
+                    on:click=move |_| if let Some(i) = inspector { i.open(&fid.get_value()) }>
+                    <Thumb hash=hash alt=alt_text/>
+                    {preview}
+                </div>
                 {move || hash.with(Option::is_none).then(|| view! { <span class="no-image" data-testid="no-image">"No image yet"</span> })}
-                <Thumb hash=hash alt=alt_text/>
-                {preview}
                 <span class=move || format!("badge {}", status.get().class()) data-testid="frame-status" role="status">{move || status.get().label()}</span>
             </div>
             {variants}

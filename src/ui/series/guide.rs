@@ -39,7 +39,8 @@ pub fn Guide(
                 || !b.entities.is_empty()
                 || !b.setting.trim().is_empty()
                 || !b.always.is_empty()
-        }) || !store.style().with(|s| s.trim().is_empty())
+                || !b.style.look.trim().is_empty()
+        })
     });
     let anchor = Memo::new(move |_| store.anchor().get());
     let has_anchor_image = Memo::new(move |_| derived.with(|d| d.anchor_image.is_some()));

@@ -1,4 +1,5 @@
-//! The series' style and output settings: model, quality, format, variants per frame.
+//! The series' output settings: locales, model, quality, format, variants per frame (style
+//! lives in the bible: one place for it).
 
 use crate::app::history::edit_record;
 use crate::app::state::AppState;
@@ -8,17 +9,13 @@ use continuity_core::model::Series;
 use leptos::prelude::*;
 use reactive_stores::Store;
 
-/// Series style and output settings: model, quality, format, variants per frame.
+/// Output settings: locales, model, quality, format, variants per frame.
 #[component]
 pub fn OutputSettingsCard(
     /// The series.
     store: Store<Series>,
 ) -> impl IntoView {
     let state = AppState::get();
-    let style = Signal::derive(move || store.style().get());
-    let set_style = Callback::new(move |text: String| {
-        edit_record(state, store, "style", || store.style().set(text));
-    });
     let locales = Signal::derive(move || store.locales().get().join(", "));
     let set_locales = Callback::new(move |text: String| {
         let list = continuity_core::locale::parse_list(&text);
@@ -110,8 +107,6 @@ pub fn OutputSettingsCard(
     view! {
         <div class="series-settings card">
             <div class="grow">
-                <TextField label="Series style" hint="(prepended to every frame’s prompt)" value=style on_change=set_style rows=2
-                    placeholder="e.g. Flat vector illustration, teal and coral palette, soft paper grain" testid="series-style"/>
                 <TextField label="Locales" hint="the language of your text first, then the languages to make variants in" value=locales on_change=set_locales
                     placeholder="en, zh-Hans, ar, hi, ru" testid="series-locales"/>
             </div>
