@@ -53,18 +53,13 @@ pub fn PlanDialog(
         }
     };
     let close = move || open.set(None);
-    // Move focus into the dialog when it opens, so Escape and Tab work at once.
-    let dialog = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        if let Some(el) = dialog.get() {
-            let _ = el.focus();
-        }
-    });
+    // A native modal: focus moves in and stays in, Escape closes it.
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    crate::ui::modal::show_when_mounted(dialog);
     view! {
         <Show when=move || open.get().is_some()>
-            <div class="backdrop" on:click=move |_| close()></div>
-            <div class="dialog card" role="dialog" aria-modal="true" aria-labelledby="plan-title" data-testid="plan" tabindex="-1" node_ref=dialog
-                on:keydown=move |ev: leptos::ev::KeyboardEvent| { if ev.key() == "Escape" { close() } }>
+            <dialog class="dialog card" aria-labelledby="plan-title" data-testid="plan" node_ref=dialog
+                on:close=move |_| close()>
                 <h2 id="plan-title">"Plan"</h2>
                 {move || plan.get().map(|p| {
                     let waiting = p.waiting_for_anchor();
@@ -125,7 +120,7 @@ pub fn PlanDialog(
                             disabled=move || plan.get().is_none_or(|p| p.refusal().is_some())>"Start"</button>
                     </div>
                 </div>
-            </div>
+            </dialog>
         </Show>
     }
 }

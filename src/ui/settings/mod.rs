@@ -89,13 +89,9 @@ fn capitalised(word: &str) -> String {
 pub fn SettingsPanel() -> impl IntoView {
     let state = AppState::get();
     let close = move || state.settings_open.set(false);
-    // Move focus into the dialog when it opens, so Escape and Tab work at once.
-    let dialog = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        if let Some(el) = dialog.get() {
-            let _ = el.focus();
-        }
-    });
+    // A native modal: focus moves in and stays in, Escape closes it.
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    crate::ui::modal::show_when_mounted(dialog);
     let set = move |change: &dyn Fn(&mut continuity_core::settings::Settings)| {
         state.settings.update(|s| change(s));
         web_storage::save_settings(&state.settings.get_untracked());
@@ -122,9 +118,8 @@ pub fn SettingsPanel() -> impl IntoView {
     };
     view! {
         <Show when=move || state.settings_open.get()>
-            <div class="backdrop" on:click=move |_| close()></div>
-            <div class="dialog card" role="dialog" aria-modal="true" aria-labelledby="settings-title" data-testid="settings" tabindex="-1" node_ref=dialog
-                on:keydown=move |ev: leptos::ev::KeyboardEvent| { if ev.key() == "Escape" { close() } }>
+            <dialog class="dialog card" aria-labelledby="settings-title" data-testid="settings" node_ref=dialog
+                on:close=move |_| close()>
                 <h2 id="settings-title">"Settings"</h2>
                 <fieldset class="templates">
                     <legend>"Make images with"</legend>
@@ -173,7 +168,7 @@ pub fn SettingsPanel() -> impl IntoView {
                 <div class="row end">
                     <button class="btn primary" on:click=move |_| close() data-testid="close-settings">"Done"</button>
                 </div>
-            </div>
+            </dialog>
         </Show>
     }
 }
