@@ -681,7 +681,7 @@ pub fn user_message(c: &Classification, model: &str, api_message: Option<&str>) 
                 "The model {model_name} is not available to your OpenAI account or no longer exists. Choose another model under Model, beside the series style."
             ),
         },
-        Reason::InsufficientQuota => "Your OpenAI account is out of credits or over its spend limit. Add credits or raise the limit, then retry; nothing more will be sent in this batch.".to_owned(),
+        Reason::InsufficientQuota => "Your OpenAI account has no quota left (out of credits, or over its spend limit). Add credits or raise the limit, then retry; nothing more will be sent in this batch.".to_owned(),
         Reason::Cancelled if maybe_billed => "You cancelled this frame while OpenAI was working on it; it may still be billed.".to_owned(),
         Reason::Cancelled => "You cancelled this frame before it was sent; nothing was billed.".to_owned(),
         Reason::Unknown(status) => match c.class {
@@ -1374,7 +1374,7 @@ mod tests {
             "gpt-image-2",
             None,
         );
-        assert_eq!(m, "Your OpenAI account is out of credits or over its spend limit. Add credits or raise the limit, then retry; nothing more will be sent in this batch.");
+        assert_eq!(m, "Your OpenAI account has no quota left (out of credits, or over its spend limit). Add credits or raise the limit, then retry; nothing more will be sent in this batch.");
 
         let m = msg(
             http(
