@@ -951,7 +951,7 @@ async fn rty05_insufficient_quota_on_frame_3_of_12_stops_the_batch() {
     assert_eq!(seen.statuses[2], "Failed");
     let billing = seen.errors[2].clone().unwrap_or_default();
     assert!(
-        billing.contains("out of credits or over its spend limit"),
+        billing.contains("no quota left (out of credits, or over its spend limit)"),
         "frame 3 shows the billing message: {billing:?}"
     );
     assert!(

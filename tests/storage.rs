@@ -374,7 +374,7 @@ async fn typing_writes_one_small_record_debounced() {
 /// room. Nothing is lost.
 #[wasm_bindgen_test]
 async fn a_full_disk_keeps_paid_images_in_the_tab_until_they_are_written() {
-    use continuity::app::saver::PaidResult;
+    use continuity::app::saver::{PaidResult, Pointer};
     use continuity_core::model::{ImageRef, SentRequest, Version, VersionKind};
     let name = leak(&unique_name("quota"));
     init_executor();
@@ -427,6 +427,7 @@ async fn a_full_disk_keeps_paid_images_in_the_tab_until_they_are_written() {
         versions: vec![version],
         images: vec![(hash.clone(), blob, None)],
         frame,
+        pointer: Pointer::Active,
     };
     let refused = state.saver().save_paid(state, paid).await.unwrap_err();
     assert!(

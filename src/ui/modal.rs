@@ -11,7 +11,6 @@ use leptos::prelude::*;
 pub fn show_when_mounted(dialog: NodeRef<html::Dialog>) {
     Effect::new(move |_| {
         if let Some(d) = dialog.get() {
-            let d: web_sys::HtmlDialogElement = d.into();
             if !d.open() {
                 let _ = d.show_modal();
             }

@@ -33,7 +33,6 @@ pub fn ShortcutSheet() -> impl IntoView {
     Effect::new(move |_| {
         let want = open.get();
         if let Some(d) = dialog.get() {
-            let d: web_sys::HtmlDialogElement = d.into();
             if want && !d.open() {
                 let _ = d.show_modal();
             } else if !want && d.open() {

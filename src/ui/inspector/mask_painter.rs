@@ -27,7 +27,6 @@ pub fn MaskPainter(
     Effect::new(move |_| {
         let m = mask.get();
         if let Some(c) = canvas.get() {
-            let c: web_sys::HtmlCanvasElement = c.into();
             let mut strokes = m.strokes.clone();
             if let Some(live) = drawing.get_value() {
                 strokes.push(live);
@@ -36,7 +35,7 @@ pub fn MaskPainter(
         }
     });
     let to_image = move |ev: &web_sys::PointerEvent| -> Option<(f64, f64)> {
-        let c: web_sys::HtmlCanvasElement = canvas.get_untracked()?.into();
+        let c = canvas.get_untracked()?;
         let rect = c.get_bounding_client_rect();
         if rect.width() <= 0.0 || rect.height() <= 0.0 {
             return None;
@@ -47,7 +46,6 @@ pub fn MaskPainter(
     };
     let redraw_live = move || {
         if let Some(c) = canvas.get_untracked() {
-            let c: web_sys::HtmlCanvasElement = c.into();
             let m = mask.get_untracked();
             let mut strokes = m.strokes;
             if let Some(live) = drawing.get_value() {

@@ -48,7 +48,6 @@ pub fn Inspector(
     Effect::new(move |_| {
         let open = target.0.get().is_some();
         if let Some(d) = dialog.get() {
-            let d: web_sys::HtmlDialogElement = d.into();
             if open && !d.open() {
                 let _ = d.show_modal();
             } else if !open && d.open() {
