@@ -53,6 +53,10 @@ for (const r of [...rows, { label: 'first load (HTML + JS + CSS + wasm)', ...fir
 // Records when the first screen becomes usable, in ms since navigation start.
 function readyProbe() {
   window.__ready = null;
+  // When boot.js has the wasm instantiated and its start function (the first, synchronous
+  // render) returned: what comes after is the app's asynchronous start (storage, catalogue).
+  window.__started = null;
+  addEventListener('TrunkApplicationStarted', () => { window.__started = performance.now(); });
   const check = () => {
     const button = document.querySelector('[data-testid=create-series]');
     const listed = document.querySelector('[data-testid=no-projects], [data-testid=project-list]');
@@ -67,7 +71,7 @@ function readyProbe() {
 
 const MOBILE = { latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 750e3 / 8 };
 
-/** Opens `url` in `page` with the profile applied; returns { ms, bytes, encoding }. */
+/** Opens `url` in `page` with the profile applied; returns { ms, started, bytes, encoding }. */
 async function visit(context, page, url, mobile) {
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
@@ -81,9 +85,9 @@ async function visit(context, page, url, mobile) {
   page.on('response', (r) => { if (r.url().endsWith('_bg.wasm')) encoding = r.headers()['content-encoding'] || 'identity'; });
   await page.goto(url);
   await page.waitForFunction(() => window.__ready !== null, null, { timeout: 60000, polling: 50 });
-  const ms = await page.evaluate(() => window.__ready);
+  const [ms, started] = await page.evaluate(() => [window.__ready, window.__started]);
   await cdp.detach();
-  return { ms, bytes, encoding };
+  return { ms, started, bytes, encoding };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -94,6 +98,8 @@ try {
   for (const [name, mobile] of [['unthrottled', false], ['mobile', true]]) {
     const cold = [];
     const warm = [];
+    const coldStarted = [];
+    const warmStarted = [];
     let bytes = 0;
     let encoding = '';
     for (let run = 0; run < RUNS; run++) {
@@ -102,6 +108,7 @@ try {
       const page = await context.newPage();
       const c = await visit(context, page, server.url, mobile);
       cold.push(c.ms);
+      coldStarted.push(c.started);
       bytes = c.bytes;
       encoding = c.encoding;
       // Second visit: once the service worker has cached this build, a new tab opens the app.
@@ -111,10 +118,12 @@ try {
       });
       await page.close();
       const again = await context.newPage();
-      warm.push((await visit(context, again, server.url, mobile)).ms);
+      const w = await visit(context, again, server.url, mobile);
+      warm.push(w.ms);
+      warmStarted.push(w.started);
       await context.close();
     }
-    results[name] = { cold, warm, bytes, encoding };
+    results[name] = { cold, warm, coldStarted, warmStarted, bytes, encoding };
   }
 } finally {
   await browser.close();
@@ -126,6 +135,7 @@ for (const [name, r] of Object.entries(results)) {
   const all = (xs) => xs.map((x) => x.toFixed(0)).join(', ');
   console.log(`${name.padEnd(11)} cold:  ${median(r.cold).toFixed(0).padStart(5)} ms  (${all(r.cold)}); ${KB(r.bytes)} on the wire, wasm sent as ${r.encoding}`);
   console.log(`${name.padEnd(11)} second visit (service worker cache): ${median(r.warm).toFixed(0).padStart(5)} ms  (${all(r.warm)})`);
+  console.log(`${''.padEnd(11)} of which wasm instantiated at: cold ${median(r.coldStarted).toFixed(0)} ms, second visit ${median(r.warmStarted).toFixed(0)} ms (median)`);
 }
 const wasmGzip = rows[0].gzip;
 const targets = [
