@@ -61,6 +61,6 @@ for (const [label, size, budget] of checks) {
 console.log(`goal: main wasm ≤ ${GOAL_WASM} bytes gzip (now ${(wasm.gzip / GOAL_WASM).toFixed(2)} ×)`);
 if (over) {
   console.error('The first load grew past its budget (scripts/size-check.mjs): find what grew with '
-    + '`twiggy top target/wasm32-unknown-unknown/release/continuity.wasm` and move it out of the first screen.');
+    + '`twiggy top target/wasm32-unknown-unknown/release/continuity.wasm` (cargo install twiggy) and move it out of the first screen.');
   process.exit(1);
 }
