@@ -29,7 +29,8 @@ async function journey(page, name) {
   await createSeries(page, { template: 'custom', name, frames: 2 });
   await page.getByTestId('frame-prompt').nth(0).pressSequentially('A lighthouse at dusk');
   await page.getByTestId('frame-prompt').nth(1).pressSequentially('The keeper climbs the stairs');
-  await page.getByTestId('bible').locator('summary').first().click();
+  const bible = page.getByTestId('bible');
+  if (!(await bible.evaluate((d) => d.open))) await bible.locator('summary').first().click();
   await page.getByTestId('add-character').click();
   const png = await makePng(64, 64, [30, 90, 160]);
   await page.getByTestId('reference-input').setInputFiles({ name: 'keeper.png', mimeType: 'image/png', buffer: png });
