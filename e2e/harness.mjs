@@ -26,9 +26,10 @@ export async function freePort() {
 /**
  * Starts the server; returns { url, stop, log }. `args` are extra CLI flags. Options:
  * `provider` (default 'fake'; 'openai' is forward mode, then pass `--upstream` in `args`) and
- * `env` (added to the environment; OPENAI_API_KEY is removed unless given here).
+ * `env` (added to the environment; OPENAI_API_KEY is removed unless given here) and `dist`
+ * (default: DIST_DIR or dist/).
  */
-export async function startServer(args = [], { provider = 'fake', env: extraEnv = {} } = {}) {
+export async function startServer(args = [], { provider = 'fake', env: extraEnv = {}, dist = DIST_DIR } = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/`;
   const env = { ...process.env };
@@ -37,7 +38,10 @@ export async function startServer(args = [], { provider = 'fake', env: extraEnv 
   delete env.CONTINUITY_TOKENS;
   delete env.CONTINUITY_TOKEN_SECRET;
   Object.assign(env, extraEnv);
-  const child = spawn(SERVER_BIN, ['--provider', provider, '--addr', `127.0.0.1:${port}`, '--dist', DIST_DIR, ...args], {
+  // Tests put custom endpoints (a recorder, a second server) on other loopback ports: the
+  // Content-Security-Policy's connect-src must allow them, as a deployment's --connect-src would.
+  const child = spawn(SERVER_BIN, ['--provider', provider, '--addr', `127.0.0.1:${port}`, '--dist', dist,
+    '--connect-src', 'http://127.0.0.1:*', ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Benchmarks (print figures; they are not tests): the release bundle size, then the batch
-# scheduler against the fake natively (continuity-bench, bench/), then the real app in Chromium
-# (e2e/bench.mjs), the data layer in the browser (e2e/bench-data.mjs: bytes and time per
-# keystroke, long tasks, reload to thumbnails, memory), then forward mode's added latency and
-# throughput (server/examples/proxy_bench.rs).
+# Benchmarks (print figures; they are not tests): the first load (e2e/bench-load.mjs: sizes raw,
+# gzip and brotli; cold and second-visit load times in Chromium, unthrottled and with a mobile
+# profile), then the batch scheduler against the fake natively (continuity-bench, bench/), then
+# the real app in Chromium (e2e/bench.mjs), the data layer in the browser (e2e/bench-data.mjs:
+# bytes and time per keystroke, long tasks, reload to thumbnails, memory), then forward mode's
+# added latency and throughput (server/examples/proxy_bench.rs).
 # Usage: ./scripts/bench.sh [latency_ms] [runs]   everything
+#        ./scripts/bench.sh load [runs]            only the first-load figures (default 7 runs)
 #        ./scripts/bench.sh proxy                  only the proxy figures
 #        ./scripts/bench.sh data                   only the data-layer figures
 set -euo pipefail
@@ -32,6 +34,20 @@ data_bench() {
   (cd e2e && SERVER_BIN="$ROOT/target/server/continuity-server" DIST_DIR="$ROOT/dist" node bench-data.mjs)
 }
 
+# The first load: sizes, then cold and second-visit timings (7 runs unless given).
+load_bench() {
+  printf '\n'
+  (cd e2e && SERVER_BIN="$ROOT/target/server/continuity-server" DIST_DIR="$ROOT/dist" node bench-load.mjs "${1:-7}")
+}
+
+if [ "${1:-}" = load ]; then
+  source scripts/bootstrap.sh --browser
+  trunk build --release --locked >/dev/null
+  cargo build --locked --profile server -p continuity-server
+  load_bench "${2:-7}"
+  exit 0
+fi
+
 if [ "${1:-}" = data ]; then
   source scripts/bootstrap.sh --browser
   trunk build --release --locked >/dev/null
@@ -54,6 +70,7 @@ cargo build --locked --profile server -p continuity-server -p continuity-bench
 for f in dist/*_bg.wasm dist/*.js; do
   printf '%-48s %9d bytes raw %9d bytes gzip\n' "$(basename "$f")" "$(stat -c%s "$f")" "$(gzip -9 -c "$f" | wc -c)"
 done
+load_bench
 
 printf '\n== Scheduler against the fake, native (HTTP/1.1 on loopback, a connection per request)\n'
 # The in-process fake logs one line per request on stderr: keep it out of the figures, and

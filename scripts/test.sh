@@ -37,6 +37,9 @@ trunk build --release --locked
 cargo build --locked --profile server -p continuity-server
 SERVER="$ROOT/target/server/continuity-server"
 
+step "bundle budget (gzip size of the main wasm and the first load)"
+node scripts/size-check.mjs "$ROOT/dist"
+
 # The browser tests talk to a real fake server on another port (cross-origin, like OpenAI).
 FAKE_PORT=${FAKE_PORT:-18787}
 "$SERVER" --provider fake --addr "127.0.0.1:$FAKE_PORT" --dist "$ROOT/dist" --fake-latency-ms 30 2>"$ROOT/target/fake-server.log" &

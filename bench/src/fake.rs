@@ -33,6 +33,7 @@ impl Fake {
             dist: PathBuf::from("/nonexistent-continuity-bench-dist"),
             max_body_bytes: MAX_BODY_BYTES,
             provider: Provider::Fake(FakeConfig { latency }),
+            delivery: Default::default(),
         };
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, build_app(config)).await {

@@ -31,7 +31,10 @@ pub fn build_app(config: Config) -> Router {
         .with_state(info);
     let statics = Router::new()
         .fallback(static_files::serve)
-        .with_state(Arc::new(StaticFiles::new(config.dist.clone())));
+        .with_state(Arc::new(StaticFiles::new(
+            config.dist.clone(),
+            &config.delivery,
+        )));
     let router = match &config.provider {
         Provider::Fake(fake_config) => {
             let state = Arc::new(FakeState::new(fake_config, config.max_body_bytes));

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::config::{
     AccessConfig, ApiKey, Config, FakeConfig, ForwardConfig, Provider, DEFAULT_UPSTREAM,
 };
+use crate::delivery::{csp, Delivery};
 use crate::proxy::guard::Guard;
 pub use crate::tokens::command::run_token_command;
 use crate::tokens::{default_secret_path, Budget, Rate, TokenStore, DEFAULT_TOKENS_FILE};
@@ -205,6 +206,12 @@ pub struct Cli {
     #[arg(long, value_name = "ORIGIN")]
     pub allow_origin: Vec<String>,
 
+    /// An endpoint the app may call besides this server and https://api.openai.com (a custom
+    /// endpoint, a separate proxy), added to the Content-Security-Policy's connect-src, e.g.
+    /// https://proxy.example.org. Repeatable.
+    #[arg(long, value_name = "SOURCE")]
+    pub connect_src: Vec<String>,
+
     /// Forward mode: require an access token on every image request. Default: true when --addr
     /// is not a loopback address, false on loopback (where the cross-site guard still holds).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
@@ -345,6 +352,11 @@ impl Cli {
             dist: self.dist,
             max_body_bytes: (self.max_body_mb as usize).saturating_mul(1024 * 1024),
             provider,
+            delivery: Delivery {
+                connect_src: (self.connect_src.iter())
+                    .map(|s| csp::check_source(s))
+                    .collect::<Result<_, _>>()?,
+            },
         })
     }
 }
@@ -468,6 +480,7 @@ mod tests {
             "--upstream",
             "--max-body-mb",
             "--allow-origin",
+            "--connect-src",
             "--require-token",
             "--tokens",
             "--redis-url",

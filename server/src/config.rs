@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::delivery::Delivery;
 use crate::limits::Counters;
 use crate::tokens::TokenStore;
 
@@ -20,6 +21,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Who answers `/v1/images/*`.
     pub provider: Provider,
+    /// How the app is delivered (its Content-Security-Policy's custom endpoints).
+    pub delivery: Delivery,
 }
 
 /// Who answers the image routes.

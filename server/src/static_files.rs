@@ -1,27 +1,86 @@
 //! Serves the built app from `--dist` with correct MIME types and an SPA fallback: a GET for
 //! anything that is not a file (and not under `/v1/`, `/_fake/` or `/api/`) gets `index.html`.
+//!
+//! Delivery ([`crate::delivery`]): every response carries the Content-Security-Policy;
+//! Trunk's content-hashed files (`name-<16 hex>.ext`) are cached for a year as immutable,
+//! everything else (`index.html`, `sw.js`, the manifest, `models.json`, the worker's unhashed
+//! files) is `no-cache` (revalidated by `ETag`); a precompressed `.br` or `.gz` beside a file
+//! is sent when the client accepts it; byte ranges, `If-None-Match` and HEAD work.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use crate::delivery::http::{accepted_codings, respond, Coding, Representation};
+use crate::delivery::{csp, Delivery};
 
 /// Path prefixes that belong to the API and never fall back to the app.
 pub const API_PREFIXES: &[&str] = &["/v1", "/_fake", "/api"];
 
-/// The directory being served.
+/// `Cache-Control` of content-hashed files: their name changes whenever their bytes do.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` of everything else: always revalidated, so a new deployment is seen at once.
+pub const NO_CACHE: &str = "no-cache";
+
+/// The directory being served, and the policy sent with it.
 #[derive(Debug, Clone)]
 pub struct StaticFiles {
     dist: PathBuf,
+    csp: HeaderValue,
 }
 
 impl StaticFiles {
     /// Serves `dist` (which may not exist yet; every lookup checks again).
-    pub fn new(dist: PathBuf) -> Self {
-        Self { dist }
+    pub fn new(dist: PathBuf, delivery: &Delivery) -> Self {
+        let csp = HeaderValue::from_str(&delivery.policy_header())
+            .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
+        Self { dist, csp }
     }
+}
+
+/// Whether a file name carries Trunk's content hash: `name-<16 hex>.ext` (also `_bg.wasm`).
+pub fn is_hashed(file_name: &str) -> bool {
+    let Some((stem, _ext)) = file_name.rsplit_once('.') else {
+        return false;
+    };
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-').is_some_and(|(base, hash)| {
+        !base.is_empty()
+            && hash.len() == 16
+            && hash
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// The `Cache-Control` of a served file.
+pub fn cache_control(file_name: &str) -> &'static str {
+    if is_hashed(file_name) {
+        IMMUTABLE
+    } else {
+        NO_CACHE
+    }
+}
+
+/// Whether a MIME type is worth compressing (text and WebAssembly; images are compressed already).
+fn compressible(mime: &str) -> bool {
+    mime.starts_with("text/")
+        || matches!(
+            mime,
+            "application/javascript"
+                | "application/wasm"
+                | "application/json"
+                | "application/manifest+json"
+                | "application/xml"
+                | "image/svg+xml"
+        )
 }
 
 /// The MIME type for a file name, by extension.
@@ -96,7 +155,12 @@ fn is_api_path(path: &str) -> bool {
 }
 
 /// Fallback handler for everything the router does not match.
-pub async fn serve(State(files): State<Arc<StaticFiles>>, method: Method, uri: Uri) -> Response {
+pub async fn serve(
+    State(files): State<Arc<StaticFiles>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let path = uri.path();
     if is_api_path(path) {
         return crate::app::api_not_found(method, uri).await;
@@ -116,11 +180,11 @@ pub async fn serve(State(files): State<Arc<StaticFiles>>, method: Method, uri: U
     } else {
         candidate
     };
-    if let Some(response) = file_response(&files.dist, &file).await {
+    if let Some(response) = file_response(&files, &file, &headers).await {
         return response;
     }
     // SPA fallback: the app's router handles the path.
-    match file_response(&files.dist, &files.dist.join("index.html")).await {
+    match file_response(&files, &files.dist.join("index.html"), &headers).await {
         Some(response) => response,
         None => (
             StatusCode::NOT_FOUND,
@@ -134,8 +198,9 @@ pub async fn serve(State(files): State<Arc<StaticFiles>>, method: Method, uri: U
     }
 }
 
-/// Reads a regular file inside `root` (symlinks may not lead outside it).
-async fn file_response(root: &Path, file: &Path) -> Option<Response> {
+/// The canonical path of `file` if it is a regular file inside `root` (symlinks may not lead
+/// outside it).
+async fn inside(root: &Path, file: &Path) -> Option<PathBuf> {
     let meta = tokio::fs::metadata(file).await.ok()?;
     if !meta.is_file() {
         return None;
@@ -144,25 +209,107 @@ async fn file_response(root: &Path, file: &Path) -> Option<Response> {
         tokio::fs::canonicalize(root).await.ok()?,
         tokio::fs::canonicalize(file).await.ok()?,
     );
-    if !file_real.starts_with(&root_real) {
-        return None;
+    file_real.starts_with(&root_real).then_some(file_real)
+}
+
+/// Answers with a regular file inside the served directory, or `None` if there is none.
+async fn file_response(files: &StaticFiles, file: &Path, request: &HeaderMap) -> Option<Response> {
+    let real = inside(&files.dist, file).await?;
+    let mime = mime_for(file);
+    let name = file.file_name()?.to_str()?;
+    let codings = if compressible(mime) {
+        accepted_codings(request)
+    } else {
+        Vec::new()
+    };
+    let mut rep = if mime.starts_with("text/html") {
+        html(&real, &codings).await?
+    } else {
+        precompressed(&files.dist, file, &real, &codings).await?
+    };
+    rep.content_type = mime;
+    rep.cache_control = cache_control(name);
+    rep.varies = compressible(mime);
+    rep.csp = Some(files.csp.clone());
+    Some(respond(request, rep))
+}
+
+/// An HTML page without its policy `<meta>` (the header replaces it), gzipped when accepted.
+/// Pages are small, so this costs microseconds; their ETag hashes the bytes sent.
+async fn html(real: &Path, codings: &[Coding]) -> Option<Representation> {
+    let bytes = tokio::fs::read(real).await.ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    let page = csp::strip_meta_policy(&text).into_owned().into_bytes();
+    let digest = Sha256::digest(&page);
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let gzip = codings.contains(&Coding::Gzip).then(|| {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(&page).ok()?;
+        encoder.finish().ok()
+    });
+    let (body, coding, etag) = match gzip.flatten() {
+        Some(gz) => (gz, Some(Coding::Gzip), format!("\"{hash}-gz\"")),
+        None => (page, None, format!("\"{hash}\"")),
+    };
+    Some(representation(Bytes::from(body), coding, etag))
+}
+
+/// A file, or the best precompressed sibling the client accepts (`app.wasm.br`,
+/// `app.wasm.gz`). A sibling older than the file (the file was edited after the build) is
+/// ignored.
+async fn precompressed(
+    root: &Path,
+    file: &Path,
+    real: &Path,
+    codings: &[Coding],
+) -> Option<Representation> {
+    let source = tokio::fs::metadata(real).await.ok()?;
+    for &coding in codings {
+        let mut sibling = file.as_os_str().to_owned();
+        sibling.push(".");
+        sibling.push(coding.extension());
+        let Some(sibling) = inside(root, Path::new(&sibling)).await else {
+            continue;
+        };
+        let Ok(meta) = tokio::fs::metadata(&sibling).await else {
+            continue;
+        };
+        if meta.modified().ok() < source.modified().ok() {
+            continue;
+        }
+        if let Ok(body) = tokio::fs::read(&sibling).await {
+            let etag = format!("\"{}-{}\"", stamp(&meta), coding.extension());
+            return Some(representation(Bytes::from(body), Some(coding), etag));
+        }
     }
-    let data = tokio::fs::read(&file_real).await.ok()?;
-    let mut response = data.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(mime_for(file)),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    if mime_for(file).starts_with("text/html") {
-        // The shell must be revalidated so a rebuilt app is picked up.
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let body = tokio::fs::read(real).await.ok()?;
+    Some(representation(
+        Bytes::from(body),
+        None,
+        format!("\"{}\"", stamp(&source)),
+    ))
+}
+
+/// Length and modification time, in hex: changes whenever the file is rewritten.
+fn stamp(meta: &std::fs::Metadata) -> String {
+    let nanos = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    format!("{:x}-{nanos:x}", meta.len())
+}
+
+fn representation(body: Bytes, coding: Option<Coding>, etag: String) -> Representation {
+    Representation {
+        body,
+        content_type: "application/octet-stream",
+        coding,
+        etag,
+        cache_control: NO_CACHE,
+        varies: false,
+        csp: None,
     }
-    Some(response)
 }
 
 #[cfg(test)]
@@ -196,6 +343,34 @@ mod tests {
             "/%00",
         ] {
             assert_eq!(safe_relative_path(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn hashed_names_are_immutable() {
+        for name in [
+            "continuity-ff74e2f767e3fa60.js",
+            "continuity-ff74e2f767e3fa60_bg.wasm",
+            "main-f0f482aa3f4cbdd1.css",
+            "favicon-e6c6afb468a9b4a7.svg",
+        ] {
+            assert_eq!(cache_control(name), IMMUTABLE, "{name}");
+        }
+        for name in [
+            "index.html",
+            "sw.js",
+            "boot.js",
+            "manifest.webmanifest",
+            "models.json",
+            "continuity-worker.js",
+            "continuity-worker_bg.wasm",
+            "icon-192.png",
+            "x-FF74E2F767E3FA60.js",
+            "-ff74e2f767e3fa60.js",
+            "a-ff74e2f767e3fa6.js",
+            "noext-ff74e2f767e3fa60",
+        ] {
+            assert_eq!(cache_control(name), NO_CACHE, "{name}");
         }
     }
 

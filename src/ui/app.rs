@@ -109,6 +109,7 @@ pub fn App(
     });
     let _ = saver::DEBOUNCE_MS;
     spawn_local(discover_server(state));
+    crate::web::service_worker::register(move |notice| state.info(notice));
     spawn_local(load_catalogue(state));
     spawn_local(async move {
         let digest = crate::web::clock::sha256_hex(web_storage::device_id().as_bytes()).await;

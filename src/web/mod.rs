@@ -9,5 +9,6 @@ pub mod idb;
 pub mod lifecycle;
 pub mod locks;
 pub mod quota;
+pub mod service_worker;
 pub mod visibility;
 pub mod web_storage;

@@ -103,6 +103,7 @@ pub fn fake_config(latency_ms: u64) -> Config {
         provider: Provider::Fake(FakeConfig {
             latency: Duration::from_millis(latency_ms),
         }),
+        delivery: Default::default(),
     }
 }
 

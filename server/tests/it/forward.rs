@@ -271,6 +271,7 @@ async fn a_silent_upstream_is_a_clear_504() {
         dist: "/nonexistent-continuity-dist".into(),
         max_body_bytes: 1024 * 1024,
         provider: Provider::OpenAi(forward),
+        delivery: Default::default(),
     })
     .await;
     let started = Instant::now();

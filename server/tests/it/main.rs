@@ -4,6 +4,7 @@ mod access;
 mod binary;
 mod common;
 mod concurrency;
+mod delivery;
 mod edits;
 mod faults;
 mod forward;

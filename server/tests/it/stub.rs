@@ -172,6 +172,7 @@ pub fn forward_config_with(upstream: &str, max_body_bytes: usize, access: Access
         dist: "/nonexistent-continuity-dist".into(),
         max_body_bytes,
         provider: Provider::OpenAi(forward),
+        delivery: Default::default(),
     }
 }
 
