@@ -84,7 +84,7 @@ test('SEC-KEY-04/05: the key travels only in the Authorization header to the cus
   assert.equal(await cards.nth(1).getAttribute('data-status'), 'done');
 
   // A character with a reference image makes the next request a multipart edit.
-  await page.getByTestId('bible').locator('summary').first().click();
+  await openBible(page);
   await page.getByTestId('add-character').click();
   const png = await makePng(64, 64, [200, 40, 40]);
   await page.getByTestId('reference-input').setInputFiles({ name: 'mira.png', mimeType: 'image/png', buffer: png });

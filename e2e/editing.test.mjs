@@ -173,7 +173,12 @@ test('edit twice with a mask, compare, revert, delete and undo, reload; reorder;
   await page.waitForFunction((f) => {
     const row = document.querySelector(`[data-testid=locale-matrix] tr[data-frame-id="${f}"]`);
     return row && ['zh-Hans', 'ar'].every((l) => row.querySelector(`td[data-locale="${l}"] img`));
-  }, start[0], { timeout: 30000 });
+  }, start[0], { timeout: 30000 }).catch(async (e) => {
+    const notice = await page.locator('.notice').allTextContents();
+    const row = await page.locator(`[data-testid=locale-matrix] tr[data-frame-id="${start[0]}"]`).innerHTML().catch(() => 'no row');
+    const sentSoFar = (await journal(server.url)).length;
+    throw new Error(`${e.message}; the page says: ${notice.join(' | ')}; requests sent: ${sentSoFar}; the row: ${row}`);
+  });
   sent = await journal(server.url);
   assert.equal(sent.length, 2, 'one edit per missing locale');
   const zh = sent.find((r) => r.params.prompt.includes('春季特卖'));

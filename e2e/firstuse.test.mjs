@@ -201,11 +201,13 @@ test('first run on a static host on a sub-path: no server, the key is asked for 
   assert.match(await page.getByTestId('connection').textContent(), /no key yet/);
   await createSeries(page, { template: 'comic', name: 'Static' });
   await page.getByTestId('generate-all').click();
-  // Nothing can start without a key: the settings ask for it.
+  // The plan shows what it would cost; starting it without a key opens the settings instead.
+  await page.getByTestId('start-plan').click();
   await page.getByTestId('settings').waitFor();
+  assert.match(await page.locator('.notice').textContent(), /key/i);
   assert.deepEqual(imageRequests, [], 'nothing was sent without a key');
   await page.getByTestId('api-key').pressSequentially('sk-proj-static-host-test-key-000', { delay: 1 });
-  await page.getByTestId('save-api-key').click();
+  await page.getByTestId('save-key').click();
   await page.getByTestId('close-settings').click();
   assert.match(await page.getByTestId('connection').textContent(), /OpenAI directly/);
   await page.getByTestId('generate-all').click();

@@ -143,7 +143,7 @@ pub(crate) async fn run_frame(
 
     let signal = controller.signal();
     // Every attempt asks the batch first (concurrency limit, circuit breaker, budget).
-    let gate = || match run.batch.borrow_mut().begin_attempt(frame_id) {
+    let gate = || match run.batch.borrow_mut().begin_attempt(job_id) {
         Gate::Go => Permit::Go,
         Gate::Wait => Permit::Wait,
         Gate::Hold(hold) => Permit::Refuse(hold.message()),
@@ -203,7 +203,7 @@ pub(crate) async fn run_frame(
         Ok(result) => {
             // The request is answered: free its concurrency slot now, so the next request
             // starts while this image is decoded and stored (the cap counts requests in flight).
-            run.batch.borrow_mut().release_slot(frame_id);
+            run.batch.borrow_mut().release_slot(job_id);
             pump(run);
             let total = result
                 .usage
