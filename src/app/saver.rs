@@ -441,8 +441,23 @@ impl Saver {
             &changes.deleted_frames,
             changes.deleted_versions.keys(),
         );
-        if !conflicts.is_empty() {
-            sync::resolve_conflicts(state, store, conflicts);
+        // A record this tab itself wrote meanwhile (a paid image is stored in its own
+        // transaction, beside this debounced write) is not another tab's change: write this
+        // tab's copy, which already holds both, again on top of it.
+        let (ours, theirs): (Vec<_>, Vec<_>) = conflicts.into_iter().partition(|c| {
+            c.stored
+                .as_ref()
+                .is_some_and(|stored| self.rev(c.store, &c.key) >= stored.rev)
+        });
+        for c in &ours {
+            match c.store {
+                s if s == idb::FRAMES => self.frame_changed(state, series_id, &c.key),
+                s if s == idb::VERSIONS => self.version_changed(state, series_id, &c.key),
+                _ => self.series_changed(state, series_id),
+            }
+        }
+        if !theirs.is_empty() {
+            sync::resolve_conflicts(state, store, theirs);
         }
         // Images of deleted versions stay until the next load's clean-up: an undo can bring
         // the versions back until the page is closed.

@@ -138,8 +138,12 @@ pub fn BiblePanel(
                 </div>
                 <TextField label="Setting / world" value=setting on_change=set_setting rows=2/>
                 <TextField label="Typography" value=typography on_change=set_typography rows=2 hint="for text drawn in images"/>
-                <TextField label="Always" value=always on_change=set_always rows=3 hint="one rule per line" testid="bible-always"/>
-                <TextField label="Never" value=never on_change=set_never rows=3 hint="one rule per line" testid="bible-never"/>
+                // "Always" and "Never" are a pair: side by side, half the width each, never one
+                // alone on a row.
+                <div class="bible-rules">
+                    <TextField label="Always" value=always on_change=set_always rows=3 hint="one rule per line" testid="bible-always"/>
+                    <TextField label="Never" value=never on_change=set_never rows=3 hint="one rule per line" testid="bible-never"/>
+                </div>
             </div>
             <h3>"Characters, products and props"</h3>
             <div class="entities">

@@ -110,7 +110,7 @@ pub fn OutputSettingsCard(
                 <TextField label="Locales" hint="the language of your text first, then the languages to make variants in" value=locales on_change=set_locales
                     placeholder="en, zh-Hans, ar, hi, ru" testid="series-locales"/>
             </div>
-            <label class="field narrow"><span>"Model"</span>
+            <label class="field model"><span>"Model"</span>
                 <select on:change=set(|o, v| o.model = v) data-testid="model">{models}</select></label>
             <label class="field narrow"><span>"Quality"</span>
                 <select on:change=set(|o, v| o.quality = v) data-testid="quality">{qualities}</select></label>
