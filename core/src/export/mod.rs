@@ -23,6 +23,8 @@ pub mod contact_sheet;
 pub mod crc32;
 pub mod csv;
 pub mod gif;
+pub mod import;
+pub mod manifest;
 pub mod pdf;
 pub mod zip;
 
