@@ -121,7 +121,10 @@ mod tests {
         assert_eq!(hook.shot.shot_size, "wide");
         let t = &hook.shot.texts[0];
         assert_eq!(t.text, "Fresh");
-        assert_eq!(t.translations["zh-Hans"], "新鲜", "the series' spelling of the tag");
+        assert_eq!(
+            t.translations["zh-Hans"], "新鲜",
+            "the series' spelling of the tag"
+        );
         assert_eq!(t.translations["ar"], "طازج");
         let offer = s.frame(&ids[1]).unwrap();
         assert_eq!(offer.title, "Offer\nline 2");

@@ -47,7 +47,11 @@ pub fn rerun_plan_inputs(series: &Series) -> Vec<(String, OutputSettings)> {
                     size: Size::parse(&r.size).unwrap_or(base.size),
                     quality: or(&r.quality, &base.quality),
                     output_format: or(&r.output_format, &base.output_format),
-                    variants: if r.n == 0 { base.variants } else { r.n.clamp(1, 4) },
+                    variants: if r.n == 0 {
+                        base.variants
+                    } else {
+                        r.n.clamp(1, 4)
+                    },
                 },
             };
             (frame.id.clone(), settings)
@@ -135,12 +139,18 @@ mod tests {
         assert_eq!(inputs.len(), 4);
         let (f0, a) = &inputs[0];
         assert_eq!(f0, &ids[0]);
-        assert_eq!((a.size.to_string(), a.quality.as_str(), a.variants), ("1024x1536".into(), "high", 2));
+        assert_eq!(
+            (a.size.to_string(), a.quality.as_str(), a.variants),
+            ("1024x1536".into(), "high", 2)
+        );
         let b = &inputs[1].1;
         assert_eq!(b.size, s.output.size, "size auto: the series' size");
         assert_eq!((b.quality.as_str(), b.variants), ("medium", 1));
         let c = &inputs[2].1;
-        assert_eq!((c.size.to_string(), c.quality.as_str()), ("1024x1024".into(), "low"));
+        assert_eq!(
+            (c.size.to_string(), c.quality.as_str()),
+            ("1024x1024".into(), "low")
+        );
         assert_eq!(inputs[3].1, s.output, "no image: the series' settings");
     }
 
@@ -152,7 +162,11 @@ mod tests {
         s.set_anchor_frame(Some(&ids[3]));
         let groups = rerun_groups(&s);
         assert_eq!(groups.len(), 2);
-        assert_eq!(groups[0].1, vec![ids[3].clone()], "the anchor's group first");
+        assert_eq!(
+            groups[0].1,
+            vec![ids[3].clone()],
+            "the anchor's group first"
+        );
         assert_eq!(groups[1].1.len(), 3);
         let catalogue = Catalogue::builtin();
         let plans = rerun_plans(&s, &catalogue, 0);

@@ -14,6 +14,10 @@ pub enum ImportError {
     },
     /// The manifest is not UTF-8 text.
     NotUtf8,
+    /// The ZIP container was refused (damaged, a zip bomb, a path outside the archive…).
+    Archive(String),
+    /// A ZIP without `manifest.json`.
+    NoManifest,
     /// Arrays/objects nested deeper than the limit.
     TooDeep {
         /// The limit.
@@ -123,6 +127,10 @@ impl fmt::Display for ImportError {
                 crate::export::zip::human(MAX_MANIFEST_BYTES as u64)
             ),
             NotUtf8 => f.write_str("The manifest is not UTF-8 text."),
+            Archive(problem) => write!(f, "The archive was refused: {problem}."),
+            NoManifest => f.write_str(
+                "The archive has no manifest.json at its top level, so it is not a Continuity series export.",
+            ),
             TooDeep { max } => write!(
                 f,
                 "The manifest nests lists and objects more than {max} levels deep; a Continuity manifest never does."

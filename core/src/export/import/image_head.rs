@@ -175,11 +175,18 @@ pub(crate) mod samples {
         b
     }
 
-    /// A JPEG with an APP1 segment of `app_len` bytes before its SOF0 of `w`×`h`.
+    /// A JPEG with `app_len` bytes of APP1 segments (each at most 65533 bytes, as a segment
+    /// length is 16 bits) before its SOF0 of `w`×`h`.
     pub fn jpeg(w: u16, h: u16, app_len: usize) -> Vec<u8> {
-        let mut b = vec![0xFF, 0xD8, 0xFF, 0xE1];
-        b.extend_from_slice(&((app_len + 2) as u16).to_be_bytes());
-        b.extend(std::iter::repeat_n(0x45, app_len));
+        let mut b = vec![0xFF, 0xD8];
+        let mut left = app_len;
+        while left > 0 {
+            let n = left.min(65533);
+            b.extend_from_slice(&[0xFF, 0xE1]);
+            b.extend_from_slice(&((n + 2) as u16).to_be_bytes());
+            b.extend(std::iter::repeat_n(0x45, n));
+            left -= n;
+        }
         b.extend_from_slice(&[0xFF, 0xFF, 0xC0, 0, 17, 8]);
         b.extend_from_slice(&h.to_be_bytes());
         b.extend_from_slice(&w.to_be_bytes());

@@ -21,6 +21,7 @@
 //! has no field for them, and any such field is refused): SEC-IMP-07/09. Re-running an
 //! imported series is the user's explicit action: see [`crate::export::rerun`].
 
+mod archive;
 mod convert;
 mod error;
 mod files;
@@ -36,6 +37,7 @@ mod prop;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use archive::{is_zip, unpack, Unpacked, UnpackedFile};
 pub use convert::{to_series, Imported};
 pub use error::ImportError;
 pub use files::{verify_files, CheckedFiles, ReadFile};
