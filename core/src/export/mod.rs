@@ -28,6 +28,7 @@ pub mod list_frames;
 pub mod manifest;
 pub mod pdf;
 pub mod rerun;
+pub mod share;
 pub mod zip;
 
 /// One piece of an assembled file: bytes the writer made, or the caller's `i`-th data item
