@@ -2,6 +2,7 @@
 //! bible, and the frame grid. Loads the series into a keyed store; every part below receives
 //! the store (and cards their frame's lens), never an id to search for.
 
+mod export_menu;
 mod filter;
 mod guide;
 mod locales;
@@ -260,6 +261,7 @@ pub fn SeriesView(
                     <p class="muted">{meta}</p>
                 </div>
                 <div class="run-controls">
+                    <export_menu::ExportMenu store=store/>
                     <Show when=running fallback=move || view! {
                         {move || {
                             let ids = derived.with(|d| d.failed.clone());
