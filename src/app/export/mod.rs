@@ -161,3 +161,48 @@ async fn run(
         ExportKind::Gif => media::gif(series, &images, choices.gif_seconds, job).await,
     }
 }
+
+/// The download name of version `version_id`'s image: `01-hook.png` for a frame's active
+/// image, with the locale (`01-hook-zh-Hans.png`) or the first hash digits of another version.
+pub fn image_file_name(series: &Series, version_id: &str) -> Option<String> {
+    use continuity_core::export::manifest::names::{extension, frame_file};
+    let v = series.version(version_id)?;
+    let at = series.frames.iter().position(|f| f.id == v.frame_id)?;
+    let frame = &series.frames[at];
+    let name = frame_file(
+        at + 1,
+        series.frames.len(),
+        &frame.title,
+        extension(&v.image.mime),
+    );
+    let (stem, ext) = name.rsplit_once('.')?;
+    let suffix = match &v.locale {
+        Some(l) => format!("-{l}"),
+        None if frame.active_version.as_deref() == Some(version_id) => String::new(),
+        None => format!("-{}", v.image.hash.chars().take(8).collect::<String>()),
+    };
+    Some(format!("{stem}{suffix}.{ext}"))
+}
+
+/// Downloads one version's stored image under [`image_file_name`].
+pub fn download_image(state: AppState, series: &Series, version_id: &str) {
+    let (Some(name), Some(v)) = (
+        image_file_name(series, version_id),
+        series.version(version_id),
+    ) else {
+        return;
+    };
+    let hash = v.image.hash.clone();
+    spawn_local(async move {
+        let Some(db) = state.db() else { return };
+        match db.blob(crate::web::idb::IMAGES, &hash).await {
+            Ok(Some(blob)) => {
+                if let Err(e) = download::save(&blob, &name) {
+                    state.error(e);
+                }
+            }
+            Ok(None) => state.error("This image is not in this browser's storage."),
+            Err(e) => state.error(e.to_string()),
+        }
+    });
+}

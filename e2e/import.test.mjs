@@ -1,0 +1,100 @@
+// Issue 10: a malformed import is refused with a message that says what is wrong, and the
+// series already saved are untouched; a valid bare manifest comes in as a new series.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, newPage, createSeries, journal, clearJournal } from './harness.mjs';
+
+let server, browser;
+before(async () => {
+  server = await startServer(['--fake-latency-ms', '30']);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Picks a file through the "Import" button's file chooser, as a person does. */
+async function importFile(page, name, mimeType, buffer) {
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Import', exact: true }).click()]);
+  await chooser.setFiles({ name, mimeType, buffer });
+}
+
+/** A valid schema-1 manifest of one frame and no images (what a bare manifest export is). */
+function manifest(extra = (m) => m) {
+  const m = {
+    format: 'continuity-series', schema_version: 1, app: { name: 'Continuity', version: '0.1.0' },
+    exported_ms: 1700000000000, exported_at: '2023-11-14T22:13:20Z',
+    series: {
+      id: 's_1', name: 'From a manifest', template: { kind: 'custom', frames: 1 }, created_ms: 1, updated_ms: 2, style: 'Ink',
+      bible: { style: { medium: '', rendering: '', lens: '', lighting: '' }, palette: [], setting: '', typography: '', always: [], never: [], entities: [] },
+      anchor: null, budget_usd: null,
+      output: { model: 'gpt-image-2', size: '1024x1024', quality: 'medium', output_format: 'png', variants: 1 },
+      locales: [], frame_order: ['f_1'],
+    },
+    frames: [{
+      id: 'f_1', title: 'Opening', prompt: 'A lighthouse at dusk',
+      shot: { shot_size: '', camera_angle: '', setting: '', lighting: '', mood: '', texts: [], composition: '', constraints: [], entities: [] },
+      active_version: null, locale_versions: {}, compiled_prompt: 'Ink\n\nA lighthouse at dusk', compiled_images: [],
+    }],
+    versions: [], images: [],
+  };
+  return Buffer.from(JSON.stringify(extra(m)));
+}
+
+test('malformed imports are refused with a clear message and nothing is lost', async () => {
+  const { page, context, errors } = await newPage(browser);
+  await page.goto(server.url);
+  await createSeries(page, { template: 'comic', name: 'Keep me' });
+  await page.getByRole('button', { name: '← All series', exact: true }).click();
+  await page.getByTestId('project-row').first().waitFor();
+  await clearJournal(server.url);
+
+  const cases = [
+    ['broken.zip', 'application/zip', Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(200, 7)]), /^Import refused: The archive was refused: /],
+    ['notes.zip', 'application/zip', Buffer.from('hello, not a zip'), /not valid JSON/],
+    ['keyed.json', 'application/json', manifest((m) => { m.series.output.api_key = 'sk-proj-aaaaaaaaaaaaaaaaaaaaaaaaaaaa'; return m; }),
+      /field “api_key” \(at series\.output\)\. Continuity never imports API keys/],
+    ['future.json', 'application/json', manifest((m) => ({ ...m, schema_version: 7 })), /written by a newer version of Continuity \(schema 7/],
+    ['extra.json', 'application/json', manifest((m) => { m.frames[0].colour = 'red'; return m; }), /field Continuity does not know: “colour” \(in frames\[0\]\)/],
+    ['escape.json', 'application/json', manifest((m) => {
+      m.images = [{ path: '../../evil.png', sha256: 'a'.repeat(64), mime: 'image/png', role: 'reference', bytes: 10, width: 1, height: 1 }];
+      return m;
+    }), /images\[0\]\.path/],
+  ];
+  for (const [name, type, buffer, expected] of cases) {
+    await importFile(page, name, type, buffer);
+    const error = page.getByTestId('import-error');
+    await error.waitFor();
+    const text = await error.textContent();
+    assert.match(text, expected, `${name}: ${text}`);
+    assert.match(text, /Nothing was changed\.$/);
+    assert.ok(!text.includes('sk-proj'), 'a refused value is never echoed');
+    // Still exactly the one series, untouched.
+    assert.equal(await page.getByTestId('project-row').count(), 1, name);
+  }
+  await page.reload();
+  await page.getByTestId('project-row').first().waitFor();
+  assert.equal(await page.getByTestId('project-row').count(), 1);
+  assert.match(await page.getByTestId('project-row').first().textContent(), /Keep me/);
+  assert.equal((await journal(server.url)).length, 0, 'import never sends an image request');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a bare manifest becomes a new series beside the others, and again as another', async () => {
+  const { page, context, errors } = await newPage(browser);
+  await page.goto(server.url);
+  await page.getByTestId('no-projects').waitFor();
+  for (let i = 1; i <= 2; i++) {
+    await importFile(page, 'manifest.json', 'application/json', manifest());
+    await page.getByTestId('import-result').filter({ hasText: 'Imported “From a manifest” as a new series (1 frame, 0 images).' }).waitFor();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=project-row]').length === n, i);
+  }
+  await page.getByTestId('open-project').first().click();
+  await page.getByTestId('series-title').filter({ hasText: 'From a manifest' }).waitFor();
+  assert.equal(await page.getByTestId('frame-prompt').first().inputValue(), 'A lighthouse at dusk');
+  assert.equal(await page.getByTestId('frame-card').first().getAttribute('data-status'), 'missing');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
