@@ -2,6 +2,7 @@
 // series already saved are untouched; a valid bare manifest comes in as a new series.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startServer, launchBrowser, newPage, createSeries, journal, clearJournal } from './harness.mjs';
 
 let server, browser;
@@ -20,26 +21,10 @@ async function importFile(page, name, mimeType, buffer) {
   await chooser.setFiles({ name, mimeType, buffer });
 }
 
-/** A valid schema-1 manifest of one frame and no images (what a bare manifest export is). */
-function manifest(extra = (m) => m) {
-  const m = {
-    format: 'continuity-series', schema_version: 1, app: { name: 'Continuity', version: '0.1.0' },
-    exported_ms: 1700000000000, exported_at: '2023-11-14T22:13:20Z',
-    series: {
-      id: 's_1', name: 'From a manifest', template: { kind: 'custom', frames: 1 }, created_ms: 1, updated_ms: 2, style: 'Ink',
-      bible: { style: { medium: '', rendering: '', lens: '', lighting: '' }, palette: [], setting: '', typography: '', always: [], never: [], entities: [] },
-      anchor: null, budget_usd: null,
-      output: { model: 'gpt-image-2', size: '1024x1024', quality: 'medium', output_format: 'png', variants: 1 },
-      locales: [], frame_order: ['f_1'],
-    },
-    frames: [{
-      id: 'f_1', title: 'Opening', prompt: 'A lighthouse at dusk',
-      shot: { shot_size: '', camera_angle: '', setting: '', lighting: '', mood: '', texts: [], composition: '', constraints: [], entities: [] },
-      active_version: null, locale_versions: {}, compiled_prompt: 'Ink\n\nA lighthouse at dusk', compiled_images: [],
-    }],
-    versions: [], images: [],
-  };
-  return Buffer.from(JSON.stringify(extra(m)));
+/** The smallest valid manifest (one frame, no images; core's tests import it too), changed by `edit`. */
+function manifest(edit = (m) => m) {
+  const m = JSON.parse(readFileSync(new URL('../core/src/export/fixtures/bare_manifest.json', import.meta.url), 'utf8'));
+  return Buffer.from(JSON.stringify(edit(m)));
 }
 
 test('malformed imports are refused with a clear message and nothing is lost', async () => {

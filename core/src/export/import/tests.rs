@@ -408,3 +408,15 @@ fn export_import_refuses_archives_without_a_manifest_and_damaged_ones() {
 }
 
 use crate::export::manifest::FileRole;
+
+/// The smallest manifest a person could write by hand (the e2e import test uses it too).
+const BARE: &[u8] = include_bytes!("../fixtures/bare_manifest.json");
+
+#[test]
+fn export_import_hand_written_bare_manifest() {
+    let got = import_bytes(BARE).unwrap();
+    assert_eq!(got.series.name, "From a manifest");
+    assert_eq!(got.series.frames.len(), 1);
+    assert_eq!(got.series.frames[0].prompt, "A lighthouse at dusk");
+    assert!(got.series.versions.is_empty() && got.store.is_empty());
+}
