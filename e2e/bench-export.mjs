@@ -1,4 +1,5 @@
-// Export benchmark (prints figures; not a test), issue 10: a 12-frame storyboard of 1536×1024
+// Export benchmark (prints figures; not a test), issue 10: a 12-frame storyboard (1536×864:
+// the template's size; the issue asks 1536×1024, which the UI cannot choose yet)
 // images generated against the fake, then the time of each export (click → download), the
 // peak JS heap while it runs and the wasm memory it grew by, and the import time of its ZIP.
 // Targets: ZIP ≤ 2 s, PDF ≤ 4 s, GIF ≤ 6 s; wasm growth ≤ 2 images' worth during any export.
@@ -31,7 +32,7 @@ try {
     return all.map((b) => b.size);
   });
   const largest = Math.max(...imageBytes);
-  console.log(`\n== Export: 12 frames of 1536×1024 (${imageBytes.length} stored images, largest ${mb(largest)}), Chromium, release build`);
+  console.log(`\n== Export: 12 frames of 1536×864 (${imageBytes.length} stored images, largest ${mb(largest)}), Chromium, release build`);
   console.log('export | time | target | peak JS heap | wasm memory growth (≤ 2 images) | file');
   let zipPath;
   for (const name of ['ZIP', 'Contact sheet', 'PDF storyboard', 'Animatic GIF', 'Share page']) {
