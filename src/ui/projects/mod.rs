@@ -1,7 +1,7 @@
 //! The series list: start a series from a template, open, rename or delete one. It reads light
 //! summaries (name, template, frames, a few thumbnails, last change, spent), never whole series.
 
-mod import;
+pub mod import;
 
 use crate::app::library;
 use crate::app::state::{AppState, Route};

@@ -2,7 +2,7 @@
 //! bible, and the frame grid. Loads the series into a keyed store; every part below receives
 //! the store (and cards their frame's lens), never an id to search for.
 
-mod export_menu;
+pub mod export_menu;
 mod filter;
 mod guide;
 mod locales;
