@@ -39,7 +39,7 @@ test('malformed imports are refused with a clear message and nothing is lost', a
     ['broken.zip', 'application/zip', Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(200, 7)]), /^Import refused: The archive was refused: /],
     ['notes.zip', 'application/zip', Buffer.from('hello, not a zip'), /not valid JSON/],
     ['keyed.json', 'application/json', manifest((m) => { m.series.output.api_key = 'sk-proj-aaaaaaaaaaaaaaaaaaaaaaaaaaaa'; return m; }),
-      /field “api_key” \(at series\.output\)\. Continuity never imports API keys/],
+      /field “api_key” \(at series\.output\.api_key\)\. Continuity never imports API keys/],
     ['future.json', 'application/json', manifest((m) => ({ ...m, schema_version: 7 })), /written by a newer version of Continuity \(schema 7/],
     ['extra.json', 'application/json', manifest((m) => { m.frames[0].colour = 'red'; return m; }), /field Continuity does not know: “colour” \(in frames\[0\]\)/],
     ['escape.json', 'application/json', manifest((m) => {
@@ -79,7 +79,7 @@ test('a bare manifest becomes a new series beside the others, and again as anoth
   await page.getByTestId('open-project').first().click();
   await page.getByTestId('series-title').filter({ hasText: 'From a manifest' }).waitFor();
   assert.equal(await page.getByTestId('frame-prompt').first().inputValue(), 'A lighthouse at dusk');
-  assert.equal(await page.getByTestId('frame-card').first().getAttribute('data-status'), 'missing');
+  assert.equal(await page.getByTestId('frame-card').first().getAttribute('data-status'), 'idle', 'not queued: import never starts a generation');
   assert.deepEqual(errors, []);
   await context.close();
 });
