@@ -35,7 +35,7 @@ pub fn ImportButton() -> impl IntoView {
             <button class="btn" data-testid="import" disabled=move || busy.get()
                 on:click=move |_| { if let Some(el) = input.get() { el.click(); } }>"Import"</button>
             <input type="file" class="sr-only" node_ref=input tabindex="-1" data-testid="import-file"
-                aria-label="Import a series file (ZIP or manifest.json)"
+                aria-label="Series file (ZIP or manifest.json)"
                 accept=".zip,application/zip,.json,application/json" on:change=on_change/>
             {move || busy.get().then(|| view! { <span class="muted" role="status">"Importing…"</span> })}
             {move || outcome.get().map(|r| match r {
