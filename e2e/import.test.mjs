@@ -83,3 +83,28 @@ test('a bare manifest becomes a new series beside the others, and again as anoth
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a CSV pasted as a list previews its frames and bad rows, then adds them in one step', async () => {
+  const { page, context, errors } = await newPage(browser);
+  await page.goto(server.url);
+  await createSeries(page, { template: 'comic', name: 'From a list' });
+  await page.getByText('Add frames from a list').click();
+  await page.getByLabel('CSV with a header row').check();
+  const list = page.getByTestId('list-input');
+  await list.click();
+  await list.pressSequentially('title,prompt,text:zh-Hans,product\n"Hook, part 1","{product} on a table\nat dawn",新鲜,Tea\nExtra,a,b,c,d\nOffer,مرحبا {product},只要3欧元,Cake\n');
+  const preview = page.getByTestId('list-preview');
+  await preview.waitFor();
+  const text = await preview.textContent();
+  assert.match(text, /2 frames will be added/, text);
+  assert.match(text, /line 2: Hook, part 1 — Tea on a table\nat dawn/, text);
+  assert.match(text, /line 5: Offer — مرحبا Cake/, text);
+  assert.match(await page.getByTestId('list-bad-rows').textContent(), /^Line 4: 5 fields; the header has 4/);
+  assert.equal(await page.getByTestId('frame-card').count(), 4, 'nothing changes before "Add"');
+  await page.getByTestId('list-add').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=frame-card]').length === 6);
+  assert.equal(await page.getByTestId('frame-prompt').nth(4).inputValue(), 'Tea on a table\nat dawn');
+  assert.equal(await page.getByTestId('frame-prompt').nth(5).inputValue(), 'مرحبا Cake');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -5,6 +5,7 @@
 pub mod export_menu;
 mod filter;
 mod guide;
+mod list_import;
 mod locales;
 mod output;
 pub mod plan_dialog;
@@ -296,6 +297,7 @@ pub fn SeriesView(
                 </For>
             </div>
             <div class="row"><button class="btn" on:click=add_frame data-testid="add-frame">"+ Add frame"</button></div>
+            <list_import::ListImport store=store/>
             <LocaleMatrix store=store/>
             <PlanDialog store=store open=plan_open/>
             <Inspector store=store/>
