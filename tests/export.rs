@@ -46,18 +46,33 @@ async fn the_export_menu_offers_its_five_choices_by_name() {
         .unwrap()
         .unchecked_into();
     assert_eq!(button.text_content().unwrap(), "Export");
-    assert_eq!(button.get_attribute("aria-expanded").as_deref(), Some("false"));
+    assert_eq!(
+        button.get_attribute("aria-expanded").as_deref(),
+        Some("false")
+    );
     assert!(names(&root, "[role=menuitem]").is_empty());
     button.click();
     tick().await;
-    assert_eq!(button.get_attribute("aria-expanded").as_deref(), Some("true"));
+    assert_eq!(
+        button.get_attribute("aria-expanded").as_deref(),
+        Some("true")
+    );
     assert_eq!(
         names(&root, "[role=menu] [role=menuitem]"),
-        ["ZIP", "Contact sheet", "PDF storyboard", "Animatic GIF", "Share page"]
+        [
+            "ZIP",
+            "Contact sheet",
+            "PDF storyboard",
+            "Animatic GIF",
+            "Share page"
+        ]
     );
     button.click();
     tick().await;
-    assert!(names(&root, "[role=menuitem]").is_empty(), "a second click closes the menu");
+    assert!(
+        names(&root, "[role=menuitem]").is_empty(),
+        "a second click closes the menu"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -66,7 +81,10 @@ async fn import_refuses_what_is_not_a_series_before_touching_storage() {
     // Storage is not open: a refusal must come before anything would be written.
     for (bytes, expected) in [
         (b"PK\x03\x04 broken".as_slice(), "The archive was refused"),
-        (b"{\"format\": \"other\"}".as_slice(), "not a Continuity series manifest"),
+        (
+            b"{\"format\": \"other\"}".as_slice(),
+            "not a Continuity series manifest",
+        ),
         (b"\x89PNG\r\n\x1a\n".as_slice(), "not valid JSON"),
     ] {
         let file = blob_from_bytes(bytes, "application/octet-stream").unwrap();

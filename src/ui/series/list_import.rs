@@ -52,12 +52,16 @@ pub fn ListImport(
                     csv.set(true);
                     text.set(s);
                 }
-                _ => state.error("The file is not UTF-8 text; save the CSV as UTF-8 and choose it again."),
+                _ => state.error(
+                    "The file is not UTF-8 text; save the CSV as UTF-8 and choose it again.",
+                ),
             }
         });
     };
     let add = move |_| {
-        let Some(Ok(p)) = preview.get_untracked() else { return };
+        let Some(Ok(p)) = preview.get_untracked() else {
+            return;
+        };
         let randoms: Vec<u64> = p.rows.iter().map(|_| random_u64()).collect();
         let touched = Touched {
             record: true,
