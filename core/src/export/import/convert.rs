@@ -338,7 +338,7 @@ pub fn to_series(
         ));
     }
     let size = Size::parse(&s.output.size).expect("validated");
-    let series = Series {
+    let mut series = Series {
         schema: SCHEMA_VERSION,
         id: series_id,
         rev: 0,
@@ -349,6 +349,7 @@ pub fn to_series(
         style: s.style.clone(),
         bible: Bible {
             style: Style {
+                look: s.bible.style.look.clone(),
                 medium: s.bible.style.medium.clone(),
                 rendering: s.bible.style.rendering.clone(),
                 lens: s.bible.style.lens.clone(),
@@ -383,6 +384,8 @@ pub fn to_series(
         frames,
         versions,
     };
+    // A manifest written before the bible held the style text: fold it in as a load does.
+    series.fold_legacy_style();
     Ok(Imported {
         series,
         warnings,

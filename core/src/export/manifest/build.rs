@@ -338,6 +338,7 @@ fn series_entry(series: &Series, reference_paths: HashMap<String, String>) -> Se
         style: series.style.clone(),
         bible: BibleEntry {
             style: StyleEntry {
+                look: b.style.look.clone(),
                 medium: b.style.medium.clone(),
                 rendering: b.style.rendering.clone(),
                 lens: b.style.lens.clone(),

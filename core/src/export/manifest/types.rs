@@ -113,6 +113,10 @@ pub struct BibleEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StyleEntry {
+    /// The overall look (the one place for style text). Absent in manifests written before
+    /// the bible held it (their `series.style` is folded in on import).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub look: String,
     /// Medium.
     pub medium: String,
     /// Rendering.
