@@ -11,13 +11,16 @@ import { startServer, launchBrowser, createSeries } from './harness.mjs';
 
 const TARGET_S = { ZIP: 2, 'PDF storyboard': 4, 'Animatic GIF': 6 };
 const dir = mkdtempSync(join(tmpdir(), 'continuity-bench-export-'));
-const mb = (n) => `${(n / 1048576).toFixed(1)} MiB`;
+const mb = (n) => (n < 1048576 ? `${(n / 1024).toFixed(0)} KiB` : `${(n / 1048576).toFixed(1)} MiB`);
 
 const server = await startServer(['--fake-latency-ms', '30']);
 const browser = await launchBrowser();
 try {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   const page = await context.newPage();
+  await page.addInitScript(() => {
+    addEventListener('TrunkApplicationStarted', (e) => { window.__wasm = e.detail.wasm; });
+  });
   await page.goto(server.url);
   await createSeries(page, { template: 'storyboard', name: 'Bench export' });
   await page.getByTestId('generate-all').click();
@@ -33,7 +36,7 @@ try {
   });
   const largest = Math.max(...imageBytes);
   console.log(`\n== Export: 12 frames of 1536×864 (${imageBytes.length} stored images, largest ${mb(largest)}), Chromium, release build`);
-  console.log('export | time | target | peak JS heap | wasm memory growth (≤ 2 images) | file');
+  console.log('export | time | target | peak JS heap | wasm memory growth (≤ 2 images) | wasm memory after | file');
   let zipPath;
   for (const name of ['ZIP', 'Contact sheet', 'PDF storyboard', 'Animatic GIF', 'Share page']) {
     await page.evaluate(() => {
@@ -58,7 +61,7 @@ try {
     if (name === 'ZIP') zipPath = path;
     const growth = peak.wasm1 - peak.wasm0;
     const target = TARGET_S[name] ? `≤ ${TARGET_S[name]} s ${seconds <= TARGET_S[name] ? 'met' : 'MISSED'}` : '—';
-    console.log(`${name} | ${seconds.toFixed(2)} s | ${target} | ${mb(peak.heap)} | ${mb(growth)} ${growth <= 2 * largest ? 'met' : 'MISSED'} | ${mb(statSync(path).size)}`);
+    console.log(`${name} | ${seconds.toFixed(2)} s | ${target} | ${mb(peak.heap)} | ${mb(growth)} ${growth <= 2 * largest ? 'met' : 'MISSED'} | ${mb(peak.wasm1)} | ${mb(statSync(path).size)}`);
   }
   await page.getByRole('button', { name: '← All series', exact: true }).click();
   const t0 = Date.now();

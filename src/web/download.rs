@@ -13,6 +13,14 @@ pub enum FilePart<'a> {
     Bytes(&'a [u8]),
     /// A `Blob` the browser holds (an image from storage), placed as it is.
     Blob(&'a Blob),
+    /// Bytes already handed to JS ([`to_js`]), placed as they are.
+    Js(&'a Uint8Array),
+}
+
+/// Copies `bytes` out of wasm memory into a JS buffer, so the wasm copy can be dropped and
+/// the buffer used (even several times) as a [`FilePart::Js`].
+pub fn to_js(bytes: &[u8]) -> Uint8Array {
+    Uint8Array::from(bytes)
 }
 
 /// A `Blob` of type `mime` made of `parts` in order.
@@ -22,6 +30,7 @@ pub fn blob_of_parts(parts: &[FilePart<'_>], mime: &str) -> Result<Blob, String>
         match p {
             FilePart::Bytes(b) => array.push(&Uint8Array::from(*b)),
             FilePart::Blob(b) => array.push(b),
+            FilePart::Js(b) => array.push(b),
         };
     }
     let options = BlobPropertyBag::new();

@@ -3,6 +3,12 @@
 //! `:target` anchors and CSS), and its Content-Security-Policy allows nothing but inline style
 //! and `data:` images, so it cannot reach the network wherever it is opened: from disk, from
 //! any static host, or from an email attachment.
+//!
+//! [`share_page`] returns [`Part`]s: the page's text, with `Part::Data(i)` where image `i`'s
+//! `data:` URL goes, so the browser fills in one image at a time and never holds every
+//! image's base64 in wasm memory at once.
+
+use crate::export::Part;
 
 /// One panel of the page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,8 +17,9 @@ pub struct SharePanel {
     pub title: String,
     /// What happens in it (and its on-image text), shown under the image.
     pub caption: String,
-    /// The image as a `data:` URL ([`data_url`]); empty when the frame has no image.
-    pub src: String,
+    /// Index of the frame's image among the caller's `data:` URLs ([`data_url`]); `None`
+    /// when the frame has no image.
+    pub image: Option<usize>,
     /// Alternative text of the image.
     pub alt: String,
 }
@@ -70,28 +77,69 @@ figure img{display:block;width:100%;height:auto}figcaption{padding:.5rem .75rem}
 nav.pager{display:flex;justify-content:space-between;padding:.5rem 0}a{color:#0645ad}\
 @media (prefers-color-scheme:dark){body{background:#111;color:#eee}figure{background:#1c1c1c;border-color:#333}a{color:#8ab4f8}}";
 
-/// The page for a series called `name` with `panels` in order.
-pub fn share_page(name: &str, panels: &[SharePanel]) -> String {
+/// Builds the page's parts, text interleaved with image placeholders.
+struct Page {
+    parts: Vec<Part>,
+    text: String,
+}
+
+impl Page {
+    fn push(&mut self, t: &str) {
+        self.text.push_str(t);
+    }
+
+    fn image(&mut self, i: usize) {
+        self.parts
+            .push(Part::Bytes(std::mem::take(&mut self.text).into_bytes()));
+        self.parts.push(Part::Data(i));
+    }
+
+    fn img(&mut self, p: &SharePanel) {
+        match p.image {
+            None => self.push("<p>(no image yet)</p>"),
+            Some(i) => {
+                self.push("<img src=\"");
+                self.image(i);
+                self.push(&format!("\" alt=\"{}\">", escape(&p.alt)));
+            }
+        }
+    }
+}
+
+/// The page for a series called `name` with `panels` in order: its text, with `Part::Data(i)`
+/// where image `i`'s `data:` URL goes (twice per image: the grid and the slideshow).
+pub fn share_page(name: &str, panels: &[SharePanel]) -> Vec<Part> {
     let name = escape(name);
-    let mut grid = String::new();
-    let mut slides = String::new();
     let n = panels.len();
+    let mut page = Page {
+        parts: Vec::new(),
+        text: String::new(),
+    };
+    page.push(&format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
+<meta http-equiv=\"Content-Security-Policy\" content=\"{SHARE_CSP}\">\n\
+<meta name=\"referrer\" content=\"no-referrer\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+<title>{name}</title><style>{STYLE}</style></head>\n<body>\n<h1 id=\"grid\">{name}</h1>\n\
+<p><a href=\"#slide-1\">Play as a slideshow</a></p>\n<div class=\"grid\">\n"
+    ));
+    let caption = |number: usize, p: &SharePanel| {
+        format!(
+            "<figcaption><strong>{number}. {}</strong><br>{}</figcaption></figure>\n",
+            escape(&p.title),
+            escape(&p.caption)
+        )
+    };
     for (i, p) in panels.iter().enumerate() {
         let number = i + 1;
-        let title = escape(&p.title);
-        let caption = escape(&p.caption);
-        let img = if p.src.is_empty() {
-            String::from("<p>(no image yet)</p>")
-        } else {
-            format!(
-                "<img src=\"{}\" alt=\"{}\">",
-                escape(&p.src),
-                escape(&p.alt)
-            )
-        };
-        grid.push_str(&format!(
-            "<figure><a href=\"#slide-{number}\">{img}</a><figcaption><strong>{number}. {title}</strong><br>{caption}</figcaption></figure>\n"
-        ));
+        page.push(&format!("<figure><a href=\"#slide-{number}\">"));
+        page.img(p);
+        page.push("</a>");
+        page.push(&caption(number, p));
+    }
+    page.push("</div>\n<div class=\"slides\">\n");
+    for (i, p) in panels.iter().enumerate() {
+        let number = i + 1;
         let prev = if number > 1 {
             format!("<a href=\"#slide-{}\">← Previous</a>", number - 1)
         } else {
@@ -102,19 +150,16 @@ pub fn share_page(name: &str, panels: &[SharePanel]) -> String {
         } else {
             "<a href=\"#grid\">Back to the grid</a>".into()
         };
-        slides.push_str(&format!(
-            "<figure class=\"slide\" id=\"slide-{number}\"><nav class=\"pager\">{prev}<span>{number} / {n}</span>{next}</nav>{img}<figcaption><strong>{number}. {title}</strong><br>{caption}</figcaption></figure>\n"
+        page.push(&format!(
+            "<figure class=\"slide\" id=\"slide-{number}\"><nav class=\"pager\">{prev}<span>{number} / {n}</span>{next}</nav>"
         ));
+        page.img(p);
+        page.push(&caption(number, p));
     }
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
-<meta http-equiv=\"Content-Security-Policy\" content=\"{SHARE_CSP}\">\n\
-<meta name=\"referrer\" content=\"no-referrer\">\n\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-<title>{name}</title><style>{STYLE}</style></head>\n<body>\n<h1 id=\"grid\">{name}</h1>\n\
-<p><a href=\"#slide-1\">Play as a slideshow</a></p>\n<div class=\"grid\">\n{grid}</div>\n\
-<div class=\"slides\">\n{slides}</div>\n</body></html>\n"
-    )
+    page.push("</div>\n</body></html>\n");
+    let rest = std::mem::take(&mut page.text);
+    page.parts.push(Part::Bytes(rest.into_bytes()));
+    page.parts
 }
 
 #[cfg(test)]
@@ -136,17 +181,25 @@ mod tests {
             SharePanel {
                 title: "<script>alert(1)</script>".into(),
                 caption: "Tea & \"cake\" 开 مرحبا".into(),
-                src: data_url("image/png", b"x"),
+                image: Some(0),
                 alt: "a'b".into(),
             },
             SharePanel {
                 title: "Two".into(),
                 caption: String::new(),
-                src: String::new(),
+                image: None,
                 alt: String::new(),
             },
         ];
-        let html = share_page("My <series>", &panels);
+        let parts = share_page("My <series>", &panels);
+        assert_eq!(
+            parts.iter().filter(|p| **p == Part::Data(0)).count(),
+            2,
+            "the image's place in the grid and in the slideshow"
+        );
+        let url = data_url("image/png", b"x");
+        let html = String::from_utf8(crate::export::assemble(&parts, &[url.as_bytes()])).unwrap();
+        assert!(html.contains(&format!("<img src=\"{url}\" alt=\"a&#39;b\">")));
         assert!(!html.to_lowercase().contains("<script"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("Tea &amp; &quot;cake&quot; 开 مرحبا"));

@@ -5,7 +5,7 @@
 //! (the ZIP's CRC-32, the share page's base64), and images are placed into the finished
 //! file as the `Blob`s storage holds — never copied twice.
 
-use crate::web::download::{blob_of_parts, bytes, FilePart};
+use crate::web::download::{blob_of_parts, bytes, to_js, FilePart};
 use crate::web::idb::{self, Db};
 use continuity_core::export::crc32::crc32;
 use continuity_core::export::manifest::{build, ExportOptions, ImageCrc, ZipData};
@@ -143,7 +143,8 @@ pub fn caption(frame: &continuity_core::model::Frame) -> String {
     parts.join(" — ")
 }
 
-/// The share page: one self-contained HTML file with every active image inlined.
+/// The share page: one self-contained HTML file with every active image inlined. Each image's
+/// base64 is made in wasm and handed to JS at once, so only one is in wasm memory at a time.
 pub async fn share(
     series: &Series,
     images: &HashMap<String, Blob>,
@@ -151,25 +152,36 @@ pub async fn share(
 ) -> Result<Finished, ExportError> {
     let total = series.frames.len() + 1;
     let mut panels = Vec::with_capacity(series.frames.len());
+    let mut urls: Vec<js_sys::Uint8Array> = Vec::new();
     for (i, frame) in series.frames.iter().enumerate() {
         if !progress.step(i, total) {
             return Err(ExportError::Cancelled);
         }
         let active = series.active(frame);
-        let src = match active.and_then(|v| images.get(&v.image.hash).map(|b| (v, b))) {
-            Some((v, blob)) => data_url(&v.image.mime, &bytes(blob).await?),
-            None => String::new(),
+        let image = match active.and_then(|v| images.get(&v.image.hash).map(|b| (v, b))) {
+            Some((v, blob)) => {
+                let url = data_url(&v.image.mime, &bytes(blob).await?);
+                urls.push(to_js(url.as_bytes()));
+                Some(urls.len() - 1)
+            }
+            None => None,
         };
         panels.push(SharePanel {
             title: frame.title.clone(),
             caption: caption(frame),
             alt: format!("Frame {}: {}", i + 1, frame.title),
-            src,
+            image,
         });
     }
-    let html = share_page(&series.name, &panels);
-    drop(panels);
-    let blob = blob_of_parts(&[FilePart::Bytes(html.as_bytes())], "text/html")?;
+    let parts = share_page(&series.name, &panels);
+    let file_parts: Vec<FilePart<'_>> = parts
+        .iter()
+        .map(|p| match p {
+            Part::Bytes(b) => FilePart::Bytes(b),
+            Part::Data(i) => FilePart::Js(&urls[*i]),
+        })
+        .collect();
+    let blob = blob_of_parts(&file_parts, "text/html")?;
     progress.step(total, total);
     Ok(Finished {
         blob,
