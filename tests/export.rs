@@ -85,7 +85,8 @@ async fn import_refuses_what_is_not_a_series_before_touching_storage() {
             b"{\"format\": \"other\"}".as_slice(),
             "not a Continuity series manifest",
         ),
-        (b"\x89PNG\r\n\x1a\n".as_slice(), "not valid JSON"),
+        (b"\x89PNG\r\n\x1a\n".as_slice(), "not UTF-8 text"),
+        (b"title,prompt\nnot json".as_slice(), "not valid JSON"),
     ] {
         let file = blob_from_bytes(bytes, "application/octet-stream").unwrap();
         let err = import_file(state, &file).await.unwrap_err();
