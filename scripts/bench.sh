@@ -9,6 +9,7 @@
 #        ./scripts/bench.sh load [runs]            only the first-load figures (default 7 runs)
 #        ./scripts/bench.sh proxy                  only the proxy figures
 #        ./scripts/bench.sh data                   only the data-layer figures
+#        ./scripts/bench.sh export                 only the export/import figures
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -40,11 +41,24 @@ load_bench() {
   (cd e2e && SERVER_BIN="$ROOT/target/server/continuity-server" DIST_DIR="$ROOT/dist" node bench-load.mjs "${1:-7}")
 }
 
+# Exports and import in Chromium: a 12-frame storyboard of 1536×1024 images.
+export_bench() {
+  (cd e2e && SERVER_BIN="$ROOT/target/server/continuity-server" DIST_DIR="$ROOT/dist" node bench-export.mjs)
+}
+
 if [ "${1:-}" = load ]; then
   source scripts/bootstrap.sh --browser
   trunk build --release --locked >/dev/null
   cargo build --locked --profile server -p continuity-server
   load_bench "${2:-7}"
+  exit 0
+fi
+
+if [ "${1:-}" = export ]; then
+  source scripts/bootstrap.sh --browser
+  trunk build --release --locked >/dev/null
+  cargo build --locked --profile server -p continuity-server
+  export_bench
   exit 0
 fi
 
@@ -86,4 +100,5 @@ printf '\n== The real app in the browser (HTTP/1.1: at most 6 connections per ho
 (cd e2e && SERVER_BIN="$ROOT/target/server/continuity-server" DIST_DIR="$ROOT/dist" node bench.mjs "$LATENCY_MS" "$RUNS")
 
 data_bench
+export_bench
 proxy_bench

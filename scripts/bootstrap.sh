@@ -59,6 +59,18 @@ if [ "$need_browser" = 1 ] && ! { command -v chromium >/dev/null && command -v c
   fi
 fi
 
+# poppler-utils: the export e2e test opens the storyboard PDF with pdfinfo, an independent reader.
+if [ "$need_browser" = 1 ] && ! command -v pdfinfo >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "apt-get install poppler-utils"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+  else
+    echo "note: pdfinfo is not installed (Debian/Ubuntu: apt-get install poppler-utils as root);" >&2
+    echo "      the export test's PDF check will fail without it." >&2
+  fi
+fi
+
 # Redis: the shared-counter tests and the proxy benchmark start their own on a free port.
 if [ "$need_redis" = 1 ] && ! command -v redis-server >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

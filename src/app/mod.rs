@@ -4,8 +4,10 @@
 
 pub mod client;
 pub mod edits;
+pub mod export;
 pub mod frame_job;
 pub mod history;
+pub mod import;
 pub mod library;
 pub mod migrate;
 pub mod references;

@@ -23,7 +23,12 @@ pub mod contact_sheet;
 pub mod crc32;
 pub mod csv;
 pub mod gif;
+pub mod import;
+pub mod list_frames;
+pub mod manifest;
 pub mod pdf;
+pub mod rerun;
+pub mod share;
 pub mod zip;
 
 /// One piece of an assembled file: bytes the writer made, or the caller's `i`-th data item

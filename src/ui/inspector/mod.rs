@@ -144,6 +144,10 @@ fn InspectorBody(store: Store<Series>, frame_id: String) -> impl IntoView {
                 <div class="row end grow">
                     <button class="btn ghost small" aria-label="Previous frame" on:click=move |_| neighbour(-1)>"←"</button>
                     <button class="btn ghost small" aria-label="Next frame" on:click=move |_| neighbour(1)>"→"</button>
+                    <button class="btn ghost small" data-testid="download-image" disabled=move || shown.get().is_none()
+                        on:click=move |_| if let Some(v) = shown.get_untracked() {
+                            crate::app::export::download_image(state, &store.get_untracked(), &v)
+                        }>"Download image"</button>
                     <button class="btn small" data-testid="close-inspector" on:click=move |_| target.0.set(None)>"Close"</button>
                 </div>
             </header>

@@ -1,6 +1,8 @@
 //! The series list: start a series from a template, open, rename or delete one. It reads light
 //! summaries (name, template, frames, a few thumbnails, last change, spent), never whole series.
 
+pub mod import;
+
 use crate::app::library;
 use crate::app::state::{AppState, Route};
 use crate::ui::thumb::Thumb;
@@ -52,6 +54,7 @@ pub fn ProjectsScreen() -> impl IntoView {
             <NewSeriesForm/>
             <div class="row">
                 <h2 class="grow">"Saved in this browser"</h2>
+                <import::ImportButton/>
                 <label class="field"><span class="sr-only">"Search series"</span>
                     <input type="search" data-testid="series-search" placeholder="Search by name"
                         prop:value=move || query.get() on:input:target=move |ev| query.set(ev.target().value())/>

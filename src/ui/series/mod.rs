@@ -2,8 +2,10 @@
 //! bible, and the frame grid. Loads the series into a keyed store; every part below receives
 //! the store (and cards their frame's lens), never an id to search for.
 
+pub mod export_menu;
 mod filter;
 mod guide;
+mod list_import;
 mod locales;
 mod output;
 pub mod plan_dialog;
@@ -260,6 +262,7 @@ pub fn SeriesView(
                     <p class="muted">{meta}</p>
                 </div>
                 <div class="run-controls">
+                    <export_menu::ExportMenu store=store/>
                     <Show when=running fallback=move || view! {
                         {move || {
                             let ids = derived.with(|d| d.failed.clone());
@@ -294,6 +297,7 @@ pub fn SeriesView(
                 </For>
             </div>
             <div class="row"><button class="btn" on:click=add_frame data-testid="add-frame">"+ Add frame"</button></div>
+            <list_import::ListImport store=store/>
             <LocaleMatrix store=store/>
             <PlanDialog store=store open=plan_open/>
             <Inspector store=store/>

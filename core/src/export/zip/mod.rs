@@ -9,7 +9,7 @@
 //! then the data; then one central directory record per entry (46 bytes + name); then the end
 //! of central directory record (22 bytes + comment).
 
-mod names;
+pub(crate) mod names;
 mod read;
 mod read_error;
 mod write;

@@ -131,7 +131,7 @@ impl DosDateTime {
 
 // Howard Hinnant's civil-date algorithms (proleptic Gregorian), exact for any i64 day count
 // we can meet.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

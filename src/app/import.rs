@@ -1,0 +1,133 @@
+//! Import: a ZIP export or a bare `manifest.json` chosen by the user becomes a **new** series
+//! (fresh ids: it never overwrites one), after the strict checks of
+//! `continuity_core::export::import`. Every refusal is a message that says what is wrong, and
+//! nothing is written unless everything passed: the images, series, frames, versions and
+//! summary go into storage in one transaction. Import never starts a generation and never
+//! touches settings, keys or endpoints.
+
+use crate::app::state::AppState;
+use crate::app::sync;
+use crate::web::blob::{blob_from_bytes, sha256};
+use crate::web::clock::{now_ms, random_u64};
+use crate::web::download::bytes;
+use crate::web::idb::{self, Op, Record};
+use continuity_core::export::import::{import, unpack, Imported, ReadFile};
+use continuity_core::model::records::{
+    frame_json, series_json, series_uses, version_json, version_uses,
+};
+use std::collections::HashMap;
+use web_sys::Blob;
+
+/// Largest file accepted (the ZIP reader's own limits apply inside it).
+pub const MAX_IMPORT_BYTES: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// Imports `file`. `Ok` says what was imported (and any warnings); `Err` is the refusal.
+pub async fn import_file(state: AppState, file: &Blob) -> Result<String, String> {
+    if file.size() > MAX_IMPORT_BYTES {
+        return Err("The file is larger than 1 GiB; a Continuity export never is.".into());
+    }
+    let data = bytes(file).await?;
+    let unpacked = unpack(&data).map_err(|e| e.to_string())?;
+    drop(data);
+    // Each image into a `Blob` (what storage keeps) and hashed by WebCrypto.
+    let mut read: Vec<ReadFile> = Vec::with_capacity(unpacked.files.len());
+    let mut blobs: HashMap<String, Blob> = HashMap::new();
+    for f in &unpacked.files {
+        let blob = blob_from_bytes(&f.bytes, f.image.mime)
+            .map_err(|_| "the browser could not hold an image of the archive".to_string())?;
+        let hash = sha256(&blob).await?;
+        read.push(f.read_file(hash.clone()));
+        blobs.insert(hash, blob);
+    }
+    let imported =
+        import(&unpacked.manifest_bytes, &read, now_ms(), random_u64).map_err(|e| e.to_string())?;
+    store(state, imported, &blobs).await
+}
+
+async fn store(
+    state: AppState,
+    imported: Imported,
+    blobs: &HashMap<String, Blob>,
+) -> Result<String, String> {
+    let db = state.db().ok_or("storage is not open")?;
+    let Imported {
+        mut series,
+        warnings,
+        store,
+    } = imported;
+    let mut ops = Vec::new();
+    for (hash, _, _) in &store {
+        if let Some(b) = blobs.get(hash) {
+            ops.push(Op::PutBlob(idb::IMAGES, hash.clone(), b.clone()));
+        }
+    }
+    let record = |id: &str, uses: Vec<String>, json: String| Record {
+        id: id.to_string(),
+        series_id: series.id.clone(),
+        uses,
+        rev: 1,
+        json,
+    };
+    // Base revision 0: written only if no record has this id (fresh ids never collide, but
+    // import must never overwrite anything, so the write says so).
+    ops.push(Op::PutIfRev(
+        idb::SERIES,
+        record(&series.id, series_uses(&series), series_json(&series, 1)),
+        0,
+    ));
+    for f in &series.frames {
+        ops.push(Op::PutIfRev(
+            idb::FRAMES,
+            record(&f.id, Vec::new(), frame_json(f, 1)),
+            0,
+        ));
+    }
+    for v in &series.versions {
+        ops.push(Op::PutIfRev(
+            idb::VERSIONS,
+            record(&v.id, version_uses(v), version_json(v, 1)),
+            0,
+        ));
+    }
+    let summary = series.summary_at(series.updated_ms);
+    ops.push(Op::Put(
+        idb::SUMMARIES,
+        record(&series.id, Vec::new(), summary.to_json()),
+    ));
+    let conflicts = db.write(ops, true).await.map_err(|e| e.to_string())?;
+    if !conflicts.is_empty() {
+        return Err("A series with the same id already exists; nothing was imported.".into());
+    }
+    series.rev = 1;
+    let mut written = vec![(idb::SERIES, series.id.clone(), 1)];
+    for f in &mut series.frames {
+        f.rev = 1;
+        written.push((idb::FRAMES, f.id.clone(), 1));
+    }
+    for v in &mut series.versions {
+        v.rev = 1;
+        written.push((idb::VERSIONS, v.id.clone(), 1));
+    }
+    let (id, name, frames) = (series.id.clone(), series.name.clone(), series.frames.len());
+    state.saver().know(&series);
+    state.insert_series(series);
+    state.upsert_summary(summary);
+    sync::announce(
+        state,
+        &id,
+        &written,
+        &Default::default(),
+        std::iter::empty(),
+    );
+    let mut message = format!(
+        "Imported “{name}” as a new series ({frames} frame{}, {} image{}).",
+        if frames == 1 { "" } else { "s" },
+        store.len(),
+        if store.len() == 1 { "" } else { "s" }
+    );
+    for w in warnings {
+        message.push(' ');
+        message.push_str(&w);
+    }
+    Ok(message)
+}

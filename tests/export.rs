@@ -1,0 +1,96 @@
+//! Component tests of issue 10's controls: the "Export" menu offers its five choices by
+//! name and closes again; "Import" refuses a file that is not a series with a message
+//! and changes nothing.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::*;
+use continuity::app::import::import_file;
+use continuity::app::state::AppState;
+use continuity::ui::series::export_menu::ExportMenu;
+use continuity::web::blob::blob_from_bytes;
+use continuity_core::model::template::Template;
+use continuity_core::model::Series;
+use leptos::prelude::*;
+use leptos::task::tick;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn names(root: &web_sys::Element, selector: &str) -> Vec<String> {
+    let list = root.query_selector_all(selector).unwrap();
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .map(|n| n.text_content().unwrap_or_default())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn the_export_menu_offers_its_five_choices_by_name() {
+    let (root, _handle) = mount(|| {
+        let state = AppState::new("unused-export-db");
+        provide_context(state);
+        let mut n = 0;
+        let series = Series::from_template("Menu", Template::Comic, "gpt-image-2", 1.0, || {
+            n += 1;
+            n
+        });
+        let store = state.insert_series(series);
+        view! { <ExportMenu store=store/> }
+    });
+    let button: web_sys::HtmlElement = root
+        .query_selector("[data-testid=export]")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(button.text_content().unwrap(), "Export");
+    assert_eq!(
+        button.get_attribute("aria-expanded").as_deref(),
+        Some("false")
+    );
+    assert!(names(&root, "[role=menuitem]").is_empty());
+    button.click();
+    tick().await;
+    assert_eq!(
+        button.get_attribute("aria-expanded").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        names(&root, "[role=menu] [role=menuitem]"),
+        [
+            "ZIP",
+            "Contact sheet",
+            "PDF storyboard",
+            "Animatic GIF",
+            "Share page"
+        ]
+    );
+    button.click();
+    tick().await;
+    assert!(
+        names(&root, "[role=menuitem]").is_empty(),
+        "a second click closes the menu"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn import_refuses_what_is_not_a_series_before_touching_storage() {
+    let state = AppState::new("unused-import-db");
+    // Storage is not open: a refusal must come before anything would be written.
+    for (bytes, expected) in [
+        (b"PK\x03\x04 broken".as_slice(), "The archive was refused"),
+        (
+            b"{\"format\": \"other\"}".as_slice(),
+            "not a Continuity series manifest",
+        ),
+        (b"\x89PNG\r\n\x1a\n".as_slice(), "not UTF-8 text"),
+        (b"title,prompt\nnot json".as_slice(), "not valid JSON"),
+    ] {
+        let file = blob_from_bytes(bytes, "application/octet-stream").unwrap();
+        let err = import_file(state, &file).await.unwrap_err();
+        assert!(err.contains(expected), "{err}");
+    }
+    assert!(state.summaries.get_untracked().is_empty());
+}
