@@ -41,7 +41,7 @@ async function compose(page, steps, text) {
   await cdp.detach();
 }
 
-test('the guided flow, keyboard only: bible, anchor, approve, generate the series, review', async () => {
+test('the guided flow, keyboard only: bible, anchor, approve, generate the series, review, export a ZIP', async () => {
   const { context, page } = await newPage(browser);
   await page.goto(server.url);
   await createSeries(page, { template: 'comic', name: 'Keys only' });
@@ -85,6 +85,15 @@ test('the guided flow, keyboard only: bible, anchor, approve, generate the serie
   await page.waitForFunction((t) => document.querySelector('#inspector-title').textContent !== t, before1);
   await page.keyboard.press('Escape');
   await inspector.waitFor({ state: 'hidden' });
+  // … and export: the Export menu opens with Enter, ZIP is chosen with Tab and Enter.
+  await tabTo(page, page.getByTestId('export'));
+  await page.keyboard.press('Enter');
+  await tabTo(page, page.getByRole('menuitem', { name: 'ZIP' }));
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.keyboard.press('Enter')]);
+  assert.match(download.suggestedFilename(), /\.zip$/);
+  const zip = await readFile(await download.path());
+  assert.equal(zip.subarray(0, 4).toString('hex'), '504b0304', 'a ZIP archive');
+  assert.ok(zip.includes('manifest.json'), 'with its manifest');
   await context.close();
 });
 
