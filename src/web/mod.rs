@@ -11,3 +11,4 @@ pub mod locks;
 pub mod quota;
 pub mod visibility;
 pub mod web_storage;
+pub mod worker;
