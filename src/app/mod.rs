@@ -3,8 +3,10 @@
 //! reference images. Components call into here.
 
 pub mod client;
+pub mod consistency;
 pub mod edits;
 pub mod frame_job;
+pub mod guard;
 pub mod history;
 pub mod library;
 pub mod migrate;

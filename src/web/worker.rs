@@ -28,7 +28,9 @@ use std::rc::{Rc, Weak};
 use futures_channel::oneshot;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{prelude::*, JsCast};
-use web_sys::{Blob, ErrorEvent, Event, ImageBitmap, MessageEvent, Worker, WorkerOptions, WorkerType};
+use web_sys::{
+    Blob, ErrorEvent, Event, ImageBitmap, MessageEvent, Worker, WorkerOptions, WorkerType,
+};
 
 pub use continuity_core::pixels::{Consistency, DriftThresholds};
 
@@ -579,7 +581,9 @@ impl Client {
         let error = match (self.ready.get(), message) {
             (true, m) => WorkerError::Crashed(m.unwrap_or_else(|| "an uncaught error".into())),
             (false, m) => WorkerError::Unavailable(m.unwrap_or_else(|| {
-                format!("{LOADER} or its wasm did not load (missing, blocked, or no module workers)")
+                format!(
+                    "{LOADER} or its wasm did not load (missing, blocked, or no module workers)"
+                )
             })),
         };
         self.fail_all_and_stop(error);
@@ -608,7 +612,9 @@ impl Client {
         self.worker.set_onerror(None);
         CLIENT.with(|c| {
             let mut c = c.borrow_mut();
-            if c.as_ref().is_some_and(|rc| std::ptr::eq(Rc::as_ptr(rc), self)) {
+            if c.as_ref()
+                .is_some_and(|rc| std::ptr::eq(Rc::as_ptr(rc), self))
+            {
                 // Dropped after this handler returns (wasm-bindgen defers freeing a running
                 // closure), never while borrowed.
                 *c = None;

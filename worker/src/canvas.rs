@@ -130,8 +130,8 @@ pub async fn encode(width: u32, height: u32, rgba: &[u8], format: Format) -> Res
     let failed = |e: JsValue| format!("the image could not be encoded: {}", describe(&e));
     let (canvas, ctx) = canvas(width, height).map_err(failed)?;
     // `ImageData` over a view of wasm memory: used at once, before anything can grow memory.
-    let image =
-        ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), width, height).map_err(failed)?;
+    let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), width, height)
+        .map_err(failed)?;
     ctx.put_image_data(&image, 0.0, 0.0).map_err(failed)?;
     let options = ImageEncodeOptions::new();
     match format {

@@ -99,7 +99,9 @@ async fn mask(request: &Request) -> Result<Object, String> {
         }
     }
     let (width, height) = (request.whole("width", 0)?, request.whole("height", 0)?);
-    let painted = canvas::start(request.get("coverage"), "painted mask").pixels().await?;
+    let painted = canvas::start(request.get("coverage"), "painted mask")
+        .pixels()
+        .await?;
     let coverage = coverage_from_alpha(painted.rgba().map_err(words)?);
     let coverage = Coverage::new(painted.width, painted.height, &coverage).map_err(words)?;
     let rgba = pixels::encode_mask(coverage, width, height).map_err(words)?;
@@ -165,7 +167,11 @@ async fn composite(request: &Request) -> Result<Object, String> {
     let parent = canvas::start(request.get("parent"), "parent image");
     let result = canvas::start(request.get("result"), "result image");
     let mask = canvas::start(request.get("mask"), "mask image");
-    let (parent, result, mask) = (parent.pixels().await?, result.pixels().await?, mask.pixels().await?);
+    let (parent, result, mask) = (
+        parent.pixels().await?,
+        result.pixels().await?,
+        mask.pixels().await?,
+    );
     let coverage = kind.coverage(&mask)?;
     let coverage = Coverage::new(mask.width, mask.height, &coverage).map_err(words)?;
     let out = pixels::composite(
@@ -184,7 +190,9 @@ async fn composite(request: &Request) -> Result<Object, String> {
 
 /// The consistency signature of an image, as JSON text (to be cached per image hash).
 async fn signature(request: &Request) -> Result<Object, String> {
-    let image = canvas::start(request.get("image"), "image").pixels().await?;
+    let image = canvas::start(request.get("image"), "image")
+        .pixels()
+        .await?;
     let signature = pixels::signature(image.rgba().map_err(words)?);
     let json = serde_json::to_string(&signature)
         .map_err(|e| format!("the signature could not be written: {e}"))?;
@@ -223,7 +231,9 @@ async fn thumbnail(request: &Request) -> Result<Object, String> {
     if !(0.0..=1.0).contains(&quality) {
         return Err("the thumbnail quality must be between 0 and 1".to_string());
     }
-    let image = canvas::start(request.get("image"), "image").pixels().await?;
+    let image = canvas::start(request.get("image"), "image")
+        .pixels()
+        .await?;
     let (width, height) = pixels::thumb_size(image.width, image.height, max_edge).map_err(words)?;
     let small;
     let rgba = if (width, height) == (image.width, image.height) {
