@@ -7,6 +7,7 @@
 # Usage: ./scripts/bench.sh [latency_ms] [runs]   everything
 #        ./scripts/bench.sh proxy                  only the proxy figures
 #        ./scripts/bench.sh data                   only the data-layer figures
+#        ./scripts/bench.sh worker                 only the pixel worker's figures
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -31,6 +32,20 @@ proxy_bench() {
 data_bench() {
   (cd e2e && SERVER_BIN="$ROOT/target/server/continuity-server" DIST_DIR="$ROOT/dist" node bench-data.mjs)
 }
+
+# The pixel worker in Chromium on 1536×1024 images: leak + heat map, composite, consistency
+# score and thumbnail, request → answer, and the longest main-thread task meanwhile.
+worker_bench() {
+  (cd e2e && SERVER_BIN="$ROOT/target/server/continuity-server" DIST_DIR="$ROOT/dist" node bench-worker.mjs)
+}
+
+if [ "${1:-}" = worker ]; then
+  source scripts/bootstrap.sh --browser
+  trunk build --release --locked >/dev/null
+  cargo build --locked --profile server -p continuity-server
+  worker_bench
+  exit 0
+fi
 
 if [ "${1:-}" = data ]; then
   source scripts/bootstrap.sh --browser
@@ -69,4 +84,5 @@ printf '\n== The real app in the browser (HTTP/1.1: at most 6 connections per ho
 (cd e2e && SERVER_BIN="$ROOT/target/server/continuity-server" DIST_DIR="$ROOT/dist" node bench.mjs "$LATENCY_MS" "$RUNS")
 
 data_bench
+worker_bench
 proxy_bench

@@ -155,10 +155,11 @@ fn InspectorBody(store: Store<Series>, frame_id: String) -> impl IntoView {
             <div class="inspector-grid">
                 <div class="stage">
                     {move || stage().unwrap_or_else(|| view! { <p class="empty-stage">"No image yet"</p> }.into_any())}
+                    // Under the image it describes (the side panel keeps the tree in view).
+                    <GuardPanel store=store frame_id=fid.get_value() shown=shown picked=picked heat=heat/>
                 </div>
                 <aside class="inspector-side">
                     <VersionTree store=store frame_id=fid.get_value() picked=picked shown=shown compare_with=compare_with/>
-                    <GuardPanel store=store frame_id=fid.get_value() shown=shown picked=picked heat=heat/>
                     <EditForm store=store frame_id=fid.get_value() base=shown painting=painting mask=mask/>
                 </aside>
             </div>
