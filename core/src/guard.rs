@@ -48,6 +48,23 @@ pub fn guard_inputs(series: &Series, version_id: &str) -> Option<GuardInputs> {
     })
 }
 
+/// The leak figure in words: "3.2% of pixels outside the mask changed (ΔE > 10)", or without a
+/// mask "…% of pixels changed against the parent (ΔE > 10; no mask)". `share` is 0 ‥ 1. A real
+/// leak is never rounded down to "0.0%" (that would claim nothing changed): it reads "< 0.1%".
+pub fn leak_figure(changed: u32, share: f64, threshold: f32, masked: bool) -> String {
+    let percent = share * 100.0;
+    let shown = if changed > 0 && percent < 0.05 {
+        "< 0.1".to_string()
+    } else {
+        format!("{percent:.1}")
+    };
+    if masked {
+        format!("{shown}% of pixels outside the mask changed (ΔE > {threshold})")
+    } else {
+        format!("{shown}% of pixels changed against the parent (ΔE > {threshold}; no mask)")
+    }
+}
+
 /// "composite of Cover, version 2 over Cover, version 1": what a composite version's request
 /// field says.
 pub fn composite_note(series: &Series, edited: &Version, parent: &Version) -> String {
@@ -188,6 +205,26 @@ mod tests {
         );
         assert_eq!(g.mask_hash.as_deref(), Some("m1"));
         assert!(!g.can_composite);
+    }
+
+    #[test]
+    fn the_leak_figure_states_the_threshold_and_never_rounds_a_leak_to_zero() {
+        assert_eq!(
+            leak_figure(32, 0.032, 10.0, true),
+            "3.2% of pixels outside the mask changed (ΔE > 10)"
+        );
+        assert_eq!(
+            leak_figure(0, 0.0, 10.0, true),
+            "0.0% of pixels outside the mask changed (ΔE > 10)"
+        );
+        assert_eq!(
+            leak_figure(3, 0.000_002, 10.0, true),
+            "< 0.1% of pixels outside the mask changed (ΔE > 10)"
+        );
+        assert_eq!(
+            leak_figure(500, 0.5, 12.5, false),
+            "50.0% of pixels changed against the parent (ΔE > 12.5; no mask)"
+        );
     }
 
     #[test]

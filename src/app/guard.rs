@@ -10,7 +10,9 @@ use crate::web::blob;
 use crate::web::clock::{now_ms, random_u64};
 use crate::web::idb;
 use crate::web::worker::{self, LeakReport, Mask};
-use continuity_core::guard::{composite_version, guard_inputs, GuardInputs, COMPOSITE_FEATHER};
+use continuity_core::guard::{
+    composite_version, guard_inputs, leak_figure, GuardInputs, COMPOSITE_FEATHER,
+};
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::{make_id, ImageRef, Series};
 use continuity_core::pixels::LEAK_DELTA_E;
@@ -54,19 +56,12 @@ pub async fn measure(state: AppState, inputs: &GuardInputs) -> Result<LeakReport
 
 /// The figure the inspector shows, e.g. "3.2% of pixels outside the mask changed (ΔE > 10)".
 pub fn leak_text(report: &LeakReport) -> String {
-    let share = report.share * 100.0;
-    // Never round a real leak down to "0.0%": that would claim nothing changed.
-    let shown = if report.changed > 0 && share < 0.1 {
-        "< 0.1".to_string()
-    } else {
-        format!("{share:.1}")
-    };
-    let threshold = report.threshold;
-    if report.masked {
-        format!("{shown}% of pixels outside the mask changed (ΔE > {threshold})")
-    } else {
-        format!("{shown}% of pixels changed against the parent (ΔE > {threshold}; no mask)")
-    }
+    leak_figure(
+        report.changed,
+        report.share,
+        report.threshold,
+        report.masked,
+    )
 }
 
 /// "Keep outside mask": composites the edit `version_id` onto its parent outside the feathered
