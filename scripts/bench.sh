@@ -10,6 +10,7 @@
 #        ./scripts/bench.sh proxy                  only the proxy figures
 #        ./scripts/bench.sh data                   only the data-layer figures
 #        ./scripts/bench.sh export                 only the export/import figures
+#        ./scripts/bench.sh worker                 only the pixel worker's figures
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -46,6 +47,12 @@ export_bench() {
   (cd e2e && SERVER_BIN="$ROOT/target/server/continuity-server" DIST_DIR="$ROOT/dist" node bench-export.mjs)
 }
 
+# The pixel worker in Chromium on 1536×1024 images: leak + heat map, composite, consistency
+# score and thumbnail, request → answer, and the longest main-thread task meanwhile.
+worker_bench() {
+  (cd e2e && SERVER_BIN="$ROOT/target/server/continuity-server" DIST_DIR="$ROOT/dist" node bench-worker.mjs)
+}
+
 if [ "${1:-}" = load ]; then
   source scripts/bootstrap.sh --browser
   trunk build --release --locked >/dev/null
@@ -59,6 +66,14 @@ if [ "${1:-}" = export ]; then
   trunk build --release --locked >/dev/null
   cargo build --locked --profile server -p continuity-server
   export_bench
+  exit 0
+fi
+
+if [ "${1:-}" = worker ]; then
+  source scripts/bootstrap.sh --browser
+  trunk build --release --locked >/dev/null
+  cargo build --locked --profile server -p continuity-server
+  worker_bench
   exit 0
 fi
 
@@ -101,4 +116,5 @@ printf '\n== The real app in the browser (HTTP/1.1: at most 6 connections per ho
 
 data_bench
 export_bench
+worker_bench
 proxy_bench

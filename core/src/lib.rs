@@ -18,6 +18,7 @@ pub mod compiler;
 pub mod cost;
 pub mod export;
 pub mod failure;
+pub mod guard;
 pub mod image_type;
 pub mod locale;
 pub mod meter;

@@ -3,9 +3,11 @@
 //! reference images. Components call into here.
 
 pub mod client;
+pub mod consistency;
 pub mod edits;
 pub mod export;
 pub mod frame_job;
+pub mod guard;
 pub mod history;
 pub mod import;
 pub mod library;

@@ -125,9 +125,17 @@ pub async fn sha256(blob: &Blob) -> Result<String, String> {
 pub const THUMB_EDGE: u32 = 384;
 
 /// A thumbnail of an image (long edge at most [`THUMB_EDGE`], never upscaled) as WebP (PNG
-/// where the browser cannot encode WebP). The browser decodes and scales it off the main
-/// thread (`createImageBitmap` with a resize) and encodes it asynchronously.
+/// where the browser cannot encode WebP), made in the pixel worker; where the worker cannot
+/// run, the browser decodes and scales it (`createImageBitmap` with a resize) and encodes it
+/// asynchronously here.
 pub async fn thumbnail(blob: &Blob, width: u32, height: u32) -> Result<Blob, String> {
+    match crate::web::worker::thumbnail(blob, THUMB_EDGE).await {
+        Ok(picture) => Ok(picture.blob),
+        Err(_) => thumbnail_here(blob, width, height).await,
+    }
+}
+
+async fn thumbnail_here(blob: &Blob, width: u32, height: u32) -> Result<Blob, String> {
     let long = width.max(height).max(1);
     let scale = (THUMB_EDGE as f64 / long as f64).min(1.0);
     let tw = ((width as f64 * scale).round() as u32).max(1);

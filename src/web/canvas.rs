@@ -1,8 +1,10 @@
 //! Canvas: the only module that draws on one. The mask painter's strokes are drawn twice: on
 //! the visible overlay (a translucent colour over the image) and, when the edit is sent, on a
 //! mask of the image's size whose painted area is fully transparent — what OpenAI's `mask`
-//! expects (`continuity_core::pixels::mask` documents the rule). The browser encodes the PNG
-//! off the main thread (`toBlob`); no pixel passes through wasm memory.
+//! expects (`continuity_core::pixels::mask` documents the rule). The strokes are drawn here
+//! (vector work, fast) and the painted area goes to the pixel worker as a transferred
+//! `ImageBitmap`, which encodes the mask PNG off the main thread; where the worker cannot run,
+//! the browser encodes it here asynchronously (`toBlob`).
 
 use js_sys::Promise;
 use wasm_bindgen::{prelude::*, JsCast};
@@ -104,13 +106,29 @@ pub fn draw_overlay(canvas: &HtmlCanvasElement, strokes: &[Stroke], inverted: bo
 }
 
 /// The mask for OpenAI, a PNG of `width`×`height`: painted pixels fully transparent (alpha 0,
-/// "edit here"), the rest opaque white.
+/// "edit here"), the rest opaque white. Encoded in the pixel worker; here if it cannot run.
 pub async fn mask_png(
     width: u32,
     height: u32,
     strokes: &[Stroke],
     inverted: bool,
 ) -> Result<Blob, String> {
+    let canvas = blank(width, height)?;
+    let ctx = context(&canvas).ok_or("no 2d context")?;
+    // The coverage: painted where the canvas is opaque.
+    paint(&ctx, width as f64, height as f64, strokes, inverted, "#000");
+    if let Some(png) = mask_in_worker(&canvas, width, height).await {
+        return Ok(png);
+    }
+    // Turn the coverage into "opaque white except where painted" and encode it here.
+    ctx.set_global_composite_operation("source-out").ok();
+    ctx.set_fill_style_str("#fff");
+    ctx.fill_rect(0.0, 0.0, width as f64, height as f64);
+    ctx.set_global_composite_operation("source-over").ok();
+    to_png(&canvas).await
+}
+
+fn blank(width: u32, height: u32) -> Result<HtmlCanvasElement, String> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
@@ -120,14 +138,22 @@ pub async fn mask_png(
         .unchecked_into();
     canvas.set_width(width);
     canvas.set_height(height);
-    let ctx = context(&canvas).ok_or("no 2d context")?;
-    // Paint the coverage, then turn it into "opaque white except where painted".
-    paint(&ctx, width as f64, height as f64, strokes, inverted, "#000");
-    ctx.set_global_composite_operation("source-out").ok();
-    ctx.set_fill_style_str("#fff");
-    ctx.fill_rect(0.0, 0.0, width as f64, height as f64);
-    ctx.set_global_composite_operation("source-over").ok();
-    to_png(&canvas).await
+    Ok(canvas)
+}
+
+/// The mask PNG from the worker (`None`: the worker is unavailable or refused; the caller
+/// encodes it itself).
+async fn mask_in_worker(canvas: &HtmlCanvasElement, width: u32, height: u32) -> Option<Blob> {
+    let window = web_sys::window()?;
+    let bitmap: web_sys::ImageBitmap = JsFuture::from(
+        window
+            .create_image_bitmap_with_html_canvas_element(canvas)
+            .ok()?,
+    )
+    .await
+    .ok()?
+    .unchecked_into();
+    crate::web::worker::mask(bitmap, width, height).await.ok()
 }
 
 /// Encodes a canvas as PNG (asynchronously, off the main thread).

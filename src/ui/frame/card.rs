@@ -54,6 +54,8 @@ pub fn FrameCard(
         move |_| matches!(store.anchor().get(), Some(Anchor::Frame { frame_id, .. }) if frame_id == fid.get_value()),
     );
     let stale = Memo::new(move |_| derived.with(|d| d.stale.contains(&fid.get_value())));
+    let scores = crate::app::consistency::Scores::get();
+    let drift = Memo::new(move |_| scores.and_then(|s| s.of(&fid.get_value())));
     let has_error = Memo::new(move |_| frame.error().try_with(Option::is_some).unwrap_or(false));
     let hash = Signal::derive(move || {
         // While saving, the version exists in memory but not yet in storage: show it after.
@@ -292,6 +294,7 @@ pub fn FrameCard(
                 }
             }
             data-status=move || status.get().class() data-stale=move || stale.get().to_string()
+            data-drifted=move || drift.get().is_some_and(|c| c.drifted).to_string()
             class:drop-before=move || marker() == Some(false) class:drop-after=move || marker() == Some(true)
             class:dragging=dragging hidden=hidden
             aria-labelledby=title_id.clone()>
@@ -307,6 +310,10 @@ pub fn FrameCard(
                 </div>
                 {move || hash.with(Option::is_none).then(|| view! { <span class="no-image" data-testid="no-image">"No image yet"</span> })}
                 <span class=move || format!("badge {}", status.get().class()) data-testid="frame-status" role="status">{move || status.get().label()}</span>
+                {move || drift.get().filter(|c| c.drifted).map(|c| view! {
+                    <span class="badge drifted" data-testid="drifted"
+                        title=format!("Drifted from the anchor (a heuristic): {}", crate::app::consistency::describe(&c))>"Drifted"</span>
+                })}
             </div>
             {variants}
             <div class="frame-body">

@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod edit;
+pub mod guard;
 pub mod mask_painter;
 pub mod tree;
 
@@ -14,6 +15,7 @@ use compare::Compare;
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::Series;
 use edit::EditForm;
+use guard::{GuardPanel, HeatMap};
 use leptos::html;
 use leptos::prelude::*;
 use mask_painter::{Mask, MaskPainter};
@@ -96,6 +98,7 @@ fn InspectorBody(store: Store<Series>, frame_id: String) -> impl IntoView {
     let compare_with: RwSignal<Option<String>> = RwSignal::new(None);
     let painting = RwSignal::new(false);
     let mask = RwSignal::new(Mask::default());
+    let heat: HeatMap = RwSignal::new_local(None);
     // ←/→ go to the neighbour frame (not while typing).
     let neighbour = move |delta: isize| {
         let order = store.frame_order().get_untracked();
@@ -130,6 +133,7 @@ fn InspectorBody(store: Store<Series>, frame_id: String) -> impl IntoView {
             None => view! {
                 <div class="stage-image" style:aspect-ratio=format!("{w} / {h}")>
                     <FullImage hash=Signal::derive(move || Some(hash.clone())) alt=Signal::derive(move || format!("{} (large)", title.get()))/>
+                    {move || heat.get().map(|url| view! { <img class="heat-map" data-testid="heat-map" src=url.as_str().to_string() alt=""/> })}
                     {move || painting.get().then(|| view! { <MaskPainter width=w height=h mask=mask/> })}
                 </div>
             }
@@ -154,6 +158,8 @@ fn InspectorBody(store: Store<Series>, frame_id: String) -> impl IntoView {
             <div class="inspector-grid">
                 <div class="stage">
                     {move || stage().unwrap_or_else(|| view! { <p class="empty-stage">"No image yet"</p> }.into_any())}
+                    // Under the image it describes (the side panel keeps the tree in view).
+                    <GuardPanel store=store frame_id=fid.get_value() shown=shown picked=picked heat=heat/>
                 </div>
                 <aside class="inspector-side">
                     <VersionTree store=store frame_id=fid.get_value() picked=picked shown=shown compare_with=compare_with/>

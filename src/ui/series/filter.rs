@@ -1,5 +1,6 @@
 //! Search and filter inside a series: by text in titles, prompts and on-image text (in every
-//! locale), and by status (failed, stale, empty, done). The grid shows the matches.
+//! locale), and by status (failed, stale, empty, done, drifted from the anchor). The grid
+//! shows the matches, in series order or drifted frames first.
 
 use crate::ui::series::Derived;
 use continuity_core::model::Series;
@@ -33,8 +34,11 @@ pub fn FrameSearch(
     store: Store<Series>,
     /// Where the filter is published.
     filter: RwSignal<Option<FrameFilter>>,
+    /// Whether the grid shows drifted frames first.
+    drifted_first: RwSignal<bool>,
 ) -> impl IntoView {
     let derived = expect_context::<Memo<Derived>>();
+    let scores = crate::app::consistency::Scores::get();
     let query = RwSignal::new(String::new());
     let status = RwSignal::new("all".to_string());
     let shown = Memo::new(move |_| {
@@ -45,6 +49,10 @@ pub fn FrameSearch(
             return None;
         }
         let d = derived.get();
+        let drifted = match (st.as_str(), scores) {
+            ("drifted", Some(scores)) => scores.drifted(),
+            _ => HashSet::new(),
+        };
         Some(store.with(|s| {
             s.frames
                 .iter()
@@ -54,6 +62,7 @@ pub fn FrameSearch(
                         "failed" => d.failed.contains(&f.id),
                         "stale" => d.stale.contains(&f.id),
                         "empty" => !has_image,
+                        "drifted" => drifted.contains(&f.id),
                         "done" => {
                             has_image && !d.failed.contains(&f.id) && !d.stale.contains(&f.id)
                         }
@@ -89,6 +98,15 @@ pub fn FrameSearch(
                     <option value="stale">"Stale"</option>
                     <option value="empty">"Empty"</option>
                     <option value="done">"Done"</option>
+                    <option value="drifted">"Drifted"</option>
+                </select>
+            </label>
+            <label class="field narrow">
+                <span class="sr-only">"Order"</span>
+                <select data-testid="frame-order" aria-label="Order"
+                    on:change:target=move |ev| drifted_first.set(ev.target().value() == "drifted")>
+                    <option value="series">"Series order"</option>
+                    <option value="drifted">"Drifted first"</option>
                 </select>
             </label>
             <span class="muted small" role="status">{count}</span>

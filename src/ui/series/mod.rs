@@ -181,6 +181,20 @@ pub fn SeriesView(
     // The search publishes its filter here; cards hide when they do not match.
     let filter_slot: RwSignal<Option<FrameFilter>> = RwSignal::new(None);
     provide_context(filter_slot);
+    let scores = crate::app::consistency::provide(state, store);
+    let drifted_first = RwSignal::new(false);
+    // The grid's order: the series' own, or (a view, not a change) drifted frames first.
+    let grid_order = move || {
+        let order = store.frame_order().get();
+        if !drifted_first.get() {
+            return order;
+        }
+        let drifted = scores.drifted();
+        let (mut first, rest): (Vec<_>, Vec<_>) =
+            order.into_iter().partition(|id| drifted.contains(id));
+        first.extend(rest);
+        first
+    };
     let name = move || store.name().get();
     let meta = move || {
         let anchor = match (
@@ -290,9 +304,9 @@ pub fn SeriesView(
             <StorageMeter store=store/>
             <OutputSettingsCard store=store/>
             <BiblePanel store=store/>
-            <FrameSearch store=store filter=filter_slot/>
+            <FrameSearch store=store filter=filter_slot drifted_first=drifted_first/>
             <div class="frame-grid" data-testid="frame-grid">
-                <For each=move || store.frame_order().get() key=|fid| fid.clone() let:fid>
+                <For each=grid_order key=|fid| fid.clone() let:fid>
                     <FrameCard store=store frame=store.frames().at_key(fid.clone()).into() frame_id=fid/>
                 </For>
             </div>

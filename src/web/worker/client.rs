@@ -1,0 +1,269 @@
+//! The one worker: started on first use, requests matched to answers by id, each with its
+//! timer; a worker that crashed, timed out or failed to load is dropped and the next call
+//! starts a fresh one.
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use futures_channel::oneshot;
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::{prelude::*, JsCast};
+use web_sys::{ErrorEvent, Event, MessageEvent, Worker, WorkerOptions, WorkerType};
+
+use super::{Request, WorkerError, DEFAULT_TIMEOUT_MS, LOADER, PROTOCOL};
+
+thread_local! {
+    static CLIENT: RefCell<Option<Rc<Client>>> = const { RefCell::new(None) };
+    static NEXT_ID: Cell<u32> = const { Cell::new(1) };
+    static TIMEOUT_MS: Cell<u32> = const { Cell::new(DEFAULT_TIMEOUT_MS) };
+}
+
+pub(super) type Outcome = Result<Object, WorkerError>;
+
+/// A request waiting for its answer.
+struct Pending {
+    reply: oneshot::Sender<Outcome>,
+    timer: i32,
+    _on_timeout: Closure<dyn FnMut()>,
+}
+
+/// The running worker and its bookkeeping.
+struct Client {
+    worker: Worker,
+    /// Set once the worker said it listens; until then messages wait in `queue` (a message
+    /// sent before the wasm has set `onmessage` would be lost).
+    ready: Cell<bool>,
+    queue: RefCell<Vec<(Object, Array)>>,
+    /// By request id. A few at a time: a `Vec` costs less code in the main bundle than a map.
+    pending: RefCell<Vec<(u32, Pending)>>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(Event)>,
+}
+
+/// Sends a request and waits for its answer (`ok: true`), its refusal, or the timeout.
+pub(super) async fn call(req: Request) -> Outcome {
+    let client = client()?;
+    let id = NEXT_ID.with(|n| {
+        let id = n.get();
+        n.set(id.wrapping_add(1).max(1));
+        id
+    });
+    req.set("id", id.into());
+    let ms = TIMEOUT_MS.with(Cell::get);
+    let (reply, answer) = oneshot::channel();
+    let on_timeout = Closure::<dyn FnMut()>::new(move || {
+        if let Some(client) = current() {
+            client.fail_all_and_stop(WorkerError::Timeout { ms });
+        }
+    });
+    let timer = web_sys::window()
+        .ok_or_else(|| WorkerError::Unavailable("no window".into()))?
+        .set_timeout_with_callback_and_timeout_and_arguments_0(
+            on_timeout.as_ref().unchecked_ref(),
+            ms.min(i32::MAX as u32) as i32,
+        )
+        .map_err(|_| WorkerError::Unavailable("no timer".into()))?;
+    client.pending.borrow_mut().push((
+        id,
+        Pending {
+            reply,
+            timer,
+            _on_timeout: on_timeout,
+        },
+    ));
+    client.send(req.message, req.transfer);
+    match answer.await {
+        Ok(outcome) => outcome,
+        // The sender is dropped without an answer only if the client went away unnoticed.
+        Err(_) => Err(WorkerError::Crashed("the request was dropped".into())),
+    }
+}
+
+fn current() -> Option<Rc<Client>> {
+    CLIENT.with(|c| c.borrow().clone())
+}
+
+/// The running worker, started on first use.
+fn client() -> Result<Rc<Client>, WorkerError> {
+    if let Some(client) = current() {
+        return Ok(client);
+    }
+    let client = Client::spawn()?;
+    CLIENT.with(|c| *c.borrow_mut() = Some(client.clone()));
+    Ok(client)
+}
+
+/// The loader's URL: relative to the document's base (Trunk's public URL).
+fn loader_url() -> Result<String, WorkerError> {
+    let unavailable = |why: &str| WorkerError::Unavailable(why.to_string());
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| unavailable("no document"))?;
+    let base = document
+        .base_uri()
+        .ok()
+        .flatten()
+        .ok_or_else(|| unavailable("no base URL"))?;
+    web_sys::Url::new_with_base(LOADER, &base)
+        .map(|u| u.href())
+        .map_err(|_| unavailable("no worker URL"))
+}
+
+impl Client {
+    fn spawn() -> Result<Rc<Client>, WorkerError> {
+        let url = loader_url()?;
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Module);
+        options.set_name("continuity-worker");
+        let worker = Worker::new_with_options(&url, &options)
+            .map_err(|e| WorkerError::Unavailable(describe(&e)))?;
+        let client = Rc::new_cyclic(|me: &Weak<Client>| {
+            let me_message = me.clone();
+            let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                if let Some(client) = me_message.upgrade() {
+                    client.on_message(e.data());
+                }
+            });
+            let me_error = me.clone();
+            let on_error = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+                if let Some(client) = me_error.upgrade() {
+                    client.on_error(&e);
+                }
+            });
+            worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            Client {
+                worker: worker.clone(),
+                ready: Cell::new(false),
+                queue: RefCell::new(Vec::new()),
+                pending: RefCell::new(Vec::new()),
+                _on_message: on_message,
+                _on_error: on_error,
+            }
+        });
+        Ok(client)
+    }
+
+    fn send(&self, message: Object, transfer: Array) {
+        if !self.ready.get() {
+            self.queue.borrow_mut().push((message, transfer));
+            return;
+        }
+        if let Err(e) = self.worker.post_message_with_transfer(&message, &transfer) {
+            // Only an unclonable message fails here (e.g. a detached ImageBitmap).
+            let id = Reflect::get(&message, &"id".into())
+                .ok()
+                .and_then(|v| v.as_f64());
+            if let Some(id) = id {
+                let why = format!("the request could not be sent: {}", describe(&e));
+                self.settle(id as u32, Err(WorkerError::Refused(why)));
+            }
+        }
+    }
+
+    fn on_message(&self, data: JsValue) {
+        let get = |key: &str| Reflect::get(&data, &key.into()).unwrap_or(JsValue::UNDEFINED);
+        if let Some(version) = get("ready").as_f64() {
+            if version as u32 != PROTOCOL {
+                let why = format!(
+                    "its script is of another version (protocol {version}, expected {PROTOCOL}); \
+                     reload the page"
+                );
+                self.fail_all_and_stop(WorkerError::Unavailable(why));
+                return;
+            }
+            self.ready.set(true);
+            let queued = std::mem::take(&mut *self.queue.borrow_mut());
+            for (message, transfer) in queued {
+                self.send(message, transfer);
+            }
+            return;
+        }
+        if let Some(why) = get("crash").as_string() {
+            self.fail_all_and_stop(WorkerError::Crashed(why));
+            return;
+        }
+        let Some(id) = get("id").as_f64() else {
+            return;
+        };
+        let outcome = if get("ok").as_bool() == Some(true) {
+            Ok(data.unchecked_into())
+        } else {
+            let why = get("error").as_string();
+            Err(WorkerError::Refused(
+                why.unwrap_or_else(|| "the worker refused the request".into()),
+            ))
+        };
+        self.settle(id as u32, outcome);
+    }
+
+    fn on_error(&self, event: &Event) {
+        // A module worker whose script fails to load (missing, wrong type, blocked by the
+        // content security policy) gets a plain `Event`; an uncaught exception an `ErrorEvent`.
+        let message = event
+            .dyn_ref::<ErrorEvent>()
+            .map(ErrorEvent::message)
+            .filter(|m| !m.is_empty());
+        event.prevent_default();
+        let error = match (self.ready.get(), message) {
+            (true, m) => WorkerError::Crashed(m.unwrap_or_else(|| "an uncaught error".into())),
+            (false, m) => WorkerError::Unavailable(m.unwrap_or_else(|| {
+                format!(
+                    "{LOADER} or its wasm did not load (missing, blocked, or no module workers)"
+                )
+            })),
+        };
+        self.fail_all_and_stop(error);
+    }
+
+    fn settle(&self, id: u32, outcome: Outcome) {
+        let taken = {
+            let mut pending = self.pending.borrow_mut();
+            let at = pending.iter().position(|(i, _)| *i == id);
+            at.map(|at| pending.swap_remove(at).1)
+        };
+        let Some(p) = taken else {
+            return; // already timed out
+        };
+        if let Some(w) = web_sys::window() {
+            w.clear_timeout_with_handle(p.timer);
+        }
+        let _ = p.reply.send(outcome);
+    }
+
+    /// Stops this worker, fails every pending request with `error`, and forgets the worker so
+    /// the next request starts a fresh one.
+    fn fail_all_and_stop(&self, error: WorkerError) {
+        self.worker.terminate();
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
+        CLIENT.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.as_ref()
+                .is_some_and(|rc| std::ptr::eq(Rc::as_ptr(rc), self))
+            {
+                // Dropped after this handler returns (wasm-bindgen defers freeing a running
+                // closure), never while borrowed.
+                *c = None;
+            }
+        });
+        let ids: Vec<u32> = self.pending.borrow().iter().map(|(id, _)| *id).collect();
+        for id in ids {
+            self.settle(id, Err(error.clone()));
+        }
+        self.queue.borrow_mut().clear();
+    }
+}
+
+/// A thrown JS value in words.
+fn describe(error: &JsValue) -> String {
+    if let Some(e) = error.dyn_ref::<js_sys::Error>() {
+        return String::from(e.message());
+    }
+    error.as_string().unwrap_or_else(|| "unknown error".into())
+}
+
+/// Sets the time limit of requests made from now on.
+pub(super) fn set_timeout_ms(ms: u32) {
+    TIMEOUT_MS.with(|t| t.set(ms.max(1)));
+}
