@@ -73,9 +73,11 @@ export async function launchBrowser() {
   });
 }
 
-/** A new page that records page errors and console errors (a broken wasm shows up here). */
-export async function newPage(browser) {
-  const context = await browser.newContext();
+/** A new page that records page errors and console errors (a broken wasm shows up here).
+ * `options` go to `browser.newContext` (e.g. `{ serviceWorkers: 'block' }` where a test routes
+ * the app's own files: what the service worker serves from its cache bypasses routes). */
+export async function newPage(browser, options = {}) {
+  const context = await browser.newContext(options);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));

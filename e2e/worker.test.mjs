@@ -20,7 +20,9 @@ after(async () => {
 
 /** A fresh page with the app started and the helpers installed. */
 async function open() {
-  const opened = await newPage(browser);
+  // The tests below route the worker's own files; a service worker would serve them from its
+  // cache, around the routes.
+  const opened = await newPage(browser, { serviceWorkers: 'block' });
   await opened.page.addInitScript(pageHelpers);
   await opened.page.goto(server.url);
   await waitForApi(opened.page);

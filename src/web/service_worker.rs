@@ -66,6 +66,11 @@ pub fn register(on_update: impl Fn(&'static str) + 'static) {
         let Ok(registration) = JsFuture::from(promise).await else {
             return;
         };
+        // A browser (or an automation setting) that blocks service workers may resolve with
+        // nothing at all: then there is simply no offline copy.
+        if !registration.is_object() {
+            return;
+        }
         let registration: Registration = registration.unchecked_into();
         // Only a page that a worker already controls has an older build to replace; on a first
         // visit the new worker simply takes over.
