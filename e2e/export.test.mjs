@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { allThumbnailsShown, startServer, launchBrowser, newPage, createSeries, shownImageSha256, waitForStatus } from './harness.mjs';
+import { allThumbnailsShown, startServer, launchBrowser, newPage, createSeries, shownImageSha256, sha256, waitForStatus } from './harness.mjs';
 
 let server, browser, page, context, errors;
 const dir = mkdtempSync(join(tmpdir(), 'continuity-export-'));
@@ -141,12 +141,30 @@ test('the contact sheet is a PNG of the layout size', async () => {
   assert.deepEqual(size, [width, png.readUInt32BE(20)]);
 });
 
-test('the storyboard PDF opens in poppler with 6 panels a page', async () => {
+test('the storyboard PDF opens in poppler: 6 panels a page, or one page per panel', async () => {
   const { path, name } = await exportAs('PDF storyboard');
   assert.equal(name, 'export-me-storyboard.pdf');
   const info = execFileSync('pdfinfo', [path]).toString();
   assert.match(info, /^Pages:\s+2$/m, info);
   assert.match(info, /^Title:\s+Export me$/m, info);
+  // One panel a page, chosen in the menu: nine pages.
+  await page.getByRole('button', { name: 'Export', exact: true }).click();
+  await page.getByTestId('pdf-layout').selectOption('1');
+  await page.keyboard.press('Escape');
+  const one = await exportAs('PDF storyboard');
+  assert.match(execFileSync('pdfinfo', [one.path]).toString(), /^Pages:\s+9$/m);
+});
+
+test('one image downloads from the grid and from the inspector, named by order and title', async () => {
+  const card = page.getByTestId('frame-card').first();
+  const shown = await shownImageSha256(card);
+  const [fromGrid] = await Promise.all([page.waitForEvent('download'), card.getByTestId('download-frame').click()]);
+  assert.match(fromGrid.suggestedFilename(), /^01-[a-z0-9-]+\.png$/);
+  assert.equal(await sha256(readFileSync(await fromGrid.path())), shown, 'the image the card shows');
+  await card.getByTestId('open-inspector').click();
+  const [fromInspector] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-image').click()]);
+  assert.equal(fromInspector.suggestedFilename(), fromGrid.suggestedFilename());
+  await page.keyboard.press('Escape');
 });
 
 test('the animatic GIF has one frame per slide', async () => {

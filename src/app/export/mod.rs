@@ -58,6 +58,8 @@ pub struct ExportChoices {
     pub all_versions: bool,
     /// Seconds each frame shows in the animatic.
     pub gif_seconds: f64,
+    /// Panels per page of the storyboard PDF (`None`: 2×3 or 3×2 by the images' shape).
+    pub pdf_layout: Option<continuity_core::export::pdf::PageLayout>,
 }
 
 impl Default for ExportChoices {
@@ -65,6 +67,7 @@ impl Default for ExportChoices {
         ExportChoices {
             all_versions: false,
             gif_seconds: 1.5,
+            pdf_layout: None,
         }
     }
 }
@@ -157,7 +160,7 @@ async fn run(
         }
         ExportKind::SharePage => assemble::share(series, &images, job).await,
         ExportKind::ContactSheet => media::contact_sheet(series, &images, job).await,
-        ExportKind::Pdf => media::pdf(series, &images, None, job).await,
+        ExportKind::Pdf => media::pdf(series, &images, choices.pdf_layout, job).await,
         ExportKind::Gif => media::gif(series, &images, choices.gif_seconds, job).await,
     }
 }

@@ -351,6 +351,12 @@ pub fn FrameCard(
                     <button class="btn ghost small" aria-label="Move earlier" disabled=move || position.get().0 == 0 on:click=move |_| move_by(-1)>"←"</button>
                     <button class="btn ghost small" aria-label="Move later" disabled=move || { let (at, n) = position.get(); at + 1 >= n } on:click=move |_| move_by(1)>"→"</button>
                     <button class="btn ghost small" on:click=duplicate>"Duplicate"</button>
+                    // The active image as a file named by order and title (e.g. 01-hook.png).
+                    <button class="btn ghost small" aria-label="Download image" title="Download image" data-testid="download-frame"
+                        disabled=move || active.with(Option::is_none)
+                        on:click=move |_| if let Some(v) = active.get_untracked() {
+                            crate::app::export::download_image(state, &store.get_untracked(), &v.id)
+                        }>"⤓"</button>
                     <button class="btn ghost small danger" on:click=delete disabled=busy>"Delete"</button>
                 </div>
             </div>

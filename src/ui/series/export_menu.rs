@@ -1,9 +1,10 @@
 //! The series screen's "Export" menu: ZIP, Contact sheet, PDF storyboard, Animatic GIF and
 //! Share page (the names are a public contract), the ZIP's "every version" choice and the
-//! animatic's seconds per frame, then the running export's progress with "Cancel export".
+//! storyboard's panels per page, the animatic's seconds per frame, then the running export's progress with "Cancel export".
 
 use crate::app::export::{self, ExportChoices, ExportJob, ExportKind};
 use crate::app::state::AppState;
+use continuity_core::export::pdf::PageLayout;
 use continuity_core::model::Series;
 use leptos::prelude::*;
 use reactive_stores::Store;
@@ -18,12 +19,14 @@ pub fn ExportMenu(
     let open = RwSignal::new(false);
     let all_versions = RwSignal::new(false);
     let seconds = RwSignal::new(1.5f64);
+    let layout = RwSignal::new(None::<PageLayout>);
     let job = ExportJob::new();
     let choose = move |kind: ExportKind| {
         open.set(false);
         let choices = ExportChoices {
             all_versions: all_versions.get_untracked(),
             gif_seconds: seconds.get_untracked(),
+            pdf_layout: layout.get_untracked(),
         };
         export::start(state, store.get_untracked(), kind, choices, job);
     };
@@ -48,6 +51,19 @@ pub fn ExportMenu(
                     <label class="check"><input type="checkbox" prop:checked=move || all_versions.get()
                         on:change:target=move |ev| all_versions.set(ev.target().checked())/>
                         " ZIP: include every version"</label>
+                    <label class="field narrow">"PDF: panels per page"
+                        <select data-testid="pdf-layout" on:change:target=move |ev| layout.set(match ev.target().value().as_str() {
+                            "1" => Some(PageLayout::One),
+                            "2x3" => Some(PageLayout::TwoByThree),
+                            "3x2" => Some(PageLayout::ThreeByTwo),
+                            _ => None,
+                        })>
+                            <option value="auto" selected=move || layout.get().is_none()>"6, by the images' shape"</option>
+                            <option value="1" selected=move || layout.get() == Some(PageLayout::One)>"1 (one page per panel)"</option>
+                            <option value="2x3" selected=move || layout.get() == Some(PageLayout::TwoByThree)>"2 × 3"</option>
+                            <option value="3x2" selected=move || layout.get() == Some(PageLayout::ThreeByTwo)>"3 × 2"</option>
+                        </select>
+                    </label>
                     <label class="field narrow">"Animatic: seconds per frame"
                         <input type="number" min="0.1" max="60" step="0.1" prop:value=move || seconds.get().to_string()
                             on:change:target=move |ev| {
