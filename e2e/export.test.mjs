@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { allThumbnailsShown, startServer, launchBrowser, newPage, createSeries, shownImageSha256, sha256, waitForStatus } from './harness.mjs';
+import { allThumbnailsShown, startServer, launchBrowser, newPage, createSeries, shownImageSha256, sha256, waitForStatus, journal, clearJournal, waitForFramesSettled } from './harness.mjs';
 
 let server, browser, page, context, errors;
 const dir = mkdtempSync(join(tmpdir(), 'continuity-export-'));
@@ -214,5 +214,21 @@ test('the ZIP comes back after the series is deleted: same 9 images, new series'
   for (let i = 0; i < 9; i++) back.push(await shownImageSha256(cards.nth(i)));
   assert.deepEqual(back, activeHashes);
   for (let i = 0; i < 9; i++) assert.equal(await cards.nth(i).getAttribute('data-status'), 'done');
+
+  // Re-run from manifest: the usual plan first, then every frame with the recorded parameters.
+  await clearJournal(server.url);
+  await page.getByRole('button', { name: 'Re-run from manifest' }).click();
+  await page.getByTestId('plan-summary').waitFor();
+  assert.match(await page.getByTestId('plan-summary').textContent(), /^9 requests/);
+  assert.deepEqual(await journal(server.url), [], 'nothing is sent before Start');
+  await page.getByTestId('start-plan').click();
+  let sent = [];
+  for (let i = 0; i < 300 && sent.length < 9; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    sent = await journal(server.url);
+  }
+  await waitForFramesSettled(page, 9);
+  assert.equal(sent.length, 9);
+  assert.ok(sent.every((r) => r.params.model === 'gpt-image-2' && r.params.size === '1024x1280'), JSON.stringify(sent.map((r) => [r.params.model, r.params.size])));
   assert.deepEqual(errors, []);
 });

@@ -12,6 +12,7 @@ pub mod plan_dialog;
 pub use filter::FrameFilter as Filter;
 pub use guide::ANCHOR_WHY;
 mod progress;
+mod rerun;
 
 use crate::app::history::{edit_structure, Touched};
 use crate::app::library;
@@ -277,6 +278,7 @@ pub fn SeriesView(
                 </div>
                 <div class="run-controls">
                     <export_menu::ExportMenu store=store/>
+                    <rerun::RerunButton store=store plan_open=plan_open/>
                     <Show when=running fallback=move || view! {
                         {move || {
                             let ids = derived.with(|d| d.failed.clone());
