@@ -1,6 +1,6 @@
 // Accessibility (issue 11): axe-core with the WCAG 2.1 A/AA rules on every screen — the series
-// list, a series, the plan, settings, the inspector, the mask painter, the locale matrix and the
-// shortcut sheet — expects 0 violations. And the guided flow walked with the keyboard only.
+// list, a series, the export menu, the plan, settings, the inspector, the mask painter, the locale
+// matrix and the shortcut sheet — expects 0 violations. And the guided flow walked with the keyboard only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -50,6 +50,11 @@ test('every screen has 0 axe violations (WCAG 2.1 A/AA), light and dark', async 
     await card.getByTestId('add-text').click();
     await page.getByRole('table', { name: /Locales/ }).waitFor();
     await expectClean(page, `${colorScheme}: series (bible, shot editor, locale matrix)`);
+
+    await page.getByRole('button', { name: 'Export', exact: true }).click();
+    await page.getByRole('menu', { name: 'Export as' }).waitFor();
+    await expectClean(page, `${colorScheme}: export menu`);
+    await page.keyboard.press('Escape');
 
     await page.getByTestId('generate-all').click();
     await page.getByTestId('plan-summary').waitFor();
