@@ -37,7 +37,13 @@ try {
     await page.getByTestId('start-plan').click();
     await waitForFramesSettled(page, 9);
     await page.evaluate(() => window.scrollTo(0, 0));
-    await shot('series', true);
+    await shot('series');
+    // The grid: cards off screen are not painted until scrolled to (content-visibility), so a
+    // full-page capture would show them empty; capture the grid where a user sees it.
+    await page.getByTestId('frame-search').scrollIntoViewIfNeeded();
+    await page.evaluate(() => window.scrollBy(0, -16));
+    await page.waitForTimeout(800);
+    await shot('grid');
     await page.getByTestId('open-inspector').first().click();
     await page.getByTestId('inspector').waitFor();
     await page.waitForTimeout(300);
