@@ -188,6 +188,15 @@ async fn the_storage_meter_shows_space_warnings_and_unsaved_changes() {
     );
     assert!(query_in(&root, "[data-testid=storage-warning]").is_none());
 
+    // Changes waiting for their debounced write: a quiet "Saving…", no warning.
+    state.saving.set(continuity::app::state::SaveStatus {
+        unsaved: 2,
+        problem: None,
+    });
+    tick().await;
+    assert_eq!(text_of(&find_in(&root, "[data-testid=saving]")), "Saving…");
+    assert!(query_in(&root, "[data-testid=unsaved]").is_none());
+
     state.storage.set(StorageStatus {
         usage: Some(99.9e9),
         quota: Some(100e9),

@@ -57,18 +57,17 @@ pub fn StorageLine(
         parts.join(" · ")
     };
     let warning = move || low_space_warning(&state.storage.get());
+    // Changes waiting for their debounced write are normal ("Saving…", muted); only a write
+    // that failed is a warning that counts what is not saved and says why.
     let unsaved = move || {
         let s = state.saving.get();
-        (s.unsaved > 0).then(|| {
-            let n = s.unsaved;
-            let text = format!(
-                "{n} change{} not saved yet{}",
-                if n == 1 { "" } else { "s" },
-                s.problem
-                    .map(|p| format!(": {p}"))
-                    .unwrap_or_else(|| ".".into())
-            );
-            view! { <span class="unsaved" role="status" data-testid="unsaved">{text}</span> }
+        (s.unsaved > 0).then(|| match s.problem {
+            None => view! { <span class="muted small" role="status" data-testid="saving">"Saving…"</span> }.into_any(),
+            Some(problem) => {
+                let n = s.unsaved;
+                let text = format!("{n} change{} not saved yet: {problem}", if n == 1 { "" } else { "s" });
+                view! { <span class="unsaved" role="status" data-testid="unsaved">{text}</span> }.into_any()
+            }
         })
     };
     let value = move || state.storage.with(|s| s.usage.unwrap_or(0.0));
