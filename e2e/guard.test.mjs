@@ -7,7 +7,9 @@
 // "Drifted" filter and "Drifted first" order find it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, createSeries, journal, clearJournal } from './harness.mjs';
+import {
+  startServer, launchBrowser, newPage, createSeries, journal, clearJournal, paintStroke, editInInspector as edit,
+} from './harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -29,23 +31,6 @@ async function waitForNodes(page, n) {
     n, { timeout: 30000 });
 }
 
-async function paintStroke(page) {
-  const canvas = inspector(page).getByTestId('mask-canvas');
-  await canvas.waitFor();
-  const box = await canvas.boundingBox();
-  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.4);
-  await page.mouse.down();
-  await page.mouse.move(box.x + box.width * 0.45, box.y + box.height * 0.45, { steps: 5 });
-  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5, { steps: 5 });
-  await page.mouse.up();
-}
-
-async function edit(page, instruction) {
-  const field = inspector(page).getByTestId('edit-instruction');
-  await field.fill('');
-  await field.pressSequentially(instruction, { delay: 5 });
-  await inspector(page).getByRole('button', { name: 'Edit', exact: true }).click();
-}
 
 /** The leak figure once measured. */
 async function leakFigure(page) {

@@ -263,3 +263,24 @@ export async function openBible(page) {
   const bible = page.getByTestId('bible');
   if (!(await bible.evaluate((d) => d.open))) await bible.locator('summary').click();
 }
+
+/** Paints one mask stroke across the inspector's mask canvas with the mouse, as a person drags. */
+export async function paintStroke(page) {
+  const canvas = page.getByTestId('inspector').getByTestId('mask-canvas');
+  await canvas.waitFor();
+  const box = await canvas.boundingBox();
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.4);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.45, box.y + box.height * 0.45, { steps: 5 });
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5, { steps: 5 });
+  await page.mouse.up();
+}
+
+/** Types `instruction` key by key into the inspector's edit field and presses "Edit". */
+export async function editInInspector(page, instruction) {
+  const inspector = page.getByTestId('inspector');
+  const field = inspector.getByTestId('edit-instruction');
+  await field.fill('');
+  await field.pressSequentially(instruction, { delay: 5 });
+  await inspector.getByRole('button', { name: 'Edit', exact: true }).click();
+}
