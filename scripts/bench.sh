@@ -53,37 +53,22 @@ worker_bench() {
   (cd e2e && SERVER_BIN="$ROOT/target/server/continuity-server" DIST_DIR="$ROOT/dist" node bench-worker.mjs)
 }
 
-if [ "${1:-}" = load ]; then
+# One browser benchmark alone: the tools, the release app and the server, then `$@`.
+browser_only() {
   source scripts/bootstrap.sh --browser
   trunk build --release --locked >/dev/null
   cargo build --locked --profile server -p continuity-server
-  load_bench "${2:-7}"
+  "$@"
   exit 0
-fi
+}
 
-if [ "${1:-}" = export ]; then
-  source scripts/bootstrap.sh --browser
-  trunk build --release --locked >/dev/null
-  cargo build --locked --profile server -p continuity-server
-  export_bench
-  exit 0
-fi
+[ "${1:-}" = load ] && browser_only load_bench "${2:-7}"
 
-if [ "${1:-}" = worker ]; then
-  source scripts/bootstrap.sh --browser
-  trunk build --release --locked >/dev/null
-  cargo build --locked --profile server -p continuity-server
-  worker_bench
-  exit 0
-fi
+[ "${1:-}" = export ] && browser_only export_bench
 
-if [ "${1:-}" = data ]; then
-  source scripts/bootstrap.sh --browser
-  trunk build --release --locked >/dev/null
-  cargo build --locked --profile server -p continuity-server
-  data_bench
-  exit 0
-fi
+[ "${1:-}" = worker ] && browser_only worker_bench
+
+[ "${1:-}" = data ] && browser_only data_bench
 
 if [ "${1:-}" = proxy ]; then
   source scripts/bootstrap.sh --redis
