@@ -9,7 +9,9 @@ export PATH="$ROOT/e2e/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export TRUNK_SKIP_VERSION_CHECK=true
 TRUNK_VERSION=0.21.14
 
-step() { printf '\n== %s\n' "$*" >&2; }
+BOOT_STARTED=${BOOT_STARTED:-$(date +%s)}
+# Each step prints the minutes and seconds since the script began, so a slow CI run says where.
+step() { local t=$(( $(date +%s) - BOOT_STARTED )); printf '\n== [%d:%02d] %s\n' $((t / 60)) $((t % 60)) "$*" >&2; }
 
 need_browser=0
 need_redis=0

@@ -32,10 +32,13 @@ cargo clippy --locked -p continuity --target wasm32-unknown-unknown --lib --bins
 step "native tests (cargo test --workspace)"
 cargo test --locked --workspace
 
-step "release build (trunk) and server"
+step "release build (trunk)"
 trunk build --release --locked
-cargo build --locked --profile server -p continuity-server
-SERVER="$ROOT/target/server/continuity-server"
+# The tests serve dist/ with the dev build of the server that `cargo test` just linked (its
+# image codecs are optimised even in dev, see Cargo.toml): an optimised build would add three
+# minutes for no difference the tests can see. Deployments use `--profile server` (run.sh).
+cargo build --locked -p continuity-server
+SERVER="$ROOT/target/debug/continuity-server"
 
 step "bundle budget (gzip size of the main wasm and the first load)"
 node scripts/size-check.mjs "$ROOT/dist"
