@@ -1,43 +1,10 @@
-//! Files leaving and entering the app: a `Blob` assembled from parts (bytes made in wasm and
-//! `Blob`s from storage, which the browser joins without copying them through wasm), saved
+//! Files leaving and entering the app: a finished `Blob` (assembled by the worker) saved
 //! through an object URL and `<a download>`, and a chosen file's bytes.
 
-use js_sys::{Array, Uint8Array};
+use js_sys::Uint8Array;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement};
-
-/// One part of an assembled file.
-pub enum FilePart<'a> {
-    /// Bytes made in wasm (copied once into a JS buffer).
-    Bytes(&'a [u8]),
-    /// A `Blob` the browser holds (an image from storage), placed as it is.
-    Blob(&'a Blob),
-    /// Bytes already handed to JS ([`to_js`]), placed as they are.
-    Js(&'a Uint8Array),
-}
-
-/// Copies `bytes` out of wasm memory into a JS buffer, so the wasm copy can be dropped and
-/// the buffer used (even several times) as a [`FilePart::Js`].
-pub fn to_js(bytes: &[u8]) -> Uint8Array {
-    Uint8Array::from(bytes)
-}
-
-/// A `Blob` of type `mime` made of `parts` in order.
-pub fn blob_of_parts(parts: &[FilePart<'_>], mime: &str) -> Result<Blob, String> {
-    let array = Array::new();
-    for p in parts {
-        match p {
-            FilePart::Bytes(b) => array.push(&Uint8Array::from(*b)),
-            FilePart::Blob(b) => array.push(b),
-            FilePart::Js(b) => array.push(b),
-        };
-    }
-    let options = BlobPropertyBag::new();
-    options.set_type(mime);
-    Blob::new_with_blob_sequence_and_options(&array, &options)
-        .map_err(|_| "the browser could not assemble the file".to_string())
-}
+use web_sys::{Blob, HtmlAnchorElement};
 
 /// Offers `blob` as a download called `file_name` (an object URL on a temporary
 /// `<a download>`, revoked a minute later, once the browser has started saving it).

@@ -10,7 +10,6 @@ pub mod idb;
 pub mod lifecycle;
 pub mod locks;
 pub mod quota;
-pub mod raster;
 pub mod service_worker;
 pub mod visibility;
 pub mod web_storage;

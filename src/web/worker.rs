@@ -38,7 +38,7 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 /// The loader Trunk writes for the worker (see the module documentation).
 const LOADER: &str = "continuity-worker_loader.js";
 /// The message protocol this client speaks (`worker/src/protocol.rs`).
-const PROTOCOL: u32 = 1;
+const PROTOCOL: u32 = 2;
 
 /// An image for the worker.
 #[derive(Debug, Clone)]
@@ -96,6 +96,8 @@ pub enum WorkerError {
     Crashed(String),
     /// The answer had an unexpected shape (a worker of another version).
     BadAnswer(String),
+    /// The request was cancelled ([`cancel_exports`]).
+    Cancelled,
 }
 
 impl fmt::Display for WorkerError {
@@ -112,6 +114,7 @@ impl fmt::Display for WorkerError {
             WorkerError::BadAnswer(why) => {
                 write!(f, "the image worker answered unexpectedly: {why}")
             }
+            WorkerError::Cancelled => f.write_str("cancelled"),
         }
     }
 }
@@ -315,6 +318,60 @@ async fn thumbnail_of(image: Source, max_edge: u32) -> Result<Picture, WorkerErr
         width: number(&a, "width")? as u32,
         height: number(&a, "height")? as u32,
     })
+}
+
+/// A file the worker assembled ([`export`]).
+#[derive(Debug, Clone)]
+pub struct ExportedFile {
+    /// The file.
+    pub blob: Blob,
+    /// Its download name (`my-series.zip`, `my-series-storyboard.pdf`, …).
+    pub file_name: String,
+    /// What the user should know (images missing from storage, text the PDF font lacks).
+    pub warnings: Vec<String>,
+}
+
+/// Assembles an export file in the worker: `kind` is `"zip"`, `"contact-sheet"`, `"pdf"`,
+/// `"gif"` or `"share"`; `series_json` the series as JSON; `images` the stored image `Blob`s
+/// by hash (sent by reference, not copied); `options` the kind's fields (`allVersions`,
+/// `nowMs`, `pdfLayout`, `gifSeconds`: see `worker/src/export/mod.rs`). `on_progress` gets
+/// `(done, total)` before each step. The time limit applies to the silence between steps,
+/// not to the whole export. Fails with [`WorkerError::Cancelled`] after [`cancel_exports`].
+pub async fn export(
+    kind: &str,
+    series_json: &str,
+    images: &std::collections::HashMap<String, Blob>,
+    options: &[(&str, JsValue)],
+    on_progress: impl Fn(u32, u32) + 'static,
+) -> Result<ExportedFile, WorkerError> {
+    let req = Request::new("export");
+    req.set("kind", kind.into());
+    req.set("series", series_json.into());
+    let blobs = Object::new();
+    for (hash, blob) in images {
+        let _ = Reflect::set(&blobs, &hash.into(), blob);
+    }
+    req.set("images", blobs.into());
+    for (key, value) in options {
+        req.set(key, value.clone());
+    }
+    let a = client::call_with_progress(req, Some(std::rc::Rc::new(on_progress))).await?;
+    let warnings = field(&a, "warnings")
+        .dyn_into::<Array>()
+        .map(|list| list.iter().filter_map(|w| w.as_string()).collect())
+        .unwrap_or_default();
+    Ok(ExportedFile {
+        blob: blob(&a, "blob")?,
+        file_name: field(&a, "fileName")
+            .as_string()
+            .ok_or_else(|| bad("fileName"))?,
+        warnings,
+    })
+}
+
+/// Stops every export the worker is assembling before its next step.
+pub fn cancel_exports() {
+    client::cancel_exports();
 }
 
 /// Sets the time limit of requests made from now on (default [`DEFAULT_TIMEOUT_MS`]).

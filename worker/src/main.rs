@@ -12,10 +12,13 @@
 //!   not copied) or transferred `ImageBitmap`s; see [`ops`] for each operation's fields;
 //! - answer: `{ id, ok: true, …fields }` with images as `Blob`s, or `{ id, ok: false, error }`
 //!   with the reason in words;
+//! - `{ id, progress, total }` while a long request (an export) works, and `{ op:
+//!   "cancel-exports" }` from the client to stop exports (see [`export`]);
 //! - `{ crash }` if the worker panicked: the client then fails every pending request and
 //!   starts a fresh worker on the next call (a panic aborts, the instance is not reusable).
 
 mod canvas;
+mod export;
 mod ops;
 mod protocol;
 
@@ -35,10 +38,16 @@ fn main() {
     let reply_scope = scope.clone();
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
         let scope = reply_scope.clone();
+        let data = event.data();
+        // A cancel is no request: it has no id and no answer, and must act at once.
+        if protocol::Request::new(data.clone()).op() == "cancel-exports" {
+            export::cancel_all();
+            return;
+        }
         // Each request is its own task: decoding and encoding are asynchronous, so a small
         // request (compare) is not held up behind a large one's image decode.
         wasm_bindgen_futures::spawn_local(async move {
-            let answer: Object = ops::answer(event.data()).await;
+            let answer: Object = ops::answer(data).await;
             if let Err(e) = scope.post_message(&answer) {
                 // Only an unclonable answer fails here; say so rather than leave the caller
                 // waiting for its timeout.

@@ -9,6 +9,7 @@
 //! | `signature` | `image` | `signature` (JSON text of `core::pixels::Signature`) |
 //! | `compare` | `image`, `reference` (signature JSON), `paletteDeltaE`, `structureDeltaL` | `paletteDistance`, `structuralDistance`, `paletteDrifted`, `structureDrifted`, `drifted` |
 //! | `thumbnail` | `image`, `maxEdge` (default 384), `quality` (0 ‥ 1, default 0.8) | `image` (WebP), `width`, `height` |
+//! | `export` | `kind`, `series` (JSON), `images` (hash → `Blob`), options: see [`crate::export`] | `blob`, `fileName`, `warnings`; `{ id, progress, total }` messages on the way |
 //!
 //! `maskKind` says how to read a mask image: `"coverage"` (default; the painter's canvas,
 //! painted where alpha ≥ 128) or `"openai"` (a mask PNG as sent to OpenAI, painted where
@@ -33,6 +34,15 @@ pub async fn answer(data: JsValue) -> Object {
     let request = Request::new(data);
     let id = request.id();
     let outcome = match request.op().as_str() {
+        "export" => match crate::export::export(&request).await {
+            Ok(fields) => Ok(fields),
+            Err(crate::export::Stop::Failed(reason)) => Err(reason),
+            Err(crate::export::Stop::Cancelled) => {
+                let answer = protocol::failure(id, "the export was cancelled");
+                let _ = js_sys::Reflect::set(&answer, &"cancelled".into(), &JsValue::TRUE);
+                return answer;
+            }
+        },
         "mask" => mask(&request).await,
         "leak" => leak(&request).await,
         "composite" => composite(&request).await,

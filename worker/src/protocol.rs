@@ -6,7 +6,7 @@ use wasm_bindgen::JsValue;
 /// Version of the message protocol, sent in the `ready` message. The main thread refuses a
 /// worker of another version (a stale cached worker script next to a new app) with a clear
 /// error instead of misreading its answers.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
 /// A plain object with the given fields.
 pub fn object(fields: &[(&str, JsValue)]) -> Object {

@@ -1,18 +1,19 @@
 //! Exports of a series: what the "Export" menu starts, its progress and cancel, and the
-//! download at the end. The files themselves are put together behind one seam,
-//! [`assemble`] (ZIP, share page) and [`media`] (contact sheet, PDF, GIF), which takes a
-//! series and its stored image `Blob`s and returns the finished `Blob` — the part that moves
-//! into the worker.
-
-pub mod assemble;
-pub mod media;
+//! download at the end. The files themselves (ZIP, contact sheet, PDF, GIF, share page) are
+//! assembled in the worker (`worker/src/export/`): this side reads the stored image `Blob`s
+//! from IndexedDB and hands them over by reference with the series, so no image is decoded,
+//! quantised or re-encoded on the main thread, and the writers are not in the main bundle.
 
 use crate::app::state::AppState;
+use crate::web::idb::{self, Db};
+use crate::web::worker::{self, ExportedFile, WorkerError};
 use crate::web::{clock, download};
-use assemble::{ExportError, Finished, Progress};
 use continuity_core::model::Series;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::collections::HashMap;
+use wasm_bindgen::JsValue;
+use web_sys::Blob;
 
 /// The files a series can leave as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +50,26 @@ impl ExportKind {
             ExportKind::SharePage => "Share page",
         }
     }
+
+    /// The worker's name for it (`worker/src/export/mod.rs`).
+    fn code(self) -> &'static str {
+        match self {
+            ExportKind::Zip => "zip",
+            ExportKind::ContactSheet => "contact-sheet",
+            ExportKind::Pdf => "pdf",
+            ExportKind::Gif => "gif",
+            ExportKind::SharePage => "share",
+        }
+    }
+}
+
+/// Why an export stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportError {
+    /// The user cancelled it.
+    Cancelled,
+    /// Something failed; the message says what.
+    Failed(String),
 }
 
 /// Choices that shape an export.
@@ -100,10 +121,11 @@ impl Default for ExportJob {
     }
 }
 
-impl Progress for ExportJob {
-    fn step(&self, done: usize, total: usize) -> bool {
-        let _ = self.done.try_set((done, total));
-        !self.cancel.get_untracked()
+impl ExportJob {
+    /// "Cancel export": the worker stops before its next image.
+    pub fn request_cancel(&self) {
+        self.cancel.set(true);
+        worker::cancel_exports();
     }
 }
 
@@ -149,20 +171,56 @@ async fn run(
     kind: ExportKind,
     choices: ExportChoices,
     job: &ExportJob,
-) -> Result<Finished, ExportError> {
+) -> Result<ExportedFile, ExportError> {
     let db = state
         .db()
         .ok_or_else(|| ExportError::Failed("storage is not open".into()))?;
-    let images = assemble::stored_images(&db, &series.image_hashes()).await?;
-    match kind {
-        ExportKind::Zip => {
-            assemble::zip(series, &images, choices.all_versions, clock::now_ms(), job).await
-        }
-        ExportKind::SharePage => assemble::share(series, &images, job).await,
-        ExportKind::ContactSheet => media::contact_sheet(series, &images, job).await,
-        ExportKind::Pdf => media::pdf(series, &images, choices.pdf_layout, job).await,
-        ExportKind::Gif => media::gif(series, &images, choices.gif_seconds, job).await,
+    let images = stored_images(&db, &series.image_hashes())
+        .await
+        .map_err(ExportError::Failed)?;
+    if job.cancel.get_untracked() {
+        return Err(ExportError::Cancelled);
     }
+    let json = serde_json::to_string(series)
+        .map_err(|e| ExportError::Failed(format!("the series could not be written: {e}")))?;
+    let mut options: Vec<(&str, JsValue)> = vec![("nowMs", clock::now_ms().into())];
+    match kind {
+        ExportKind::Zip => options.push(("allVersions", choices.all_versions.into())),
+        ExportKind::Gif => options.push(("gifSeconds", choices.gif_seconds.into())),
+        ExportKind::Pdf => {
+            use continuity_core::export::pdf::PageLayout;
+            if let Some(layout) = choices.pdf_layout {
+                let code = match layout {
+                    PageLayout::One => "1",
+                    PageLayout::TwoByThree => "2x3",
+                    PageLayout::ThreeByTwo => "3x2",
+                };
+                options.push(("pdfLayout", code.into()));
+            }
+        }
+        ExportKind::ContactSheet | ExportKind::SharePage => {}
+    }
+    let done = job.done;
+    let progress = move |step: u32, total: u32| {
+        let _ = done.try_set((step as usize, total as usize));
+    };
+    worker::export(kind.code(), &json, &images, &options, progress)
+        .await
+        .map_err(|e| match e {
+            WorkerError::Cancelled => ExportError::Cancelled,
+            other => ExportError::Failed(other.to_string()),
+        })
+}
+
+/// The stored image `Blob`s of `hashes` (those storage has).
+async fn stored_images(db: &Db, hashes: &[String]) -> Result<HashMap<String, Blob>, String> {
+    let mut out = HashMap::new();
+    for h in hashes {
+        if let Some(b) = db.blob(idb::IMAGES, h).await.map_err(|e| e.to_string())? {
+            out.insert(h.clone(), b);
+        }
+    }
+    Ok(out)
 }
 
 /// The download name of version `version_id`'s image: `01-hook.png` for a frame's active

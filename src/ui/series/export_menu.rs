@@ -80,7 +80,7 @@ pub fn ExportMenu(
                     <div class="export-progress" role="status" data-testid="export-progress">
                         <span>{format!("Exporting {}… {done} of {total}", kind.label())}</span>
                         <progress max=total.max(1) value=done aria-label=format!("{} export", kind.label())></progress>
-                        <button class="btn" on:click=move |_| job.cancel.set(true)>"Cancel export"</button>
+                        <button class="btn" on:click=move |_| job.request_cancel()>"Cancel export"</button>
                     </div>
                 }
             })}

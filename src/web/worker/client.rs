@@ -20,11 +20,17 @@ thread_local! {
 
 pub(super) type Outcome = Result<Object, WorkerError>;
 
+/// Called with `(done, total)` for each progress message of a long request.
+pub(super) type OnProgress = Rc<dyn Fn(u32, u32)>;
+
 /// A request waiting for its answer.
 struct Pending {
     reply: oneshot::Sender<Outcome>,
-    timer: i32,
-    _on_timeout: Closure<dyn FnMut()>,
+    /// The timer that fails the request; a progress message restarts it, so the limit is on
+    /// silence, not on the length of an export.
+    timer: Cell<i32>,
+    on_timeout: Closure<dyn FnMut()>,
+    on_progress: Option<OnProgress>,
 }
 
 /// The running worker and its bookkeeping.
@@ -42,6 +48,12 @@ struct Client {
 
 /// Sends a request and waits for its answer (`ok: true`), its refusal, or the timeout.
 pub(super) async fn call(req: Request) -> Outcome {
+    call_with_progress(req, None).await
+}
+
+/// [`call`], with `on_progress` called for each `{ progress, total }` message the worker
+/// posts on the way (each one also restarts the timeout).
+pub(super) async fn call_with_progress(req: Request, on_progress: Option<OnProgress>) -> Outcome {
     let client = client()?;
     let id = NEXT_ID.with(|n| {
         let id = n.get();
@@ -56,19 +68,14 @@ pub(super) async fn call(req: Request) -> Outcome {
             client.fail_all_and_stop(WorkerError::Timeout { ms });
         }
     });
-    let timer = web_sys::window()
-        .ok_or_else(|| WorkerError::Unavailable("no window".into()))?
-        .set_timeout_with_callback_and_timeout_and_arguments_0(
-            on_timeout.as_ref().unchecked_ref(),
-            ms.min(i32::MAX as u32) as i32,
-        )
-        .map_err(|_| WorkerError::Unavailable("no timer".into()))?;
+    let timer = arm(&on_timeout, ms).ok_or_else(|| WorkerError::Unavailable("no timer".into()))?;
     client.pending.borrow_mut().push((
         id,
         Pending {
             reply,
-            timer,
-            _on_timeout: on_timeout,
+            timer: Cell::new(timer),
+            on_timeout,
+            on_progress,
         },
     ));
     client.send(req.message, req.transfer);
@@ -76,6 +83,26 @@ pub(super) async fn call(req: Request) -> Outcome {
         Ok(outcome) => outcome,
         // The sender is dropped without an answer only if the client went away unnoticed.
         Err(_) => Err(WorkerError::Crashed("the request was dropped".into())),
+    }
+}
+
+/// Starts a timer that runs `callback` after `ms`.
+fn arm(callback: &Closure<dyn FnMut()>, ms: u32) -> Option<i32> {
+    web_sys::window()?
+        .set_timeout_with_callback_and_timeout_and_arguments_0(
+            callback.as_ref().unchecked_ref(),
+            ms.min(i32::MAX as u32) as i32,
+        )
+        .ok()
+}
+
+/// Asks the running worker, if any, to stop its exports before their next step (they then
+/// answer as cancelled). Nothing to do when no worker runs.
+pub(super) fn cancel_exports() {
+    if let Some(client) = current() {
+        let message = Object::new();
+        let _ = Reflect::set(&message, &"op".into(), &"cancel-exports".into());
+        client.send(message, Array::new());
     }
 }
 
@@ -186,8 +213,18 @@ impl Client {
         let Some(id) = get("id").as_f64() else {
             return;
         };
+        if let Some(done) = get("progress").as_f64() {
+            self.progress(
+                id as u32,
+                done as u32,
+                get("total").as_f64().unwrap_or(0.0) as u32,
+            );
+            return;
+        }
         let outcome = if get("ok").as_bool() == Some(true) {
             Ok(data.unchecked_into())
+        } else if get("cancelled").as_bool() == Some(true) {
+            Err(WorkerError::Cancelled)
         } else {
             let why = get("error").as_string();
             Err(WorkerError::Refused(
@@ -216,6 +253,27 @@ impl Client {
         self.fail_all_and_stop(error);
     }
 
+    /// A progress message: restart the request's timer and tell its caller.
+    fn progress(&self, id: u32, done: u32, total: u32) {
+        let callback = {
+            let pending = self.pending.borrow();
+            let Some((_, p)) = pending.iter().find(|(i, _)| *i == id) else {
+                return; // already settled
+            };
+            if let Some(w) = web_sys::window() {
+                w.clear_timeout_with_handle(p.timer.get());
+            }
+            if let Some(timer) = arm(&p.on_timeout, TIMEOUT_MS.with(Cell::get)) {
+                p.timer.set(timer);
+            }
+            p.on_progress.clone()
+        };
+        // Called with nothing borrowed: the callback may set signals that run other code.
+        if let Some(callback) = callback {
+            callback(done, total);
+        }
+    }
+
     fn settle(&self, id: u32, outcome: Outcome) {
         let taken = {
             let mut pending = self.pending.borrow_mut();
@@ -226,7 +284,7 @@ impl Client {
             return; // already timed out
         };
         if let Some(w) = web_sys::window() {
-            w.clear_timeout_with_handle(p.timer);
+            w.clear_timeout_with_handle(p.timer.get());
         }
         let _ = p.reply.send(outcome);
     }

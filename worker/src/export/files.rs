@@ -1,70 +1,16 @@
-//! The one seam where export files are put together from a series and its stored images, so
-//! it can move into the worker as it is: it takes the series and a way to read image `Blob`s,
-//! and returns the finished `Blob`. The pure writers (`continuity_core::export`) plan each
-//! file; image bytes enter wasm memory one image at a time, only where a writer needs them
-//! (the ZIP's CRC-32, the share page's base64), and images are placed into the finished
-//! file as the `Blob`s storage holds — never copied twice.
+//! The ZIP (manifest and stored images) and the self-contained share page.
 
-use crate::web::download::{blob_of_parts, bytes, to_js, FilePart};
-use crate::web::idb::{self, Db};
+use super::raster::{blob_of_parts, bytes, FilePart};
+use super::{file_stem, Finished, Steps, Stop};
 use continuity_core::export::crc32::crc32;
 use continuity_core::export::manifest::{build, ExportOptions, ImageCrc, ZipData};
 use continuity_core::export::share::{data_url, share_page, SharePanel};
 use continuity_core::export::zip::{plan, DosDateTime};
 use continuity_core::export::Part;
 use continuity_core::model::Series;
+use js_sys::Uint8Array;
 use std::collections::{BTreeMap, HashMap};
 use web_sys::Blob;
-
-/// Reports progress (`done` of `total` steps) and says whether to go on (`false`: cancelled).
-pub trait Progress {
-    /// Called before each step and at the end; `false` stops the export.
-    fn step(&self, done: usize, total: usize) -> bool;
-}
-
-/// Why an export stopped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExportError {
-    /// The user cancelled it.
-    Cancelled,
-    /// Something failed; the message says what.
-    Failed(String),
-}
-
-impl From<String> for ExportError {
-    fn from(s: String) -> Self {
-        ExportError::Failed(s)
-    }
-}
-
-/// A finished export: the file, its name, and what the user should know.
-pub struct Finished {
-    /// The file.
-    pub blob: Blob,
-    /// Its download name.
-    pub file_name: String,
-    /// Warnings (images missing from storage, text that looks like a key).
-    pub warnings: Vec<String>,
-}
-
-/// The stored image `Blob`s of `hashes` (those storage has).
-pub async fn stored_images(db: &Db, hashes: &[String]) -> Result<HashMap<String, Blob>, String> {
-    let mut out = HashMap::new();
-    for h in hashes {
-        if let Some(b) = db.blob(idb::IMAGES, h).await.map_err(|e| e.to_string())? {
-            out.insert(h.clone(), b);
-        }
-    }
-    Ok(out)
-}
-
-/// The series' name as a file stem (`my-series`), `series` if nothing is left.
-pub fn file_stem(series: &Series) -> String {
-    match continuity_core::export::manifest::names::slug(&series.name) {
-        s if s.is_empty() => "series".into(),
-        s => s,
-    }
-}
 
 /// The ZIP: `manifest.json`, the active images named by order and title, one folder per
 /// locale, reference images and masks (every version when `all_versions`).
@@ -73,8 +19,8 @@ pub async fn zip(
     images: &HashMap<String, Blob>,
     all_versions: bool,
     now_ms: f64,
-    progress: &dyn Progress,
-) -> Result<Finished, ExportError> {
+    steps: &Steps,
+) -> Result<Finished, Stop> {
     let mut options = ExportOptions::new(now_ms);
     options.all_versions = all_versions;
     options.stored = Some(
@@ -89,13 +35,13 @@ pub async fn zip(
     // the stored `Blob`s themselves.
     let mut crcs = BTreeMap::new();
     for (i, f) in export.files.iter().enumerate() {
-        if !progress.step(i, total) {
-            return Err(ExportError::Cancelled);
-        }
+        steps.step(i, total)?;
         if crcs.contains_key(&f.hash) {
             continue;
         }
-        let blob = &images[&f.hash];
+        let blob = images
+            .get(&f.hash)
+            .ok_or("an image the manifest lists was not given")?;
         let data = bytes(blob).await?;
         crcs.insert(
             f.hash.clone(),
@@ -121,7 +67,7 @@ pub async fn zip(
         })
         .collect();
     let blob = blob_of_parts(&file_parts, "application/zip")?;
-    progress.step(total, total);
+    steps.step(total, total)?;
     Ok(Finished {
         blob,
         file_name: format!("{}.zip", file_stem(series)),
@@ -129,46 +75,30 @@ pub async fn zip(
     })
 }
 
-/// What a frame's caption says: what happens, then its on-image text.
-pub fn caption(frame: &continuity_core::model::Frame) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    if !frame.prompt.trim().is_empty() {
-        parts.push(frame.prompt.trim());
-    }
-    for t in &frame.shot.texts {
-        if !t.text.trim().is_empty() {
-            parts.push(t.text.trim());
-        }
-    }
-    parts.join(" — ")
-}
-
 /// The share page: one self-contained HTML file with every active image inlined. Each image's
 /// base64 is made in wasm and handed to JS at once, so only one is in wasm memory at a time.
 pub async fn share(
     series: &Series,
     images: &HashMap<String, Blob>,
-    progress: &dyn Progress,
-) -> Result<Finished, ExportError> {
+    steps: &Steps,
+) -> Result<Finished, Stop> {
     let total = series.frames.len() + 1;
     let mut panels = Vec::with_capacity(series.frames.len());
-    let mut urls: Vec<js_sys::Uint8Array> = Vec::new();
+    let mut urls: Vec<Uint8Array> = Vec::new();
     for (i, frame) in series.frames.iter().enumerate() {
-        if !progress.step(i, total) {
-            return Err(ExportError::Cancelled);
-        }
+        steps.step(i, total)?;
         let active = series.active(frame);
         let image = match active.and_then(|v| images.get(&v.image.hash).map(|b| (v, b))) {
             Some((v, blob)) => {
                 let url = data_url(&v.image.mime, &bytes(blob).await?);
-                urls.push(to_js(url.as_bytes()));
+                urls.push(Uint8Array::from(url.as_bytes()));
                 Some(urls.len() - 1)
             }
             None => None,
         };
         panels.push(SharePanel {
             title: frame.title.clone(),
-            caption: caption(frame),
+            caption: super::caption(frame),
             alt: format!("Frame {}: {}", i + 1, frame.title),
             image,
         });
@@ -182,7 +112,7 @@ pub async fn share(
         })
         .collect();
     let blob = blob_of_parts(&file_parts, "text/html")?;
-    progress.step(total, total);
+    steps.step(total, total)?;
     Ok(Finished {
         blob,
         file_name: format!("{}.html", file_stem(series)),

@@ -1,11 +1,10 @@
-//! The picture exports, part of the assembly seam ([`super::assemble`]): the contact sheet
-//! (PNG), the storyboard PDF (JPEG panels) and the animatic GIF. The browser decodes, scales
-//! and encodes; the pure writers lay out the sheet and write the PDF and GIF. One image's
-//! pixels are in wasm memory at a time (the GIF's); JPEGs go into the PDF as `Blob`s.
+//! The picture exports: the contact sheet (PNG), the storyboard PDF (JPEG panels) and the
+//! animatic GIF. The browser decodes, scales and encodes; the pure writers lay out the sheet
+//! and write the PDF and GIF. One image's pixels are in wasm memory at a time (the GIF's);
+//! JPEGs go into the PDF as `Blob`s.
 
-use super::assemble::{caption, file_stem, ExportError, Finished, Progress};
-use crate::web::download::{blob_of_parts, FilePart};
-use crate::web::raster;
+use super::raster::{self, blob_of_parts, FilePart};
+use super::{caption, file_stem, Finished, Steps, Stop};
 use continuity_core::export::contact_sheet::{layout, SheetOptions};
 use continuity_core::export::gif::{GifEncoder, GifOptions, PaletteMode};
 use continuity_core::export::pdf::{
@@ -48,16 +47,28 @@ fn clip(text: &str, chars: usize) -> String {
     s
 }
 
-fn no_images() -> ExportError {
-    ExportError::Failed("No frame has an image yet, so there is nothing to export.".into())
+fn no_images() -> Stop {
+    Stop::Failed("No frame has an image yet, so there is nothing to export.".into())
+}
+
+/// The `pdfLayout` field: `"1"`, `"2x3"` or `"3x2"`.
+pub fn page_layout(text: &str) -> Result<PageLayout, String> {
+    match text {
+        "1" => Ok(PageLayout::One),
+        "2x3" => Ok(PageLayout::TwoByThree),
+        "3x2" => Ok(PageLayout::ThreeByTwo),
+        other => Err(format!(
+            "unknown PDF layout \"{other}\" (expected \"1\", \"2x3\" or \"3x2\")"
+        )),
+    }
 }
 
 /// The contact sheet: active images in a grid with frame numbers and captions, as PNG.
 pub async fn contact_sheet(
     series: &Series,
     images: &HashMap<String, Blob>,
-    progress: &dyn Progress,
-) -> Result<Finished, ExportError> {
+    steps: &Steps,
+) -> Result<Finished, Stop> {
     let frames = shown(series, images);
     if frames.is_empty() {
         return Err(no_images());
@@ -68,9 +79,7 @@ pub async fn contact_sheet(
     let total = sheet.cells.len() + 1;
     let font = f64::from(sheet.font_px);
     for (k, cell) in sheet.cells.iter().enumerate() {
-        if !progress.step(k, total) {
-            return Err(ExportError::Cancelled);
-        }
+        steps.step(k, total)?;
         let (number, frame, _, blob) = frames[cell.index];
         let bitmap = raster::decode(blob, cell.image.width, cell.image.height).await?;
         context
@@ -89,7 +98,7 @@ pub async fn contact_sheet(
         let _ = context.fill_text(&clip(&caption(frame), chars), x, y + font * 2.2);
     }
     let blob = raster::encode(&canvas, "image/png", 1.0).await?;
-    progress.step(total, total);
+    steps.step(total, total)?;
     Ok(Finished {
         blob,
         file_name: format!("{}-contact-sheet.png", file_stem(series)),
@@ -119,17 +128,15 @@ pub async fn pdf(
     series: &Series,
     images: &HashMap<String, Blob>,
     layout_choice: Option<PageLayout>,
-    progress: &dyn Progress,
-) -> Result<Finished, ExportError> {
+    steps: &Steps,
+) -> Result<Finished, Stop> {
     let total = series.frames.len() + 1;
     let mut jpegs: Vec<Blob> = Vec::new();
     let mut infos = Vec::new();
     let mut panels = Vec::new();
     let mut wide = false;
     for (i, frame) in series.frames.iter().enumerate() {
-        if !progress.step(i, total) {
-            return Err(ExportError::Cancelled);
-        }
+        steps.step(i, total)?;
         let mut image = None;
         if let Some(v) = series.active(frame) {
             if let Some(blob) = images.get(&v.image.hash) {
@@ -180,7 +187,7 @@ pub async fn pdf(
         })
         .collect();
     let blob = blob_of_parts(&parts, "application/pdf")?;
-    progress.step(total, total);
+    steps.step(total, total)?;
     let mut warnings = Vec::new();
     if !out.lossy_lines.is_empty() {
         warnings.push(
@@ -201,8 +208,8 @@ pub async fn gif(
     series: &Series,
     images: &HashMap<String, Blob>,
     seconds: f64,
-    progress: &dyn Progress,
-) -> Result<Finished, ExportError> {
+    steps: &Steps,
+) -> Result<Finished, Stop> {
     let frames = shown(series, images);
     let Some((_, _, first, _)) = frames.first() else {
         return Err(no_images());
@@ -221,16 +228,14 @@ pub async fn gif(
     let mut chunks = vec![header];
     let total = frames.len() + 1;
     for (k, (_, _, v, blob)) in frames.iter().enumerate() {
-        if !progress.step(k, total) {
-            return Err(ExportError::Cancelled);
-        }
+        steps.step(k, total)?;
         let pixels = raster::rgba(blob, size_of(v), w, h).await?;
         chunks.push(encoder.frame(&pixels, delay).map_err(|e| e.to_string())?);
     }
     chunks.push(encoder.finish());
     let parts: Vec<FilePart<'_>> = chunks.iter().map(|c| FilePart::Bytes(c)).collect();
     let blob = blob_of_parts(&parts, "image/gif")?;
-    progress.step(total, total);
+    steps.step(total, total)?;
     Ok(Finished {
         blob,
         file_name: format!("{}-animatic.gif", file_stem(series)),
