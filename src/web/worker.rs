@@ -332,7 +332,8 @@ pub struct ExportedFile {
 }
 
 /// Assembles an export file in the worker: `kind` is `"zip"`, `"contact-sheet"`, `"pdf"`,
-/// `"gif"` or `"share"`; `series_json` the series as JSON; `images` the stored image `Blob`s
+/// `"gif"` or `"share"`; `series_json` the whole series
+/// (`continuity_core::model::records::whole_json`); `images` the stored image `Blob`s
 /// by hash (sent by reference, not copied); `options` the kind's fields (`allVersions`,
 /// `nowMs`, `pdfLayout`, `gifSeconds`: see `worker/src/export/mod.rs`). `on_progress` gets
 /// `(done, total)` before each step. The time limit applies to the silence between steps,

@@ -25,6 +25,40 @@ pub fn version_json(version: &Version, rev: u64) -> String {
     serde_json::to_string(&record).expect("a version always serialises")
 }
 
+/// The whole series as one JSON document, frames and versions included (the series record
+/// alone leaves them out): how the main thread hands a series to the worker to export.
+pub fn whole_json(series: &Series) -> String {
+    #[derive(serde::Serialize)]
+    struct Whole<'a> {
+        series: &'a Series,
+        frames: &'a [Frame],
+        versions: &'a [Version],
+    }
+    let whole = Whole {
+        series,
+        frames: &series.frames,
+        versions: &series.versions,
+    };
+    serde_json::to_string(&whole).expect("a series always serialises")
+}
+
+/// Reads a document written by [`whole_json`].
+pub fn whole_from_json(json: &str) -> Result<Series, String> {
+    #[derive(serde::Deserialize)]
+    struct Whole {
+        series: Series,
+        frames: Vec<Frame>,
+        versions: Vec<Version>,
+    }
+    let whole: Whole =
+        serde_json::from_str(json).map_err(|e| format!("the series could not be read: {e}"))?;
+    Ok(Series::from_parts(
+        whole.series,
+        whole.frames,
+        whole.versions,
+    ))
+}
+
 /// Images the series record uses: its reference images.
 pub fn series_uses(series: &Series) -> Vec<String> {
     series.bible.image_keys().map(str::to_string).collect()
@@ -71,6 +105,31 @@ mod tests {
         assert_eq!(record.rev, 3);
         assert!(record.frames.is_empty());
         assert!(frame_from_json("{").unwrap_err().contains("damaged"));
+    }
+
+    #[test]
+    fn the_whole_series_document_round_trips_frames_and_versions() {
+        let mut n = 0;
+        let mut s = Series::from_template("W", Template::Comic, "gpt-image-2", 1.0, || {
+            n += 1;
+            n
+        });
+        let first = s.frames[0].id.clone();
+        s.frames[0].prompt = "setup".into();
+        s.add_versions(
+            &first,
+            vec![crate::model::Version::sample("v1", &first, None)],
+        );
+        let back = whole_from_json(&whole_json(&s)).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(
+            back.versions.len(),
+            1,
+            "versions travel, unlike in the record"
+        );
+        assert!(whole_from_json("{}")
+            .unwrap_err()
+            .contains("could not be read"));
     }
 
     #[test]

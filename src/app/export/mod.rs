@@ -181,8 +181,7 @@ async fn run(
     if job.cancel.get_untracked() {
         return Err(ExportError::Cancelled);
     }
-    let json = serde_json::to_string(series)
-        .map_err(|e| ExportError::Failed(format!("the series could not be written: {e}")))?;
+    let json = continuity_core::model::records::whole_json(series);
     let mut options: Vec<(&str, JsValue)> = vec![("nowMs", clock::now_ms().into())];
     match kind {
         ExportKind::Zip => options.push(("allVersions", choices.all_versions.into())),

@@ -9,7 +9,7 @@
 //! | field | meaning |
 //! |---|---|
 //! | `kind` | `"zip"`, `"contact-sheet"`, `"pdf"`, `"gif"` or `"share"` |
-//! | `series` | the series as JSON text (`continuity_core::model::Series`) |
+//! | `series` | the series with its frames and versions as JSON text (`core::model::records::whole_json`) |
 //! | `images` | a plain object: image hash → stored `Blob` (those storage has) |
 //! | `nowMs` | the export time, ms since the epoch (ZIP entry dates, manifest) |
 //! | `allVersions` | ZIP: every version, not only the active ones |
@@ -28,6 +28,7 @@ mod raster;
 use std::cell::Cell;
 use std::collections::HashMap;
 
+use continuity_core::model::records::whole_from_json;
 use continuity_core::model::Series;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -104,8 +105,7 @@ pub async fn export(request: &Request) -> Result<Object, Stop> {
         id: request.id(),
         generation: GENERATION.with(Cell::get),
     };
-    let series: Series = serde_json::from_str(&request.text("series")?)
-        .map_err(|e| format!("the series could not be read: {e}"))?;
+    let series: Series = whole_from_json(&request.text("series")?)?;
     let images = images(&request.get("images"))?;
     let finished = match request.text("kind")?.as_str() {
         "zip" => {
