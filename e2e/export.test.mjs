@@ -196,6 +196,56 @@ test('the share page opens from disk, shows 9 images and makes no request', asyn
   await viewer.close();
 });
 
+test('the worker assembles an export with progress before each image, and a cancel stops it', async () => {
+  // The worker protocol the Export menu uses, driven directly: the stored series and images
+  // go to a worker of the deployed build as the app sends them (blobs by reference).
+  const outcome = await page.evaluate(async () => {
+    const db = await new Promise((ok, err) => { const r = indexedDB.open('continuity'); r.onsuccess = () => ok(r.result); r.onerror = () => err(r.error); });
+    const all = (store) => new Promise((ok, err) => {
+      const q = db.transaction(store).objectStore(store).getAll(); q.onsuccess = () => ok(q.result); q.onerror = () => err(q.error); });
+    const record = (await all('series')).map((r) => JSON.parse(r.json)).find((s) => s.name === 'Export me');
+    const mine = async (store) => (await all(store)).filter((r) => r.series_id === record.id).map((r) => JSON.parse(r.json));
+    const [frames, versions] = [await mine('frames'), await mine('versions')];
+    const images = {};
+    for (const v of versions) {
+      const q = db.transaction('images').objectStore('images').get(v.image.hash);
+      images[v.image.hash] = await new Promise((ok) => { q.onsuccess = () => ok(q.result); });
+    }
+    db.close();
+    const series = JSON.stringify({ series: record, frames, versions });
+    const worker = new Worker(new URL('continuity-worker_loader.js', document.baseURI), { type: 'module' });
+    const messages = [];
+    let listener = () => {};
+    worker.onmessage = (e) => { messages.push(e.data); listener(e.data); };
+    await new Promise((ok) => { listener = (m) => m.ready && ok(); });
+    const run = (id, cancelAt) => new Promise((ok) => {
+      listener = (m) => {
+        if (m.id !== id) return;
+        if (m.progress === cancelAt) worker.postMessage({ op: 'cancel-exports' });
+        if ('ok' in m) ok(m);
+      };
+      worker.postMessage({ id, op: 'export', kind: 'gif', series, images, gifSeconds: 0.5 });
+    });
+    const whole = await run(1, -1);
+    const cancelled = await run(2, 1);
+    worker.terminate();
+    const steps = (id) => messages.filter((m) => m.id === id && 'progress' in m).map((m) => `${m.progress}/${m.total}`);
+    return {
+      whole: { ok: whole.ok, type: whole.blob?.type, size: whole.blob?.size, name: whole.fileName, steps: steps(1) },
+      cancelled: { ok: cancelled.ok, cancelled: cancelled.cancelled, error: cancelled.error, steps: steps(2) },
+    };
+  });
+  assert.equal(outcome.whole.ok, true);
+  assert.equal(outcome.whole.type, 'image/gif');
+  assert.equal(outcome.whole.name, 'export-me-animatic.gif');
+  assert.ok(outcome.whole.size > 1000);
+  assert.deepEqual(outcome.whole.steps, ['0/10', '1/10', '2/10', '3/10', '4/10', '5/10', '6/10', '7/10', '8/10', '9/10', '10/10']);
+  assert.equal(outcome.cancelled.ok, false);
+  assert.equal(outcome.cancelled.cancelled, true, outcome.cancelled.error);
+  assert.equal(outcome.cancelled.error, 'the export was cancelled');
+  assert.ok(outcome.cancelled.steps.length < 5, `stopped early: ${outcome.cancelled.steps}`);
+});
+
 test('the ZIP comes back after the series is deleted: same 9 images, new series', async () => {
   await page.getByRole('button', { name: '← All series', exact: true }).click();
   await page.getByTestId('delete').click();
