@@ -239,7 +239,8 @@ test('the worker assembles an export with progress before each image, and a canc
   assert.equal(outcome.whole.type, 'image/gif');
   assert.equal(outcome.whole.name, 'export-me-animatic.gif');
   assert.ok(outcome.whole.size > 1000);
-  assert.deepEqual(outcome.whole.steps, ['0/10', '1/10', '2/10', '3/10', '4/10', '5/10', '6/10', '7/10', '8/10', '9/10', '10/10']);
+  // One step before each of the 9 images, then the finished file.
+  assert.deepEqual(outcome.whole.steps, ['0/10', '1/10', '2/10', '3/10', '4/10', '5/10', '6/10', '7/10', '8/10', '10/10']);
   assert.equal(outcome.cancelled.ok, false);
   assert.equal(outcome.cancelled.cancelled, true, outcome.cancelled.error);
   assert.equal(outcome.cancelled.error, 'the export was cancelled');
