@@ -38,6 +38,9 @@ test('malformed imports are refused with a clear message and nothing is lost', a
   const cases = [
     ['broken.zip', 'application/zip', Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(200, 7)]), /^Import refused: The archive was refused: /],
     ['notes.zip', 'application/zip', Buffer.from('hello, not a zip'), /not valid JSON/],
+    ['picture.json', 'application/json', Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), /not UTF-8 text/],
+    ['list.json', 'application/json', Buffer.from('title,prompt\nnot json'), /not valid JSON/],
+    ['other.json', 'application/json', Buffer.from('{"format": "other"}'), /not a Continuity series manifest/],
     ['keyed.json', 'application/json', manifest((m) => { m.series.output.api_key = 'sk-proj-aaaaaaaaaaaaaaaaaaaaaaaaaaaa'; return m; }),
       /field “api_key” \(at series\.output\.api_key\)\. Continuity never imports API keys/],
     ['future.json', 'application/json', manifest((m) => ({ ...m, schema_version: 7 })), /written by a newer version of Continuity \(schema 7/],

@@ -1,20 +1,21 @@
 //! Import: a ZIP export or a bare `manifest.json` chosen by the user becomes a **new** series
 //! (fresh ids: it never overwrites one), after the strict checks of
-//! `continuity_core::export::import`. Every refusal is a message that says what is wrong, and
+//! `continuity_core::export::import`, which run in the worker (`worker/src/import.rs`): the
+//! file's bytes, the inflater and the strict manifest types never reach the main thread.
+//! Every refusal is a message that says what is wrong, and
 //! nothing is written unless everything passed: the images, series, frames, versions and
 //! summary go into storage in one transaction. Import never starts a generation and never
 //! touches settings, keys or endpoints.
 
 use crate::app::state::AppState;
 use crate::app::sync;
-use crate::web::blob::{blob_from_bytes, sha256};
-use crate::web::clock::{now_ms, random_u64};
-use crate::web::download::bytes;
+use crate::web::clock::now_ms;
 use crate::web::idb::{self, Op, Record};
-use continuity_core::export::import::{import, unpack, Imported, ReadFile};
+use crate::web::worker;
 use continuity_core::model::records::{
-    frame_json, series_json, series_uses, version_json, version_uses,
+    frame_json, series_json, series_uses, version_json, version_uses, whole_from_json,
 };
+use continuity_core::model::Series;
 use std::collections::HashMap;
 use web_sys::Blob;
 
@@ -26,40 +27,23 @@ pub async fn import_file(state: AppState, file: &Blob) -> Result<String, String>
     if file.size() > MAX_IMPORT_BYTES {
         return Err("The file is larger than 1 GiB; a Continuity export never is.".into());
     }
-    let data = bytes(file).await?;
-    let unpacked = unpack(&data).map_err(|e| e.to_string())?;
-    drop(data);
-    // Each image into a `Blob` (what storage keeps) and hashed by WebCrypto.
-    let mut read: Vec<ReadFile> = Vec::with_capacity(unpacked.files.len());
-    let mut blobs: HashMap<String, Blob> = HashMap::new();
-    for f in &unpacked.files {
-        let blob = blob_from_bytes(&f.bytes, f.image.mime)
-            .map_err(|_| "the browser could not hold an image of the archive".to_string())?;
-        let hash = sha256(&blob).await?;
-        read.push(f.read_file(hash.clone()));
-        blobs.insert(hash, blob);
-    }
-    let imported =
-        import(&unpacked.manifest_bytes, &read, now_ms(), random_u64).map_err(|e| e.to_string())?;
-    store(state, imported, &blobs).await
+    let imported = worker::import(file, now_ms())
+        .await
+        .map_err(|e| e.to_string())?;
+    let series = whole_from_json(&imported.series_json)?;
+    store(state, series, imported.warnings, &imported.images).await
 }
 
 async fn store(
     state: AppState,
-    imported: Imported,
-    blobs: &HashMap<String, Blob>,
+    mut series: Series,
+    warnings: Vec<String>,
+    images: &HashMap<String, Blob>,
 ) -> Result<String, String> {
     let db = state.db().ok_or("storage is not open")?;
-    let Imported {
-        mut series,
-        warnings,
-        store,
-    } = imported;
     let mut ops = Vec::new();
-    for (hash, _, _) in &store {
-        if let Some(b) = blobs.get(hash) {
-            ops.push(Op::PutBlob(idb::IMAGES, hash.clone(), b.clone()));
-        }
+    for (hash, blob) in images {
+        ops.push(Op::PutBlob(idb::IMAGES, hash.clone(), blob.clone()));
     }
     let record = |id: &str, uses: Vec<String>, json: String| Record {
         id: id.to_string(),
@@ -122,8 +106,8 @@ async fn store(
     let mut message = format!(
         "Imported “{name}” as a new series ({frames} frame{}, {} image{}).",
         if frames == 1 { "" } else { "s" },
-        store.len(),
-        if store.len() == 1 { "" } else { "s" }
+        images.len(),
+        if images.len() == 1 { "" } else { "s" }
     );
     for w in warnings {
         message.push(' ');

@@ -357,16 +357,50 @@ pub async fn export(
         req.set(key, value.clone());
     }
     let a = client::call_with_progress(req, Some(std::rc::Rc::new(on_progress))).await?;
-    let warnings = field(&a, "warnings")
-        .dyn_into::<Array>()
-        .map(|list| list.iter().filter_map(|w| w.as_string()).collect())
-        .unwrap_or_default();
     Ok(ExportedFile {
         blob: blob(&a, "blob")?,
         file_name: field(&a, "fileName")
             .as_string()
             .ok_or_else(|| bad("fileName"))?,
-        warnings,
+        warnings: strings(&a, "warnings"),
+    })
+}
+
+/// What the worker read from an import file ([`import`]).
+#[derive(Debug, Clone)]
+pub struct ImportedFile {
+    /// The whole new series as JSON (`continuity_core::model::records::whole_json`).
+    pub series_json: String,
+    /// What was dropped or adjusted, for the user.
+    pub warnings: Vec<String>,
+    /// The images to store, by hash.
+    pub images: std::collections::HashMap<String, Blob>,
+}
+
+/// Reads, unpacks and strictly checks an import file (a ZIP export or a bare manifest) in the
+/// worker. A refusal is [`WorkerError::Refused`] with the import's own message.
+pub async fn import(file: &Blob, now_ms: f64) -> Result<ImportedFile, WorkerError> {
+    let req = Request::new("import");
+    req.set("file", file.into());
+    req.set("nowMs", now_ms.into());
+    let a = client::call_with_progress(req, None).await?;
+    let images = field(&a, "images");
+    let mut blobs = std::collections::HashMap::new();
+    if let Some(object) = images.dyn_ref::<Object>() {
+        for key in Object::keys(object).iter() {
+            let blob = Reflect::get(object, &key)
+                .ok()
+                .and_then(|b| b.dyn_into::<Blob>().ok())
+                .ok_or_else(|| bad("images"))?;
+            blobs.insert(key.as_string().unwrap_or_default(), blob);
+        }
+    }
+    Ok(ImportedFile {
+        series_json: field(&a, "series")
+            .as_string()
+            .ok_or_else(|| bad("series"))?,
+        warnings: strings(&a, "warnings"),
+        images: blobs,
     })
 }
 
@@ -425,6 +459,14 @@ impl Request {
 
 fn field(answer: &Object, key: &str) -> JsValue {
     Reflect::get(answer, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A list of texts (none when absent).
+fn strings(answer: &Object, key: &str) -> Vec<String> {
+    field(answer, key)
+        .dyn_into::<Array>()
+        .map(|list| list.iter().filter_map(|w| w.as_string()).collect())
+        .unwrap_or_default()
 }
 
 fn bad(key: &str) -> WorkerError {

@@ -19,6 +19,7 @@
 
 mod canvas;
 mod export;
+mod import;
 mod ops;
 mod protocol;
 

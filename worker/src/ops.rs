@@ -9,6 +9,7 @@
 //! | `signature` | `image` | `signature` (JSON text of `core::pixels::Signature`) |
 //! | `compare` | `image`, `reference` (signature JSON), `paletteDeltaE`, `structureDeltaL` | `paletteDistance`, `structuralDistance`, `paletteDrifted`, `structureDrifted`, `drifted` |
 //! | `thumbnail` | `image`, `maxEdge` (default 384), `quality` (0 ‥ 1, default 0.8) | `image` (WebP), `width`, `height` |
+//! | `import` | `file` (a ZIP export or a `manifest.json`), `nowMs` | `series` (JSON), `warnings`, `images` (hash → `Blob`): see [`crate::import`] |
 //! | `export` | `kind`, `series` (JSON), `images` (hash → `Blob`), options: see [`crate::export`] | `blob`, `fileName`, `warnings`; `{ id, progress, total }` messages on the way |
 //!
 //! `maskKind` says how to read a mask image: `"coverage"` (default; the painter's canvas,
@@ -43,6 +44,7 @@ pub async fn answer(data: JsValue) -> Object {
                 return answer;
             }
         },
+        "import" => crate::import::import(&request).await,
         "mask" => mask(&request).await,
         "leak" => leak(&request).await,
         "composite" => composite(&request).await,

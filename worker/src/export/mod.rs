@@ -23,7 +23,7 @@
 
 mod files;
 mod media;
-mod raster;
+pub(crate) mod raster;
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -78,6 +78,14 @@ pub struct Steps {
 }
 
 impl Steps {
+    /// Steps of request `id`, cancelled by the next `cancel-exports`.
+    pub fn new(id: JsValue) -> Self {
+        Steps {
+            id,
+            generation: GENERATION.with(Cell::get),
+        }
+    }
+
     /// Posts `{ id, progress: done, total }`; `Err(Cancelled)` once the export was cancelled.
     pub fn step(&self, done: usize, total: usize) -> Result<(), Stop> {
         if GENERATION.with(Cell::get) != self.generation {
@@ -101,10 +109,7 @@ pub fn cancel_all() {
 
 /// Runs an `export` request: `Ok` with the answer's fields, or why it stopped.
 pub async fn export(request: &Request) -> Result<Object, Stop> {
-    let steps = Steps {
-        id: request.id(),
-        generation: GENERATION.with(Cell::get),
-    };
+    let steps = Steps::new(request.id());
     let series: Series = whole_from_json(&request.text("series")?)?;
     let images = images(&request.get("images"))?;
     let finished = match request.text("kind")?.as_str() {
