@@ -46,14 +46,7 @@ pub fn FrameDurations(
         });
         let holds: Vec<Option<f64>> = with_image
             .into_iter()
-            .map(|id| {
-                store
-                    .frames()
-                    .at_key(id)
-                    .hold_seconds()
-                    .try_get()
-                    .flatten()
-            })
+            .map(|id| store.frames().at_key(id).hold_seconds().try_get().flatten())
             .collect();
         let frames = holds.len();
         format!(
