@@ -106,14 +106,19 @@ fn DurationRow(
     let node = NodeRef::<html::Input>::new();
     // Never rewritten while it has focus; shows the model's (clamped) value when left.
     bind_text(node, value);
+    // `try_`: a focused field also gets `blur` when the menu closes and removes it, after
+    // this row's signals are gone.
     let blur = move |_| {
-        if let Some(el) = node.get_untracked() {
-            set_value(&el.unchecked_into(), &value.get_untracked());
+        if let (Some(Some(el)), Some(text)) = (node.try_get_untracked(), value.try_get_untracked())
+        {
+            set_value(&el.unchecked_into(), &text);
         }
     };
     let commit = move |ev: leptos::ev::Event| {
         let hold = hold_seconds_from_input(&event_target_value(&ev));
-        let id = fid.get_value();
+        let Some(id) = fid.try_get_value() else {
+            return;
+        };
         if frame.hold_seconds().try_get_untracked() != Some(hold) {
             edit_frame(state, store, &id, move |f| f.hold_seconds = hold);
         }
