@@ -94,6 +94,16 @@ test('a generated carousel exports as a ZIP with its manifest, hashes and no key
   activeHashes = [];
   for (let i = 0; i < 9; i++) activeHashes.push(await shownImageSha256(cards.nth(i)));
 
+  // Slide 2 holds 2.5 s in the animatic (typed key by key; Tab commits it).
+  await page.getByRole('button', { name: 'Export', exact: true }).click();
+  await page.getByText('Per-frame durations', { exact: true }).click();
+  const seconds2 = page.getByRole('spinbutton', { name: 'Seconds for frame 2', exact: true });
+  await seconds2.click();
+  await seconds2.pressSequentially('2.5');
+  await page.keyboard.press('Tab');
+  await page.getByTestId('animatic-total').filter({ hasText: 'Animatic: 14.5 s in all (9 frames with an image)' }).waitFor();
+  await page.keyboard.press('Escape');
+
   const { path, name } = await exportAs('ZIP');
   assert.equal(name, 'export-me.zip');
   zipPath = path;
@@ -106,8 +116,9 @@ test('a generated carousel exports as a ZIP with its manifest, hashes and no key
   for (const n of images) assert.equal(entries[n].method, 0, `${n} is stored, not recompressed`);
   const manifest = JSON.parse(entries['manifest.json'].text);
   assert.equal(manifest.format, 'continuity-series');
-  assert.equal(manifest.schema_version, 1);
+  assert.equal(manifest.schema_version, 2);
   assert.equal(manifest.frames.length, 9);
+  assert.deepEqual(manifest.frames.map((f) => f.hold_seconds), [null, 2.5, null, null, null, null, null, null, null]);
   assert.ok(manifest.versions.length >= 9);
   assert.ok(manifest.versions.every((v) => v.request.model === 'gpt-image-2' && v.request_id), 'request params and x-request-id');
   for (const f of manifest.images) {
@@ -167,11 +178,12 @@ test('one image downloads from the grid and from the inspector, named by order a
   await page.keyboard.press('Escape');
 });
 
-test('the animatic GIF has one frame per slide', async () => {
+test('the animatic GIF has one frame per slide, each shown for its time', async () => {
   const { path } = await exportAs('Animatic GIF');
   const gif = gifFrames(readFileSync(path));
   assert.equal(gif.frames, 9);
-  assert.ok(gif.delays.every((d) => d === 150), `1.5 s a frame: ${gif.delays}`);
+  // The Graphic Control Extension of each frame: 1.5 s by default, slide 2's own 2.5 s.
+  assert.deepEqual(gif.delays, [150, 250, 150, 150, 150, 150, 150, 150, 150]);
   assert.equal(Math.max(gif.width, gif.height), 480);
 });
 
@@ -265,6 +277,12 @@ test('the ZIP comes back after the series is deleted: same 9 images, new series'
   for (let i = 0; i < 9; i++) back.push(await shownImageSha256(cards.nth(i)));
   assert.deepEqual(back, activeHashes);
   for (let i = 0; i < 9; i++) assert.equal(await cards.nth(i).getAttribute('data-status'), 'done');
+  // Slide 2's animatic time came back with it.
+  await page.getByRole('button', { name: 'Export', exact: true }).click();
+  await page.getByText('Per-frame durations', { exact: true }).click();
+  assert.equal(await page.getByRole('spinbutton', { name: 'Seconds for frame 2', exact: true }).inputValue(), '2.5');
+  assert.equal(await page.getByRole('spinbutton', { name: 'Seconds for frame 1', exact: true }).inputValue(), '');
+  await page.keyboard.press('Escape');
 
   // Re-run from manifest: the usual plan first, then every frame with the recorded parameters.
   await clearJournal(server.url);

@@ -461,3 +461,69 @@ async fn the_generate_button_says_what_it_will_do() {
     tick().await;
     assert_eq!(label(), "Regenerate 1 stale");
 }
+
+/// Per-frame durations: a committed value goes into that frame's record and into the total;
+/// a field being typed in is not rewritten from the model; left, it shows the model's value.
+#[wasm_bindgen_test]
+async fn a_frames_animatic_seconds_go_into_its_record() {
+    use continuity::ui::series::frame_durations::FrameDurations;
+    use continuity_core::model::frame::FrameStoreFields;
+    let holder: RwSignal<Option<(AppState, Store<Series>)>> = RwSignal::new(None);
+    let (root, _handle) = mount(move || {
+        let (state, store) = comic();
+        holder.set(Some((state, store)));
+        store.update(|s| {
+            for (i, id) in s.frame_order.clone().iter().enumerate() {
+                s.add_versions(id, vec![test_version(&format!("v{i}"), id)]);
+            }
+        });
+        view! { <FrameDurations store=store default_seconds=Signal::stored(1.5)/> }
+    });
+    let (state, store) = holder.get_untracked().unwrap();
+    let ids = store.frame_order().get_untracked();
+    let field = |n: usize| -> web_sys::HtmlInputElement {
+        find_in(&root, &format!("input[aria-label='Seconds for frame {n}']")).unchecked_into()
+    };
+    let total = || text_of(&find_in(&root, "[data-testid=animatic-total]"));
+    tick().await;
+    // Open the list as a user does (a field in a closed <details> cannot take focus).
+    click_in(&root, ".frame-durations summary");
+    assert_eq!(query_all_in(&root, "[data-testid=frame-seconds]").len(), 4);
+    assert_eq!(field(2).placeholder(), "1.5", "empty shows the default");
+    assert!(text_of(&root).contains("02 · "), "{}", text_of(&root));
+    assert_eq!(total(), "Animatic: 6 s in all (4 frames with an image)");
+
+    commit_value(&field(2), "2.5");
+    tick().await;
+    let hold = |i: usize| store.get_untracked().frame(&ids[i]).unwrap().hold_seconds;
+    assert_eq!(hold(1), Some(2.5));
+    assert_eq!([hold(0), hold(2), hold(3)], [None; 3], "only that frame");
+    let series = store.id().get_untracked();
+    assert!(
+        state.saver().is_dirty(&series, "frames", &ids[1]),
+        "its record is saved"
+    );
+    assert!(!state.saver().is_dirty(&series, "frames", &ids[0]));
+    assert_eq!(field(2).value(), "2.5");
+    assert_eq!(total(), "Animatic: 7 s in all (4 frames with an image)");
+
+    // Typing in frame 3 while its time changes elsewhere (an undo, another tab).
+    let three = field(3);
+    three.focus().unwrap();
+    type_into(&three, "7");
+    let lens = store.frames().at_key(ids[2].clone());
+    lens.hold_seconds().set(Some(4.0));
+    tick().await;
+    assert_eq!(three.value(), "7", "not rewritten under the caret");
+    assert_eq!(total(), "Animatic: 9.5 s in all (4 frames with an image)");
+    three.blur().unwrap();
+    tick().await;
+    assert_eq!(three.value(), "4", "the model's value once left");
+
+    // Out of range is clamped into the model; empty goes back to the default.
+    commit_value(&field(1), "600");
+    commit_value(&field(2), "");
+    tick().await;
+    assert_eq!([hold(0), hold(1)], [Some(60.0), None]);
+    assert_eq!(total(), "Animatic: 67 s in all (4 frames with an image)");
+}

@@ -20,9 +20,9 @@ fn focused(element: &web_sys::Element) -> bool {
         .is_some_and(|active| &active == element)
 }
 
-/// Keeps a text control in step with `value` except while it is focused; calls `on_change`
-/// with what the user typed (not while an IME composition is open).
-fn bind_text<E>(node: NodeRef<E>, value: Signal<String>)
+/// Keeps a text control in step with `value` except while it is focused (pair it with
+/// [`set_value`] on `blur`, so the field shows the model's value again when left).
+pub(crate) fn bind_text<E>(node: NodeRef<E>, value: Signal<String>)
 where
     E: html::ElementType + 'static,
     E::Output: JsCast + Clone + 'static,
@@ -38,7 +38,9 @@ where
     });
 }
 
-fn set_value(el: &web_sys::Element, text: &str) {
+/// Puts `text` into an input or textarea, unless it already shows exactly that (so the caret
+/// does not jump).
+pub(crate) fn set_value(el: &web_sys::Element, text: &str) {
     if let Some(input) = el.dyn_ref::<web_sys::HtmlInputElement>() {
         if input.value() != text {
             input.set_value(text);

@@ -51,6 +51,36 @@ pub struct Frame {
     /// [`crate::model::Series::reconcile_interrupted`].
     #[serde(default)]
     pub in_flight_since: Option<f64>,
+    /// How long this frame shows in the animatic, in seconds; `None` = the export's default.
+    /// Set through [`hold_seconds_from_input`] (0.1–60 s). Left out of the record when unset,
+    /// so records stay as they were for frames without an override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_seconds: Option<f64>,
+}
+
+/// The shortest time a frame can be held in the animatic, in seconds.
+pub const HOLD_SECONDS_MIN: f64 = 0.1;
+/// The longest time a frame can be held in the animatic, in seconds.
+pub const HOLD_SECONDS_MAX: f64 = 60.0;
+
+/// A hold time as it goes into the model: clamped to
+/// [`HOLD_SECONDS_MIN`]..=[`HOLD_SECONDS_MAX`]; `None` (the export's default) for a value that
+/// is not a number.
+pub fn clamp_hold_seconds(seconds: f64) -> Option<f64> {
+    seconds
+        .is_finite()
+        .then(|| seconds.clamp(HOLD_SECONDS_MIN, HOLD_SECONDS_MAX))
+}
+
+/// What the user typed for a frame's hold time → [`Frame::hold_seconds`]: empty (or not a
+/// number: a number input reports what it cannot read as empty) means the default; a comma
+/// works as the decimal mark; the value is clamped by [`clamp_hold_seconds`].
+pub fn hold_seconds_from_input(text: &str) -> Option<f64> {
+    let text = text.trim().replace(',', ".");
+    if text.is_empty() {
+        return None;
+    }
+    text.parse::<f64>().ok().and_then(clamp_hold_seconds)
 }
 
 impl Frame {
@@ -67,6 +97,40 @@ impl Frame {
             locale_versions: std::collections::BTreeMap::new(),
             error: None,
             in_flight_since: None,
+            hold_seconds: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hold_seconds_input_is_clamped_and_empty_means_the_default() {
+        assert_eq!(hold_seconds_from_input(""), None);
+        assert_eq!(hold_seconds_from_input("  "), None);
+        assert_eq!(hold_seconds_from_input("abc"), None);
+        assert_eq!(hold_seconds_from_input("2.5"), Some(2.5));
+        assert_eq!(hold_seconds_from_input(" 3,25 "), Some(3.25));
+        assert_eq!(hold_seconds_from_input("0"), Some(HOLD_SECONDS_MIN));
+        assert_eq!(hold_seconds_from_input("-4"), Some(HOLD_SECONDS_MIN));
+        assert_eq!(hold_seconds_from_input("600"), Some(HOLD_SECONDS_MAX));
+        assert_eq!(hold_seconds_from_input("inf"), None);
+        assert_eq!(hold_seconds_from_input("NaN"), None);
+        assert_eq!(clamp_hold_seconds(f64::NAN), None);
+    }
+
+    #[test]
+    fn a_frame_without_a_hold_time_is_stored_as_before() {
+        let mut f = Frame::new("f1".into(), "s1".into(), "Hook".into());
+        let json = serde_json::to_string(&f).unwrap();
+        assert!(!json.contains("hold_seconds"), "{json}");
+        let back: Frame = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, f);
+        f.hold_seconds = Some(2.5);
+        let json = serde_json::to_string(&f).unwrap();
+        assert!(json.contains("\"hold_seconds\":2.5"), "{json}");
+        assert_eq!(serde_json::from_str::<Frame>(&json).unwrap(), f);
     }
 }

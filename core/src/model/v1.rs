@@ -274,6 +274,7 @@ pub fn upgrade(project: Project, hashes: &HashMap<String, String>) -> Upgraded {
             locale_versions: Default::default(),
             error: f.error,
             in_flight_since: f.in_flight_since,
+            hold_seconds: None,
         });
     }
     let record = Series {

@@ -1,9 +1,11 @@
 //! The series screen's "Export" menu: ZIP, Contact sheet, PDF storyboard, Animatic GIF and
 //! Share page (the names are a public contract), the ZIP's "every version" choice and the
-//! storyboard's panels per page, the animatic's seconds per frame, then the running export's progress with "Cancel export".
+//! storyboard's panels per page, the animatic's seconds per frame (and each frame's own, in
+//! [`FrameDurations`]), then the running export's progress with "Cancel export".
 
 use crate::app::export::{self, ExportChoices, ExportJob, ExportKind};
 use crate::app::state::AppState;
+use crate::ui::series::frame_durations::FrameDurations;
 use continuity_core::export::pdf::PageLayout;
 use continuity_core::model::Series;
 use leptos::prelude::*;
@@ -72,6 +74,7 @@ pub fn ExportMenu(
                                 }
                             }/>
                     </label>
+                    <FrameDurations store=store default_seconds=seconds/>
                 </div>
             </Show>
             {move || job.running.get().map(|kind| {

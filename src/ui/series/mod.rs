@@ -4,6 +4,7 @@
 
 pub mod export_menu;
 mod filter;
+pub mod frame_durations;
 mod guide;
 mod list_import;
 mod locales;

@@ -6,7 +6,7 @@
 use super::raster::{self, blob_of_parts, FilePart};
 use super::{caption, file_stem, Finished, Steps, Stop};
 use continuity_core::export::contact_sheet::{layout, SheetOptions};
-use continuity_core::export::gif::{GifEncoder, GifOptions, PaletteMode};
+use continuity_core::export::gif::{delay_cs, GifEncoder, GifOptions, PaletteMode};
 use continuity_core::export::pdf::{
     jpeg_info, storyboard, PageLayout, Panel, PanelText, Storyboard,
 };
@@ -202,8 +202,8 @@ pub async fn pdf(
     })
 }
 
-/// The animatic GIF: each active image for `seconds` (long edge 480 px, a palette per frame,
-/// ordered dithering), looping.
+/// The animatic GIF: each active image for its frame's hold time or else `seconds` (long edge
+/// 480 px, a palette per frame, ordered dithering), looping.
 pub async fn gif(
     series: &Series,
     images: &HashMap<String, Blob>,
@@ -224,12 +224,12 @@ pub async fn gif(
         dither: true,
     };
     let (mut encoder, header) = GifEncoder::new(options).map_err(|e| e.to_string())?;
-    let delay = (seconds * 100.0).round().clamp(2.0, 6000.0) as u16;
     let mut chunks = vec![header];
     let total = frames.len() + 1;
-    for (k, (_, _, v, blob)) in frames.iter().enumerate() {
+    for (k, (_, frame, v, blob)) in frames.iter().enumerate() {
         steps.step(k, total)?;
         let pixels = raster::rgba(blob, size_of(v), w, h).await?;
+        let delay = delay_cs(frame.hold_seconds, seconds);
         chunks.push(encoder.frame(&pixels, delay).map_err(|e| e.to_string())?);
     }
     chunks.push(encoder.finish());

@@ -63,6 +63,29 @@ impl Timing {
     }
 }
 
+/// A frame's GIF delay in centiseconds: its own hold time (`hold_seconds`, e.g.
+/// [`crate::model::Frame::hold_seconds`]) or else `default_seconds`, rounded to the nearest
+/// centisecond and clamped to 2..=6000 (0.02–60 s: browsers play 0 or 1 as 10, and the
+/// animatic never holds a frame longer than a minute). A value that is not a number counts as
+/// unset; a NaN default counts as the shortest delay.
+pub fn delay_cs(hold_seconds: Option<f64>, default_seconds: f64) -> u16 {
+    let seconds = hold_seconds
+        .filter(|s| s.is_finite())
+        .unwrap_or(default_seconds);
+    // `as` saturates and turns NaN into 0; the clamp does the rest.
+    ((seconds * 100.0).round() as i64).clamp(2, 6000) as u16
+}
+
+/// How long an animatic of frames with these hold times plays, in seconds: the sum of their
+/// [`delay_cs`] (so the figure shown is what the GIF will do).
+pub fn total_seconds(holds: impl IntoIterator<Item = Option<f64>>, default_seconds: f64) -> f64 {
+    let cs: u64 = holds
+        .into_iter()
+        .map(|h| u64::from(delay_cs(h, default_seconds)))
+        .sum();
+    cs as f64 / 100.0
+}
+
 /// Why a GIF cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GifError {

@@ -202,3 +202,66 @@ fn export_gif_palette_builder_is_exact_for_few_colours() {
     assert_eq!(Palette::new(vec![[0; 3]; 3]).table().len(), 12);
     assert_eq!(Palette::new(vec![[0; 3]; 200]).table_bits(), 8);
 }
+
+#[test]
+fn delay_cs_an_override_wins_over_the_default() {
+    assert_eq!(delay_cs(Some(2.5), 1.5), 250);
+    assert_eq!(delay_cs(Some(0.1), 4.0), 10);
+}
+
+#[test]
+fn delay_cs_without_an_override_uses_the_default() {
+    assert_eq!(delay_cs(None, 1.5), 150);
+    assert_eq!(delay_cs(None, 1.0), 100);
+    // An override that is not a number is no override.
+    assert_eq!(delay_cs(Some(f64::NAN), 1.5), 150);
+    assert_eq!(delay_cs(Some(f64::INFINITY), 1.5), 150);
+}
+
+#[test]
+fn delay_cs_is_clamped_to_2_to_6000() {
+    assert_eq!(delay_cs(Some(0.0), 1.5), 2);
+    assert_eq!(delay_cs(Some(0.001), 1.5), 2);
+    assert_eq!(delay_cs(Some(-3.0), 1.5), 2);
+    assert_eq!(delay_cs(None, 0.01), 2);
+    assert_eq!(delay_cs(Some(60.0), 1.5), 6000);
+    assert_eq!(delay_cs(Some(61.0), 1.5), 6000);
+    assert_eq!(delay_cs(None, 1e12), 6000);
+    assert_eq!(delay_cs(None, f64::NAN), 2);
+    assert_eq!(delay_cs(None, f64::INFINITY), 6000);
+    assert_eq!(delay_cs(None, f64::NEG_INFINITY), 2);
+}
+
+#[test]
+fn delay_cs_rounds_to_the_nearest_centisecond() {
+    assert_eq!(delay_cs(Some(1.234), 1.5), 123);
+    assert_eq!(delay_cs(Some(1.235), 1.5), 124);
+    assert_eq!(delay_cs(Some(0.3), 1.5), 30);
+    assert_eq!(delay_cs(None, 2.999), 300);
+}
+
+#[test]
+fn total_seconds_adds_what_the_gif_will_play() {
+    assert_eq!(total_seconds([None, Some(3.0), None], 1.5), 6.0);
+    assert_eq!(total_seconds(Vec::new(), 1.5), 0.0);
+    assert_eq!(total_seconds([Some(0.0)], 1.5), 0.02);
+}
+
+#[test]
+fn delay_cs_is_the_delay_a_decoder_reads() {
+    let (w, h) = (8usize, 4usize);
+    let opts = GifOptions {
+        width: w as u16,
+        height: h as u16,
+        palette: PaletteMode::PerFrame,
+        colors: 16,
+        dither: false,
+    };
+    let (mut enc, mut out) = GifEncoder::new(opts).unwrap();
+    for hold in [None, Some(0.75), None] {
+        out.extend_from_slice(&enc.frame(&gradient(w, h, 0), delay_cs(hold, 1.5)).unwrap());
+    }
+    out.extend_from_slice(&enc.finish());
+    let delays: Vec<u16> = decode(&out, true).frames.iter().map(|f| f.0).collect();
+    assert_eq!(delays, [150, 75, 150]);
+}

@@ -233,6 +233,8 @@ pub fn to_series(
             f.title.clone(),
         );
         frame.prompt = f.prompt.clone();
+        // Validated to be within the model's range (see `validate`).
+        frame.hold_seconds = f.hold_seconds;
         let sh = &f.shot;
         let entities: Vec<String> = sh
             .entities

@@ -225,10 +225,35 @@ pub struct Migration {
     pub apply: fn(&mut Value) -> Result<(), String>,
 }
 
-/// The migrations of real past schemas, oldest first. Schema 1 is the first Continuity wrote,
-/// so there are none yet; when schema 2 comes, its step `from: 1` goes here and schema-1
-/// manifests keep importing.
-pub const MIGRATIONS: &[Migration] = &[];
+/// The migrations of real past schemas, oldest first: schema 1 (the first Continuity wrote)
+/// → 2 adds each frame's animatic hold.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    from: 1,
+    apply: hold_seconds_for_every_frame,
+}];
+
+/// Schema 1 → 2: every frame entry gets `"hold_seconds": null` (the export's default; schema 1
+/// had no per-frame hold). A frame entry that already has the field is refused: schema 1 never
+/// wrote it, so the file is not what it says it is.
+fn hold_seconds_for_every_frame(value: &mut Value) -> Result<(), String> {
+    let Some(frames) = value.get_mut("frames") else {
+        // Missing: the typed parse names the missing field.
+        return Ok(());
+    };
+    let frames = frames.as_array_mut().ok_or("its frames are not a list")?;
+    for (i, frame) in frames.iter_mut().enumerate() {
+        let frame = frame
+            .as_object_mut()
+            .ok_or_else(|| format!("frames[{i}] is not an object"))?;
+        if frame.contains_key("hold_seconds") {
+            return Err(format!(
+                "frames[{i}] has hold_seconds, which schema 1 does not have (is its schema_version right?)"
+            ));
+        }
+        frame.insert("hold_seconds".into(), Value::Null);
+    }
+    Ok(())
+}
 
 /// Brings a manifest of schema `from` up to [`MANIFEST_SCHEMA_VERSION`] with [`MIGRATIONS`].
 pub fn migrate(value: Value, from: u32) -> Result<Value, ImportError> {

@@ -35,6 +35,8 @@ mod fuzz;
 #[cfg(test)]
 mod prop;
 #[cfg(test)]
+mod schema_tests;
+#[cfg(test)]
 pub(crate) mod tests;
 
 pub use archive::{is_zip, unpack, Unpacked, UnpackedFile};

@@ -1,5 +1,6 @@
 //! The manifest round trip as a property: any series of the shapes users make (titles and
-//! prompts in any script, any number of frames, every version or only the active ones) goes
+//! prompts in any script, animatic hold times or none, any number of frames, every version or
+//! only the active ones) goes
 //! out as a ZIP and comes back as an equal model — equal up to the fresh ids an import gives.
 
 use super::tests::{fixture, import_bytes, zip_of};
@@ -40,6 +41,7 @@ fn shape(s: &Series) -> serde_json::Value {
             "texts": serde_json::to_value(&f.shot.texts).unwrap(),
             "entities": f.shot.entities.len(),
             "active": s.active(f).map(|v| v.image.hash.clone()),
+            "hold": f.hold_seconds,
             "locales": f.locale_versions.values().filter_map(|id| version_hash(id)).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "entities": s.bible.entities.iter().map(|e| serde_json::json!({
@@ -57,6 +59,8 @@ proptest! {
     fn export_import_round_trip_keeps_the_model(
         titles in prop::collection::vec("[a-zA-Z0-9 !é开ع\u{1F600}-]{0,24}", 4),
         prompts in prop::collection::vec("[^\u{0}-\u{1f}]{0,80}", 4),
+        // Hold times as people type them (hundredths of a second), or the default.
+        holds in prop::collection::vec(prop::option::of(10u32..=6000), 4),
         extra in 0usize..5,
         all_versions in any::<bool>(),
     ) {
@@ -65,8 +69,9 @@ proptest! {
         for k in 0..extra {
             fx.series.add_frame(None, 77 + k as u64);
         }
-        for (f, p) in fx.series.frames.iter_mut().zip(&prompts) {
+        for ((f, p), h) in fx.series.frames.iter_mut().zip(&prompts).zip(&holds) {
             f.prompt = p.clone();
+            f.hold_seconds = h.map(|cs| f64::from(cs) / 100.0);
         }
         let mut o = ExportOptions::new(1.0);
         o.all_versions = all_versions;

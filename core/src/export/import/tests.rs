@@ -418,5 +418,6 @@ fn export_import_hand_written_bare_manifest() {
     assert_eq!(got.series.name, "From a manifest");
     assert_eq!(got.series.frames.len(), 1);
     assert_eq!(got.series.frames[0].prompt, "A lighthouse at dusk");
+    assert_eq!(got.series.frames[0].hold_seconds, Some(2.5));
     assert!(got.series.versions.is_empty() && got.store.is_empty());
 }

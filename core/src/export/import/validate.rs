@@ -7,6 +7,7 @@ use super::limits::*;
 use super::ImportError;
 use crate::export::manifest::{FileRole, ImageFile, Manifest, VersionEntry, MANIFEST_PATH};
 use crate::export::zip::check_name;
+use crate::model::frame::{HOLD_SECONDS_MAX, HOLD_SECONDS_MIN};
 use crate::model::size::Size;
 use std::collections::{HashMap, HashSet};
 
@@ -48,6 +49,9 @@ pub fn validate(m: &Manifest) -> Result<(), ImportError> {
         }
         if let Some(v) = &f.active_version {
             id(&format!("frames[{i}].active_version"), v)?;
+        }
+        if let Some(s) = f.hold_seconds {
+            hold_seconds(&format!("frames[{i}].hold_seconds"), s)?;
         }
     }
 
@@ -190,6 +194,19 @@ fn amount(path: &str, usd: f64) -> Result<(), ImportError> {
         Err(bad(
             path,
             "a cost or budget must be a number of dollars, 0 or more",
+        ))
+    }
+}
+
+/// A frame's animatic hold: what the app itself accepts (never clamped silently on import,
+/// so the imported series plays as the manifest says or not at all).
+fn hold_seconds(path: &str, seconds: f64) -> Result<(), ImportError> {
+    if seconds.is_finite() && (HOLD_SECONDS_MIN..=HOLD_SECONDS_MAX).contains(&seconds) {
+        Ok(())
+    } else {
+        Err(bad(
+            path,
+            "a frame's animatic time must be a number of seconds from 0.1 to 60, or null for the default",
         ))
     }
 }

@@ -447,6 +447,7 @@ fn frame_entry(series: &Series, index: usize) -> FrameEntry {
         locale_versions: f.locale_versions.clone(),
         compiled_prompt: compiled.prompt,
         compiled_images: compiled.references.into_iter().map(|r| r.key).collect(),
+        hold_seconds: f.hold_seconds,
     }
 }
 

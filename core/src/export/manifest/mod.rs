@@ -37,8 +37,9 @@ use std::fmt;
 
 /// The `format` of every Continuity manifest.
 pub const FORMAT: &str = "continuity-series";
-/// The manifest schema this build writes (and the newest it reads).
-pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
+/// The manifest schema this build writes (and the newest it reads). Schema 2 added
+/// `frames[].hold_seconds` (the animatic's per-frame hold); schema 1 is migrated on import.
+pub const MANIFEST_SCHEMA_VERSION: u32 = 2;
 /// Where the manifest is in the archive.
 pub const MANIFEST_PATH: &str = "manifest.json";
 /// Where a share page goes in the archive, beside the images it shows.

@@ -3,7 +3,8 @@
 //! The model's types are lenient (`#[serde(default)]`, unknown fields ignored) so that stored
 //! records written by older builds still load. A manifest comes from outside, so these types
 //! are strict: `deny_unknown_fields` on every struct, no defaults (a missing field is refused;
-//! an optional field may be `null` or left out). They also have **no field that could hold a
+//! an optional field may be `null` or left out, except `frames[].hold_seconds`, which schema 2
+//! requires). They also have **no field that could hold a
 //! credential** — no key, token, header, base URL, proxy or endpoint URL — so no export can
 //! carry one and no import can read one. (The API path of a request is `api_path`, a value
 //! from a fixed list, so the name `endpoint` never appears.)
@@ -210,7 +211,7 @@ pub struct OutputEntry {
 }
 
 /// One frame.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FrameEntry {
     /// Id in the exporting app (replaced on import).
@@ -230,6 +231,21 @@ pub struct FrameEntry {
     pub compiled_prompt: String,
     /// The reference images (hashes) that request would send, in order. Informational.
     pub compiled_images: Vec<String>,
+    /// Seconds this frame shows in the animatic (0.1–60); `null`: the export's default.
+    /// Schema 2. Required (`null`, not left out), unlike other optional fields: a manifest
+    /// without it is an older schema and is read through its migration.
+    #[serde(deserialize_with = "required_option")]
+    pub hold_seconds: Option<f64>,
+}
+
+/// An `Option` field that must be present (`null` allowed): with a `deserialize_with`, serde
+/// no longer reads a missing `Option` field as `None`.
+fn required_option<'de, D, T>(de: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(de)
 }
 
 /// A shot spec.
