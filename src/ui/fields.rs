@@ -65,6 +65,15 @@ fn on_input(on_change: Callback<String>) -> impl Fn(leptos::ev::Event) + Clone {
     }
 }
 
+/// On blur, shows the model's value again (normalised). A focused field removed with its row
+/// (a closed menu, a deleted frame) is blurred after its signals are gone: nothing to do then,
+/// hence the `try_` reads instead of a panic.
+fn restore(el: Option<impl JsCast>, value: Signal<String>) {
+    if let (Some(el), Some(text)) = (el, value.try_get_untracked()) {
+        set_value(el.unchecked_ref(), &text);
+    }
+}
+
 /// A labelled text input or textarea.
 #[component]
 pub fn TextField(
@@ -117,11 +126,7 @@ pub fn text_control(
     if rows == 0 {
         let node = NodeRef::<html::Input>::new();
         bind_text(node, value);
-        let blur = move |_| {
-            if let Some(el) = node.get_untracked() {
-                set_value(&el.unchecked_into(), &value.get_untracked());
-            }
-        };
+        let blur = move |_| restore(node.try_get_untracked().flatten(), value);
         view! {
             <input type="text" node_ref=node id=id placeholder=placeholder data-testid=testid aria-label=aria_label
                 on:input=input on:compositionend=commit on:blur=blur/>
@@ -130,11 +135,7 @@ pub fn text_control(
     } else {
         let node = NodeRef::<html::Textarea>::new();
         bind_text(node, value);
-        let blur = move |_| {
-            if let Some(el) = node.get_untracked() {
-                set_value(&el.unchecked_into(), &value.get_untracked());
-            }
-        };
+        let blur = move |_| restore(node.try_get_untracked().flatten(), value);
         view! {
             <textarea rows=rows node_ref=node id=id placeholder=placeholder data-testid=testid aria-label=aria_label
                 on:input=input on:compositionend=commit on:blur=blur></textarea>
