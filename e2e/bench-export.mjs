@@ -1,7 +1,8 @@
 // Export benchmark (prints figures; not a test), issue 10: a 12-frame storyboard (1536×864:
 // the template's size; the issue asks 1536×1024, which the UI cannot choose yet)
 // images generated against the fake, then the time of each export (click → download), the
-// peak JS heap while it runs and the wasm memory it grew by, and the import time of its ZIP.
+// peak JS heap while it runs, the main wasm memory it grew by and the page's longest task (the
+// files are assembled in the worker), and the import time of its ZIP.
 // Targets: ZIP ≤ 2 s, PDF ≤ 4 s, GIF ≤ 6 s; wasm growth ≤ 2 images' worth during any export.
 // Usage: node bench-export.mjs  (SERVER_BIN and DIST_DIR as for the e2e tests)
 import { mkdtempSync, statSync } from 'node:fs';
@@ -36,11 +37,16 @@ try {
   });
   const largest = Math.max(...imageBytes);
   console.log(`\n== Export: 12 frames of 1536×864 (${imageBytes.length} stored images, largest ${mb(largest)}), Chromium, release build`);
-  console.log('export | time | target | peak JS heap | wasm memory growth (≤ 2 images) | wasm memory after | file');
+  console.log('export | time | target | peak JS heap | main wasm memory growth (≤ 2 images) | main wasm memory after | longest main-thread task | file');
   let zipPath;
   for (const name of ['ZIP', 'Contact sheet', 'PDF storyboard', 'Animatic GIF', 'Share page']) {
     await page.evaluate(() => {
-      window.__peak = { heap: 0, wasm0: window.__wasm?.memory?.buffer?.byteLength ?? 0 };
+      window.__peak = { heap: 0, longTask: 0, wasm0: window.__wasm?.memory?.buffer?.byteLength ?? 0 };
+      // Assembly runs in the worker: the page's own longest task says whether it stayed responsive.
+      window.__longTasks = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.__peak.longTask = Math.max(window.__peak.longTask, e.duration);
+      });
+      window.__longTasks.observe({ type: 'longtask' });
       window.__sampler = setInterval(() => {
         window.__peak.heap = Math.max(window.__peak.heap, performance.memory?.usedJSHeapSize ?? 0);
       }, 20);
@@ -54,6 +60,7 @@ try {
     const seconds = (Date.now() - t0) / 1000;
     const peak = await page.evaluate(() => {
       clearInterval(window.__sampler);
+      window.__longTasks.disconnect();
       return { ...window.__peak, wasm1: window.__wasm?.memory?.buffer?.byteLength ?? 0 };
     });
     const path = join(dir, download.suggestedFilename());
@@ -61,7 +68,7 @@ try {
     if (name === 'ZIP') zipPath = path;
     const growth = peak.wasm1 - peak.wasm0;
     const target = TARGET_S[name] ? `≤ ${TARGET_S[name]} s ${seconds <= TARGET_S[name] ? 'met' : 'MISSED'}` : '—';
-    console.log(`${name} | ${seconds.toFixed(2)} s | ${target} | ${mb(peak.heap)} | ${mb(growth)} ${growth <= 2 * largest ? 'met' : 'MISSED'} | ${mb(peak.wasm1)} | ${mb(statSync(path).size)}`);
+    console.log(`${name} | ${seconds.toFixed(2)} s | ${target} | ${mb(peak.heap)} | ${mb(growth)} ${growth <= 2 * largest ? 'met' : 'MISSED'} | ${mb(peak.wasm1)} | ${peak.longTask ? `${Math.round(peak.longTask)} ms` : 'none > 50 ms'} | ${mb(statSync(path).size)}`);
   }
   await page.getByRole('button', { name: '← All series', exact: true }).click();
   const t0 = Date.now();
