@@ -32,13 +32,21 @@ cargo clippy --locked -p continuity --target wasm32-unknown-unknown --lib --bins
 step "native tests (cargo test --workspace)"
 cargo test --locked --workspace
 
-step "release build (trunk)"
-trunk build --release --locked
-# The tests serve dist/ with the dev build of the server that `cargo test` just linked (its
-# image codecs are optimised even in dev, see Cargo.toml): an optimised build would add three
-# minutes for no difference the tests can see. Deployments use `--profile server` (run.sh).
-cargo build --locked -p continuity-server
+# The release build spends minutes in single-threaded steps (whole-program LTO, wasm-opt), so
+# the browser tests are compiled beside it; trunk gets its own target directory so the two
+# cargo runs do not wait for each other's lock.
+step "release build (trunk), with the browser tests compiled beside it"
+CARGO_TARGET_DIR="$ROOT/target/trunk" trunk build --release --locked &
+trunk_pid=$!
+pids+=("$trunk_pid")
+cargo test --locked -p continuity --target wasm32-unknown-unknown --test '*' --no-run
+wait "$trunk_pid"
+# The tests serve dist/ with the dev build of the server that `cargo test --workspace` linked
+# for the server's own tests (its image codecs are optimised even in dev, see Cargo.toml): an
+# optimised build would add minutes for no difference the tests can see. Deployments use
+# `--profile server` (run.sh).
 SERVER="$ROOT/target/debug/continuity-server"
+[ -x "$SERVER" ] || cargo build --locked -p continuity-server
 
 step "bundle budget (gzip size of the main wasm and the first load)"
 node scripts/size-check.mjs "$ROOT/dist"
