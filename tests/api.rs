@@ -29,7 +29,6 @@ use leptos::prelude::*;
 use serde_json::Value;
 use std::cell::Cell;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{AbortController, Blob};
 
@@ -832,24 +831,7 @@ async fn run_batch(frames: usize, concurrency: u8, fault_frame: usize, fault: &s
     .await;
 
     // A custom series of `frames` frames.
-    press(&root, "#tpl-custom");
-    wait_for("the frame count field", || {
-        query_in(&root, "[data-testid=custom-frames]").is_some()
-    })
-    .await;
-    type_into(
-        &query_in(&root, "[data-testid=custom-frames]").unwrap(),
-        &frames.to_string(),
-    );
-    type_into(
-        &query_in(&root, "[data-testid=new-name]").unwrap(),
-        "Batch test",
-    );
-    press(&root, "[data-testid=create-series]");
-    wait_for("the frame cards", || {
-        query_all_in(&root, "[data-testid=frame-card]").len() == frames
-    })
-    .await;
+    create_series(&root, "Batch test", Some(frames)).await;
 
     // The style goes into every frame's prompt: it marks this batch's requests in the journal.
     type_into(
@@ -908,14 +890,6 @@ async fn run_batch(frames: usize, concurrency: u8, fault_frame: usize, fault: &s
     // The app's connection closes itself on `versionchange`, so deleting is not blocked.
     delete_database(db).await.unwrap();
     seen
-}
-
-/// Clicks the first `selector` inside `root`, like a user.
-fn press(root: &web_sys::Element, selector: &str) {
-    query_in(root, selector)
-        .unwrap_or_else(|| panic!("no {selector}"))
-        .unchecked_into::<web_sys::HtmlElement>()
-        .click();
 }
 
 /// RTY-05 through the real runner: a 12-frame series at one request at a time, frame 3 gets

@@ -58,7 +58,7 @@ async fn palette_swatches_appear_as_colours_are_typed() {
         let (_, store) = comic();
         view! { <BiblePanel store=store/> }
     });
-    let palette = find_in(&root, "[data-testid=bible-palette]");
+    let palette = find(&root, "[data-testid=bible-palette]");
     assert_eq!(query_all_in(&root, "[data-testid=swatch]").len(), 0);
     type_into(&palette, "#1F6FEB teal");
     tick().await;
@@ -100,7 +100,7 @@ async fn entity_checkboxes_follow_the_bible() {
     assert_eq!(picks.len(), 1, "the new entity is offered");
     assert_eq!(text_of(&picks[0]), "Mira");
     // Ticking it puts the entity into this frame's shot.
-    find_in(&root, "[data-testid=entity-pick]")
+    find(&root, "[data-testid=entity-pick]")
         .unchecked_into::<web_sys::HtmlElement>()
         .click();
     tick().await;
@@ -110,7 +110,7 @@ async fn entity_checkboxes_follow_the_bible() {
         ["e1"]
     );
     let checkbox: web_sys::HtmlInputElement =
-        find_in(&root, "[data-testid=entity-pick]").unchecked_into();
+        find(&root, "[data-testid=entity-pick]").unchecked_into();
     assert!(checkbox.checked());
 }
 
@@ -136,7 +136,7 @@ async fn a_prompt_edit_re_renders_its_own_card_only() {
     assert_eq!(cards_before.len(), 4);
     let before: Vec<usize> = ids.iter().map(|id| probe::count(id)).collect();
 
-    let prompt = find_in(&cards_before[2], "[data-testid=frame-prompt]");
+    let prompt = find(&cards_before[2], "[data-testid=frame-prompt]");
     let mut typed = String::new();
     for c in "限时 5 折".chars() {
         typed.push(c);
@@ -181,7 +181,7 @@ async fn the_storage_meter_shows_space_warnings_and_unsaved_changes() {
         persisted: Some(true),
     });
     tick().await;
-    let line = text_of(&find_in(&root, "[data-testid=storage-line]"));
+    let line = text_of(&find(&root, "[data-testid=storage-line]"));
     assert_eq!(
         line,
         "2.0 GB used of 100 GB · this series 2.5 MB · kept by the browser"
@@ -194,7 +194,7 @@ async fn the_storage_meter_shows_space_warnings_and_unsaved_changes() {
         problem: None,
     });
     tick().await;
-    assert_eq!(text_of(&find_in(&root, "[data-testid=saving]")), "Saving…");
+    assert_eq!(text_of(&find(&root, "[data-testid=saving]")), "Saving…");
     assert!(query_in(&root, "[data-testid=unsaved]").is_none());
 
     state.storage.set(StorageStatus {
@@ -207,21 +207,17 @@ async fn the_storage_meter_shows_space_warnings_and_unsaved_changes() {
         problem: Some("The browser has no room left to save.".into()),
     });
     tick().await;
-    let warning = text_of(&find_in(&root, "[data-testid=storage-warning]"));
+    let warning = text_of(&find(&root, "[data-testid=storage-warning]"));
     assert!(
         warning.starts_with("Only 100 MB of browser storage is left"),
         "{warning}"
     );
-    let unsaved = text_of(&find_in(&root, "[data-testid=unsaved]"));
+    let unsaved = text_of(&find(&root, "[data-testid=unsaved]"));
     assert_eq!(
         unsaved,
         "3 changes not saved yet: The browser has no room left to save."
     );
     assert!(text_of(&root).contains("may be cleared by the browser"));
-}
-
-fn find_in(root: &web_sys::Element, selector: &str) -> web_sys::Element {
-    query_in(root, selector).unwrap_or_else(|| panic!("no {selector}"))
 }
 
 /// A scripted stroke on the mask painter (pointer events, as a mouse, pen or finger makes
@@ -235,7 +231,7 @@ async fn the_mask_painter_turns_a_stroke_into_the_expected_mask_png() {
         view! { <div style="position: relative; width: 200px; height: 100px"><MaskPainter width=400 height=200 mask=mask/></div> }
     });
     tick().await;
-    let canvas = find_in(&root, "[data-testid=mask-canvas]");
+    let canvas = find(&root, "[data-testid=mask-canvas]");
     let rect = canvas.get_bounding_client_rect();
     // From (10%, 50%) to (40%, 50%) of the canvas: image x 40..160, y 100.
     let at = |fx: f64, fy: f64| {
@@ -364,9 +360,9 @@ async fn the_compare_slider_moves() {
     tick().await;
     click_in(&root, "[data-testid=compare-slider-mode]");
     tick().await;
-    let top = find_in(&root, "[data-testid=compare-top]");
+    let top = find(&root, "[data-testid=compare-top]");
     assert_eq!(style_of(&top, "clip-path"), "inset(0px 0px 0px 50%)");
-    let range = find_in(&root, "[data-testid=compare-range]");
+    let range = find(&root, "[data-testid=compare-range]");
     type_into(&range, "20");
     tick().await;
     assert_eq!(style_of(&top, "clip-path"), "inset(0px 0px 0px 20%)");
@@ -382,7 +378,7 @@ fn test_version(id: &str, frame_id: &str) -> continuity_core::model::Version {
 }
 
 fn click_in(root: &web_sys::Element, selector: &str) {
-    find_in(root, selector)
+    find(root, selector)
         .unchecked_into::<web_sys::HtmlElement>()
         .click();
 }
@@ -431,7 +427,7 @@ async fn the_generate_button_says_what_it_will_do() {
     });
     tick().await;
     let store = holder.get_untracked().unwrap();
-    let label = || text_of(&find_in(&root, "[data-testid=generate-all]"));
+    let label = || text_of(&find(&root, "[data-testid=generate-all]"));
     assert_eq!(label(), "Generate 4 frames");
     let ids = store.frame_order().get_untracked();
     let mut anchor = test_version("a1", &ids[0]);
@@ -482,9 +478,9 @@ async fn a_frames_animatic_seconds_go_into_its_record() {
     let (state, store) = holder.get_untracked().unwrap();
     let ids = store.frame_order().get_untracked();
     let field = |n: usize| -> web_sys::HtmlInputElement {
-        find_in(&root, &format!("input[aria-label='Seconds for frame {n}']")).unchecked_into()
+        find(&root, &format!("input[aria-label='Seconds for frame {n}']")).unchecked_into()
     };
-    let total = || text_of(&find_in(&root, "[data-testid=animatic-total]"));
+    let total = || text_of(&find(&root, "[data-testid=animatic-total]"));
     tick().await;
     // Open the list as a user does (a field in a closed <details> cannot take focus).
     click_in(&root, ".frame-durations summary");

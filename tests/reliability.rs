@@ -284,21 +284,7 @@ async fn open(frames: usize, concurrency: u8, extra: &str) -> (Opened, impl Size
         query_in(&root, "[data-testid=no-projects]").is_some()
     })
     .await;
-    press(&root, "#tpl-custom");
-    wait_for("the frame count field", || {
-        query_in(&root, "[data-testid=custom-frames]").is_some()
-    })
-    .await;
-    type_into(
-        &find(&root, "[data-testid=custom-frames]"),
-        &frames.to_string(),
-    );
-    type_into(&find(&root, "[data-testid=new-name]"), "Reliability");
-    press(&root, "[data-testid=create-series]");
-    wait_for("the frame cards", || {
-        query_all_in(&root, "[data-testid=frame-card]").len() == frames
-    })
-    .await;
+    create_series(&root, "Reliability", Some(frames)).await;
     set_style(&root, &token, extra);
     (Opened { root, db, token }, handle)
 }
@@ -319,16 +305,6 @@ async fn close(opened: Opened, handle: impl Sized) {
         let _ = storage.remove_item(STORED_SETTINGS);
     }
     delete_database(opened.db).await.unwrap();
-}
-
-fn find(root: &Element, selector: &str) -> Element {
-    query_in(root, selector).unwrap_or_else(|| panic!("no {selector}"))
-}
-
-fn press(root: &Element, selector: &str) {
-    find(root, selector)
-        .unchecked_into::<web_sys::HtmlElement>()
-        .click();
 }
 
 /// "Generate series", then "Start" in the plan.

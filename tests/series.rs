@@ -76,21 +76,7 @@ async fn open_series(name: &str, custom_frames: Option<usize>) -> (Open, impl Si
         query_in(&root, "[data-testid=no-projects]").is_some()
     })
     .await;
-    if let Some(n) = custom_frames {
-        press(&root, "#tpl-custom");
-        wait_for("the frame count field", || {
-            query_in(&root, "[data-testid=custom-frames]").is_some()
-        })
-        .await;
-        type_into(&find(&root, "[data-testid=custom-frames]"), &n.to_string());
-    }
-    type_into(&find(&root, "[data-testid=new-name]"), name);
-    press(&root, "[data-testid=create-series]");
-    let frames = custom_frames.unwrap_or(9);
-    wait_for("the frame cards", || {
-        query_all_in(&root, "[data-testid=frame-card]").len() == frames
-    })
-    .await;
+    create_series(&root, name, custom_frames).await;
     let hash = web_sys::window().unwrap().location().hash().unwrap();
     let series_id = hash
         .strip_prefix("#/series/")
@@ -254,18 +240,6 @@ impl Open {
     async fn journal(&self) -> Vec<Value> {
         journal_for(&self.token).await
     }
-}
-
-/// First match of `selector` inside `root`, or a panic naming it.
-fn find(root: &Element, selector: &str) -> Element {
-    query_in(root, selector).unwrap_or_else(|| panic!("no {selector}"))
-}
-
-/// Clicks the first `selector` inside `root`, like a user.
-fn press(root: &Element, selector: &str) {
-    find(root, selector)
-        .unchecked_into::<web_sys::HtmlElement>()
-        .click();
 }
 
 /// Two distinct small PNGs (different sizes and colours, so order and identity both show).

@@ -242,6 +242,38 @@ pub fn query_in(root: &Element, selector: &str) -> Option<Element> {
     root.query_selector(selector).unwrap()
 }
 
+/// First match of `selector` inside `root`, or a panic naming it.
+pub fn find(root: &Element, selector: &str) -> Element {
+    query_in(root, selector).unwrap_or_else(|| panic!("no {selector}"))
+}
+
+/// Clicks the first `selector` inside `root`, like a user.
+pub fn press(root: &Element, selector: &str) {
+    find(root, selector).unchecked_into::<HtmlElement>().click();
+}
+
+/// Creates a series on the projects screen as a user does: the Custom template with
+/// `custom_frames` frames (the default 9-slide carousel when `None`), named `name`; waits for
+/// its frame cards and returns how many there are.
+pub async fn create_series(root: &Element, name: &str, custom_frames: Option<usize>) -> usize {
+    if let Some(n) = custom_frames {
+        press(root, "#tpl-custom");
+        wait_for("the frame count field", || {
+            query_in(root, "[data-testid=custom-frames]").is_some()
+        })
+        .await;
+        type_into(&find(root, "[data-testid=custom-frames]"), &n.to_string());
+    }
+    type_into(&find(root, "[data-testid=new-name]"), name);
+    press(root, "[data-testid=create-series]");
+    let frames = custom_frames.unwrap_or(9);
+    wait_for("the frame cards", || {
+        query_all_in(root, "[data-testid=frame-card]").len() == frames
+    })
+    .await;
+    frames
+}
+
 /// All matches of `selector` inside `root`.
 pub fn query_all_in(root: &Element, selector: &str) -> Vec<Element> {
     let list = root.query_selector_all(selector).unwrap();
