@@ -15,9 +15,9 @@ use continuity_core::model::records::whole_json;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, BlobPropertyBag, WorkerGlobalScope};
+use web_sys::{Blob, WorkerGlobalScope};
 
-use crate::export::raster::bytes;
+use crate::export::raster::{blob_of_parts, bytes, FilePart};
 use crate::export::{Steps, Stop};
 use crate::protocol::{object, Request};
 
@@ -40,7 +40,8 @@ pub async fn import(request: &Request) -> Result<Object, String> {
             return Err(e);
         }
         let hash = sha256(&f.bytes).await?;
-        let blob = blob_of(&f.bytes, f.image.mime)?;
+        let blob = blob_of_parts(&[FilePart::Bytes(&f.bytes)], f.image.mime)
+            .map_err(|_| "the browser could not hold an image of the archive".to_string())?;
         let _ = Reflect::set(&blobs, &JsValue::from_str(&hash), &blob);
         read.push(f.read_file(hash));
     }
@@ -68,14 +69,6 @@ pub async fn import(request: &Request) -> Result<Object, String> {
 
 fn scope() -> WorkerGlobalScope {
     js_sys::global().unchecked_into()
-}
-
-/// `bytes` as a `Blob` of type `mime` (one copy out of wasm memory).
-fn blob_of(bytes: &[u8], mime: &str) -> Result<Blob, String> {
-    let options = BlobPropertyBag::new();
-    options.set_type(mime);
-    Blob::new_with_u8_array_sequence_and_options(&Array::of1(&Uint8Array::from(bytes)), &options)
-        .map_err(|_| "the browser could not hold an image of the archive".to_string())
 }
 
 /// The SHA-256 of `bytes` in lowercase hex, by WebCrypto (how stored images are keyed).
