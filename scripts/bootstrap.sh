@@ -42,6 +42,17 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WBG"; then
   cargo install wasm-bindgen-cli --version "$WBG"
 fi
 
+# wasm-split-cli cuts the lazily loaded parts out of the app's wasm (scripts/split.mjs). It is
+# the `wasm_split_cli_support` package — not the registry package named `wasm-split-cli`, which
+# is another tool. Its version is coupled to leptos' wasm_split_helpers and to wasm-bindgen:
+# re-test the lazy parts in a browser after bumping any of the three.
+WASM_SPLIT_VERSION=0.2.4
+if ! [ -f "${CARGO_HOME:-$HOME/.cargo}/.wasm-split-cli-$WASM_SPLIT_VERSION" ] || ! command -v wasm-split-cli >/dev/null; then
+  step "cargo install wasm_split_cli_support $WASM_SPLIT_VERSION (about 2-3 minutes, once)"
+  cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --locked
+  touch "${CARGO_HOME:-$HOME/.cargo}/.wasm-split-cli-$WASM_SPLIT_VERSION"
+fi
+
 # npm: binaryen 132 (the wasm-opt trunk uses) and playwright-core (no browser download).
 if ! [ -x "$ROOT/e2e/node_modules/.bin/wasm-opt" ] || ! [ -d "$ROOT/e2e/node_modules/playwright-core" ] || ! [ -d "$ROOT/e2e/node_modules/axe-core" ] \
    || [ "$ROOT/e2e/package-lock.json" -nt "$ROOT/e2e/node_modules/.package-lock.json" ]; then

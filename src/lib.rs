@@ -8,6 +8,7 @@
 //! - [`ui`]: components only, one family per folder.
 
 pub mod app;
+pub mod parts;
 pub mod ui;
 pub mod web;
 

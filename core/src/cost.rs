@@ -249,23 +249,52 @@ pub fn spend_line(spent_usd: f64, budget_usd: Option<f64>) -> String {
     }
 }
 
-/// Formats dollars for people: `$0.053`, `$1.27`, `<$0.001`.
+/// Formats dollars for people: `$0.053`, `$1.27`, `<$0.001`. Rounded half up from whole
+/// micro-dollars in integers (no float formatting: this runs on the first screen, whose wasm
+/// should not carry the float printer).
 pub fn format_usd(usd: f64) -> String {
-    if usd <= 0.0 {
-        "$0.00".into()
-    } else if usd < 0.001 {
-        "<$0.001".into()
-    } else if usd < 1.0 {
-        format!("${usd:.3}")
-    } else {
-        format!("${usd:.2}")
+    let micros = to_micros(usd);
+    if micros == 0 && usd <= 0.0 {
+        return "$0.00".into();
     }
+    if micros < 1_000 && usd < 0.001 {
+        return "<$0.001".into();
+    }
+    // Thousandths below a dollar, hundredths from a dollar up (as the rounding lands).
+    let thousandths = (micros + 500) / 1_000;
+    if thousandths < 1_000 {
+        return format!("$0.{thousandths:03}");
+    }
+    let cents = (micros + 5_000) / 10_000;
+    format!("${}.{:02}", cents / 100, cents % 100)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::catalogue::Catalogue;
+
+    #[test]
+    fn dollars_are_shown_as_people_read_them() {
+        let cases = [
+            (0.0, "$0.00"),
+            (-1.0, "$0.00"),
+            (0.0004, "<$0.001"),
+            (0.001, "$0.001"),
+            (0.0529, "$0.053"),
+            (0.0455, "$0.046"),
+            (0.9994, "$0.999"),
+            (0.9996, "$1.00"),
+            (1.0, "$1.00"),
+            (1.274, "$1.27"),
+            (1.275, "$1.28"),
+            (19.999, "$20.00"),
+            (1234.5, "$1234.50"),
+        ];
+        for (usd, shown) in cases {
+            assert_eq!(format_usd(usd), shown, "{usd}");
+        }
+    }
 
     #[test]
     fn money_is_counted_in_whole_micro_dollars() {

@@ -11,6 +11,7 @@
 //! - [`scheduler`]: the batch state machine (anchor first, concurrency, budget, stop/cancel).
 //! - [`plan`], [`cost`], [`catalogue`], [`settings`]: what a batch will cost and where it goes.
 //! - [`image_type`]: which bytes are an image we accept.
+//! - [`fields`]: reading the first screen's few records without serde (summaries, settings).
 //! - [`export`]: ZIP, PDF, GIF and contact-sheet writers, the ZIP and CSV readers for import.
 
 pub mod catalogue;
@@ -18,6 +19,7 @@ pub mod compiler;
 pub mod cost;
 pub mod export;
 pub mod failure;
+pub mod fields;
 pub mod guard;
 pub mod image_type;
 pub mod locale;

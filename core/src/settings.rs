@@ -207,11 +207,8 @@ impl Settings {
 
     /// The settings read back from storage; damaged or missing settings fall back to defaults.
     pub fn from_json(json: Option<&str>) -> Self {
-        let mut s: Settings = json
-            .and_then(|j| serde_json::from_str(j).ok())
-            .unwrap_or_default();
-        s.concurrency = s.concurrency.clamp(1, 12);
-        s
+        json.and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
+            .map_or_else(Settings::default, |v| crate::fields::settings(&v))
     }
 }
 

@@ -33,7 +33,7 @@ pub struct EditJob {
 /// The plan of `items` for the open series (for the cost shown before sending).
 pub fn plan(state: AppState, store: Store<Series>, items: &[Item]) -> Plan {
     let previews = u32::from(state.settings.get_untracked().stream_previews);
-    let catalogue = state.catalogue.get_untracked();
+    let catalogue = state.catalogue().get_untracked();
     store.with_untracked(|s| plan_items(s, &catalogue, items, previews))
 }
 

@@ -78,7 +78,7 @@ pub(crate) async fn run_frame(
     let origin = origin_of(work.as_ref().map(|(item, _)| item), active);
     let mask = work.as_ref().and_then(|(_, m)| m.clone());
     let settings = state.settings.get_untracked();
-    let catalogue = state.catalogue.get_untracked();
+    let catalogue = state.catalogue().get_untracked();
     let model = catalogue
         .get(&output.model)
         .unwrap_or(catalogue.default_model())

@@ -1,7 +1,6 @@
 //! The saved series as a whole: opening storage (upgrading a format-1 database), listing
 //! summaries, loading one series into a keyed store, creating, renaming and deleting.
 
-use crate::app::migrate;
 use crate::app::state::AppState;
 use crate::app::sync;
 use crate::web::idb::{self, Db, Op, Record, StorageError};
@@ -12,7 +11,8 @@ use continuity_core::model::{Series, SeriesSummary};
 use leptos::prelude::*;
 use reactive_stores::Store;
 
-/// Opens the database, upgrades what format 1 left, and loads the series list.
+/// Opens the database, upgrades what format 1 left, and loads the series list. The upgrade is
+/// a lazily loaded part (`upgrade`), called only when format-1 records exist.
 pub async fn load(state: AppState) {
     let db = match Db::open(state.db_name(), move || state.version_changed()).await {
         Ok(db) => db,
@@ -24,9 +24,12 @@ pub async fn load(state: AppState) {
     };
     state.set_db(Some(db.clone()));
     let mut problems = Vec::new();
-    match migrate::upgrade_v1(&db).await {
-        Ok(report) => problems.extend(report.problems),
-        Err(e) => problems.push(format!("Upgrading saved series stopped ({e}); it will be tried again on the next load, nothing was lost.")),
+    if db.v1_projects().await.is_ok_and(|old| !old.is_empty()) {
+        match crate::parts::upgrade_v1(db.clone()).await {
+            Ok(Ok(report)) => problems.extend(report.problems),
+            Ok(Err(e)) => problems.push(format!("Upgrading saved series stopped ({e}); it will be tried again on the next load, nothing was lost.")),
+            Err(missing) => problems.push(missing.to_string()),
+        }
     }
     match summaries(&db).await {
         Ok((list, bad)) => {
@@ -44,13 +47,16 @@ pub async fn load(state: AppState) {
         state.error(problems.join(" "));
     }
     state.loaded.set(true);
+}
+
+/// After the list is on screen: the storage meter, and the images deleted last time (kept for
+/// undo while that page was open) freed.
+pub async fn after_load(state: AppState) {
     crate::app::storage::refresh(state);
-    // Images deleted last time (kept for undo while that page was open) are freed now.
-    leptos::task::spawn_local(async move {
-        if let Ok(keys) = db.keys(idb::IMAGES).await {
-            let _ = db.free_unused(&keys).await;
-        }
-    });
+    let Some(db) = state.db() else { return };
+    if let Ok(keys) = db.keys(idb::IMAGES).await {
+        let _ = db.free_unused(&keys).await;
+    }
 }
 
 /// Every summary, newest change first, and messages about unreadable ones.
@@ -58,7 +64,12 @@ async fn summaries(db: &Db) -> Result<(Vec<SeriesSummary>, Vec<String>), Storage
     let mut list = Vec::new();
     let mut problems = Vec::new();
     for stored in db.all(idb::SUMMARIES).await? {
-        match stored.json.as_deref().map(SeriesSummary::from_json) {
+        // Parsed by the browser and read by core's rule: no JSON parser on the first screen.
+        let fields = stored
+            .json
+            .as_deref()
+            .and_then(crate::web::json::JsFields::parse);
+        match fields.as_ref().map(continuity_core::fields::summary) {
             Some(Ok(s)) => list.push(s),
             Some(Err(e)) => problems.push(e),
             None => problems.push(format!("The summary of {} is not readable.", stored.id)),

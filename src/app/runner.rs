@@ -55,7 +55,7 @@ pub fn is_running() -> bool {
 pub fn plan_for(state: AppState, series_id: &str, scope: &Scope) -> Option<Plan> {
     let store = state.series(series_id)?;
     let previews = u32::from(state.settings.get_untracked().stream_previews);
-    let catalogue = state.catalogue.get_untracked();
+    let catalogue = state.catalogue().get_untracked();
     Some(store.with_untracked(|series| plan(series, &catalogue, scope, previews)))
 }
 
@@ -91,7 +91,7 @@ pub fn start_with(
     let Some(store) = state.series(series_id) else {
         return;
     };
-    let catalogue = state.catalogue.get_untracked();
+    let catalogue = state.catalogue().get_untracked();
     let checked = store.with_untracked(|series| preflight(series, &catalogue, &plan.requests));
     let checked = match checked {
         Ok(checked) => checked,

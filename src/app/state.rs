@@ -139,8 +139,10 @@ pub struct AppState {
     pub token: RwSignal<String>,
     /// What our server said about itself.
     pub server: RwSignal<ServerInfo>,
-    /// The model catalogue.
-    pub catalogue: RwSignal<Catalogue>,
+    /// The model catalogue: see [`AppState::catalogue`].
+    catalogue: RwSignal<Catalogue>,
+    /// Whether the built-in catalogue has been read into `catalogue`.
+    catalogue_read: StoredValue<bool>,
     /// Live status of frames in a running batch, by frame id.
     pub runs: RwSignal<HashMap<String, FrameRun>>,
     /// Banner message.
@@ -176,7 +178,14 @@ impl AppState {
             key: RwSignal::new(String::new()),
             token: RwSignal::new(String::new()),
             server: RwSignal::new(ServerInfo::default()),
-            catalogue: RwSignal::new(Catalogue::builtin()),
+            // Empty until first asked for: reading the built-in catalogue is not first-screen
+            // code (the series list never needs it).
+            catalogue: RwSignal::new(Catalogue {
+                version: 0,
+                default_model: String::new(),
+                models: Vec::new(),
+            }),
+            catalogue_read: StoredValue::new(false),
             runs: RwSignal::new(HashMap::new()),
             notice: RwSignal::new(None),
             settings_open: RwSignal::new(false),
@@ -196,6 +205,16 @@ impl AppState {
     /// The state provided by [`crate::ui::app::App`].
     pub fn get() -> Self {
         expect_context::<AppState>()
+    }
+
+    /// The model catalogue: the built-in one, read on first use, until the deployment's
+    /// `models.json` replaces it (`crate::parts::load_catalogue`).
+    pub fn catalogue(&self) -> RwSignal<Catalogue> {
+        if !self.catalogue_read.get_value() {
+            self.catalogue_read.set_value(true);
+            self.catalogue.set(Catalogue::builtin());
+        }
+        self.catalogue
     }
 
     /// The open database, if storage works.

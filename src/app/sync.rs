@@ -9,7 +9,6 @@ use continuity_core::model::records::{frame_from_json, version_from_json};
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::{Series, SeriesSummary};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use reactive_stores::Store;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -39,19 +38,25 @@ thread_local! {
     static CHANNEL_HANDLE: RefCell<Option<(String, Channel)>> = const { RefCell::new(None) };
 }
 
-/// Joins the channel; messages from other tabs update this tab's stores and series list.
-pub fn start(state: AppState) {
+/// Joins the channel; each message from another tab goes to `deliver`, which hands it to
+/// [`receive_text`] (a lazily loaded part: reading and applying records is not first-screen
+/// code, so the first screen holds only the channel).
+pub fn start(deliver: impl Fn(String) + 'static) {
     let tab = continuity_core::model::make_id("tab", crate::web::clock::random_u64());
-    let me = tab.clone();
-    let channel = Channel::open(CHANNEL, move |text| {
-        if let Ok(message) = serde_json::from_str::<Announcement>(&text) {
-            if message.tab != me {
-                spawn_local(receive(state, message));
-            }
-        }
-    });
-    if let Some(channel) = channel {
+    if let Some(channel) = Channel::open(CHANNEL, deliver) {
         CHANNEL_HANDLE.with(|c| *c.borrow_mut() = Some((tab, channel)));
+    }
+}
+
+/// A message from the channel: updates this tab's stores and series list, unless it is this
+/// tab's own (BroadcastChannel does not echo, but a test page may host two apps).
+pub async fn receive_text(state: AppState, text: &str) {
+    let Ok(message) = serde_json::from_str::<Announcement>(text) else {
+        return;
+    };
+    let mine = CHANNEL_HANDLE.with(|c| c.borrow().as_ref().map(|(tab, _)| tab.clone()));
+    if mine.as_deref() != Some(message.tab.as_str()) {
+        receive(state, message).await;
     }
 }
 

@@ -1,12 +1,12 @@
-//! The root component: provides the state, loads storage, follows the URL hash.
+//! The root component: provides the state, starts the app ([`crate::app::boot`]), follows the
+//! URL hash, and shows the first screen — every other screen and dialog is a lazily loaded part
+//! ([`crate::parts`]).
 
-use crate::app::state::{AppState, Route, ServerInfo};
-use crate::app::{library, saver, sync};
+use crate::app::state::{AppState, Route};
+use crate::parts;
+use crate::ui::lazy_view::LazyView;
 use crate::ui::projects::ProjectsScreen;
-use crate::ui::series::SeriesScreen;
-use crate::ui::settings::SettingsPanel;
 use crate::web::idb::DB_NAME;
-use crate::web::{lifecycle, web_storage};
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -20,19 +20,7 @@ pub fn App(
 ) -> impl IntoView {
     let state = AppState::new(db_name);
     provide_context(state);
-    state.settings.set(web_storage::load_settings());
-    if let Some(key) = web_storage::load(web_storage::Secret::Key) {
-        state.key.set(key);
-    }
-    if let Some(token) = web_storage::load(web_storage::Secret::Token) {
-        state.token.set(token);
-    }
-    let hash = || {
-        web_sys::window()
-            .and_then(|w| w.location().hash().ok())
-            .unwrap_or_default()
-    };
-    state.route.set(Route::from_hash(&hash()));
+    crate::app::boot::start(state);
     // Ctrl/⌘+Z undoes, Shift+Ctrl/⌘+Z (or Ctrl+Y) redoes — except in a text field, where
     // the browser's own undo of the typing applies.
     let sheet = crate::ui::shortcuts::SheetOpen(RwSignal::new(false));
@@ -80,44 +68,29 @@ pub fn App(
         if typing {
             return;
         }
-        let key = e.key().to_lowercase();
-        let done =
-            match (key.as_str(), e.shift_key()) {
-                ("z", false) => crate::app::history::undo(state)
-                    .map(|w| format!("Undone: {}.", w.to_lowercase())),
-                ("z", true) | ("y", false) => crate::app::history::redo(state)
-                    .map(|w| format!("Redone: {}.", w.to_lowercase())),
-                _ => return,
-            };
+        // ASCII only: the shortcut letters are z and y (and no Unicode tables in the first screen).
+        let key = e.key().to_ascii_lowercase();
+        let done = match (key.as_str(), e.shift_key()) {
+            ("z", false) => parts::Step::Undo,
+            ("z", true) | ("y", false) => parts::Step::Redo,
+            _ => return,
+        };
         e.prevent_default();
-        if let Some(text) = done {
-            state.info(text);
-        }
+        spawn_local(undo_or_redo(state, done));
     });
     on_cleanup(move || keys.remove());
     let listener = window_event_listener(ev::hashchange, move |_| {
-        state.route.set(Route::from_hash(&hash()))
+        state
+            .route
+            .set(Route::from_hash(&crate::app::boot::current_hash()))
     });
     on_cleanup(move || listener.remove());
-    spawn_local(library::load(state));
-    sync::start(state);
-    // Pending edits are written at once when the page is hidden or left.
-    lifecycle::on_hide(move || {
-        let saver = state.saver();
-        saver.schedule(state, 0);
-        spawn_local(async move { saver.flush(state).await });
+    // Latches: true from the first time the dialog opens (its part loads then, not before).
+    let settings_wanted = Memo::new(move |was: Option<&bool>| {
+        was.copied().unwrap_or(false) || state.settings_open.get()
     });
-    let _ = saver::DEBOUNCE_MS;
-    spawn_local(discover_server(state));
-    crate::web::service_worker::register(move |notice| state.info(notice));
-    spawn_local(load_catalogue(state));
-    spawn_local(async move {
-        let digest = crate::web::clock::sha256_hex(web_storage::device_id().as_bytes()).await;
-        state
-            .safety_id
-            .set(digest.map(|d| format!("cty-{}", &d[..32])));
-    });
-
+    let sheet_wanted =
+        Memo::new(move |was: Option<&bool>| was.copied().unwrap_or(false) || sheet.0.get());
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
@@ -134,11 +107,26 @@ pub fn App(
         <main id="main" tabindex="-1">
             {move || match state.route.get() {
                 Route::Projects => view! { <ProjectsScreen/> }.into_any(),
-                Route::Series(id) => view! { <SeriesScreen id=id/> }.into_any(),
+                Route::Series(id) => view! {
+                    <LazyView load=move || parts::series_screen(id.clone())/>
+                }.into_any(),
             }}
         </main>
-        <SettingsPanel/>
-        <crate::ui::shortcuts::ShortcutSheet/>
+        // Dialogs load the first time they open, and stay mounted after.
+        <Show when=move || settings_wanted.get()>
+            <LazyView load=parts::settings_panel/>
+        </Show>
+        <Show when=move || sheet_wanted.get()>
+            <LazyView load=parts::shortcut_sheet/>
+        </Show>
+    }
+}
+
+/// Undo or redo (the history lives with the workspace, loaded on first use); says so if that
+/// part cannot be loaded.
+async fn undo_or_redo(state: AppState, step: parts::Step) {
+    if let Err(missing) = parts::undo_or_redo(state, step).await {
+        state.error(missing.to_string());
     }
 }
 
@@ -146,55 +134,6 @@ pub fn App(
 /// button's action; `None` elsewhere).
 #[derive(Clone, Copy)]
 pub struct GenerateShortcut(pub StoredValue<Option<Callback<()>>, LocalStorage>);
-
-/// Asks our server (if it is the one serving the page) whether it can generate images.
-async fn discover_server(state: AppState) {
-    let info = crate::web::http::get_text("api/config")
-        .await
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .map(|v| ServerInfo {
-            available: v.get("images_base").is_some(),
-            provider: v
-                .get("provider")
-                .and_then(|p| p.as_str())
-                .unwrap_or("")
-                .to_string(),
-            token_required: v
-                .get("token_required")
-                .and_then(|t| t.as_bool())
-                .unwrap_or(false),
-            checked: true,
-        })
-        .unwrap_or(ServerInfo {
-            checked: true,
-            ..ServerInfo::default()
-        });
-    // A static host (no continuity-server behind the page): the only ways to make images are
-    // the user's own key or endpoint, so a first run starts there instead of at "This server".
-    if !info.available
-        && state.settings.with_untracked(|s| {
-            s.connection == continuity_core::settings::ConnectionKind::ThisServer
-        })
-    {
-        state
-            .settings
-            .update(|s| s.connection = continuity_core::settings::ConnectionKind::OpenAiDirect);
-    }
-    state.server.set(info);
-}
-
-/// Replaces the built-in model catalogue with the deployment's `models.json`, if it has a valid
-/// one (so a host can add a model or fix a price without rebuilding). A broken file is reported
-/// and ignored.
-async fn load_catalogue(state: AppState) {
-    let Some(text) = crate::web::http::get_text("models.json").await else {
-        return;
-    };
-    match continuity_core::catalogue::Catalogue::parse(&text) {
-        Ok(catalogue) => state.catalogue.set(catalogue),
-        Err(e) => state.error(format!("{e} Using the built-in model list.")),
-    }
-}
 
 /// Where images will be made, at a glance.
 #[component]
@@ -232,9 +171,7 @@ fn NoticeBar() -> impl IntoView {
                 view! {
                     <button class="btn small" data-testid="undo" on:click=move |_| {
                         state.notice.set(None);
-                        if let Some(what) = crate::app::history::undo(state) {
-                            state.info(format!("Undone: {}.", what.to_lowercase()));
-                        }
+                        spawn_local(undo_or_redo(state, parts::Step::Undo));
                     }>"Undo"</button>
                 }
             });

@@ -6,6 +6,7 @@ pub mod bible;
 pub mod fields;
 pub mod frame;
 pub mod inspector;
+pub mod lazy_view;
 pub mod modal;
 pub mod projects;
 pub mod series;

@@ -21,6 +21,17 @@ pub async fn thumb_blob(state: AppState, hash: &str) -> Option<web_sys::Blob> {
     if let Ok(Some(t)) = db.blob(idb::THUMBS, hash).await {
         return Some(t);
     }
+    // Rare (an image stored before thumbnails existed): made by a lazily loaded part.
+    crate::parts::make_thumbnail(state, hash.to_string())
+        .await
+        .ok()
+        .flatten()
+}
+
+/// Makes, stores and returns the thumbnail of stored image `hash` (the image itself where the
+/// browser cannot make one); `None` when there is no such image.
+pub async fn make_thumbnail(state: AppState, hash: &str) -> Option<web_sys::Blob> {
+    let db = state.db()?;
     let image = db.blob(idb::IMAGES, hash).await.ok().flatten()?;
     let checked = blob::check_image(&image).await.ok()?;
     match blob::thumbnail(&image, checked.width, checked.height).await {

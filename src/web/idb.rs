@@ -105,7 +105,7 @@ fn classify(error: JsValue) -> StorageError {
         // version change) throws InvalidStateError when a transaction is opened.
         "InvalidStateError" | "TransactionInactiveError" => StorageError::Closed(message),
         "SecurityError" => StorageError::Unavailable(message),
-        "UnknownError" if message.to_lowercase().contains("connection") => {
+        "UnknownError" if message.to_ascii_lowercase().contains("connection") => {
             StorageError::Closed(message)
         }
         _ => StorageError::Aborted(if name.is_empty() {

@@ -21,8 +21,12 @@ fn session() -> Option<Storage> {
 
 /// Loads the settings (defaults when absent or damaged).
 pub fn load_settings() -> Settings {
-    let json = local().and_then(|s| s.get_item(SETTINGS).ok().flatten());
-    Settings::from_json(json.as_deref())
+    local()
+        .and_then(|s| s.get_item(SETTINGS).ok().flatten())
+        .and_then(|json| crate::web::json::JsFields::parse(&json))
+        .map_or_else(Settings::default, |fields| {
+            continuity_core::fields::settings(&fields)
+        })
 }
 
 /// Saves the settings (never a key: `Settings` has no key field).

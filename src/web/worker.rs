@@ -20,6 +20,7 @@
 
 mod client;
 mod hook;
+pub use hook::dispatch;
 
 use client::call;
 

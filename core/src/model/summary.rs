@@ -35,8 +35,11 @@ impl SeriesSummary {
         serde_json::to_string(self).expect("a summary always serialises")
     }
 
-    /// Reads a stored summary.
+    /// Reads a stored summary (the rule is [`crate::fields::summary`], which the browser also
+    /// applies to `JSON.parse`'s result).
     pub fn from_json(json: &str) -> Result<Self, String> {
-        serde_json::from_str(json).map_err(|e| format!("A series summary is damaged: {e}"))
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| format!("A series summary is damaged: {e}"))?;
+        crate::fields::summary(&value)
     }
 }

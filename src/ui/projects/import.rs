@@ -2,7 +2,6 @@
 //! `manifest.json`. The import makes a new series (never overwrites one) or says exactly why
 //! the file was refused, with nothing changed.
 
-use crate::app::import::import_file;
 use crate::app::state::AppState;
 use leptos::html::Input;
 use leptos::prelude::*;
@@ -25,7 +24,10 @@ pub fn ImportButton() -> impl IntoView {
         busy.set(true);
         outcome.set(None);
         spawn_local(async move {
-            let result = import_file(state, &file).await;
+            // The importer is a lazy part: a module that cannot be fetched is a refusal too.
+            let result = crate::parts::import_file(state, file)
+                .await
+                .unwrap_or_else(|missing| Err(missing.to_string()));
             let _ = busy.try_set(false);
             let _ = outcome.try_set(Some(result));
         });

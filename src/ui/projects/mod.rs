@@ -3,13 +3,12 @@
 
 pub mod import;
 
-use crate::app::library;
 use crate::app::state::{AppState, Route};
 use crate::ui::thumb::Thumb;
-use crate::web::clock::{now_ms, random_u64};
+use crate::web::text::lowercase;
 use continuity_core::cost::format_usd;
 use continuity_core::model::template::{Template, MAX_CUSTOM_FRAMES};
-use continuity_core::model::{Series, SeriesSummary};
+use continuity_core::model::SeriesSummary;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -21,18 +20,15 @@ pub fn ProjectsScreen() -> impl IntoView {
     let sort = RwSignal::new("changed".to_string());
     // Light summaries only: the list never reads a whole series.
     let shown = Memo::new(move |_| {
-        let q = query.get().to_lowercase();
+        let q = lowercase(&query.get());
         let mut list: Vec<SeriesSummary> = state
             .summaries
             .get()
             .into_iter()
-            .filter(|s| {
-                q.split_whitespace()
-                    .all(|w| s.name.to_lowercase().contains(w))
-            })
+            .filter(|s| q.split_whitespace().all(|w| lowercase(&s.name).contains(w)))
             .collect();
         if sort.get() == "name" {
-            list.sort_by_key(|s| s.name.to_lowercase());
+            list.sort_by_cached_key(|s| lowercase(&s.name));
         }
         list
     });
@@ -109,22 +105,15 @@ fn NewSeriesForm() -> impl IntoView {
             return;
         }
         busy.set(true);
-        let model = state.catalogue.get_untracked().default_model().id.clone();
-        let series = Series::from_template(
-            &name.get_untracked(),
-            template(),
-            &model,
-            now_ms(),
-            random_u64,
-        );
-        let id = series.id.clone();
+        let (typed, template) = (name.get_untracked(), template());
         spawn_local(async move {
-            match library::create(state, series).await {
-                Ok(()) => {
+            match crate::parts::create_series(state, typed, template).await {
+                Ok(Ok(id)) => {
                     name.set(String::new());
                     state.go(Route::Series(id));
                 }
-                Err(e) => state.error(e.to_string()),
+                Ok(Err(e)) => state.error(e),
+                Err(missing) => state.error(missing.to_string()),
             }
             busy.set(false);
         });
@@ -219,8 +208,10 @@ fn ProjectRow(
             let name = draft.get_untracked();
             let id = id.clone();
             spawn_local(async move {
-                if let Err(e) = library::rename_by_id(state, &id, &name).await {
-                    state.error(e.to_string());
+                match crate::parts::rename_series(state, id, name).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => state.error(e),
+                    Err(missing) => state.error(missing.to_string()),
                 }
             });
             renaming.set(false);
@@ -231,8 +222,10 @@ fn ProjectRow(
         move |_| {
             let id = id.clone();
             spawn_local(async move {
-                if let Err(e) = library::delete(state, &id).await {
-                    state.error(e.to_string());
+                match crate::parts::delete_series(state, id).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => state.error(e),
+                    Err(missing) => state.error(missing.to_string()),
                 }
             });
         }

@@ -42,7 +42,7 @@ pub fn OutputSettingsCard(
     let models = move || {
         let current = output.get().map(|o| o.model).unwrap_or_default();
         let list = state
-            .catalogue
+            .catalogue()
             .get()
             .models
             .into_iter()
@@ -62,7 +62,7 @@ pub fn OutputSettingsCard(
     };
     let model_note = move || {
         let o = output.get()?;
-        let c = state.catalogue.get();
+        let c = state.catalogue().get();
         let m = c.get(&o.model)?;
         let size_problem = m.check_size(o.size).err().map(|e| format!(" {e}"));
         Some(format!("{}{}", m.note, size_problem.unwrap_or_default()))
@@ -73,7 +73,7 @@ pub fn OutputSettingsCard(
         let list = o
             .and_then(|o| {
                 state
-                    .catalogue
+                    .catalogue()
                     .get()
                     .get(&o.model)
                     .map(|m| m.qualities.clone())

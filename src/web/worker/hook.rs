@@ -69,8 +69,18 @@ fn object(fields: &[(&str, JsValue)]) -> JsValue {
 ///
 /// Images are `Blob`s or `ImageBitmap`s; `maskKind` is `"coverage"` (default) or `"openai"`.
 /// Rejects with the client's error in words.
+///
+/// The dispatch itself ([`dispatch`]) is a lazily loaded part, so the worker client is not in
+/// the first screen's download.
 #[wasm_bindgen(js_name = workerCall)]
 pub async fn worker_call(op: String, args: JsValue) -> Result<JsValue, JsError> {
+    crate::parts::worker_call(op, args)
+        .await
+        .unwrap_or_else(|missing| Err(JsError::new(&missing.to_string())))
+}
+
+/// What [`worker_call`] does once its part is loaded.
+pub async fn dispatch(op: String, args: JsValue) -> Result<JsValue, JsError> {
     let failed = |e: super::WorkerError| JsError::new(&e.to_string());
     Ok(match op.as_str() {
         "mask" => {
