@@ -85,6 +85,7 @@ lazy_part!(workspace:
     pub fn series_screen(id: String) -> AnyView {
         let state = AppState::get();
         install_flush_on_hide(state);
+        crate::ui::shortcuts::install_workspace_keys(state);
         // Read before any view asks for it (a signal is not set while views render).
         let _ = state.catalogue();
         view! { <crate::ui::series::SeriesScreen id=id/> }.into_any()

@@ -21,62 +21,17 @@ pub fn App(
     let state = AppState::new(db_name);
     provide_context(state);
     crate::app::boot::start(state);
-    // Ctrl/⌘+Z undoes, Shift+Ctrl/⌘+Z (or Ctrl+Y) redoes — except in a text field, where
-    // the browser's own undo of the typing applies.
     let sheet = crate::ui::shortcuts::SheetOpen(RwSignal::new(false));
     provide_context(sheet);
-    let generate_now = GenerateShortcut(StoredValue::new_local(None));
-    provide_context(generate_now);
+    provide_context(GenerateShortcut(StoredValue::new_local(None)));
+    // `?` lists the shortcuts, everywhere but in a text field. The workspace's own shortcuts
+    // (search, generate, undo) are installed with the workspace part.
     let keys = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
-        let typing = crate::ui::shortcuts::typing(&e);
-        // `?` lists the shortcuts; `/` goes to the series search (not while typing).
-        if !typing && !e.ctrl_key() && !e.meta_key() && !e.alt_key() {
-            match e.key().as_str() {
-                "?" => {
-                    e.prevent_default();
-                    sheet.0.set(true);
-                }
-                "/" => {
-                    if let Some(search) =
-                        web_sys::window().and_then(|w| w.document()).and_then(|d| {
-                            d.query_selector("[data-testid=frame-search]")
-                                .ok()
-                                .flatten()
-                        })
-                    {
-                        e.prevent_default();
-                        let _ =
-                            wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&search)
-                                .focus();
-                    }
-                }
-                _ => {}
-            }
-            return;
+        let plain = !e.ctrl_key() && !e.meta_key() && !e.alt_key();
+        if plain && e.key() == "?" && !crate::ui::shortcuts::typing(&e) {
+            e.prevent_default();
+            sheet.0.set(true);
         }
-        if !(e.ctrl_key() || e.meta_key()) || e.alt_key() {
-            return;
-        }
-        // Ctrl/⌘+Enter: what the series' generate button says, even from a text field.
-        if e.key() == "Enter" {
-            if let Some(run) = generate_now.0.get_value() {
-                e.prevent_default();
-                run.run(());
-            }
-            return;
-        }
-        if typing {
-            return;
-        }
-        // ASCII only: the shortcut letters are z and y (and no Unicode tables in the first screen).
-        let key = e.key().to_ascii_lowercase();
-        let done = match (key.as_str(), e.shift_key()) {
-            ("z", false) => parts::Step::Undo,
-            ("z", true) | ("y", false) => parts::Step::Redo,
-            _ => return,
-        };
-        e.prevent_default();
-        spawn_local(undo_or_redo(state, done));
     });
     on_cleanup(move || keys.remove());
     let listener = window_event_listener(ev::hashchange, move |_| {

@@ -54,6 +54,64 @@ pub fn ShortcutSheet() -> impl IntoView {
     }
 }
 
+/// Installs the workspace's shortcuts (once, when its part first loads): `/` goes to the frame
+/// search, Ctrl/⌘+Enter does what the generate button says (even from a text field), Ctrl/⌘+Z
+/// undoes and Shift+Ctrl/⌘+Z (or Ctrl+Y) redoes — except in a text field, where the browser's
+/// own undo of the typing applies.
+pub fn install_workspace_keys(state: crate::app::state::AppState) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static INSTALLED: AtomicBool = AtomicBool::new(false);
+    if INSTALLED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let generate_now = expect_context::<crate::ui::app::GenerateShortcut>();
+    let keys = window_event_listener(leptos::ev::keydown, move |e: web_sys::KeyboardEvent| {
+        let typing = typing(&e);
+        if !typing && !e.ctrl_key() && !e.meta_key() && !e.alt_key() {
+            if e.key() == "/" {
+                let search = web_sys::window().and_then(|w| w.document()).and_then(|d| {
+                    d.query_selector("[data-testid=frame-search]")
+                        .ok()
+                        .flatten()
+                });
+                if let Some(search) = search {
+                    e.prevent_default();
+                    let _ = wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&search)
+                        .focus();
+                }
+            }
+            return;
+        }
+        if !(e.ctrl_key() || e.meta_key()) || e.alt_key() {
+            return;
+        }
+        if e.key() == "Enter" {
+            if let Some(run) = generate_now.0.get_value() {
+                e.prevent_default();
+                run.run(());
+            }
+            return;
+        }
+        if typing {
+            return;
+        }
+        let done =
+            match (e.key().to_lowercase().as_str(), e.shift_key()) {
+                ("z", false) => crate::app::history::undo(state)
+                    .map(|w| format!("Undone: {}.", w.to_lowercase())),
+                ("z", true) | ("y", false) => crate::app::history::redo(state)
+                    .map(|w| format!("Redone: {}.", w.to_lowercase())),
+                _ => return,
+            };
+        e.prevent_default();
+        if let Some(text) = done {
+            state.info(text);
+        }
+    });
+    // The listener lives as long as the page: the workspace part stays loaded once loaded.
+    std::mem::forget(keys);
+}
+
 /// Whether a key event comes from a place where typing happens (a shortcut of plain keys
 /// must not fire there).
 pub fn typing(ev: &web_sys::KeyboardEvent) -> bool {
