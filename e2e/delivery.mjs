@@ -41,17 +41,24 @@ const TYPES = {
 /**
  * A plain static host on a free port serving `root`: files with their MIME type and nothing
  * else (no policy header, no compression, no SPA fallback), like a bucket or `python3 -m
- * http.server`. Returns { url, stop }.
+ * http.server`. With `{ gzip: true }` it sends the build's precompressed `.gz` copies to
+ * browsers that accept gzip, as nginx's `gzip_static` does. Returns { url, stop }.
  */
-export async function startStaticServer(root) {
+export async function startStaticServer(root, { gzip = false } = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     let file = normalize(join(root, path));
     if (!file.startsWith(root)) return res.writeHead(403).end();
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
-      const body = await readFile(file);
-      res.writeHead(200, { 'Content-Type': TYPES[extname(file).slice(1)] || 'application/octet-stream' });
+      const headers = { 'Content-Type': TYPES[extname(file).slice(1)] || 'application/octet-stream' };
+      let body;
+      if (gzip && /\bgzip\b/.test(req.headers['accept-encoding'] || '')) {
+        body = await readFile(`${file}.gz`).catch(() => null);
+        if (body) Object.assign(headers, { 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' });
+      }
+      body ??= await readFile(file);
+      res.writeHead(200, headers);
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch {
       res.writeHead(404).end();

@@ -98,13 +98,15 @@ test('the first screen waits for its own module only; every lazy part opens on f
     await inspector.getByTestId('version-node').nth(1).waitFor({ timeout: 30000 });
     await inspector.getByRole('button', { name: 'Paint mask' }).click();
     await inspector.getByTestId('mask-canvas').waitFor();
-    await inspector.getByTestId('compare').first().click();
-    await inspector.getByTestId('compare-top').waitFor();
+    await inspector.getByRole('button', { name: 'Paint mask' }).click(); // painter off
+    await inspector.getByRole('button', { name: 'Compare' }).click();
+    await inspector.getByTestId('version-node').nth(0).getByRole('button').click();
+    await inspector.getByTestId('compare').waitFor();
     await page.keyboard.press('Escape');
     await inspector.waitFor({ state: 'hidden' });
     // Export menu, settings, the shortcut sheet.
     await page.getByTestId('export').click();
-    await page.getByRole('button', { name: /ZIP/ }).first().waitFor();
+    await page.getByRole('menuitem', { name: /ZIP/ }).first().waitFor();
     await page.keyboard.press('Escape');
     await openSettings(page);
     await closeSettings(page);

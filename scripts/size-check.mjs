@@ -26,7 +26,7 @@ export const LATER_BUDGETS = {
   'split_import': 5_400,
   'split_upgrade': 16_900,
   'split_worker_hook': 3_000,
-  'shared chunks': 80_000,
+  'shared chunks': 125_500,
   'continuity-worker': 374_000,
 };
 

@@ -28,6 +28,8 @@ step "cargo fmt --check, cargo clippy -D warnings"
 cargo fmt --all -- --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo clippy --locked -p continuity --target wasm32-unknown-unknown --lib --bins --test '*' -- -D warnings
+# The release build's lazily loaded parts (src/parts.rs with the `split` feature, as Trunk builds it).
+cargo clippy --locked -p continuity --target wasm32-unknown-unknown --features split --lib --bins -- -D warnings
 
 step "native tests (cargo test --workspace)"
 cargo test --locked --workspace
@@ -48,7 +50,7 @@ wait "$trunk_pid"
 SERVER="$ROOT/target/debug/continuity-server"
 [ -x "$SERVER" ] || cargo build --locked -p continuity-server
 
-step "bundle budget (gzip size of the main wasm and the first load)"
+step "bundle budgets (gzip size of the main wasm, the first load and every module loaded later)"
 node scripts/size-check.mjs "$ROOT/dist"
 
 # The browser tests talk to a real fake server on another port (cross-origin, like OpenAI).

@@ -1,41 +1,87 @@
 //! [`LazyView`]: a lazily loaded part of the app on screen, with "Loading…" while its module
 //! loads and a message with "Retry" when it cannot (see [`crate::parts`]).
+//!
+//! Built on a signal and a task rather than `<Suspense>`: it is first-screen code, and
+//! Suspense's machinery costs more in the main wasm than this whole file.
 
 use crate::parts::PartMissing;
 use leptos::prelude::*;
-use send_wrapper::SendWrapper;
 use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+/// What a [`LazyView`] shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Loading,
+    Loaded,
+    Missing(PartMissing),
+}
 
 /// Shows a lazy part: "Loading…" while its module loads, the part once it has, or — when the
 /// module could not be loaded — the reason and a "Retry" button (never a blank screen).
 #[component]
 pub fn LazyView<F, Fut>(
-    /// Loads the part (one of the functions declared above), called again on "Retry".
+    /// Loads the part (one of the functions of [`crate::parts`]); called again on "Retry".
     load: F,
     /// Shown while loading.
     #[prop(optional, into)]
     loading: Option<&'static str>,
 ) -> impl IntoView
 where
-    F: Fn() -> Fut + Send + Sync + 'static,
+    F: Fn() -> Fut + 'static,
     Fut: Future<Output = Result<AnyView, PartMissing>> + 'static,
 {
-    let attempt = RwSignal::new(0u32);
+    let stage = RwSignal::new(Stage::Loading);
+    // The loaded view, taken once by the render below.
+    let part = StoredValue::new_local(None::<AnyView>);
+    let owner = Owner::current().unwrap_or_default();
+    let load = Rc::new(load);
+    let start = move || {
+        stage.set(Stage::Loading);
+        // The part builds its views while its future is polled: under this component's owner,
+        // so they find the app's context and go away with this component.
+        let future = InOwner {
+            owner: owner.clone(),
+            future: Box::pin(load()),
+        };
+        leptos::task::spawn_local(async move {
+            let next = match future.await {
+                Ok(view) => {
+                    part.set_value(Some(view));
+                    Stage::Loaded
+                }
+                Err(missing) => Stage::Missing(missing),
+            };
+            let _ = stage.try_set(next);
+        });
+    };
+    start();
+    let retry = UnsyncCallback::new(move |()| start());
     let loading = loading.unwrap_or("Loading…");
-    view! {
-        <Suspense fallback=move || view! { <p class="muted" role="status">{loading}</p> }>
-            {move || {
-                attempt.track();
-                let part = load();
-                // The page has one thread: the part's future never leaves it.
-                Suspend::new(SendWrapper::new(async move {
-                    match part.await {
-                        Ok(view) => view,
-                        Err(missing) => view! { <PartFailed missing=missing attempt=attempt/> }.into_any(),
-                    }
-                }))
-            }}
-        </Suspense>
+    move || match stage.get() {
+        Stage::Loading => view! { <p class="muted" role="status">{loading}</p> }.into_any(),
+        Stage::Loaded => part
+            .try_update_value(Option::take)
+            .flatten()
+            .unwrap_or_else(|| ().into_any()),
+        Stage::Missing(missing) => view! { <PartFailed missing=missing retry=retry/> }.into_any(),
+    }
+}
+
+/// A future polled with a reactive owner set (what Leptos' `ScopedFuture` does, in few bytes).
+struct InOwner<F> {
+    owner: Owner,
+    future: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for InOwner<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.get_mut();
+        this.owner.with(|| this.future.as_mut().poll(cx))
     }
 }
 
@@ -44,13 +90,13 @@ where
 fn PartFailed(
     /// What went wrong.
     missing: PartMissing,
-    /// Bumped by "Retry" to load again.
-    attempt: RwSignal<u32>,
+    /// Loads the part again.
+    retry: UnsyncCallback<()>,
 ) -> impl IntoView {
     view! {
         <div class="card part-failed" role="alert" data-testid="part-failed">
             <p>{missing.to_string()}</p>
-            <button class="btn primary" on:click=move |_| attempt.update(|n| *n += 1)>"Retry"</button>
+            <button class="btn primary" on:click=move |_| retry.run(())>"Retry"</button>
         </div>
     }
 }

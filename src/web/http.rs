@@ -7,7 +7,7 @@
 //! The response body can be read whole as a JS string (so multi-megabyte base64 stays in JS)
 //! or chunk by chunk for streams. Dropping the `Call` clears its timer and listener.
 
-use gloo_net::http::{Method, Request, RequestBuilder};
+use gloo_net::http::{Method, RequestBuilder};
 use js_sys::{JsString, Reflect, Uint8Array};
 use std::cell::Cell;
 use std::rc::Rc;
@@ -276,10 +276,20 @@ fn gloo_detail(error: gloo_net::Error) -> String {
 }
 
 /// Fetches a small JSON document with GET (config and catalogue files); `None` on any failure.
+/// Plain `fetch`, not gloo-net: the first screen asks for its config with it, and gloo-net's
+/// request builder and body streams are not first-screen code.
 pub async fn get_text(url: &str) -> Option<String> {
-    let response = Request::get(url).send().await.ok()?;
+    let window = web_sys::window()?;
+    let response: Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
     if !response.ok() {
         return None;
     }
-    response.text().await.ok()
+    JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()
 }
