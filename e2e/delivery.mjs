@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { extname, join, normalize, resolve } from 'node:path';
 
 export const DIST_DIR = process.env.DIST_DIR || join(import.meta.dirname, '..', 'dist');
 
@@ -45,6 +45,7 @@ const TYPES = {
  * browsers that accept gzip, as nginx's `gzip_static` does. Returns { url, stop }.
  */
 export async function startStaticServer(root, { gzip = false } = {}) {
+  root = resolve(root);
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     let file = normalize(join(root, path));

@@ -118,7 +118,7 @@ test('the first screen waits for its own module only; every lazy part opens on f
     await page.getByTestId('import-file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
     await page.getByTestId('import-error').waitFor();
 
-    for (const part of ['split_workspace', 'split_settings', 'split_shortcuts', 'split_import']) {
+    for (const part of ['split_workspace', 'split_inspector', 'split_plan', 'split_export', 'split_settings', 'split_shortcuts', 'split_import']) {
       assert.ok(fetched.includes(part), `${part} was loaded (fetched: ${fetched.join(' ')})`);
     }
     assert.deepEqual(await violations(page), []);

@@ -20,13 +20,14 @@ export const MAIN_WASM_BUDGET = 150 * 1024;
 export const FIRST_LOAD_BUDGET = 175 * 1024;
 /** Lazily loaded modules and workers, gzip -9 bytes: measured on 2026-12-07 + 3 %. */
 export const LATER_BUDGETS = {
-  'split_workspace': 440_000,
-  'split_settings': 10_100,
+  'split_workspace': 216_500,
+  'split_inspector': 50_100,
+  'split_plan': 8_700,
+  'split_export': 19_900,
+  'split_settings': 10_200,
   'split_shortcuts': 4_100,
   'split_import': 5_400,
-  'split_upgrade': 16_900,
-  'split_worker_hook': 3_000,
-  'shared chunks': 125_500,
+  'shared chunks': 334_700,
   'continuity-worker': 374_000,
 };
 

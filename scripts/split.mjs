@@ -91,6 +91,16 @@ try {
   const newDigests = [`${stem}.js`, `${stem}_bg.wasm`].map((f) => sri(readFileSync(join(staging, f))));
   let html = readFileSync(join(staging, 'index.html'), 'utf8');
   oldDigests.forEach((old, i) => { html = html.split(old).join(newDigests[i]); });
+  // The glue imports the link module: preload it beside the glue (a copy of Trunk's
+  // modulepreload tag for it), or a slow network waits one more round trip before the wasm
+  // can start.
+  const glueTag = html.match(new RegExp(`<link[^>]*${stem}\\.js[^>]*rel=["']?modulepreload[^>]*>|<link[^>]*rel=["']?modulepreload[^>]*${stem}\\.js[^>]*>`));
+  if (!glueTag) {
+    console.error(`split.mjs: index.html has no modulepreload link for ${stem}.js`);
+    process.exit(2);
+  }
+  const linkTag = glueTag[0].replace(`${stem}.js`, linkName).replace(newDigests[0], sri(Buffer.from(link)));
+  html = html.replace(glueTag[0], glueTag[0] + linkTag);
   writeFileSync(join(staging, 'index.html'), html);
   const kb = (f) => `${(readFileSync(join(staging, f)).length / 1024).toFixed(0)} KB`;
   console.log(`split: ${stem}_bg.wasm ${kb(`${stem}_bg.wasm`)} + ${parts.length} lazy modules (${parts.join(', ')})`);

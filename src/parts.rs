@@ -27,7 +27,9 @@ use crate::web::clock::{now_ms, random_u64};
 use crate::web::idb::Db;
 use continuity_core::model::template::Template;
 use continuity_core::model::Series;
+use continuity_core::plan::Scope;
 use leptos::prelude::*;
+use reactive_stores::Store;
 
 /// A lazily loaded part of the app could not be fetched or instantiated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +133,49 @@ fn install_flush_on_hide(state: AppState) {
     });
 }
 
+// Parts of the workspace opened on demand, each its own module (the bible and the locale
+// matrix are on screen as soon as a series opens, so they come with the workspace: a module
+// of their own would only add a round trip after it).
+lazy_part!(inspector:
+    /// The frame inspector: version tree, compare, mask painter, edit, the guard.
+    pub fn inspector(store: Store<Series>) -> AnyView {
+        view! { <crate::ui::inspector::Inspector store=store/> }.into_any()
+    }
+    preload preload_inspector
+);
+
+lazy_part!(plan:
+    /// The plan dialog: what a generation will send and cost, and Start.
+    pub fn plan_dialog(store: Store<Series>, open: RwSignal<Option<Scope>>) -> AnyView {
+        view! { <crate::ui::series::plan_dialog::PlanDialog store=store open=open/> }.into_any()
+    }
+    preload preload_plan_dialog
+);
+
+lazy_part!(workspace:
+    /// The series bible editor (style, palette, characters, products, props).
+    pub fn bible_panel(store: Store<Series>) -> AnyView {
+        view! { <crate::ui::bible::BiblePanel store=store/> }.into_any()
+    }
+    preload preload_bible_panel
+);
+
+lazy_part!(workspace:
+    /// The locale matrix (frames × locales) and "Make locale variants".
+    pub fn locale_matrix(store: Store<Series>) -> AnyView {
+        view! { <crate::ui::series::locales::LocaleMatrix store=store/> }.into_any()
+    }
+    preload preload_locale_matrix
+);
+
+lazy_part!(export:
+    /// The Export menu (ZIP, contact sheet, PDF, GIF, share page, per-frame durations).
+    pub fn export_menu(store: Store<Series>) -> AnyView {
+        view! { <crate::ui::series::export_menu::ExportMenu store=store/> }.into_any()
+    }
+    preload preload_export_menu
+);
+
 lazy_part!(settings:
     /// The settings dialog (connection, key or token, batch behaviour).
     pub fn settings_panel() -> AnyView {
@@ -226,7 +271,7 @@ lazy_part!(workspace:
     preload preload_make_thumbnail
 );
 
-lazy_part!(upgrade:
+lazy_part!(workspace:
     /// Upgrades a format-1 database in place (a first release's; almost no one has one now,
     /// so the upgrade is not in the first download).
     pub fn upgrade_v1(db: Db) -> Result<crate::app::migrate::Report, String> {
@@ -235,7 +280,7 @@ lazy_part!(upgrade:
     preload preload_upgrade_v1
 );
 
-lazy_part!(worker_hook:
+lazy_part!(workspace:
     /// The worker client for the end-to-end tests and the benchmark (`workerCall`, see
     /// [`crate::web::worker`]).
     pub fn worker_call(op: String, args: wasm_bindgen::JsValue) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsError> {
@@ -257,10 +302,17 @@ pub fn prefetch_when_idle(state: AppState) {
             if load_catalogue(state).await.is_ok() {
                 let _ = after_load(state).await;
             }
-            let _ = preload_settings_panel().await;
-            let _ = preload_import().await;
-            let _ = preload_shortcut_sheet().await;
-            let _ = preload_upgrade_v1().await;
+            // Then the other modules, one at a time (each preload is a no-op once loaded).
+            for part in [
+                preload_inspector().await,
+                preload_plan_dialog().await,
+                preload_export_menu().await,
+                preload_settings_panel().await,
+                preload_import().await,
+                preload_shortcut_sheet().await,
+            ] {
+                let _ = part;
+            }
         });
     });
 }

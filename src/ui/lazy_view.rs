@@ -25,9 +25,9 @@ enum Stage {
 pub fn LazyView<F, Fut>(
     /// Loads the part (one of the functions of [`crate::parts`]); called again on "Retry".
     load: F,
-    /// Shown while loading.
+    /// Shown while loading, instead of "Loading…" (e.g. a disabled copy of a button).
     #[prop(optional, into)]
-    loading: Option<&'static str>,
+    fallback: Option<ViewFn>,
 ) -> impl IntoView
 where
     F: Fn() -> Fut + 'static,
@@ -59,9 +59,11 @@ where
     };
     start();
     let retry = UnsyncCallback::new(move |()| start());
-    let loading = loading.unwrap_or("Loading…");
+    let fallback = fallback.unwrap_or_else(|| {
+        ViewFn::from(|| view! { <p class="muted" role="status">"Loading…"</p> })
+    });
     move || match stage.get() {
-        Stage::Loading => view! { <p class="muted" role="status">{loading}</p> }.into_any(),
+        Stage::Loading => fallback.run(),
         Stage::Loaded => part
             .try_update_value(Option::take)
             .flatten()

@@ -7,7 +7,7 @@ mod filter;
 pub mod frame_durations;
 mod guide;
 mod list_import;
-mod locales;
+pub mod locales;
 mod output;
 pub mod plan_dialog;
 pub use filter::FrameFilter as Filter;
@@ -19,9 +19,10 @@ use crate::app::history::{edit_structure, Touched};
 use crate::app::library;
 use crate::app::runner;
 use crate::app::state::{AppState, Route};
-use crate::ui::bible::BiblePanel;
+use crate::parts;
 use crate::ui::frame::card::FrameCard;
-use crate::ui::inspector::{Inspector, InspectorTarget};
+use crate::ui::inspector::InspectorTarget;
+use crate::ui::lazy_view::LazyView;
 use crate::ui::storage_meter::StorageMeter;
 use continuity_core::model::frame::FrameStoreFields;
 use continuity_core::model::series::{stale_against, OutputSettingsStoreFields, SeriesStoreFields};
@@ -32,9 +33,7 @@ use filter::{FrameFilter, FrameSearch};
 use guide::Guide;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use locales::LocaleMatrix;
 use output::OutputSettingsCard;
-use plan_dialog::PlanDialog;
 use progress::{BatchProgress, SpendLine};
 use reactive_stores::Store;
 
@@ -225,6 +224,14 @@ pub fn SeriesView(
         )
     };
     let plan_open: RwSignal<Option<Scope>> = RwSignal::new(None);
+    // Latches: true from the first time the dialog opens (its part is mounted from then on).
+    let plan_wanted = Memo::new(move |was: Option<&bool>| {
+        was.copied().unwrap_or(false) || plan_open.get().is_some()
+    });
+    let inspecting = InspectorTarget::get().0;
+    let inspector_wanted = Memo::new(move |was: Option<&bool>| {
+        was.copied().unwrap_or(false) || inspecting.get().is_some()
+    });
     let action = Memo::new(move |_| {
         let d = derived.get();
         let frames = store.frame_order().with(Vec::len);
@@ -278,7 +285,8 @@ pub fn SeriesView(
                     <p class="muted">{meta}</p>
                 </div>
                 <div class="run-controls">
-                    <export_menu::ExportMenu store=store/>
+                    <LazyView load=move || parts::export_menu(store)
+                        fallback=|| view! { <button class="btn" disabled>"Export"</button> }/>
                     <rerun::RerunButton store=store plan_open=plan_open/>
                     <Show when=running fallback=move || view! {
                         {move || {
@@ -306,7 +314,7 @@ pub fn SeriesView(
             <SpendLine store=store/>
             <StorageMeter store=store/>
             <OutputSettingsCard store=store/>
-            <BiblePanel store=store/>
+            <LazyView load=move || parts::bible_panel(store)/>
             <FrameSearch store=store filter=filter_slot drifted_first=drifted_first/>
             <div class="frame-grid" data-testid="frame-grid">
                 <For each=grid_order key=|fid| fid.clone() let:fid>
@@ -315,9 +323,14 @@ pub fn SeriesView(
             </div>
             <div class="row"><button class="btn" on:click=add_frame data-testid="add-frame">"+ Add frame"</button></div>
             <list_import::ListImport store=store/>
-            <LocaleMatrix store=store/>
-            <PlanDialog store=store open=plan_open/>
-            <Inspector store=store/>
+            <LazyView load=move || parts::locale_matrix(store) fallback=|| ()/>
+            // Dialogs load when first opened (or earlier, from the idle prefetch), then stay.
+            <Show when=move || plan_wanted.get()>
+                <LazyView load=move || parts::plan_dialog(store, plan_open)/>
+            </Show>
+            <Show when=move || inspector_wanted.get()>
+                <LazyView load=move || parts::inspector(store)/>
+            </Show>
         </section>
     }
 }
