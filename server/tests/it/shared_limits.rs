@@ -131,7 +131,11 @@ async fn two_processes_share_one_set_of_limits_through_redis() {
     ];
     let a = spawn_forward(&upstream.url, &args);
     let b = spawn_forward(&upstream.url, &args);
-    assert!(a.output().contains("counters in Redis"), "{}", a.output());
+    assert!(
+        a.printed("counters in Redis", Duration::from_secs(2)),
+        "{}",
+        a.output()
+    );
 
     // Rate 4/min across both: A, B, A, B pass; then both refuse.
     for (i, server) in [&a, &b, &a, &b].into_iter().enumerate() {
@@ -231,9 +235,10 @@ async fn a_redis_outage_refuses_instead_of_forwarding_unlimited() {
         ],
     );
     assert!(
-        server
-            .output()
-            .contains("warning: Redis keeps no data across a restart"),
+        server.printed(
+            "warning: Redis keeps no data across a restart",
+            Duration::from_secs(2)
+        ),
         "{}",
         server.output()
     );

@@ -232,6 +232,19 @@ impl Process {
         self.output.lock().expect("lock").clone()
     }
 
+    /// Whether the process printed `needle` within `timeout` (its stderr is collected by a
+    /// thread, so a line printed before the startup line may arrive a moment after it).
+    pub fn printed(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.output().contains(needle) {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
     /// The process id (for /proc and signals).
     pub fn pid(&self) -> u32 {
         self.child.id()

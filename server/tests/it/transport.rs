@@ -85,7 +85,7 @@ async fn idle_and_half_sent_connections_do_not_stop_healthz_and_are_closed_by_th
         Some(1024),
     );
     assert!(
-        server.output().contains("soft limit raised from 1024"),
+        server.printed("soft limit raised from 1024", Duration::from_secs(2)),
         "{}",
         server.output()
     );
