@@ -114,13 +114,14 @@ impl LogLine {
 /// Refusal lines printed at once per reason before sampling starts.
 pub const REFUSAL_BURST: f64 = 10.0;
 
-/// Per reason: a bucket of lines (refilling one per second) and the lines left out.
+/// Per key: a bucket of lines (refilling one per second) and the lines left out.
 #[derive(Debug)]
 struct Sampled {
     allowance: f64,
     refilled: Instant,
     left_out: u64,
-    reason: String,
+    /// What the count line says before the count, e.g. `refused=missing_token`.
+    label: String,
 }
 
 fn sampler() -> &'static Mutex<HashMap<String, Sampled>> {
@@ -143,16 +144,22 @@ fn sampler() -> &'static Mutex<HashMap<String, Sampled>> {
 fn report_left_out() {
     let mut map = sampler().lock().unwrap_or_else(|e| e.into_inner());
     for s in map.values_mut().filter(|s| s.left_out > 0) {
-        eprintln!("refused={}: {} more not logged", s.reason, s.left_out);
+        eprintln!("{}: {} more not logged", s.label, s.left_out);
         s.left_out = 0;
     }
     // Reasons quiet for a minute are forgotten (their bucket is full again anyway).
     map.retain(|_, s| s.refilled.elapsed() < Duration::from_secs(60) || s.left_out > 0);
 }
 
-/// Writes the refusal line `line()` unless its reason (`key`, shown as `reason`) has used up
-/// its lines; then only counts it.
+/// Writes the refusal line `line()` unless its reason (`key`, counted as `refused=<reason>`)
+/// has used up its lines; then only counts it.
 pub fn refusal_line(key: &str, reason: &str, line: impl FnOnce() -> String) {
+    sampled_line(key, || format!("refused={reason}"), line);
+}
+
+/// Writes `line()` unless `key` has used up its lines (a burst, then one a second); then only
+/// counts it, reported once a second as `<label()>: N more not logged`.
+pub fn sampled_line(key: &str, label: impl FnOnce() -> String, line: impl FnOnce() -> String) {
     let print = {
         let mut map = sampler().lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
@@ -160,7 +167,7 @@ pub fn refusal_line(key: &str, reason: &str, line: impl FnOnce() -> String) {
             allowance: REFUSAL_BURST,
             refilled: now,
             left_out: 0,
-            reason: reason.to_string(),
+            label: label(),
         });
         s.allowance =
             (s.allowance + now.duration_since(s.refilled).as_secs_f64()).min(REFUSAL_BURST);

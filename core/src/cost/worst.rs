@@ -2,7 +2,7 @@
 //! budget that reserves this before a request is sent (continuity-server's token budgets)
 //! cannot be overspent by requests in flight, as long as the API bills by the catalogue's rules.
 
-use super::{estimate, Confidence, CostQuery, Estimate};
+use super::{estimate, input_image_tokens, Confidence, CostQuery, Estimate};
 use crate::catalogue::ModelInfo;
 use crate::model::size::{Size, SizeRule};
 
@@ -103,6 +103,29 @@ pub fn worst_case(model: &ModelInfo, query: &CostQuery<'_>) -> Estimate {
     worst
 }
 
+/// The most the input side of a request can cost: every byte of the prompt counted as a token
+/// (a byte-level tokenizer never makes more; `input_estimate`'s four characters a token is an
+/// average, and non-Latin text runs far above it) and each reference image by the tile rule.
+pub fn worst_case_input(
+    model: &ModelInfo,
+    prompt_bytes: usize,
+    images: &[Size],
+    high_fidelity: bool,
+) -> Estimate {
+    let image_tokens: u64 = images
+        .iter()
+        .map(|s| input_image_tokens(*s, high_fidelity))
+        .sum();
+    let p = &model.pricing;
+    Estimate {
+        output_tokens: 0,
+        usd: (prompt_bytes as f64 * p.text_input_per_million
+            + image_tokens as f64 * p.image_input_per_million)
+            / 1e6,
+        confidence: Confidence::Assumed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +138,17 @@ mod tests {
             n: 1,
             partial_images: 0,
         }
+    }
+
+    #[test]
+    fn the_prompt_counts_a_token_per_byte() {
+        let c = Catalogue::builtin();
+        let m = c.get("gpt-image-2").expect("known");
+        // 12 bytes at $5/M, and one square reference image at high fidelity (4354 at $8/M).
+        let w = worst_case_input(m, 12, &[Size::new(1024, 1024)], true);
+        assert!((w.usd - (12.0 * 5.0 + 4354.0 * 8.0) / 1e6).abs() < 1e-12);
+        let average = super::super::input_estimate(m, 12, &[], true);
+        assert!(worst_case_input(m, 12, &[], true).usd > average.usd);
     }
 
     #[test]

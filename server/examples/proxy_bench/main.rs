@@ -12,7 +12,8 @@
 //!
 //! Prints figures; never passes or fails on them. Run by `scripts/bench.sh proxy`:
 //! `cargo run --release -p continuity-server --example proxy_bench -- --proxy-bin PATH`
-//! (`--proxy-bin` may be an older build, to compare).
+//! (`--proxy-bin` may be an older build, to compare; `--resilience-only` skips the latency and
+//! throughput figures).
 
 mod flood;
 mod held;
@@ -45,6 +46,8 @@ struct Args {
     connections: usize,
     samples: usize,
     log_dir: PathBuf,
+    /// Only the resilience figures (held connections, upload flood).
+    resilience_only: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -55,6 +58,7 @@ fn parse_args() -> Result<Args, String> {
         connections: 32,
         samples: 3000,
         log_dir: std::env::temp_dir(),
+        resilience_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -68,6 +72,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--samples" => args.samples = value()?.parse().map_err(|_| "--samples N")?,
             "--log-dir" => args.log_dir = PathBuf::from(value()?),
+            "--resilience-only" => args.resilience_only = true,
             other => return Err(format!("unknown flag {other}; see the file's header")),
         }
     }
@@ -351,6 +356,9 @@ async fn run(args: Args) -> Result<(), String> {
     )?;
     let tokens = dir.join("tokens.json");
     let stub = start_stub().await?;
+    if args.resilience_only {
+        return resilience::run(&args, stub, &tokens, &flooder, &dir).await;
+    }
     println!(
         "Requests: POST /v1/images/generations (gpt-image-2, low, 1024x1024; {} B) answered by a stub \
          ({} B with usage). Latency: {} sequential requests on one keep-alive connection. \

@@ -1,5 +1,10 @@
-//! Command-line interface. The long help (`--help`) documents the fake's fault injection
-//! and journal; the README copies it.
+//! Command-line interface. The long help (`--help`, in `help.rs`) documents forward mode's
+//! admission, the connection limits, the fake's fault injection and journal; the README copies
+//! it.
+
+mod help;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,6 +24,7 @@ use crate::proxy::guard::Guard;
 pub use crate::tokens::command::run_token_command;
 use crate::tokens::{default_secret_path, Budget, Rate, TokenStore, DEFAULT_TOKENS_FILE};
 use crate::transport::{self, TransportConfig};
+pub use help::AFTER_HELP;
 
 /// Which provider answers the image routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -28,9 +34,6 @@ pub enum ProviderArg {
     /// Forward to the OpenAI API with $OPENAI_API_KEY.
     Openai,
 }
-
-mod help;
-pub use help::AFTER_HELP;
 
 /// Serves the Continuity app and answers its image requests with a strict fake of the
 /// OpenAI Images API or by forwarding them with the server's key.
@@ -405,6 +408,3 @@ fn origin_is_loopback(origin: &str) -> bool {
                 .is_ok_and(|ip| ip.is_loopback())
     })
 }
-
-#[cfg(test)]
-mod tests;

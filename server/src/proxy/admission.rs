@@ -174,7 +174,8 @@ impl Gate {
 
 /// 503 `limits_unavailable` (logged, sampled).
 fn unavailable(why: &str) -> Response {
-    crate::log::refusal_line("limits-unavailable-detail", "limits_unavailable", || {
+    let label = || "limits: counters unavailable".to_string();
+    crate::log::sampled_line("limits-unavailable-detail", label, || {
         format!("limits: {why}; refusing the request")
     });
     mark(refuse::limits_unavailable(), "limits_unavailable")
@@ -212,9 +213,8 @@ impl Admitted<'_> {
             Err(SpoolError::Slow(after)) => Err(refuse::slow_body(after.as_secs())),
             Err(SpoolError::Broken) => Err(refuse::broken_body()),
             Err(SpoolError::Io(why)) => {
-                crate::log::refusal_line("spool-failed", "body_not_stored", || {
-                    format!("spool: {why}")
-                });
+                let label = || "spool: bodies not stored".to_string();
+                crate::log::sampled_line("spool-failed", label, || format!("spool: {why}"));
                 Err(mark(refuse::body_not_stored(), "body_not_stored"))
             }
         }

@@ -1,5 +1,5 @@
 //! What a request asks for, as far as its price depends on it: model, size, quality, `n`,
-//! partial images, prompt length and its input images. Read from an admitted request's
+//! partial images, prompt length (in bytes) and its input images. Read from an admitted request's
 //! spooled body (JSON or multipart, both endpoints) as a stream, never whole in memory: only
 //! the first [`IMAGE_HEAD`] bytes of each multipart image are kept (for its width and height),
 //! and a JSON body's images are only counted (each priced at the largest size the rules
@@ -56,8 +56,8 @@ pub struct Summary {
     pub n: u32,
     /// Partial images per image when streaming (0–3).
     pub partial_images: u32,
-    /// Characters of the prompt.
-    pub prompt_chars: usize,
+    /// UTF-8 bytes of the prompt (a tokenizer makes at most one token of each).
+    pub prompt_bytes: usize,
     /// Width and height of each input image (edits).
     pub input_images: Vec<(u32, u32)>,
     /// `input_fidelity: high` was asked for.
@@ -122,9 +122,9 @@ pub async fn summarize(
         } else {
             0
         },
-        prompt_chars: match params.get("prompt") {
-            Some(Value::String(p)) => p.chars().count(),
-            Some(Value::Number(chars)) => chars.as_u64().unwrap_or(0) as usize,
+        prompt_bytes: match params.get("prompt") {
+            Some(Value::String(p)) => p.len(),
+            Some(Value::Number(bytes)) => bytes.as_u64().unwrap_or(0) as usize,
             _ => 0,
         },
         input_images: images,
@@ -220,12 +220,7 @@ fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
         .ok()
 }
 
-/// Characters in UTF-8 bytes (bytes that do not continue a character).
-fn utf8_chars(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|b| (**b & 0xC0) != 0x80).count()
-}
-
-/// Text fields (the prompt as its character count) and input image sizes of a multipart body,
+/// Text fields (the prompt as its length in bytes) and input image sizes of a multipart body,
 /// read as a stream.
 async fn multipart(
     content_type: &str,
@@ -246,7 +241,7 @@ async fn multipart(
     let malformed = |_| bad_body("malformed multipart body");
     let mut params = HashMap::new();
     let mut images = Vec::new();
-    let mut prompt_chars = 0usize;
+    let mut prompt_bytes = 0usize;
     while let Some(mut field) = form.next_field().await.map_err(malformed)? {
         let name = field.name().unwrap_or("").to_string();
         let is_file = field.file_name().is_some();
@@ -259,7 +254,7 @@ async fn multipart(
         };
         while let Some(chunk) = field.chunk().await.map_err(malformed)? {
             if name == "prompt" && !is_file {
-                prompt_chars += utf8_chars(&chunk);
+                prompt_bytes += chunk.len();
             }
             let take = chunk.len().min(limit.saturating_sub(kept.len()));
             kept.extend_from_slice(&chunk[..take]);
@@ -267,7 +262,7 @@ async fn multipart(
         match name.as_str() {
             "image" | "image[]" => images.push(dimensions(&kept).unwrap_or(UNKNOWN_INPUT_SIZE)),
             "prompt" if !is_file => {
-                params.insert("prompt", Value::from(prompt_chars as u64));
+                params.insert("prompt", Value::from(prompt_bytes as u64));
             }
             n if !is_file => {
                 if let Some(key) = KEPT.iter().find(|k| **k == n) {
@@ -319,7 +314,7 @@ mod tests {
                 size: Some((1536, 864)),
                 n: 3,
                 partial_images: 2,
-                prompt_chars: 5,
+                prompt_bytes: 6,
                 input_images: vec![],
                 high_input_fidelity: false,
             }
@@ -382,7 +377,7 @@ mod tests {
         .expect("summary");
         assert_eq!(s.model, "gpt-image-2");
         assert_eq!(s.n, 2);
-        assert_eq!(s.prompt_chars, 7);
+        assert_eq!(s.prompt_bytes, 7);
         assert!(s.high_input_fidelity);
         assert_eq!(s.input_images, vec![(64, 32), (16, 48)]);
     }
@@ -402,6 +397,6 @@ mod tests {
         .await
         .expect("summary");
         assert_eq!(s.input_images, vec![UNKNOWN_INPUT_SIZE; 2]);
-        assert_eq!(s.prompt_chars, 1);
+        assert_eq!(s.prompt_bytes, 1);
     }
 }

@@ -294,7 +294,8 @@ impl Metered {
         if let (Some(actual), Some((model, reserved))) = (actual, &self.priced) {
             if actual > *reserved {
                 // Counted as billed, but the catalogue's rules are below what the API bills.
-                crate::log::refusal_line("usage-over-reservation", "over_reservation", || {
+                let label = || "limits: usage over the reservation".to_string();
+                crate::log::sampled_line("usage-over-reservation", label, || {
                     format!(
                         "limits: a {model} request cost {} by its usage, more than its worst \
                          case {}; the catalogue's prices for it are too low",

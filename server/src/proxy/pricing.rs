@@ -28,8 +28,9 @@ impl Pricer {
     /// The most a request can cost in USD, reserved against a budget before it is sent: the
     /// output at its size, quality, `n` and partial images with every `auto` resolved to its
     /// dearest possibility (`cost::worst_case`: the largest size `auto` can produce, the
-    /// highest quality it can choose), plus prompt text and input images at the input rate
-    /// (`cost::input_estimate`). `None` for a model the catalogue does not know.
+    /// highest quality it can choose), plus the prompt (a token per byte) and input images at
+    /// the input rate (`cost::worst_case_input`). `None` for a model the catalogue does not
+    /// know.
     pub fn worst_case_usd(&self, s: &Summary) -> Option<f64> {
         let model = self.catalogue.get(&s.model)?;
         let output = cost::worst_case(
@@ -49,7 +50,7 @@ impl Pricer {
         // Models without the `input_fidelity` parameter always use high fidelity (the app's
         // rule in `plan.rs`); the others when asked for it.
         let high_fidelity = !model.input_fidelity || s.high_input_fidelity;
-        let input = cost::input_estimate(model, s.prompt_chars, &images, high_fidelity);
+        let input = cost::worst_case_input(model, s.prompt_bytes, &images, high_fidelity);
         Some(output.usd + input.usd)
     }
 
@@ -75,7 +76,7 @@ mod tests {
             size,
             n: 1,
             partial_images: 0,
-            prompt_chars: 0,
+            prompt_bytes: 0,
             input_images: vec![],
             high_input_fidelity: false,
         }
@@ -107,10 +108,10 @@ mod tests {
         let mut s = summary("gpt-image-2", "medium", Some((1024, 1024)));
         s.n = 3;
         s.partial_images = 2;
-        s.prompt_chars = 400;
+        s.prompt_bytes = 400;
         s.input_images = vec![(1536, 864)];
         let want =
-            (3.0 * (1756.0 + 200.0) * 30.0 + 100.0 * 5.0 + (65.0 + 2.0 * 129.0 + 6240.0) * 8.0)
+            (3.0 * (1756.0 + 200.0) * 30.0 + 400.0 * 5.0 + (65.0 + 2.0 * 129.0 + 6240.0) * 8.0)
                 / 1e6;
         assert!((p.worst_case_usd(&s).expect("known") - want).abs() < 1e-12);
     }

@@ -120,9 +120,8 @@ pub async fn serve(
                 // Out of file descriptors (EMFILE/ENFILE) or a connection reset before it was
                 // accepted: the pending connection stays queued; try again shortly instead of
                 // spinning (axum::serve waits a whole second here).
-                crate::log::refusal_line("accept failed", "accept_failed", || {
-                    format!("accept failed: {e}")
-                });
+                let label = || "accept failed".to_string();
+                crate::log::sampled_line("accept-failed", label, || format!("accept failed: {e}"));
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
             }
