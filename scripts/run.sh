@@ -21,7 +21,8 @@ own_tokens=no
 for arg in "$@"; do
   case "$arg" in --tokens|--tokens=*|--provider|--provider=*) own_tokens=yes ;; esac
 done
-if [ -n "${OPENAI_API_KEY// /}" ] && [ "$own_tokens" = no ]; then
+key="${OPENAI_API_KEY:-}"
+if [ -n "${key// /}" ] && [ "$own_tokens" = no ]; then
   # Forward mode needs a token on every request. The app cannot be handed one automatically
   # without handing it to anyone who can load the page (see README, "Running the proxy"), so
   # this machine's token is made once and shown once.

@@ -36,6 +36,7 @@ FORWARD MODE (--provider openai)
      insufficient_quota, code budget_exceeded, x-should-retry: false. The reservation is then
      settled to the actual cost from the response's usage (upstream errors are refunded; a
      cut-off response keeps it). Requests in flight therefore cannot overspend a budget. A
+     request refused here has used its rate unit (its concurrency slot comes back). A
      budgeted request can use only models the server can price (400 model_not_priced).
   5. Forwarded; the answer streams back.
   Counters live in memory, written to --state-dir (continuity-counters.json, every second
