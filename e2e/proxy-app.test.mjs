@@ -27,7 +27,8 @@ before(async () => {
   token = out.trim().split('\n').pop().trim();
   assert.match(token, /^ct_[A-Za-z0-9_-]{43}$/);
   upstream = await startServer(['--fake-latency-ms', '10']);
-  proxy = await startServer(['--upstream', upstream.url.replace(/\/$/, ''), '--tokens', tokens, '--require-token'],
+  // Tokens are required by default in forward mode.
+  proxy = await startServer(['--upstream', upstream.url.replace(/\/$/, ''), '--tokens', tokens],
     { provider: 'openai', env: { OPENAI_API_KEY: KEY } });
   browser = await launchBrowser();
 });

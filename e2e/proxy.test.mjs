@@ -4,22 +4,30 @@
 // 1. no-cors multipart edit (a "simple" request: no preflight, so CORS cannot stop it);
 // 2. an HTML form POST (classic CSRF, a top-level navigation);
 // 3. JSON with the app's X-Continuity-Client header (needs a preflight, which is refused).
-// A control from the server's own origin goes through, so the refusals are not an outage.
+// A control from the server's own origin, with an access token (required by default), goes
+// through, so the refusals are not an outage.
 // Finally the logs of both servers are searched for the key, the prompts and image bytes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startServer, launchBrowser, journal, clearJournal, makePng, freePort } from './harness.mjs';
+import { startServer, launchBrowser, journal, clearJournal, makePng, freePort, SERVER_BIN } from './harness.mjs';
 
 const KEY = `sk-e2e-proxy-${randomBytes(8).toString('hex')}`;
 const PROMPT = `spend the owner's key ${randomBytes(4).toString('hex')}`;
 
-let upstream, proxy, attacker, attackerUrl, browser, png;
+let upstream, proxy, attacker, attackerUrl, browser, png, token;
 before(async () => {
   png = await makePng(64, 64, [200, 40, 40]);
+  const tokens = join(mkdtempSync(join(tmpdir(), 'continuity-tokens-')), 'tokens.json');
+  token = execFileSync(SERVER_BIN, ['token', 'create', '--name', 'owner', '--tokens', tokens],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop().trim();
   upstream = await startServer(['--fake-latency-ms', '10']);
-  proxy = await startServer(['--upstream', upstream.url.replace(/\/$/, '')], {
+  proxy = await startServer(['--upstream', upstream.url.replace(/\/$/, ''), '--tokens', tokens], {
     provider: 'openai', env: { OPENAI_API_KEY: KEY },
   });
   const port = await freePort();
@@ -135,20 +143,21 @@ test('JSON with the client header from another origin fails its preflight; nothi
   await context.close();
 });
 
-test('control: the server\'s own page, with the client header, is forwarded with the key', async () => {
+test('control: the server\'s own page, with the client header and a token, is forwarded with the key', async () => {
   await clearJournal(upstream.url);
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`${proxy.url}healthz`);
-  const statuses = await page.evaluate(async () => {
+  const statuses = await page.evaluate(async (token) => {
     const send = (headers) => fetch('/v1/images/generations', {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ model: 'gpt-image-2', prompt: 'own page', quality: 'low', size: '1024x1024' }),
     }).then((r) => r.status);
-    return [await send({}), await send({ 'x-continuity-client': '1' })];
-  });
-  assert.deepEqual(statuses, [403, 200], 'without the header refused, with it forwarded');
+    const auth = { authorization: `Bearer ${token}` };
+    return [await send(auth), await send({ 'x-continuity-client': '1' }), await send({ 'x-continuity-client': '1', ...auth })];
+  }, token);
+  assert.deepEqual(statuses, [403, 401, 200], 'without the header refused, without a token refused, with both forwarded');
   const seen = await journal(upstream.url);
   assert.equal(seen.length, 1);
   assert.equal(seen[0].authorization_present, true, 'the server attached its key');

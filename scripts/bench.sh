@@ -4,7 +4,9 @@
 # profile), then the batch scheduler against the fake natively (continuity-bench, bench/), then
 # the real app in Chromium (e2e/bench.mjs), the data layer in the browser (e2e/bench-data.mjs:
 # bytes and time per keystroke, long tasks, reload to thumbnails, memory), then forward mode's
-# added latency and throughput (server/examples/proxy_bench.rs).
+# added latency and throughput, the latency of a budget's reservation in Redis, the idle
+# connections held while /healthz stays fast, and memory under a 30 × 50 MB upload flood
+# (server/examples/proxy_bench/).
 # Usage: ./scripts/bench.sh [latency_ms] [runs]   everything
 #        ./scripts/bench.sh load [runs]            only the first-load figures (default 7 runs)
 #        ./scripts/bench.sh proxy                  only the proxy figures
@@ -16,10 +18,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 # Forward mode against a minimal upstream stub: direct, through the proxy with a token and all
-# its limits (counters in memory, then in a Redis started here on a free port), and the 401 path.
+# its limits (counters in memory, then in a Redis started here on a free port), the 401 path,
+# a budgeted token against one without a budget in Redis (the reservation's cost); then idle
+# connections held while /healthz is timed, and the resident memory under an upload flood.
+# PROXY_BIN=path compares another build (e.g. one of main) with the same load generator.
 proxy_bench() {
   printf '\n== Forward mode: latency the proxy adds and its throughput (2 cores shared by load generator, stub, proxy and Redis)\n'
-  cargo build --locked --profile server -p continuity-server --example proxy_bench
+  cargo build --locked --profile server -p continuity-server --bin continuity-server --example proxy_bench
   local redis_args=()
   if start_redis; then
     trap 'kill $REDIS_PID 2>/dev/null || true' EXIT
@@ -27,7 +32,7 @@ proxy_bench() {
   else
     echo "(redis-server unavailable: counters in memory only)"
   fi
-  target/server/examples/proxy_bench --proxy-bin target/server/continuity-server \
+  target/server/examples/proxy_bench --proxy-bin "${PROXY_BIN:-target/server/continuity-server}" \
     --log-dir "$ROOT/target" "${redis_args[@]}"
 }
 

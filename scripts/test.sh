@@ -53,9 +53,11 @@ SERVER="$ROOT/target/debug/continuity-server"
 step "bundle budgets (gzip size of the main wasm, the first load and every module loaded later)"
 node scripts/size-check.mjs "$ROOT/dist"
 
-# The browser tests talk to a real fake server on another port (cross-origin, like OpenAI).
+# The browser tests talk to a real fake server on another port (cross-origin, like OpenAI),
+# and read its journal from their own page's origin, which only --journal-allow-origin opens.
 FAKE_PORT=${FAKE_PORT:-18787}
-"$SERVER" --provider fake --addr "127.0.0.1:$FAKE_PORT" --dist "$ROOT/dist" --fake-latency-ms 30 2>"$ROOT/target/fake-server.log" &
+"$SERVER" --provider fake --addr "127.0.0.1:$FAKE_PORT" --dist "$ROOT/dist" --fake-latency-ms 30 \
+  --journal-allow-origin '*' 2>"$ROOT/target/fake-server.log" &
 pids+=($!)
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$FAKE_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 

@@ -28,13 +28,15 @@ impl Fake {
         let addr = listener
             .local_addr()
             .map_err(|e| format!("cannot read the fake's address: {e}"))?;
-        let config = Config {
-            // No app is served: only the API routes matter here.
-            dist: PathBuf::from("/nonexistent-continuity-bench-dist"),
-            max_body_bytes: MAX_BODY_BYTES,
-            provider: Provider::Fake(FakeConfig { latency }),
-            delivery: Default::default(),
-        };
+        // No app is served: only the API routes matter here.
+        let mut config = Config::new(
+            PathBuf::from("/nonexistent-continuity-bench-dist"),
+            Provider::Fake(FakeConfig {
+                latency,
+                ..FakeConfig::default()
+            }),
+        );
+        config.max_body_bytes = MAX_BODY_BYTES;
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, build_app(config)).await {
                 eprintln!("error: the fake server stopped: {e}");

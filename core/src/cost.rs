@@ -8,6 +8,9 @@ use crate::catalogue::{ModelInfo, TokenRule};
 use crate::model::size::Size;
 use crate::openai::types::Usage;
 
+mod worst;
+pub use worst::{auto_quality_candidates, auto_size_candidates, worst_case, worst_case_input};
+
 /// Extra output tokens billed for each streamed partial image (reference §6).
 pub const TOKENS_PER_PARTIAL_IMAGE: u64 = 100;
 

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
+use axum::extract::Request;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, Method, Uri};
-use axum::middleware;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -21,7 +22,7 @@ pub fn build_app(config: Config) -> Router {
     let info = ServerInfo {
         provider: config.provider.name(),
         token_required: match &config.provider {
-            Provider::OpenAi(forward) => forward.access.require_token,
+            Provider::OpenAi(forward) => forward.access.token_required(),
             Provider::Fake(_) => false,
         },
     };
@@ -37,16 +38,53 @@ pub fn build_app(config: Config) -> Router {
         )));
     let router = match &config.provider {
         Provider::Fake(fake_config) => {
-            let state = Arc::new(FakeState::new(fake_config, config.max_body_bytes));
+            let state = Arc::new(FakeState::new(
+                fake_config,
+                config.max_body_bytes,
+                config.body_timeout,
+            ));
+            let journal = Arc::new(fake::JournalAccess::new(fake_config));
             info.merge(fake::routes(state))
                 .merge(statics)
-                .layer(middleware::from_fn(fake::api_headers))
+                .layer(middleware::from_fn_with_state(journal, fake::api_headers))
         }
         Provider::OpenAi(forward_config) => info
-            .merge(proxy::routes(forward_config, config.max_body_bytes))
+            .merge(proxy::routes(
+                forward_config,
+                config.max_body_bytes,
+                config.body_timeout,
+                config.spool_dir.clone(),
+            ))
             .merge(statics),
     };
-    router.layer(middleware::from_fn(log::log_requests))
+    router
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(log::log_requests))
+}
+
+/// Headers every response carries: no `Referer` from the app's pages to anywhere, no MIME
+/// sniffing, and no caching of JSON (API answers, errors, `/api/config`) unless the handler
+/// chose a policy (the static files do).
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    let h = response.headers_mut();
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if json && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// `GET /healthz`

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::delivery::Delivery;
 use crate::limits::Counters;
-use crate::tokens::TokenStore;
+use crate::tokens::{Budget, TokenStore};
 
 /// The production upstream. Only tests may point forward mode elsewhere (`--upstream`).
 pub const DEFAULT_UPSTREAM: &str = "https://api.openai.com";
@@ -23,6 +23,27 @@ pub struct Config {
     pub provider: Provider,
     /// How the app is delivered (its Content-Security-Policy's custom endpoints).
     pub delivery: Delivery,
+    /// Longest time a request body may take to arrive once it is read (then 408).
+    pub body_timeout: Duration,
+    /// Where forward mode spools request bodies past 1 MiB (unlinked temporary files).
+    pub spool_dir: PathBuf,
+}
+
+/// Default `--body-timeout-s`: a 64 MiB upload at about 4.5 Mbit/s.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(120);
+
+impl Config {
+    /// Fake mode with the given app directory and the default limits.
+    pub fn new(dist: PathBuf, provider: Provider) -> Self {
+        Self {
+            dist,
+            max_body_bytes: 64 * 1024 * 1024,
+            provider,
+            delivery: Delivery::default(),
+            body_timeout: BODY_TIMEOUT,
+            spool_dir: std::env::temp_dir(),
+        }
+    }
 }
 
 /// Who answers the image routes.
@@ -49,12 +70,20 @@ impl Provider {
 pub struct FakeConfig {
     /// Total time from request received to response (streams spread their events over it).
     pub latency: Duration,
+    /// `--journal-allow-origin`: page origins that may read the journal (`/_fake/*`)
+    /// cross-origin; `*` allows any. By default only the server's own pages may.
+    pub journal_origins: Vec<String>,
+    /// Whether the server listens on a loopback address (then the journal answers only to a
+    /// loopback `Host`: DNS-rebinding defence).
+    pub listen_loopback: bool,
 }
 
 impl Default for FakeConfig {
     fn default() -> Self {
         Self {
             latency: Duration::from_millis(300),
+            journal_origins: Vec::new(),
+            listen_loopback: true,
         }
     }
 }
@@ -82,21 +111,32 @@ pub struct AccessConfig {
     /// Whether the server listens on a loopback address (then `Host` must be a loopback name
     /// or an allowed origin's host: DNS-rebinding defence).
     pub listen_loopback: bool,
-    /// Whether every image request needs an access token.
-    pub require_token: bool,
+    /// `--allow-anonymous`: image requests without an access token are forwarded too.
+    pub allow_anonymous: bool,
+    /// `--budget-usd`: the most the server spends per UTC day, over every request.
+    pub global_budget: Option<Budget>,
     /// The tokens (reloaded from their file while the server runs).
     pub tokens: Arc<TokenStore>,
     /// Rate, concurrency and budget counters (memory or Redis).
     pub counters: Counters,
 }
 
+impl AccessConfig {
+    /// Whether image requests need an access token.
+    pub fn token_required(&self) -> bool {
+        !self.allow_anonymous
+    }
+}
+
 impl Default for AccessConfig {
-    /// Loopback, no tokens required, none known, counters in memory.
+    /// Loopback, tokens required, none known, no server budget, counters in memory (kept
+    /// nowhere).
     fn default() -> Self {
         Self {
             allowed_origins: Vec::new(),
             listen_loopback: true,
-            require_token: false,
+            allow_anonymous: false,
+            global_budget: None,
             tokens: Arc::new(TokenStore::empty()),
             counters: Counters::default(),
         }

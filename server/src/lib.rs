@@ -20,6 +20,7 @@ pub mod log;
 pub mod proxy;
 pub mod static_files;
 pub mod tokens;
+pub mod transport;
 
 pub use app::build_app;
 pub use config::{AccessConfig, ApiKey, Config, FakeConfig, ForwardConfig, Provider};

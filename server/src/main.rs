@@ -4,10 +4,11 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use axum::serve::ListenerExt as _;
 use clap::Parser;
 use continuity_server::cli::{run_token_command, Cli, Command};
 use continuity_server::limits::shared::RedisCounters;
+use continuity_server::limits::Counters;
+use continuity_server::transport::{self, nofile};
 use continuity_server::{build_app, Provider};
 
 /// How long in-flight requests may finish after Ctrl-C / SIGTERM.
@@ -26,6 +27,7 @@ async fn main() -> ExitCode {
         };
     }
     let addr = cli.addr;
+    let mut limits = cli.transport();
     let redis = cli
         .redis_url
         .clone()
@@ -38,12 +40,37 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+
+    // Every connection is a file descriptor: the usual soft limit (1,024) would run out long
+    // before the connection cap.
+    if let Some((before, after)) = nofile::raise() {
+        let carried = nofile::connections_for(after);
+        if carried < limits.max_connections {
+            eprintln!(
+                "note: {after} open files allow about {carried} connections; --max-connections \
+                 lowered from {} (raise the hard limit: ulimit -Hn, or LimitNOFILE= in systemd)",
+                limits.max_connections
+            );
+            limits.max_connections = carried.max(1);
+        }
+        if after > before {
+            eprintln!("open files: soft limit raised from {before} to {after}");
+        }
+    }
+
     if let Provider::OpenAi(forward) = &mut config.provider {
         if let Some((url, prefix)) = redis {
-            // A lease outlives the longest request: upstream timeout plus a minute.
-            let lease = forward.timeout + Duration::from_secs(60);
+            // A lease outlives the longest request: its body, the upstream's answer, a minute.
+            let lease = config.body_timeout + forward.timeout + Duration::from_secs(60);
             match RedisCounters::connect(&url, &prefix, lease).await {
-                Ok(counters) => forward.access.counters = counters,
+                Ok(counters) => {
+                    if let Counters::Redis(r) = &counters {
+                        if let Some(warning) = r.persistence_warning().await {
+                            eprintln!("{warning}");
+                        }
+                    }
+                    forward.access.counters = counters;
+                }
                 Err(message) => {
                     eprintln!("error: {message}");
                     return ExitCode::from(1);
@@ -67,16 +94,26 @@ async fn main() -> ExitCode {
         }
     };
     let bound = listener.local_addr().unwrap_or(addr);
+    let mut counters = None;
     if let Provider::OpenAi(forward) = &config.provider {
         let access = &forward.access;
         let live = access.tokens.current().live();
-        if !access.require_token && !bound.ip().is_loopback() {
+        if access.allow_anonymous {
             eprintln!(
-                "warning: forward mode on a non-loopback address without --require-token: \
-                 anyone who can reach {bound} can spend the server's OpenAI key."
+                "warning: --allow-anonymous: image requests without an access token are \
+                 forwarded with the server's OpenAI key; anyone who can reach {bound}{} can \
+                 spend it{}.",
+                if access.allowed_origins.is_empty() {
+                    String::new()
+                } else {
+                    format!(" or {}", access.allowed_origins.join(", "))
+                },
+                match access.global_budget {
+                    Some(budget) => format!(" (up to the server's budget, ${budget})"),
+                    None => " without limit".to_string(),
+                }
             );
-        }
-        if access.require_token && live == 0 {
+        } else if live == 0 {
             eprintln!(
                 "note: tokens are required but {} has none yet, so every image request is \
                  refused; create one with `continuity-server token create --name NAME`.",
@@ -84,41 +121,44 @@ async fn main() -> ExitCode {
             );
         }
         eprintln!(
-            "forward mode: tokens {} ({live} live in {}), counters {}",
-            if access.require_token {
-                "required"
+            "forward mode: tokens {} ({live} live in {}), counters {}{}",
+            if access.allow_anonymous {
+                "optional (--allow-anonymous)"
             } else {
-                "optional"
+                "required"
             },
             access.tokens.path().display(),
-            match access.counters {
-                continuity_server::limits::Counters::Redis(_) => "in Redis",
-                continuity_server::limits::Counters::Memory(_) => "in memory",
+            match &access.counters {
+                Counters::Redis(_) => "in Redis".to_string(),
+                Counters::Memory(m) => match m.file() {
+                    Some(file) => format!("in memory, kept in {}", file.display()),
+                    None => "in memory".to_string(),
+                },
+            },
+            match access.global_budget {
+                Some(budget) => format!(", server budget ${budget}"),
+                None => String::new(),
             }
         );
+        counters = Some(access.counters.clone());
     }
     println!("Continuity server listening on http://{bound}/ (provider: {provider})");
     // Scripts wait for this line; make sure it is not stuck in a pipe buffer.
     let _ = std::io::stdout().flush();
 
     let app = build_app(config);
-    // TCP_NODELAY: a streamed response's last bytes (written after the budget is settled)
-    // must not wait for the client's delayed ACK (Nagle's algorithm: up to 40 ms).
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    if let Err(e) = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-    {
-        eprintln!("error: server failed: {e}");
-        return ExitCode::from(1);
+    transport::serve(listener, app, limits, shutdown_signal(), SHUTDOWN_GRACE).await;
+    if let Some(counters) = counters {
+        if let Err(e) = counters.save() {
+            eprintln!("error: {e}");
+        }
     }
-    ExitCode::SUCCESS
+    // Requests still running after the grace period (e.g. the fake's `stall`) end with the
+    // process.
+    std::process::exit(0);
 }
 
-/// Resolves on Ctrl-C or SIGTERM; a stuck request (e.g. the `stall` fault) cannot hold the
-/// process longer than [`SHUTDOWN_GRACE`].
+/// Resolves on Ctrl-C or SIGTERM.
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -139,8 +179,4 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     eprintln!("shutting down");
-    tokio::spawn(async {
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
-        std::process::exit(0);
-    });
 }

@@ -119,9 +119,36 @@ async fn handle(state: Arc<FakeState>, endpoint: Endpoint, req: Request) -> Resp
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let body = match read_limited(body, ctx.state.max_body_bytes, declared).await {
-        Ok(body) => body,
+    // The fake keeps whole bodies in memory (it decodes their images), so the bodies held at
+    // once are bounded: a request waits (up to the body timeout) for its share of the memory.
+    let limit = ctx.state.max_body_bytes;
+    let wanted = declared.map_or(limit, |len| (len as usize).min(limit));
+    let memory = match ctx.state.body_memory(wanted).await {
+        Ok(permit) => permit,
         Err(err) => {
+            let raw = Arc::new(RawRequest::empty(endpoint, form));
+            return ctx.finish(raw, err.into_response(), None).await;
+        }
+    };
+    let read = read_limited(body, limit, declared);
+    let body = match tokio::time::timeout(ctx.state.body_timeout, read).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(err)) => {
+            let raw = Arc::new(RawRequest::empty(endpoint, form));
+            return ctx.finish(raw, err.into_response(), None).await;
+        }
+        Err(_) => {
+            let err = ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "invalid_request_error",
+                Some("request_timeout"),
+                None,
+                format!(
+                    "The request body did not arrive within {} s: the client sent it too \
+                     slowly.",
+                    ctx.state.body_timeout.as_secs()
+                ),
+            );
             let raw = Arc::new(RawRequest::empty(endpoint, form));
             return ctx.finish(raw, err.into_response(), None).await;
         }
@@ -135,7 +162,11 @@ async fn handle(state: Arc<FakeState>, endpoint: Endpoint, req: Request) -> Resp
                 .await;
         }
     };
-    run(ctx, raw).await
+    let response = run(ctx, raw).await;
+    // The body's memory is given back when the answer has been produced (a streamed answer
+    // keeps only its rendered images).
+    drop(memory);
+    response
 }
 
 /// Reads at most `limit` bytes; a larger body is a 413 in OpenAI's envelope.

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -31,6 +31,7 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use crate::config::FakeConfig;
+use crate::proxy::guard::Guard;
 
 /// Shared state of the fake.
 #[derive(Debug)]
@@ -39,6 +40,10 @@ pub struct FakeState {
     pub latency: Duration,
     /// Largest accepted body on the image routes.
     pub max_body_bytes: usize,
+    /// Longest time a request body may take to arrive.
+    pub body_timeout: Duration,
+    /// MiB of request bodies held in memory at once: four of the largest allowed.
+    body_mib: Arc<tokio::sync::Semaphore>,
     /// Image requests received.
     pub journal: journal::Journal,
     /// Attempts per request, for `<fault>:<times>`.
@@ -49,13 +54,42 @@ pub struct FakeState {
 
 impl FakeState {
     /// New empty state.
-    pub fn new(config: &FakeConfig, max_body_bytes: usize) -> Self {
+    pub fn new(config: &FakeConfig, max_body_bytes: usize, body_timeout: Duration) -> Self {
         Self {
             latency: config.latency,
             max_body_bytes,
+            body_timeout,
+            body_mib: Arc::new(tokio::sync::Semaphore::new(4 * mib(max_body_bytes))),
             journal: journal::Journal::default(),
             attempts: faults::AttemptCounter::default(),
             in_flight: faults::InFlight::default(),
+        }
+    }
+}
+
+/// Whole MiB needed for `bytes` (at least one).
+fn mib(bytes: usize) -> usize {
+    bytes.div_ceil(1024 * 1024).max(1)
+}
+
+impl FakeState {
+    /// Takes memory for a body of up to `bytes`, waiting up to the body timeout for bodies in
+    /// progress to finish (then 503 `server_busy`).
+    pub async fn body_memory(
+        &self,
+        bytes: usize,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, crate::errors::ApiError> {
+        let want = mib(bytes) as u32;
+        let acquire = Arc::clone(&self.body_mib).acquire_many_owned(want);
+        match tokio::time::timeout(self.body_timeout, acquire).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(crate::errors::ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                Some("server_busy"),
+                None,
+                "The fake is busy with other large requests; please try again shortly.",
+            )),
         }
     }
 }
@@ -114,15 +148,55 @@ pub const EXPOSE_HEADERS: &str = "x-request-id, retry-after, retry-after-ms, \
     x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, \
     openai-processing-ms";
 
+/// Who may read the journal (`/_fake/*`): every prompt typed into the app is in it, so only
+/// the server's own pages, plus `--journal-allow-origin`.
+#[derive(Debug)]
+pub struct JournalAccess {
+    /// The cross-site rules (own origin, allowed origins, loopback `Host`); `None`: any page.
+    guard: Option<Guard>,
+}
+
+impl JournalAccess {
+    /// The rules of `config`.
+    pub fn new(config: &FakeConfig) -> Self {
+        let any = config.journal_origins.iter().any(|o| o == "*");
+        let guard = (!any).then(|| {
+            Guard::new(&config.journal_origins, config.listen_loopback)
+                .unwrap_or_else(|_| Guard::new(&[], config.listen_loopback).expect("no origins"))
+        });
+        Self { guard }
+    }
+
+    /// The `Access-Control-Allow-Origin` to send, or the 403.
+    fn check(&self, headers: &HeaderMap) -> Result<Option<HeaderValue>, crate::errors::ApiError> {
+        match &self.guard {
+            None => Ok(Some(HeaderValue::from_static("*"))),
+            Some(guard) => guard.check_page(headers).map(|cors| cors.allowed_origin()),
+        }
+    }
+}
+
 /// Middleware for `/v1/*` and `/_fake/*` in fake mode: answers CORS preflights, adds CORS
-/// headers like the real API (`*`), and on `/v1/*` gives every response an `x-request-id`
-/// and `openai-processing-ms`.
-pub async fn api_headers(mut req: Request, next: Next) -> Response {
+/// headers like the real API (`*`) on `/v1/*`, keeps the journal to the pages allowed to read
+/// it, and on `/v1/*` gives every response an `x-request-id` and `openai-processing-ms`.
+pub async fn api_headers(
+    State(journal): State<Arc<JournalAccess>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path();
     let v1 = path.starts_with("/v1/");
     if !v1 && !path.starts_with("/_fake/") {
         return next.run(req).await;
     }
+    let allow_origin = if v1 {
+        Some(HeaderValue::from_static("*"))
+    } else {
+        match journal.check(req.headers()) {
+            Ok(allowed) => allowed,
+            Err(refused) => return refused.into_response(),
+        }
+    };
     let start = Instant::now();
     let id = v1.then(new_request_id);
     let mut response = if req.method() == Method::OPTIONS {
@@ -139,14 +213,16 @@ pub async fn api_headers(mut req: Request, next: Next) -> Response {
         next.run(req).await
     };
     let headers = response.headers_mut();
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static(EXPOSE_HEADERS),
-    );
+    if let Some(origin) = allow_origin {
+        if origin != "*" {
+            headers.insert(header::VARY, HeaderValue::from_static("origin"));
+        }
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSE_HEADERS),
+        );
+    }
     if let Some(id) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
         headers.insert(HeaderName::from_static("x-request-id"), id);
         let ms = start.elapsed().as_millis().to_string();

@@ -3,19 +3,19 @@
 -- KEYS[2]: the token's in-flight sorted set (member = lease id, score = lease expiry in ms)
 -- KEYS[3]: the token's spend counter for today (UTC), integer micro-USD
 -- ARGV: rate count (0 = no rate limit), rate period ms, concurrency (0 = none), lease id,
---       lease ttl ms, budget micro-USD (0 = none), estimate micro-USD, spend counter ttl s
+--       lease ttl ms, budget micro-USD (0 = none)
 -- Returns {0, 0} admitted, {1, ms until a request fits} rate limited, {2, limit} busy,
--- {3, micro-USD spent today} over budget. Nothing is changed unless the request is admitted.
+-- {3, micro-USD spent today} budget used up. Nothing is changed unless the request is admitted.
+-- The budget itself is reserved later, by reserve.lua, once the body has been priced.
 -- Time comes from Redis, so replicas with skewed clocks still share one bucket.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 -- Budget first: a request that cannot be afforded today is not worth a retry.
 local budget = tonumber(ARGV[6])
-local estimate = tonumber(ARGV[7])
 if budget > 0 then
   local spent = tonumber(redis.call('GET', KEYS[3]) or '0')
-  if spent + estimate > budget then
+  if spent >= budget then
     return {3, spent}
   end
 end
@@ -50,9 +50,5 @@ if limit > 0 then
 end
 if new_tat then
   redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.max(1, math.ceil(new_tat - now)))
-end
-if budget > 0 then
-  redis.call('INCRBY', KEYS[3], estimate)
-  redis.call('EXPIRE', KEYS[3], tonumber(ARGV[8]))
 end
 return {0, 0}

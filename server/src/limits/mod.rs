@@ -1,14 +1,23 @@
-//! Per-token counters: request rate, requests in flight and daily spend.
+//! Per-token counters: request rate, requests in flight and daily spend, plus the server-wide
+//! daily spend of `--budget-usd`.
 //!
-//! In memory by default; in Redis with `--redis-url`, so that several replicas behind a load
-//! balancer enforce one limit. One atomic check-and-update admits a request against all three
-//! (a mutex in memory, one Lua script in Redis), so two replicas can never both take the last
-//! unit of a limit, and a refused request changes nothing.
+//! In memory by default (written to the state directory, so a restart keeps the day's
+//! counters: [`memory`]); in Redis with `--redis-url`, so that several replicas behind a load
+//! balancer enforce one limit ([`shared`]).
 //!
-//! The budget is charged with the request's estimate on admission; [`Ticket::finish`] then
-//! replaces it with the actual cost from the response's `usage` and gives the concurrency unit
-//! back (one more round trip). A replica that dies in between leaves the estimate charged (the
-//! budget errs on the side of spending less) and its concurrency leases expire.
+//! A request goes through two steps, each one atomic check-and-update (a mutex in memory, one
+//! Lua script in Redis) that changes nothing when it refuses:
+//! 1. [`Counters::admit`], from the request's headers alone: the token's rate and concurrency,
+//!    and whether its budget is already used up today;
+//! 2. [`Counters::reserve`], once the body has been read and priced: the request's worst-case
+//!    cost is added to the day's spend if it fits under the budget, else the request is
+//!    refused. Spend therefore counts every request in flight at its worst case, and requests
+//!    in flight cannot overspend a budget together.
+//!
+//! [`Ticket::finish`] settles each reservation to the actual cost from the response's `usage`
+//! (one more round trip) and gives the concurrency unit back. A replica that dies in between
+//! leaves the reservation charged (the budget errs on the side of spending less) and its
+//! concurrency leases expire.
 
 pub mod memory;
 pub mod shared;
@@ -16,6 +25,9 @@ pub mod shared;
 use std::sync::Arc;
 
 use crate::tokens::Rate;
+
+/// The owner of the server-wide budget's counters (token ids are hex digits, never this).
+pub const GLOBAL: &str = "*";
 
 /// Where the counters live.
 #[derive(Clone)]
@@ -46,7 +58,7 @@ impl Default for Counters {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CounterError(pub String);
 
-/// What one request asks of its token's limits.
+/// What one request asks of its token's limits at admission.
 #[derive(Debug, Clone)]
 pub struct Ask<'a> {
     /// The token's counter id.
@@ -55,19 +67,17 @@ pub struct Ask<'a> {
     pub rate: Option<Rate>,
     /// Its concurrency, if limited.
     pub concurrency: Option<u32>,
-    /// Its budget and this request's estimate, if budgeted.
+    /// Its budget, if budgeted: a budget already used up refuses at once.
     pub budget: Option<BudgetAsk>,
 }
 
-/// The budget part of an [`Ask`].
+/// A daily budget as the counters see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BudgetAsk {
     /// The UTC day the spend counts in (`YYYY-MM-DD`).
     pub day: String,
     /// The budget for that day, micro-USD.
     pub limit_micros: u64,
-    /// This request's estimated cost, micro-USD.
-    pub estimate_micros: u64,
 }
 
 /// The answer of [`Counters::admit`].
@@ -85,60 +95,135 @@ pub enum Admit {
         /// The concurrency limit.
         limit: u32,
     },
-    /// The estimate does not fit into what is left of the budget today.
+    /// Nothing is left of the budget today.
     OverBudget {
-        /// Micro-USD already charged today.
+        /// Micro-USD spent or reserved today.
+        spent_micros: u64,
+    },
+}
+
+/// The answer of [`Counters::reserve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reserve {
+    /// Reserved; the ticket settles it.
+    Reserved,
+    /// The reservation does not fit into what is left today.
+    OverBudget {
+        /// Micro-USD spent or reserved today.
         spent_micros: u64,
     },
 }
 
 impl Counters {
-    /// Checks the request against every limit of its token and, if it fits, takes one unit
-    /// of rate and concurrency and charges the estimate — all or nothing.
+    /// Checks the request against its token's rate, concurrency and used-up budget and, if it
+    /// fits, takes one unit of rate and concurrency — all or nothing.
     pub async fn admit(&self, ask: &Ask<'_>) -> Result<Admit, CounterError> {
         match self {
             Counters::Memory(m) => Ok(m.admit(self, ask)),
             Counters::Redis(r) => r.admit(self, ask).await,
         }
     }
+
+    /// Micro-USD spent (or reserved) by `owner` on `day`.
+    pub async fn spent(&self, owner: &str, day: &str) -> Result<u64, CounterError> {
+        match self {
+            Counters::Memory(m) => Ok(m.spent(owner, day)),
+            Counters::Redis(r) => r.spent(owner, day).await,
+        }
+    }
+
+    /// Adds `micros` to `owner`'s spend on `budget.day` if the total stays within the budget;
+    /// the ticket then holds the reservation.
+    pub async fn reserve(
+        &self,
+        ticket: &mut Ticket,
+        owner: &str,
+        budget: &BudgetAsk,
+        micros: u64,
+    ) -> Result<Reserve, CounterError> {
+        let answer = match self {
+            Counters::Memory(m) => m.reserve(owner, budget, micros),
+            Counters::Redis(r) => r.reserve(owner, budget, micros).await?,
+        };
+        if answer == Reserve::Reserved {
+            ticket.charges.push(Charge {
+                owner: owner.to_string(),
+                day: budget.day.clone(),
+                micros,
+            });
+        }
+        Ok(answer)
+    }
+
+    /// Writes in-memory counters to their file now (at shutdown); nothing for Redis.
+    pub fn save(&self) -> Result<(), String> {
+        match self {
+            Counters::Memory(m) => m.save(),
+            Counters::Redis(_) => Ok(()),
+        }
+    }
 }
 
-/// An admitted request's hold on its token's counters: a concurrency unit and a charged
-/// estimate. Dropping it (the client went away) gives the unit back in the background and
-/// keeps the estimate charged, since the request may have been billed.
+/// One reservation a ticket holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charge {
+    /// A token id or [`GLOBAL`].
+    pub owner: String,
+    /// The UTC day it counts in.
+    pub day: String,
+    /// Micro-USD reserved.
+    pub micros: u64,
+}
+
+/// An admitted request's hold on the counters: a concurrency unit and its reservations.
+/// Dropping it (the client went away) gives the unit back in the background and keeps the
+/// reservations charged, since the request may have been billed.
 #[derive(Debug)]
 pub struct Ticket {
     counters: Counters,
+    /// The token's counter id ("" for an anonymous request).
     token_id: String,
     /// Set when a concurrency unit was taken: the Redis lease member, or "" in memory.
     lease: Option<String>,
-    /// The day and micro-USD charged.
-    charge: Option<(String, u64)>,
+    /// The reservations.
+    charges: Vec<Charge>,
 }
 
 impl Ticket {
-    /// The charged estimate in micro-USD, if any.
-    pub fn charged_micros(&self) -> Option<u64> {
-        self.charge.as_ref().map(|(_, micros)| *micros)
+    /// A ticket without a token (an anonymous request), holding only reservations.
+    pub fn anonymous(counters: &Counters) -> Self {
+        Self {
+            counters: counters.clone(),
+            token_id: String::new(),
+            lease: None,
+            charges: Vec::new(),
+        }
     }
 
-    /// Settles the charge to `actual_micros` (0 refunds it; `None` keeps the estimate) and
-    /// gives the concurrency unit back. A Redis failure here is logged; the lease expires and
-    /// the estimate stays charged.
+    /// The reservations held.
+    pub fn charges(&self) -> &[Charge] {
+        &self.charges
+    }
+
+    /// Settles every reservation to `actual_micros` (0 refunds it; `None` keeps it charged)
+    /// and gives the concurrency unit back. A Redis failure here is logged; the lease expires
+    /// and the reservations stay charged.
     pub async fn finish(mut self, actual_micros: Option<u64>) {
         let lease = self.lease.take();
-        let delta = match (self.charge.take(), actual_micros) {
-            (Some((day, charged)), Some(actual)) if actual != charged => {
-                Some((day, actual as i64 - charged as i64))
-            }
-            _ => None,
+        let deltas: Vec<(String, String, i64)> = match actual_micros {
+            None => Vec::new(),
+            Some(actual) => std::mem::take(&mut self.charges)
+                .into_iter()
+                .filter(|c| c.micros != actual)
+                .map(|c| (c.owner, c.day, actual as i64 - c.micros as i64))
+                .collect(),
         };
-        if lease.is_none() && delta.is_none() {
+        if lease.is_none() && deltas.is_empty() {
             return;
         }
         match &self.counters {
-            Counters::Memory(m) => m.finish(&self.token_id, lease.is_some(), delta),
-            Counters::Redis(r) => r.finish(&self.token_id, lease, delta).await,
+            Counters::Memory(m) => m.finish(&self.token_id, lease.is_some(), &deltas),
+            Counters::Redis(r) => r.finish(&self.token_id, lease, &deltas).await,
         }
     }
 }
@@ -149,13 +234,13 @@ impl Drop for Ticket {
             return;
         };
         match &self.counters {
-            Counters::Memory(m) => m.finish(&self.token_id, true, None),
+            Counters::Memory(m) => m.finish(&self.token_id, true, &[]),
             Counters::Redis(r) => {
                 // Without a runtime the lease simply expires.
                 if let Ok(handle) = tokio::runtime::Handle::try_current() {
                     let r = Arc::clone(r);
                     let token_id = std::mem::take(&mut self.token_id);
-                    handle.spawn(async move { r.finish(&token_id, Some(lease), None).await });
+                    handle.spawn(async move { r.finish(&token_id, Some(lease), &[]).await });
                 }
             }
         }

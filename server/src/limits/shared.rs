@@ -6,8 +6,15 @@
 //! - `<prefix>{<token id>}:inflight`: sorted set of request leases, scored by expiry;
 //! - `<prefix>{<token id>}:spent:<YYYY-MM-DD>`: micro-USD charged that UTC day (kept 2 days).
 //!
-//! Admission is one Lua script (one round trip, atomic on the server); finishing a request
-//! is one pipeline of `INCRBY` (settle the charge) and `ZREM` (give the lease back).
+//! - `<prefix>{*}:spent:<YYYY-MM-DD>`: the server-wide spend of `--budget-usd`.
+//!
+//! Admission is one Lua script (`admit.lua`, one round trip, atomic on the server), a
+//! reservation another (`reserve.lua`, once per budget: the token's, then the server's);
+//! finishing a request is one pipeline of `INCRBY` (settle the reservations) and `ZREM` (give
+//! the lease back).
+//!
+//! Redis must keep its data (AOF or RDB snapshots): a Redis that restarts empty forgets the
+//! day's spend and every rate bucket. [`persistence_warning`] says so at start.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -16,7 +23,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
 
-use super::{Admit, Ask, CounterError, Counters, Ticket};
+use super::{Admit, Ask, BudgetAsk, CounterError, Counters, Reserve, Ticket};
 
 /// How long a Redis command may take before the request is refused with 503.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
@@ -28,6 +35,7 @@ pub struct RedisCounters {
     conn: ConnectionManager,
     prefix: String,
     admit: Script,
+    reserve: Script,
     lease_ttl_ms: u64,
     /// Lease ids: a random per-process prefix plus a counter, unique across replicas.
     lease_prefix: String,
@@ -50,6 +58,12 @@ impl RedisCounters {
     /// Connects (and fails at once if Redis cannot be reached). `lease_ttl` bounds how long a
     /// concurrency unit of a replica that died stays taken: the longest a request can last.
     pub async fn connect(url: &str, prefix: &str, lease_ttl: Duration) -> Result<Counters, String> {
+        Ok(Counters::Redis(Arc::new(
+            Self::open(url, prefix, lease_ttl).await?,
+        )))
+    }
+
+    async fn open(url: &str, prefix: &str, lease_ttl: Duration) -> Result<Self, String> {
         // TCP_NODELAY: each check is one small command awaiting its reply; with Nagle's
         // algorithm and delayed ACKs a round trip can take 40 ms instead of 0.1 ms.
         let info = redis::IntoConnectionInfo::into_connection_info(url)
@@ -67,14 +81,61 @@ impl RedisCounters {
             .query_async(&mut conn)
             .await
             .map_err(|e| format!("Redis does not answer PING: {e}"))?;
-        Ok(Counters::Redis(Arc::new(Self {
+        Ok(Self {
             conn,
             prefix: prefix.to_string(),
             admit: Script::new(include_str!("admit.lua")),
+            reserve: Script::new(include_str!("reserve.lua")),
             lease_ttl_ms: lease_ttl.as_millis() as u64,
             lease_prefix: crate::tokens::generate_id()?,
             lease_seq: AtomicU64::new(0),
-        })))
+        })
+    }
+
+    /// A warning to print at start if Redis keeps nothing across its own restart (`save ""`
+    /// and `appendonly no`), or `None` when it persists (or cannot be asked: `CONFIG` is often
+    /// disabled on managed Redis, then `INFO persistence` tells whether AOF is on).
+    pub async fn persistence_warning(&self) -> Option<String> {
+        let mut conn = self.conn.clone();
+        let config = |name: &'static str| {
+            let mut conn = conn.clone();
+            async move {
+                let pairs: Vec<String> = redis::cmd("CONFIG")
+                    .arg("GET")
+                    .arg(name)
+                    .query_async(&mut conn)
+                    .await
+                    .ok()?;
+                pairs.get(1).cloned()
+            }
+        };
+        let (save, aof) = (config("save").await, config("appendonly").await);
+        let aof_on = match aof {
+            Some(value) => value == "yes",
+            None => {
+                let info: String = redis::cmd("INFO")
+                    .arg("persistence")
+                    .query_async(&mut conn)
+                    .await
+                    .ok()?;
+                if info.lines().any(|l| l.trim() == "aof_enabled:1") {
+                    return None;
+                }
+                return Some(
+                    "warning: Redis does not say whether it keeps its data (CONFIG GET is not \
+                     allowed and AOF is off); if it has no RDB snapshots either, a Redis \
+                     restart resets every token's spend and rate counters."
+                        .into(),
+                );
+            }
+        };
+        let rdb_on = save.is_some_and(|s| !s.trim().is_empty());
+        (!aof_on && !rdb_on).then(|| {
+            "warning: Redis keeps no data across a restart (save \"\" and appendonly no): a \
+             Redis restart resets every token's spend and rate counters. Turn on AOF \
+             (appendonly yes) or RDB snapshots (save 60 1)."
+                .into()
+        })
     }
 
     fn key(&self, token_id: &str, what: &str) -> String {
@@ -91,10 +152,7 @@ impl RedisCounters {
                 counters: counters.clone(),
                 token_id: ask.token_id.to_string(),
                 lease,
-                charge: ask
-                    .budget
-                    .as_ref()
-                    .map(|b| (b.day.clone(), b.estimate_micros)),
+                charges: Vec::new(),
             })
         };
         if ask.rate.is_none() && ask.concurrency.is_none() && ask.budget.is_none() {
@@ -118,8 +176,6 @@ impl RedisCounters {
             .arg(&lease)
             .arg(self.lease_ttl_ms)
             .arg(budget.map_or(0, |b| b.limit_micros))
-            .arg(budget.map_or(0, |b| b.estimate_micros))
-            .arg(SPENT_TTL_S)
             .invoke_async(&mut self.conn.clone())
             .await
             .map_err(|e| failed(&e))?;
@@ -137,12 +193,47 @@ impl RedisCounters {
         })
     }
 
-    /// Gives `lease` back and adds `delta` micro-USD to the day's spend, in one round trip.
+    /// See [`Counters::spent`].
+    pub(super) async fn spent(&self, owner: &str, day: &str) -> Result<u64, CounterError> {
+        let spent: Option<u64> = redis::cmd("GET")
+            .arg(self.key(owner, &format!("spent:{day}")))
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(|e| failed(&e))?;
+        Ok(spent.unwrap_or(0))
+    }
+
+    /// See [`Counters::reserve`]: `reserve.lua`.
+    pub(super) async fn reserve(
+        &self,
+        owner: &str,
+        budget: &BudgetAsk,
+        micros: u64,
+    ) -> Result<Reserve, CounterError> {
+        let (verdict, spent): (u8, u64) = self
+            .reserve
+            .key(self.key(owner, &format!("spent:{}", budget.day)))
+            .arg(budget.limit_micros)
+            .arg(micros)
+            .arg(SPENT_TTL_S)
+            .invoke_async(&mut self.conn.clone())
+            .await
+            .map_err(|e| failed(&e))?;
+        Ok(match verdict {
+            0 => Reserve::Reserved,
+            _ => Reserve::OverBudget {
+                spent_micros: spent,
+            },
+        })
+    }
+
+    /// Gives `lease` back and adds each `(owner, day, delta)` micro-USD to that day's spend,
+    /// in one round trip.
     pub(super) async fn finish(
         &self,
         token_id: &str,
         lease: Option<String>,
-        delta: Option<(String, i64)>,
+        deltas: &[(String, String, i64)],
     ) {
         let mut pipe = redis::pipe();
         if let Some(lease) = &lease {
@@ -151,9 +242,9 @@ impl RedisCounters {
                 .arg(lease)
                 .ignore();
         }
-        if let Some((day, delta)) = &delta {
+        for (owner, day, delta) in deltas {
             pipe.cmd("INCRBY")
-                .arg(self.key(token_id, &format!("spent:{day}")))
+                .arg(self.key(owner, &format!("spent:{day}")))
                 .arg(*delta)
                 .ignore();
         }
@@ -161,7 +252,7 @@ impl RedisCounters {
         if let Err(e) = result {
             eprintln!(
                 "limits: could not finish a request's accounting ({}); its lease expires by \
-                 itself and its estimate stays charged",
+                 itself and its reservation stays charged",
                 failed(&e).0
             );
         }

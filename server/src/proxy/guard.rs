@@ -165,6 +165,11 @@ impl Guard {
         Ok(cors)
     }
 
+    /// Rules 1–3 alone (no client header), for routes that only read: the fake's journal.
+    pub fn check_page(&self, headers: &HeaderMap) -> Result<Cors, ApiError> {
+        self.check_site(headers)
+    }
+
     /// Checks an image request (POST). On success, returns the CORS decision for the response.
     pub fn check(&self, headers: &HeaderMap) -> Result<Cors, ApiError> {
         let cors = self.check_site(headers)?;
@@ -206,6 +211,11 @@ impl Guard {
 }
 
 impl Cors {
+    /// The `Access-Control-Allow-Origin` value for an allowed cross-origin page, if any.
+    pub fn allowed_origin(&self) -> Option<HeaderValue> {
+        self.allow_origin.clone()
+    }
+
     /// Adds the CORS grant for an `--allow-origin` page to a response (errors included, so
     /// that page can read a 401 or 429).
     pub fn apply(&self, response: &mut Response) {

@@ -1,4 +1,5 @@
-//! Prices a request before it is forwarded, and its actual cost from the `usage` it returned,
+//! Prices a request before it is forwarded (its worst case, reserved against budgets), and its
+//! actual cost from the `usage` it returned,
 //! with the app's own cost rules (`continuity_core::cost` and the catalogue compiled from
 //! `public/models.json`), so that a token's budget and the app's cost display agree.
 
@@ -24,13 +25,15 @@ impl Pricer {
         }
     }
 
-    /// The expected cost of a request in USD, as the app's plan estimates it: the output at
-    /// its size, quality, `n` and partial images (`cost::estimate`; `auto` quality as high,
-    /// `auto` size as 1024²) plus prompt text and input images (`cost::input_estimate`).
-    /// `None` for a model the catalogue does not know.
-    pub fn estimate_usd(&self, s: &Summary) -> Option<f64> {
+    /// The most a request can cost in USD, reserved against a budget before it is sent: the
+    /// output at its size, quality, `n` and partial images with every `auto` resolved to its
+    /// dearest possibility (`cost::worst_case`: the largest size `auto` can produce, the
+    /// highest quality it can choose), plus the prompt (a token per byte) and input images at
+    /// the input rate (`cost::worst_case_input`). `None` for a model the catalogue does not
+    /// know.
+    pub fn worst_case_usd(&self, s: &Summary) -> Option<f64> {
         let model = self.catalogue.get(&s.model)?;
-        let output = cost::estimate(
+        let output = cost::worst_case(
             model,
             &CostQuery {
                 size: s.size.map(|(w, h)| Size::new(w, h)),
@@ -47,7 +50,7 @@ impl Pricer {
         // Models without the `input_fidelity` parameter always use high fidelity (the app's
         // rule in `plan.rs`); the others when asked for it.
         let high_fidelity = !model.input_fidelity || s.high_input_fidelity;
-        let input = cost::input_estimate(model, s.prompt_chars, &images, high_fidelity);
+        let input = cost::worst_case_input(model, s.prompt_bytes, &images, high_fidelity);
         Some(output.usd + input.usd)
     }
 
@@ -73,38 +76,44 @@ mod tests {
             size,
             n: 1,
             partial_images: 0,
-            prompt_chars: 0,
+            prompt_bytes: 0,
             input_images: vec![],
             high_input_fidelity: false,
         }
     }
 
-    /// The app's published figures (reference §11.3): $0.006 / $0.053 / $0.211 at 1024².
+    /// Explicit parameters: the app's published figures (reference §11.3), $0.006 / $0.053 /
+    /// $0.211 at 1024²; `auto` is reserved at its dearest possibility.
     #[test]
-    fn estimates_match_the_app() {
+    fn reservations_are_the_worst_case() {
         let p = Pricer::builtin();
-        let usd = |q| {
-            p.estimate_usd(&summary("gpt-image-2", q, Some((1024, 1024))))
+        let usd = |q, size| {
+            p.worst_case_usd(&summary("gpt-image-2", q, size))
                 .expect("known")
         };
-        assert!((usd("low") - 196.0 * 30.0 / 1e6).abs() < 1e-12);
-        assert!((usd("medium") - 1756.0 * 30.0 / 1e6).abs() < 1e-12);
-        assert!((usd("high") - 7024.0 * 30.0 / 1e6).abs() < 1e-12);
-        assert_eq!(usd("auto"), usd("high"));
+        let square = Some((1024, 1024));
+        assert!((usd("low", square) - 196.0 * 30.0 / 1e6).abs() < 1e-12);
+        assert!((usd("medium", square) - 1756.0 * 30.0 / 1e6).abs() < 1e-12);
+        assert!((usd("high", square) - 7024.0 * 30.0 / 1e6).abs() < 1e-12);
+        assert_eq!(usd("auto", square), usd("high", square));
+        // size auto: the largest square gpt-image-2 allows (2880², 23,719 tokens at high).
+        assert!((usd("auto", None) - 23_719.0 * 30.0 / 1e6).abs() < 1e-12);
         // Snapshots resolve; unknown and retired models cannot be priced.
         assert!(p
-            .estimate_usd(&summary("gpt-image-2-2026-04-21", "low", None))
+            .worst_case_usd(&summary("gpt-image-2-2026-04-21", "low", None))
             .is_some());
-        assert!(p.estimate_usd(&summary("dall-e-2", "low", None)).is_none());
+        assert!(p
+            .worst_case_usd(&summary("dall-e-2", "low", None))
+            .is_none());
         let mut s = summary("gpt-image-2", "medium", Some((1024, 1024)));
         s.n = 3;
         s.partial_images = 2;
-        s.prompt_chars = 400;
+        s.prompt_bytes = 400;
         s.input_images = vec![(1536, 864)];
         let want =
-            (3.0 * (1756.0 + 200.0) * 30.0 + 100.0 * 5.0 + (65.0 + 2.0 * 129.0 + 6240.0) * 8.0)
+            (3.0 * (1756.0 + 200.0) * 30.0 + 400.0 * 5.0 + (65.0 + 2.0 * 129.0 + 6240.0) * 8.0)
                 / 1e6;
-        assert!((p.estimate_usd(&s).expect("known") - want).abs() < 1e-12);
+        assert!((p.worst_case_usd(&s).expect("known") - want).abs() < 1e-12);
     }
 
     #[test]

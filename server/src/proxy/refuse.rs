@@ -10,6 +10,32 @@ use crate::errors::ApiError;
 use crate::tokens::spec::format_micros;
 use crate::tokens::{Budget, Rate};
 
+/// Marks a response as a refusal by this server (its `error.code`), for the log line.
+#[derive(Debug, Clone)]
+pub struct RefusalCode(pub String);
+
+/// Attaches `code` to `response` as this server's refusal.
+pub fn mark(mut response: Response, code: &str) -> Response {
+    response
+        .extensions_mut()
+        .insert(RefusalCode(code.to_string()));
+    response
+}
+
+/// An [`ApiError`] answered as this server's refusal.
+pub fn api_error(error: ApiError) -> Response {
+    let code = error.parts().code.clone().unwrap_or_default();
+    mark(error.into_response(), &code)
+}
+
+/// The refusal code this server put on a response, if any.
+pub fn code_of(response: &Response) -> Option<String> {
+    response
+        .extensions()
+        .get::<RefusalCode>()
+        .map(|c| c.0.clone())
+}
+
 fn with_headers(error: ApiError, headers: &[(&'static str, String)]) -> Response {
     let mut response = error.into_response();
     for (name, value) in headers {
@@ -104,10 +130,41 @@ pub fn busy(name: &str, limit: u32) -> Response {
     )
 }
 
-/// 429 `insufficient_quota` / `budget_exceeded`: the request's estimate does not fit into what
-/// is left of the token's daily budget. Not retryable today (`x-should-retry: false`).
-pub fn over_budget(name: &str, budget: Budget, spent: u64, estimate: u64) -> Response {
+/// Whose budget refused a request.
+#[derive(Debug, Clone, Copy)]
+pub enum BudgetOwner<'a> {
+    /// An access token, by name.
+    Token(&'a str),
+    /// The server-wide `--budget-usd`.
+    Server,
+}
+
+/// 429 `insufficient_quota` / `budget_exceeded`: nothing is left of a daily budget
+/// (`reserved: None`, refused from the headers), or the request's worst case (`reserved`) does
+/// not fit into what is left. Not retryable today (`x-should-retry: false`).
+pub fn over_budget(
+    owner: BudgetOwner<'_>,
+    budget: Budget,
+    spent: u64,
+    reserved: Option<u64>,
+) -> Response {
     let wait = clock::seconds_to_utc_midnight(clock::unix_seconds());
+    let whose = match owner {
+        BudgetOwner::Token(name) => format!("the daily budget of access token '{name}'"),
+        BudgetOwner::Server => "this server's daily budget".to_string(),
+    };
+    let what = match reserved {
+        Some(micros) => format!(
+            "This request (at most {}: every 'auto' counted at its dearest, since requests in \
+             flight must not be able to overspend together) would exceed {whose}",
+            format_micros(micros)
+        ),
+        None => format!("Nothing is left of {whose}"),
+    };
+    let ask = match owner {
+        BudgetOwner::Token(_) => "ask the server's operator for a larger one",
+        BudgetOwner::Server => "this server's operator sets it",
+    };
     with_headers(
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -115,10 +172,8 @@ pub fn over_budget(name: &str, budget: Budget, spent: u64, estimate: u64) -> Res
             Some("budget_exceeded"),
             None,
             format!(
-                "This request (estimated {}) would exceed the daily budget of access token \
-                 '{name}': {} per UTC day, {} spent today. The budget starts again at 00:00 UTC \
-                 (in {}h {:02}m); ask the server's operator for a larger one.",
-                format_micros(estimate),
+                "{what}: {} per UTC day, {} spent or reserved today. The budget starts again at \
+                 00:00 UTC (in {}h {:02}m); {ask}.",
                 format_micros(budget.micros_per_day),
                 format_micros(spent),
                 wait / 3600,
@@ -126,6 +181,44 @@ pub fn over_budget(name: &str, budget: Budget, spent: u64, estimate: u64) -> Res
             ),
         ),
         &[("x-should-retry", "false".into())],
+    )
+}
+
+/// 408 `request_timeout`: the client did not send its body within the body timeout.
+pub fn slow_body(seconds: u64) -> Response {
+    api_error(ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "invalid_request_error",
+        Some("request_timeout"),
+        None,
+        format!(
+            "The request body did not arrive within {seconds} s: the client sent it too \
+             slowly. Nothing was sent upstream."
+        ),
+    ))
+}
+
+/// 400 `incomplete_body`: the body ended early or was malformed on the wire.
+pub fn broken_body() -> Response {
+    api_error(ApiError::invalid(
+        "incomplete_body",
+        None,
+        "The request body ended early or could not be read. Nothing was sent upstream.",
+    ))
+}
+
+/// 503 `body_not_stored`: the server could not keep the body to send it.
+pub fn body_not_stored() -> Response {
+    with_headers(
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            Some("body_not_stored"),
+            None,
+            "This server could not store the request body; nothing was sent upstream. Please \
+             try again shortly.",
+        ),
+        &[("retry-after", "2".into())],
     )
 }
 
@@ -174,10 +267,10 @@ mod tests {
         assert_eq!(r.headers()["retry-after"], "20");
         assert_eq!(r.headers()["retry-after-ms"], "19001");
         let r = over_budget(
-            "alice",
+            BudgetOwner::Token("alice"),
             Budget::parse("5/day").expect("budget"),
             4_900_000,
-            211_000,
+            Some(211_000),
         );
         assert_eq!(r.headers()["x-should-retry"], "false");
         assert!(!r.headers().contains_key("retry-after"));

@@ -29,8 +29,6 @@ const RESPONSE_ALLOW: &[&str] = &[
 /// Why nothing usable came back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
-    /// The request body passed `--max-body-mb` while streaming.
-    TooLarge,
     /// No answer within the upstream timeout: the request may have been processed.
     Timeout,
     /// Connection failed: the request was not processed.
@@ -48,12 +46,11 @@ impl Failure {
     }
 
     /// The answer to the client.
-    pub fn response(self, max_body_bytes: usize, timeout_s: u64) -> Response {
+    pub fn response(self, _max_body_bytes: usize, timeout_s: u64) -> Response {
         let error = |status, code, message: String| {
             ApiError::new(status, "server_error", Some(code), None, message).into_response()
         };
         match self {
-            Failure::TooLarge => ApiError::too_large(max_body_bytes).into_response(),
             Failure::Timeout => error(
                 StatusCode::GATEWAY_TIMEOUT,
                 "upstream_timeout",
@@ -83,13 +80,14 @@ impl Failure {
     }
 }
 
-/// Sends the request. `over_limit` tells whether a streamed body was cut at the size limit.
+/// Sends the request with its body (`len` bytes, read in full beforehand, so the upstream
+/// gets a `content-length`).
 pub async fn send(
     config: &ForwardConfig,
     endpoint: Endpoint,
     client_headers: &HeaderMap,
     body: reqwest::Body,
-    over_limit: impl Fn() -> bool,
+    len: u64,
 ) -> Result<reqwest::Response, Failure> {
     let mut headers = HeaderMap::new();
     for name in REQUEST_ALLOW {
@@ -101,6 +99,7 @@ pub async fn send(
         .map_err(|_| Failure::BadKey)?;
     auth.set_sensitive(true);
     headers.insert(header::AUTHORIZATION, auth);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     let url = format!("{}{}", config.upstream, endpoint.path());
     let response = match config
         .client
@@ -111,7 +110,6 @@ pub async fn send(
         .await
     {
         Ok(response) => response,
-        Err(_) if over_limit() => return Err(Failure::TooLarge),
         Err(e) if e.is_timeout() => return Err(Failure::Timeout),
         Err(_) => return Err(Failure::Unreachable),
     };

@@ -159,8 +159,8 @@ pub fn run_token_command(action: TokenAction, store: &StoreArgs) -> Result<(), S
             };
             let (token, record) = create(&store.tokens, &secret, &args)?;
             eprintln!(
-                "Created access token {:?} (id {}; {}) in {}.
-                 It is printed below once and cannot be shown again. In the app: Settings →                  This server → Access token.",
+                "Created access token {:?} (id {}; {}) in {}.\nIt is printed below once and \
+                 cannot be shown again. In the app: Settings → This server → Access token.",
                 record.name,
                 record.id,
                 describe_limits(&record.limits),

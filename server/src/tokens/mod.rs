@@ -106,7 +106,7 @@ impl TokenFile {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, with
 /// mode 0600 on Unix.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
     let name = path
         .file_name()

@@ -30,7 +30,6 @@ async fn missing_wrong_and_revoked_tokens_are_401() {
     assert_eq!(revoked.name, "bob");
     tokens.reload_if_changed().expect("reload");
     let access = AccessConfig {
-        require_token: true,
         tokens,
         ..AccessConfig::default()
     };
@@ -97,14 +96,15 @@ async fn missing_wrong_and_revoked_tokens_are_401() {
     assert_eq!(config["token_required"], true);
 }
 
-/// On loopback without `--require-token` a request may come without a token (the guard still
-/// holds), but a token it presents must be valid.
+/// With `--allow-anonymous` a request may come without a token (the guard still holds), but
+/// a token it presents must be valid.
 #[tokio::test]
-async fn tokens_are_optional_on_loopback_by_default() {
+async fn allow_anonymous_forwards_tokenless_requests() {
     let upstream = start_upstream().await;
     let dir = scratch_dir("access-optional");
     let (tokens, _) = tokens_in(&dir, &[("alice", Limits::default())]);
     let access = AccessConfig {
+        allow_anonymous: true,
         tokens,
         ..AccessConfig::default()
     };
@@ -166,11 +166,7 @@ async fn token_lifecycle_through_the_binary() {
     let tokens = dir.join("tokens.json");
     let server = spawn_forward(
         &upstream.url,
-        &[
-            "--require-token",
-            "--tokens",
-            tokens.to_str().expect("utf-8"),
-        ],
+        &["--tokens", tokens.to_str().expect("utf-8")],
     );
     let client = reqwest::Client::new();
     let prompt = "a very private prompt 7f3a";

@@ -97,14 +97,13 @@ pub async fn start(config: Config) -> Server {
 
 /// A fake-mode config with the given latency and no app directory.
 pub fn fake_config(latency_ms: u64) -> Config {
-    Config {
-        dist: PathBuf::from("/nonexistent-continuity-dist"),
-        max_body_bytes: 64 * 1024 * 1024,
-        provider: Provider::Fake(FakeConfig {
+    Config::new(
+        PathBuf::from("/nonexistent-continuity-dist"),
+        Provider::Fake(FakeConfig {
             latency: Duration::from_millis(latency_ms),
+            ..FakeConfig::default()
         }),
-        delivery: Default::default(),
-    }
+    )
 }
 
 /// Starts a fake server with a small latency.

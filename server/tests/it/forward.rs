@@ -267,13 +267,14 @@ async fn a_silent_upstream_is_a_clear_504() {
         Duration::from_secs(1),
     )
     .expect("config");
-    let server = common::start(Config {
-        dist: "/nonexistent-continuity-dist".into(),
-        max_body_bytes: 1024 * 1024,
-        provider: Provider::OpenAi(forward),
-        delivery: Default::default(),
-    })
-    .await;
+    let mut forward = forward;
+    forward.access.allow_anonymous = true;
+    let mut config = Config::new(
+        "/nonexistent-continuity-dist".into(),
+        Provider::OpenAi(forward),
+    );
+    config.max_body_bytes = 1024 * 1024;
+    let server = common::start(config).await;
     let started = Instant::now();
     let err = expect_error(
         server

@@ -148,7 +148,6 @@ async fn allowed_origins_get_cors_on_every_answer() {
     let (tokens, issued) = tokens_in(&dir, &[("app", Limits::default())]);
     let access = AccessConfig {
         allowed_origins: vec!["https://app.example.com".into()],
-        require_token: true,
         tokens,
         ..AccessConfig::default()
     };

@@ -18,7 +18,6 @@ async fn with_alice(limits: Limits, name: &str) -> (Server, Upstream, String) {
     let upstream = start_upstream().await;
     let (tokens, issued) = tokens_in(&scratch_dir(name), &[("alice", limits)]);
     let access = AccessConfig {
-        require_token: true,
         tokens,
         ..AccessConfig::default()
     };
@@ -117,7 +116,7 @@ async fn budget_refuses_before_forwarding_and_names_the_budget() {
         ..Limits::default()
     };
     let (server, upstream, bearer) = with_alice(limits, "limits-budget").await;
-    // Medium 1024² is estimated at $0.053: more than the whole budget.
+    // Medium 1024² costs at most $0.053: more than the whole budget.
     let mut medium = low("p");
     medium["quality"] = json!("medium");
     let resp = generate(&server, &bearer, medium).await;
@@ -129,8 +128,8 @@ async fn budget_refuses_before_forwarding_and_names_the_budget() {
     for part in [
         "alice",
         "$0.01 per UTC day",
-        "estimated $0.05",
-        "$0.00 spent today",
+        "at most $0.05",
+        "$0.00 spent or reserved today",
     ] {
         assert!(message.contains(part), "{part:?} not in {message}");
     }
@@ -143,7 +142,7 @@ async fn budget_refuses_before_forwarding_and_names_the_budget() {
     assert!(
         err["message"]
             .as_str()
-            .is_some_and(|m| m.contains("$0.00593 spent today")),
+            .is_some_and(|m| m.contains("$0.00593 spent or reserved today")),
         "{err}"
     );
     assert_eq!(upstream.count(), 1);
@@ -164,8 +163,8 @@ async fn budget_settles_to_the_actual_usage() {
         ..Limits::default()
     };
     let (server, upstream, bearer) = with_alice(limits, "limits-settle").await;
-    // Each is estimated at ~$0.0059 but costs $0.00005 (usage: 0 output tokens): were the
-    // estimates kept, only three would fit into $0.02.
+    // Each reserves ~$0.0059 but costs $0.00005 (usage: 0 output tokens): were the
+    // reservations kept, only three would fit into $0.02.
     for i in 0..6 {
         let resp = generate(&server, &bearer, low("usage-output=0")).await;
         assert_eq!(resp.status(), 200, "request {i}");
@@ -182,7 +181,7 @@ async fn budget_settles_to_the_actual_usage() {
     let resp = generate(&server, &bearer, stream).await;
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     assert!(String::from_utf8_lossy(&resp.bytes().await.expect("body")).contains("completed"));
-    // One that costs $0.03 (1000 output tokens) fits by its estimate and then uses it all up.
+    // One that costs $0.03 (1000 output tokens) fits by its worst case and then uses it all up.
     assert_eq!(
         generate(&server, &bearer, low("usage-output=1000"))
             .await

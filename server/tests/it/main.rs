@@ -1,7 +1,9 @@
 //! Integration tests: the whole server in-process on 127.0.0.1:0, no network.
 
 mod access;
+mod admission;
 mod binary;
+mod budgets;
 mod common;
 mod concurrency;
 mod delivery;
@@ -10,6 +12,7 @@ mod faults;
 mod forward;
 mod generations;
 mod guard;
+mod hygiene;
 mod journal;
 mod limits;
 mod perf;
@@ -17,3 +20,4 @@ mod shared_limits;
 mod static_files;
 mod streaming;
 mod stub;
+mod transport;

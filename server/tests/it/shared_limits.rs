@@ -18,7 +18,7 @@ use crate::stub::{spawn_forward, start_upstream, token_command, Process, CLIENT,
 const GEN: &str = "/v1/images/generations";
 
 /// A Redis server started by a test (killed on drop).
-struct PrivateRedis {
+pub struct PrivateRedis {
     child: Child,
     url: String,
 }
@@ -30,24 +30,29 @@ impl Drop for PrivateRedis {
     }
 }
 
-fn redis_required() -> bool {
+pub fn redis_required() -> bool {
     std::env::var("CONTINUITY_REQUIRE_REDIS").is_ok_and(|v| v == "1")
 }
 
-fn skip(why: &str) {
+pub fn skip(why: &str) {
     assert!(!redis_required(), "CONTINUITY_REQUIRE_REDIS=1 but {why}");
     eprintln!("SKIPPED (no Redis): {why}");
 }
 
-/// Starts `redis-server` on a free loopback port, if installed.
+/// Starts `redis-server` on a free loopback port, if installed, keeping nothing on disk.
 fn private_redis() -> Option<PrivateRedis> {
+    private_redis_with(&["--save", "", "--appendonly", "no"])
+}
+
+/// Starts `redis-server` with `config` on a free loopback port, if installed.
+fn private_redis_with(config: &[&str]) -> Option<PrivateRedis> {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .ok()?
         .port();
     let child = Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
+        .args(config)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -69,8 +74,16 @@ fn private_redis() -> Option<PrivateRedis> {
     None
 }
 
+/// A key prefix no earlier run used (the shared Redis may hold their counters).
+pub fn fresh_prefix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("continuity-test-{}-{nanos}:", std::process::id())
+}
+
 /// The shared test Redis, or a private one (kept alive by the returned guard).
-fn redis_url() -> Option<(String, Option<PrivateRedis>)> {
+pub fn redis_url() -> Option<(String, Option<PrivateRedis>)> {
     if let Ok(url) = std::env::var("CONTINUITY_TEST_REDIS_URL") {
         return Some((url, None));
     }
@@ -107,13 +120,8 @@ async fn two_processes_share_one_set_of_limits_through_redis() {
     let bob = create(&dir, &["--name", "bob", "--budget-usd", "0.008/day"]);
     let carol = create(&dir, &["--name", "carol", "--concurrency", "1"]);
     let tokens = dir.join("tokens.json");
-    // A fresh key prefix: the shared Redis may hold counters of earlier runs.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let prefix = format!("continuity-test-{}-{nanos}:", std::process::id());
+    let prefix = fresh_prefix();
     let args = [
-        "--require-token",
         "--tokens",
         tokens.to_str().expect("utf-8"),
         "--redis-url",
@@ -123,7 +131,11 @@ async fn two_processes_share_one_set_of_limits_through_redis() {
     ];
     let a = spawn_forward(&upstream.url, &args);
     let b = spawn_forward(&upstream.url, &args);
-    assert!(a.output().contains("counters in Redis"), "{}", a.output());
+    assert!(
+        a.printed("counters in Redis", Duration::from_secs(2)),
+        "{}",
+        a.output()
+    );
 
     // Rate 4/min across both: A, B, A, B pass; then both refuse.
     for (i, server) in [&a, &b, &a, &b].into_iter().enumerate() {
@@ -144,7 +156,7 @@ async fn two_processes_share_one_set_of_limits_through_redis() {
     assert!(
         err["message"]
             .as_str()
-            .is_some_and(|m| m.contains("$0.00593 spent today")),
+            .is_some_and(|m| m.contains("$0.00593 spent or reserved today")),
         "{err}"
     );
     assert_eq!(upstream.count(), 5);
@@ -222,6 +234,14 @@ async fn a_redis_outage_refuses_instead_of_forwarding_unlimited() {
             &redis.url,
         ],
     );
+    assert!(
+        server.printed(
+            "warning: Redis keeps no data across a restart",
+            Duration::from_secs(2)
+        ),
+        "{}",
+        server.output()
+    );
     assert_eq!(post(&server, &token, "p").await.status(), 200);
     drop(redis);
     let resp = post(&server, &token, "p").await;
@@ -230,6 +250,35 @@ async fn a_redis_outage_refuses_instead_of_forwarding_unlimited() {
     assert_eq!(upstream.count(), 1, "nothing forwarded without limits");
     let log = server.stop();
     assert!(log.contains("refused=limits_unavailable"), "{log}");
+}
+
+#[tokio::test]
+async fn a_redis_that_keeps_its_data_gets_no_warning() {
+    let dir = scratch_dir("redis-aof");
+    let Some(redis) = private_redis_with(&[
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--dir",
+        dir.to_str().expect("utf-8"),
+    ]) else {
+        return skip("no redis-server binary to start a private Redis");
+    };
+    let upstream = start_upstream().await;
+    let tokens = dir.join("tokens.json");
+    let server = spawn_forward(
+        &upstream.url,
+        &[
+            "--tokens",
+            tokens.to_str().expect("utf-8"),
+            "--redis-url",
+            &redis.url,
+        ],
+    );
+    let log = server.stop();
+    assert!(log.contains("counters in Redis"), "{log}");
+    assert!(!log.contains("warning: Redis"), "{log}");
 }
 
 #[test]

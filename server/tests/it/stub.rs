@@ -4,7 +4,8 @@
 //!
 //! The stub's answer depends on markers in the request body:
 //! `redirect-me` → 302; `stall-me` → silent for 30 s; `slow-me` → 200 after 1.5 s;
-//! `fail-400` → 400 envelope; `"stream":true` → two SSE events 600 ms apart, the second with
+//! `fail-400` → 400 envelope; `fail-401` → 401 naming the masked key (as OpenAI does) and the
+//! server's whole key; `"stream":true` → two SSE events 600 ms apart, the second with
 //! usage; `usage-output=N` → usage with N output tokens (default 196, gpt-image-2 low 1024²).
 //! Every JSON success carries `usage` with 10 text input tokens.
 
@@ -85,6 +86,15 @@ async fn handler(
     if text.contains("slow-me") {
         tokio::time::sleep(Duration::from_millis(1500)).await;
     }
+    if text.contains("fail-401") {
+        let error = json!({"error": {"message": format!("Incorrect API key provided: sk-proj-****abcd. Also {SERVER_KEY} in full, and a masked ****wxyz."), "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}});
+        return (
+            StatusCode::UNAUTHORIZED,
+            [("content-type", "application/json")],
+            error.to_string(),
+        )
+            .into_response();
+    }
     if text.contains("fail-400") {
         let error = json!({"error": {"message": "bad", "type": "invalid_request_error", "param": null, "code": "invalid_value"}});
         return (
@@ -158,9 +168,14 @@ pub async fn start_upstream() -> Upstream {
     }
 }
 
-/// Forward mode against `upstream`, default access rules (loopback, tokens optional).
+/// Forward mode against `upstream` that also forwards requests without a token
+/// (`--allow-anonymous`, loopback): for the tests of forwarding itself.
 pub fn forward_config(upstream: &str, max_body_bytes: usize) -> Config {
-    forward_config_with(upstream, max_body_bytes, AccessConfig::default())
+    let access = AccessConfig {
+        allow_anonymous: true,
+        ..AccessConfig::default()
+    };
+    forward_config_with(upstream, max_body_bytes, access)
 }
 
 /// Forward mode with the given access rules.
@@ -168,12 +183,12 @@ pub fn forward_config_with(upstream: &str, max_body_bytes: usize, access: Access
     let mut forward =
         ForwardConfig::new(upstream, ApiKey::new(SERVER_KEY).expect("key")).expect("config");
     forward.access = access;
-    Config {
-        dist: "/nonexistent-continuity-dist".into(),
-        max_body_bytes,
-        provider: Provider::OpenAi(forward),
-        delivery: Default::default(),
-    }
+    let mut config = Config::new(
+        "/nonexistent-continuity-dist".into(),
+        Provider::OpenAi(forward),
+    );
+    config.max_body_bytes = max_body_bytes;
+    config
 }
 
 /// The header every request of the app carries.
@@ -217,6 +232,34 @@ impl Process {
         self.output.lock().expect("lock").clone()
     }
 
+    /// Whether the process printed `needle` within `timeout` (its stderr is collected by a
+    /// thread, so a line printed before the startup line may arrive a moment after it).
+    pub fn printed(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.output().contains(needle) {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
+    /// The process id (for /proc and signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM (a graceful stop) and waits for the process to end.
+    pub fn terminate(mut self) -> String {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(50));
+        self.output()
+    }
+
     /// Stops it and returns everything it printed.
     pub fn stop(mut self) -> String {
         let _ = self.child.kill();
@@ -226,13 +269,22 @@ impl Process {
     }
 }
 
+impl Drop for Process {
+    /// A test that fails midway must not leave its server running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Path of the binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_continuity-server");
 
 /// Starts the binary in forward mode against `upstream` with `args`, and waits for its
 /// startup line.
 pub fn spawn_forward(upstream: &str, args: &[&str]) -> Process {
-    let mut child = Command::new(BIN)
+    let mut command = Command::new(BIN);
+    command
         .args([
             "--provider",
             "openai",
@@ -243,10 +295,38 @@ pub fn spawn_forward(upstream: &str, args: &[&str]) -> Process {
         ])
         .args(["--dist", "/nonexistent-continuity-dist"])
         .args(args)
-        .env("OPENAI_API_KEY", SERVER_KEY)
+        .env("OPENAI_API_KEY", SERVER_KEY);
+    spawn(command)
+}
+
+/// Starts the binary in fake mode with `args`; `soft_nofile` first lowers the open-files soft
+/// limit it starts with (as a fresh shell or service has it).
+pub fn spawn_fake(args: &[&str], soft_nofile: Option<u64>) -> Process {
+    let mut command = match soft_nofile {
+        Some(soft) => {
+            let mut c = Command::new("sh");
+            c.arg("-c")
+                .arg(format!("ulimit -Sn {soft} && exec \"$0\" \"$@\""))
+                .arg(BIN);
+            c
+        }
+        None => Command::new(BIN),
+    };
+    command
+        .args(["--provider", "fake", "--addr", "127.0.0.1:0"])
+        .args(["--dist", "/nonexistent-continuity-dist"])
+        .args(args)
+        .env_remove("OPENAI_API_KEY");
+    spawn(command)
+}
+
+/// Runs `command` (the binary) and waits for its startup line.
+pub fn spawn(mut command: Command) -> Process {
+    let mut child = command
         .env_remove("CONTINUITY_TOKEN_SECRET")
         .env_remove("CONTINUITY_REDIS_URL")
         .env_remove("CONTINUITY_TOKENS")
+        .env_remove("CONTINUITY_STATE_DIR")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -5,8 +5,19 @@
 //! scanned for `usage` and settled), with counters in memory and, given `--redis-url`, in
 //! Redis. Also the refusal path (a wrong token).
 //!
+//! Then the server's resilience (issue 20): how many idle connections it holds while
+//! `/healthz` stays fast ([`held`]), its memory under a flood of 30 uploads of 50 MB, in
+//! forward mode and in fake mode ([`flood`]), and the latency a budget's reservation adds in
+//! Redis (a budgeted token against one without a budget).
+//!
 //! Prints figures; never passes or fails on them. Run by `scripts/bench.sh proxy`:
 //! `cargo run --release -p continuity-server --example proxy_bench -- --proxy-bin PATH`
+//! (`--proxy-bin` may be an older build, to compare; `--resilience-only` skips the latency and
+//! throughput figures).
+
+mod flood;
+mod held;
+mod resilience;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -35,6 +46,8 @@ struct Args {
     connections: usize,
     samples: usize,
     log_dir: PathBuf,
+    /// Only the resilience figures (held connections, upload flood).
+    resilience_only: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -45,6 +58,7 @@ fn parse_args() -> Result<Args, String> {
         connections: 32,
         samples: 3000,
         log_dir: std::env::temp_dir(),
+        resilience_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -58,6 +72,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--samples" => args.samples = value()?.parse().map_err(|_| "--samples N")?,
             "--log-dir" => args.log_dir = PathBuf::from(value()?),
+            "--resilience-only" => args.resilience_only = true,
             other => return Err(format!("unknown flag {other}; see the file's header")),
         }
     }
@@ -113,7 +128,7 @@ impl Conn {
 }
 
 /// p50 and p99 in ms of latencies in µs.
-fn percentiles(mut us: Vec<u32>) -> (f64, f64) {
+pub(crate) fn percentiles(mut us: Vec<u32>) -> (f64, f64) {
     us.sort_unstable();
     let at = |q: f64| f64::from(us[((us.len() - 1) as f64 * q).round() as usize]) / 1000.0;
     (at(0.50), at(0.99))
@@ -181,10 +196,15 @@ async fn throughput(
 }
 
 async fn start_stub() -> Result<SocketAddr, String> {
-    let app = Router::new().route(
-        "/v1/images/generations",
-        post(|| async { ([("content-type", "application/json")], ANSWER) }),
-    );
+    // Reads each body to its end (the upload flood sends 50 MB ones), then answers.
+    let answer = |body: axum::body::Body| async move {
+        let mut stream = body.into_data_stream();
+        while let Some(Ok(_)) = futures_util::StreamExt::next(&mut stream).await {}
+        ([("content-type", "application/json")], ANSWER)
+    };
+    let app = Router::new()
+        .route("/v1/images/generations", post(answer))
+        .route("/v1/images/edits", post(answer));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
@@ -213,26 +233,42 @@ fn start_proxy(
     redis: Option<&str>,
     log: &Path,
 ) -> Result<Proxy, String> {
-    let mut cmd = Command::new(&args.proxy_bin);
-    cmd.args([
-        "--provider",
-        "openai",
-        "--addr",
-        "127.0.0.1:0",
-        "--require-token",
-    ])
-    .args([
-        "--upstream",
-        &format!("http://{stub}"),
-        "--dist",
-        "/nonexistent",
-    ])
-    .arg("--tokens")
-    .arg(tokens)
-    .env("OPENAI_API_KEY", "sk-bench-not-a-real-key")
-    .env_remove("CONTINUITY_REDIS_URL")
-    .stdout(Stdio::piped())
-    .stderr(std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?);
+    start_server(
+        args,
+        &[
+            "--provider",
+            "openai",
+            "--upstream",
+            &format!("http://{stub}"),
+        ],
+        tokens,
+        redis,
+        log,
+    )
+}
+
+/// Starts the server binary with `mode` arguments, under the usual soft limit of 1,024 open
+/// files (as a fresh shell or service has it).
+fn start_server(
+    args: &Args,
+    mode: &[&str],
+    tokens: &Path,
+    redis: Option<&str>,
+    log: &Path,
+) -> Result<Proxy, String> {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -Sn 1024 && exec \"$0\" \"$@\"")
+        .arg(&args.proxy_bin)
+        .args(mode);
+    cmd.args(["--addr", "127.0.0.1:0", "--require-token"])
+        .args(["--dist", "/nonexistent"])
+        .arg("--tokens")
+        .arg(tokens)
+        .env("OPENAI_API_KEY", "sk-bench-not-a-real-key")
+        .env_remove("CONTINUITY_REDIS_URL")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?);
     if let Some(url) = redis {
         // A fresh prefix per run: no counters of an earlier run.
         let prefix = format!("continuity-bench-{}:", std::process::id());
@@ -255,20 +291,10 @@ fn start_proxy(
     Ok(Proxy { child, addr })
 }
 
-fn create_token(args: &Args, dir: &Path) -> Result<String, String> {
+fn create_token(args: &Args, dir: &Path, name: &str, limits: &[&str]) -> Result<String, String> {
     let out = Command::new(&args.proxy_bin)
-        .args([
-            "token",
-            "create",
-            "--name",
-            "bench",
-            "--rate",
-            "1000000/s",
-            "--concurrency",
-            "4096",
-            "--budget-usd",
-            "1000000/day",
-        ])
+        .args(["token", "create", "--name", name])
+        .args(limits)
         .arg("--tokens")
         .arg(dir.join("tokens.json"))
         .env_remove("CONTINUITY_TOKEN_SECRET")
@@ -314,9 +340,25 @@ async fn run(args: Args) -> Result<(), String> {
         .log_dir
         .join(format!("continuity-proxy-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let token = create_token(&args, &dir)?;
+    let unlimited = ["--rate", "1000000/s", "--concurrency", "4096"];
+    let token = create_token(
+        &args,
+        &dir,
+        "bench",
+        &[&unlimited[..], &["--budget-usd", "1000000/day"]].concat(),
+    )?;
+    let unbudgeted = create_token(&args, &dir, "bench-nobudget", &unlimited)?;
+    let flooder = create_token(
+        &args,
+        &dir,
+        "flood",
+        &["--concurrency", "4", "--budget-usd", "1000/day"],
+    )?;
     let tokens = dir.join("tokens.json");
     let stub = start_stub().await?;
+    if args.resilience_only {
+        return resilience::run(&args, stub, &tokens, &flooder, &dir).await;
+    }
     println!(
         "Requests: POST /v1/images/generations (gpt-image-2, low, 1024x1024; {} B) answered by a stub \
          ({} B with usage). Latency: {} sequential requests on one keep-alive connection. \
@@ -337,6 +379,18 @@ async fn run(args: Args) -> Result<(), String> {
         ));
         let proxy = start_proxy(&args, stub, &tokens, redis, &log)?;
         rows.push(measure(label, proxy.addr, &token, &args, StatusCode::OK).await?);
+        if redis.is_some() {
+            rows.push(
+                measure(
+                    "proxy, Redis, token without budget",
+                    proxy.addr,
+                    &unbudgeted,
+                    &args,
+                    StatusCode::OK,
+                )
+                .await?,
+            );
+        }
         if redis.is_none() {
             let wrong = "ct_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
             rows.push(
@@ -384,7 +438,22 @@ async fn run(args: Args) -> Result<(), String> {
             r.label.trim_start_matches("proxy, "), r.p50 - direct.p50, r.p99 - direct.p99, r.rps
         );
     }
-    Ok(())
+    let find = |label: &str| rows.iter().find(|r| r.label == label);
+    if let (Some(with), Some(without)) = (
+        find("proxy, counters in Redis"),
+        find("proxy, Redis, token without budget"),
+    ) {
+        println!(
+            "the budget's reservation in Redis (budgeted token vs one without a budget): p50 \
+             {:+.3} ms, p99 {:+.3} ms (one connection); p50 {:+.3} ms, p99 {:+.3} ms under load",
+            with.p50 - without.p50,
+            with.p99 - without.p99,
+            with.load_p50 - without.load_p50,
+            with.load_p99 - without.load_p99
+        );
+    }
+
+    resilience::run(&args, stub, &tokens, &flooder, &dir).await
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
