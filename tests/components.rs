@@ -300,7 +300,7 @@ async fn the_version_tree_renders_branches() {
             v
         };
         store.update(|s| {
-            s.add_versions(&fid, vec![version("a", None)]);
+            s.apply(continuity_core::model::action::Edit::result(&fid, vec![version("a", None)])).unwrap();
             s.versions.push(version("b", Some("a")));
             s.versions.push(version("c", Some("b")));
             s.versions.push(version("d", Some("a")));
@@ -353,7 +353,7 @@ async fn the_compare_slider_moves() {
             let mut b = test_version("b", &fid);
             a.image.hash = "ha".into();
             b.image.hash = "hb".into();
-            s.add_versions(&fid, vec![a, b]);
+            s.apply(continuity_core::model::action::Edit::result(&fid, vec![a, b])).unwrap();
         });
         view! { <Compare store=store left="a".to_string() right="b".to_string()/> }
     });
@@ -433,7 +433,7 @@ async fn the_generate_button_says_what_it_will_do() {
     let mut anchor = test_version("a1", &ids[0]);
     anchor.image.hash = "anchor-1".into();
     store.update(|s| {
-        s.add_versions(&ids[0], vec![anchor]);
+        s.apply(continuity_core::model::action::Edit::result(&ids[0], vec![anchor])).unwrap();
     });
     continuity::app::sync::refresh_keys(store);
     tick().await;
@@ -450,8 +450,8 @@ async fn the_generate_button_says_what_it_will_do() {
     let mut newer = test_version("a2", &ids[0]);
     newer.created_ms = 9.0;
     store.update(|s| {
-        s.add_versions(&ids[1], vec![made]);
-        s.add_versions(&ids[0], vec![newer]);
+        s.apply(continuity_core::model::action::Edit::result(&ids[1], vec![made])).unwrap();
+        s.apply(continuity_core::model::action::Edit::result(&ids[0], vec![newer])).unwrap();
     });
     continuity::app::sync::refresh_keys(store);
     tick().await;
@@ -470,7 +470,7 @@ async fn a_frames_animatic_seconds_go_into_its_record() {
         holder.set(Some((state, store)));
         store.update(|s| {
             for (i, id) in s.frame_order.clone().iter().enumerate() {
-                s.add_versions(id, vec![test_version(&format!("v{i}"), id)]);
+                s.apply(continuity_core::model::action::Edit::result(id, vec![test_version(&format!("v{i}"), id)])).unwrap();
             }
         });
         view! { <FrameDurations store=store default_seconds=Signal::stored(1.5)/> }

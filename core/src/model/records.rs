@@ -116,10 +116,11 @@ mod tests {
         });
         let first = s.frames[0].id.clone();
         s.frames[0].prompt = "setup".into();
-        s.add_versions(
+        s.apply(crate::model::action::Edit::result(
             &first,
             vec![crate::model::Version::sample("v1", &first, None)],
-        );
+        ))
+        .unwrap();
         let back = whole_from_json(&whole_json(&s)).unwrap();
         assert_eq!(back, s);
         assert_eq!(
