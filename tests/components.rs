@@ -11,7 +11,6 @@ use continuity::app::state::{AppState, StorageStatus};
 use continuity::ui::bible::BiblePanel;
 use continuity::ui::frame::card::{probe, FrameCard};
 use continuity::ui::frame::shot_editor::ShotEditor;
-use continuity::ui::series::{derived, Derived};
 use continuity::ui::storage_meter::StorageLine;
 use continuity_core::model::bible::{Entity, EntityKind};
 use continuity_core::model::series::SeriesStoreFields;
@@ -122,7 +121,7 @@ async fn a_prompt_edit_re_renders_its_own_card_only() {
     let (root, _handle) = mount(move || {
         let (_, store) = comic();
         holder.set(Some(store));
-        provide_context::<Memo<Derived>>(derived(store));
+        continuity::app::derived::provide(store);
         view! {
             <For each=move || store.frame_order().get() key=|id| id.clone() let:fid>
                 <FrameCard store=store frame=store.frames().at_key(fid.clone()).into() frame_id=fid/>
@@ -300,7 +299,11 @@ async fn the_version_tree_renders_branches() {
             v
         };
         store.update(|s| {
-            s.apply(continuity_core::model::action::Edit::result(&fid, vec![version("a", None)])).unwrap();
+            s.apply(continuity_core::model::action::Edit::result(
+                &fid,
+                vec![version("a", None)],
+            ))
+            .unwrap();
             s.versions.push(version("b", Some("a")));
             s.versions.push(version("c", Some("b")));
             s.versions.push(version("d", Some("a")));
@@ -353,7 +356,11 @@ async fn the_compare_slider_moves() {
             let mut b = test_version("b", &fid);
             a.image.hash = "ha".into();
             b.image.hash = "hb".into();
-            s.apply(continuity_core::model::action::Edit::result(&fid, vec![a, b])).unwrap();
+            s.apply(continuity_core::model::action::Edit::result(
+                &fid,
+                vec![a, b],
+            ))
+            .unwrap();
         });
         view! { <Compare store=store left="a".to_string() right="b".to_string()/> }
     });
@@ -433,7 +440,11 @@ async fn the_generate_button_says_what_it_will_do() {
     let mut anchor = test_version("a1", &ids[0]);
     anchor.image.hash = "anchor-1".into();
     store.update(|s| {
-        s.apply(continuity_core::model::action::Edit::result(&ids[0], vec![anchor])).unwrap();
+        s.apply(continuity_core::model::action::Edit::result(
+            &ids[0],
+            vec![anchor],
+        ))
+        .unwrap();
     });
     continuity::app::sync::refresh_keys(store);
     tick().await;
@@ -450,8 +461,16 @@ async fn the_generate_button_says_what_it_will_do() {
     let mut newer = test_version("a2", &ids[0]);
     newer.created_ms = 9.0;
     store.update(|s| {
-        s.apply(continuity_core::model::action::Edit::result(&ids[1], vec![made])).unwrap();
-        s.apply(continuity_core::model::action::Edit::result(&ids[0], vec![newer])).unwrap();
+        s.apply(continuity_core::model::action::Edit::result(
+            &ids[1],
+            vec![made],
+        ))
+        .unwrap();
+        s.apply(continuity_core::model::action::Edit::result(
+            &ids[0],
+            vec![newer],
+        ))
+        .unwrap();
     });
     continuity::app::sync::refresh_keys(store);
     tick().await;
@@ -470,7 +489,11 @@ async fn a_frames_animatic_seconds_go_into_its_record() {
         holder.set(Some((state, store)));
         store.update(|s| {
             for (i, id) in s.frame_order.clone().iter().enumerate() {
-                s.apply(continuity_core::model::action::Edit::result(id, vec![test_version(&format!("v{i}"), id)])).unwrap();
+                s.apply(continuity_core::model::action::Edit::result(
+                    id,
+                    vec![test_version(&format!("v{i}"), id)],
+                ))
+                .unwrap();
             }
         });
         view! { <FrameDurations store=store default_seconds=Signal::stored(1.5)/> }
@@ -496,10 +519,14 @@ async fn a_frames_animatic_seconds_go_into_its_record() {
     assert_eq!([hold(0), hold(2), hold(3)], [None; 3], "only that frame");
     let series = store.id().get_untracked();
     assert!(
-        state.saver().is_dirty(&series, "frames", &ids[1]),
+        state
+            .saver()
+            .is_dirty(&series, continuity::web::idb::FRAMES, &ids[1]),
         "its record is saved"
     );
-    assert!(!state.saver().is_dirty(&series, "frames", &ids[0]));
+    assert!(!state
+        .saver()
+        .is_dirty(&series, continuity::web::idb::FRAMES, &ids[0]));
     assert_eq!(field(2).value(), "2.5");
     assert_eq!(total(), "Animatic: 7 s in all (4 frames with an image)");
 

@@ -6,11 +6,12 @@
 mod common;
 
 use common::*;
+use continuity::app::edit::{self, Edit};
 use continuity::app::library::{self, read_series};
-use continuity::app::saver::edit_frame;
 use continuity::app::state::AppState;
 use continuity::web::blob::blob_from_bytes;
 use continuity::web::idb::{self, delete_database, write_v1_fixture, Db, Op, Record};
+use continuity_core::model::action::FrameEdit;
 use continuity_core::model::template::Template;
 use continuity_core::model::Series;
 use leptos::prelude::*;
@@ -281,9 +282,8 @@ async fn a_dropped_connection_loses_nothing() {
     let store = state.series(&sid).unwrap();
 
     state.db().unwrap().close();
-    edit_frame(state, store, &fid, |f| {
-        f.prompt = "typed while the connection was gone".into()
-    });
+    let typed = FrameEdit::Prompt("typed while the connection was gone".into());
+    edit::user(state, store, Edit::frame(&fid, typed)).unwrap();
     state.saver().flush(state).await;
     // The first attempt fails on the closed connection; the saver reconnects and retries.
     wait_for("the change to be written", || {
@@ -334,7 +334,7 @@ async fn typing_writes_one_small_record_debounced() {
     for c in sentence.chars() {
         typed.push(c);
         let text = typed.clone();
-        edit_frame(state, store, &fid, move |f| f.prompt = text);
+        edit::user(state, store, Edit::frame(&fid, FrameEdit::Prompt(text))).unwrap();
         continuity::web::clock::sleep(15, None).await.unwrap();
     }
     wait_for("the debounced write", || {
@@ -428,6 +428,7 @@ async fn a_full_disk_keeps_paid_images_in_the_tab_until_they_are_written() {
         images: vec![(hash.clone(), blob, None)],
         frame,
         pointer: Pointer::Active,
+        on_stored: None,
     };
     let refused = state.saver().save_paid(state, paid).await.unwrap_err();
     assert!(

@@ -3,8 +3,9 @@
 //! pointing at them in one strict transaction — only then is the frame done.
 
 use crate::app::client::{self, Files, Image, Options, Permit, Progress as ClientProgress};
+use crate::app::edit::{self, Arrival, ArrivalError, Edit};
 use crate::app::runner::{pump, refresh_view, set_run, Run};
-use crate::app::saver::{update_frame as edit_frame, PaidResult, Pointer};
+use crate::app::saver::Pointer;
 use crate::app::state::{AppState, FrameRun};
 use crate::web::blob::{self, object_url};
 use crate::web::clock::{now_ms, random_u64};
@@ -13,7 +14,7 @@ use crate::web::idb;
 use continuity_core::compiler::{compile, CompiledFrame};
 use continuity_core::cost::actual_usd;
 use continuity_core::failure::FailureClass;
-use continuity_core::model::series::SeriesStoreFields;
+use continuity_core::model::action::FrameEdit;
 use continuity_core::model::{
     make_id, FrameError, ImageRef, SentRequest, Series, Version, VersionKind,
 };
@@ -32,12 +33,14 @@ fn cancelled() -> Outcome {
     }
 }
 
+/// The app's own change to the job's frame (a frame deleted meanwhile has nothing to change).
+fn frame_edit(state: AppState, store: Store<Series>, frame_id: &str, change: FrameEdit) {
+    let _ = edit::app(state, store, Edit::frame(frame_id, change));
+}
+
 /// Records a failure on the frame (saved with the next debounced write).
-fn set_error(state: AppState, store: Store<Series>, frame_id: &str, error: Option<FrameError>) {
-    edit_frame(state, store, frame_id, |f| {
-        f.error = error;
-        f.in_flight_since = None;
-    });
+fn set_error(state: AppState, store: Store<Series>, frame_id: &str, error: FrameError) {
+    frame_edit(state, store, frame_id, FrameEdit::Failed(error));
 }
 
 /// Makes one job (a frame's generation, a directed edit or a locale variant) and reports
@@ -105,11 +108,12 @@ pub(crate) async fn run_frame(
             state,
             store,
             frame_id,
-            Some(FrameError {
+            FrameError {
                 message: message.clone(),
                 may_be_billed: false,
                 request_ids: Vec::new(),
-            }),
+                unsaved: false,
+            },
         );
         Outcome::Failed {
             reason: message,
@@ -184,13 +188,10 @@ pub(crate) async fn run_frame(
     };
     files.mask = mask.clone();
     let files = (!files.images.is_empty()).then_some(files);
-    // Mark the frame in flight and write that now (not debounced), so a reload mid-request
-    // can say the request may have been billed.
-    let started = now_ms();
-    edit_frame(state, store, frame_id, |f| {
-        f.in_flight_since = Some(started)
-    });
-    state.saver().flush(state).await;
+    // Mark the frame in flight and store that before the request goes (not debounced, and
+    // after any write running now), so a reload mid-request can say it may have been billed.
+    frame_edit(state, store, frame_id, FrameEdit::InFlight(now_ms()));
+    state.saver().save_now(state).await;
     let result = client::send(
         &run.endpoint,
         &request,
@@ -230,11 +231,11 @@ pub(crate) async fn run_frame(
         Err(failure) => {
             if failure.held {
                 // The batch held it before anything was sent: back to the queue.
-                edit_frame(state, store, frame_id, |f| f.in_flight_since = None);
+                frame_edit(state, store, frame_id, FrameEdit::Settled);
                 return Outcome::NotSent;
             }
             if failure.classification.class == FailureClass::Cancelled {
-                edit_frame(state, store, frame_id, |f| f.in_flight_since = None);
+                frame_edit(state, store, frame_id, FrameEdit::Settled);
                 set_run(
                     state,
                     job_id,
@@ -254,8 +255,9 @@ pub(crate) async fn run_frame(
                     .iter()
                     .filter_map(|a| a.request_id.clone())
                     .collect(),
+                unsaved: false,
             };
-            set_error(state, store, frame_id, Some(error));
+            set_error(state, store, frame_id, error);
             state.runs.update(|r| {
                 r.remove(job_id);
             });
@@ -428,65 +430,26 @@ async fn store_images(
         });
         stored.push((hash, image.blob, thumb));
     }
-    let frame = store
-        .frames()
-        .with_untracked(|fs| fs.iter().find(|f| f.id == frame_id).cloned());
-    let Some(frame) = frame else {
-        // The frame was deleted while its image was being made.
-        return Outcome::Cancelled {
-            may_be_billed: true,
-        };
-    };
-    let paid = PaidResult {
-        series_id: series_id.to_string(),
+    let arrival = Arrival {
         frame_id: frame_id.to_string(),
-        versions: versions.clone(),
+        versions,
         images: stored,
-        frame,
-        pointer: origin.pointer.clone(),
+        pointer: origin.pointer,
     };
-    let first = versions.first().map(|v| v.id.clone());
-    // In memory first (so the image shows even if storage fails), through the keyed writer
-    // so the key map follows.
-    store.versions().write().extend(versions);
-    let pointer = origin.pointer;
-    edit_frame(state, store, frame_id, move |f| {
-        match (pointer, first) {
-            (Pointer::Active, first) => f.active_version = first,
-            (Pointer::Locale(tag), Some(v)) => {
-                f.locale_versions.insert(tag, v);
-            }
-            (Pointer::Locale(_), None) => {}
-        }
-        f.error = None;
-        f.in_flight_since = None;
-    });
-    let saved = state.saver().save_paid(state, paid).await;
+    let saved = edit::arrived(state, store, arrival).await;
     state.runs.update(|r| {
         r.remove(job_id);
     });
     match saved {
         Ok(()) => Outcome::Done { cost_usd: total },
-        Err(e) => {
-            let message = format!(
-                "The image was made but could not be saved yet: {e} It is kept in this tab and saving is retried; do not close the tab."
-            );
-            set_error(
-                state,
-                store,
-                frame_id,
-                Some(FrameError {
-                    message: message.clone(),
-                    may_be_billed: true,
-                    request_ids: Vec::new(),
-                }),
-            );
-            state.error(e.to_string());
-            Outcome::Failed {
-                reason: message,
-                may_be_billed: true,
-                fatal_for_batch: true,
-            }
-        }
+        // The frame was deleted while its image was being made.
+        Err(ArrivalError::FrameGone) => Outcome::Cancelled {
+            may_be_billed: true,
+        },
+        Err(ArrivalError::NotSaved(message)) => Outcome::Failed {
+            reason: message,
+            may_be_billed: true,
+            fatal_for_batch: true,
+        },
     }
 }

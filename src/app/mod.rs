@@ -4,6 +4,8 @@
 
 pub mod client;
 pub mod consistency;
+pub mod derived;
+pub mod edit;
 pub mod edits;
 pub mod export;
 pub mod frame_job;

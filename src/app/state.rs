@@ -2,6 +2,7 @@
 //! series (keyed reactive stores), the route, settings, the key, the live status of running
 //! frames, notices, and the storage connection with its saver.
 
+use crate::app::history::History;
 use crate::app::saver::Saver;
 use crate::web::idb::{Db, StorageError};
 use continuity_core::catalogue::Catalogue;
@@ -50,6 +51,41 @@ pub enum FrameRun {
         /// Why.
         reason: String,
     },
+}
+
+impl FrameRun {
+    /// The badge it shows (core's words and classes for each live state).
+    pub fn badge(&self) -> continuity_core::status::Badge {
+        use continuity_core::status::Badge;
+        match self {
+            FrameRun::Queued => Badge::Queued,
+            FrameRun::WaitingForAnchor => Badge::WaitingForAnchor,
+            FrameRun::Running { attempt } => Badge::Running { attempt: *attempt },
+            FrameRun::Streaming { .. } => Badge::Streaming,
+            FrameRun::Retrying { seconds, .. } => Badge::Retrying { seconds: *seconds },
+            FrameRun::Saving => Badge::Saving,
+            FrameRun::Cancelled { may_be_billed } => Badge::Cancelled {
+                may_be_billed: *may_be_billed,
+            },
+            FrameRun::Skipped { .. } => Badge::Skipped,
+        }
+    }
+
+    /// Whether the frame's request is still to come or under way (it can be cancelled, not
+    /// deleted).
+    pub fn is_busy(&self) -> bool {
+        !matches!(self, FrameRun::Cancelled { .. } | FrameRun::Skipped { .. })
+    }
+
+    /// What the frame says about it, when it says something (why it waits or was not sent).
+    pub fn message(&self) -> Option<String> {
+        match self {
+            FrameRun::Retrying { reason, .. } | FrameRun::Skipped { reason } => {
+                Some(reason.clone())
+            }
+            _ => None,
+        }
+    }
 }
 
 /// What `/api/config` of our server said.
@@ -162,6 +198,7 @@ pub struct AppState {
     db: StoredValue<Option<Db>, LocalStorage>,
     db_name: StoredValue<&'static str>,
     saver: StoredValue<Saver, LocalStorage>,
+    history: StoredValue<History, LocalStorage>,
     owner: StoredValue<Owner, LocalStorage>,
 }
 
@@ -189,6 +226,7 @@ impl AppState {
             db: StoredValue::new_local(None),
             db_name: StoredValue::new(db_name),
             saver: StoredValue::new_local(Saver::default()),
+            history: StoredValue::new_local(History::default()),
             owner: StoredValue::new_local(Owner::current().unwrap_or_default()),
         }
     }
@@ -230,6 +268,13 @@ impl AppState {
     /// The saver (debounced writes, paid results, retries).
     pub fn saver(&self) -> Saver {
         self.saver.get_value()
+    }
+
+    /// Reads or changes the undo history (see [`crate::app::edit`]).
+    pub fn history<R>(&self, f: impl FnOnce(&mut History) -> R) -> R {
+        self.history
+            .try_update_value(f)
+            .expect("the app state lives as long as the app")
     }
 
     /// The loaded series `id`, if it is loaded.
@@ -274,6 +319,32 @@ impl AppState {
             is_error: true,
             undo: false,
         }));
+    }
+
+    /// Takes the banner down if it still says `text` (a problem that has gone away).
+    pub fn clear_notice(&self, text: &str) {
+        if self
+            .notice
+            .with_untracked(|n| n.as_ref().is_some_and(|n| n.text == text))
+        {
+            self.notice.set(None);
+        }
+    }
+
+    /// Takes down the batch's "Stopped: …" line if `reason` is what stopped it (a failure
+    /// that has since gone away).
+    pub fn clear_batch_stop(&self, reason: &str) {
+        let said = format!("Stopped: {reason}");
+        if self.batch.with_untracked(|b| {
+            b.as_ref()
+                .is_some_and(|b| b.stopped.as_deref() == Some(said.as_str()))
+        }) {
+            self.batch.update(|b| {
+                if let Some(b) = b {
+                    b.stopped = None;
+                }
+            });
+        }
     }
 
     /// Shows an informational banner.

@@ -4,7 +4,7 @@
 
 use crate::app::state::AppState;
 use crate::web::channel::Channel;
-use crate::web::idb::{self, Conflict};
+use crate::web::idb::{self, Conflict, StoreName};
 use continuity_core::model::records::{frame_from_json, version_from_json};
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::{Series, SeriesSummary};
@@ -57,9 +57,8 @@ pub fn start(state: AppState) {
 
 /// Tells the other tabs what this tab wrote.
 pub fn announce<'a>(
-    _state: AppState,
     series_id: &str,
-    written: &[(&'static str, String, u64)],
+    written: &[(StoreName, String, u64)],
     deleted_frames: &BTreeSet<String>,
     deleted_versions: impl Iterator<Item = &'a String>,
 ) {
@@ -70,7 +69,7 @@ pub fn announce<'a>(
                 series: series_id.to_string(),
                 records: written
                     .iter()
-                    .map(|(s, id, rev)| (s.to_string(), id.clone(), *rev))
+                    .map(|(s, id, rev)| (s.name().to_string(), id.clone(), *rev))
                     .collect(),
                 deleted_frames: deleted_frames.iter().cloned().collect(),
                 deleted_versions: deleted_versions.cloned().collect(),
@@ -133,11 +132,8 @@ async fn receive(state: AppState, message: Announcement) {
     };
     let saver = state.saver();
     for (store_name, id, rev) in &message.records {
-        let store_name = match store_name.as_str() {
-            idb::SERIES => idb::SERIES,
-            idb::FRAMES => idb::FRAMES,
-            idb::VERSIONS => idb::VERSIONS,
-            _ => continue,
+        let Some(store_name) = StoreName::of_record(store_name) else {
+            continue;
         };
         if *rev <= saver.rev(store_name, id) {
             continue;
@@ -169,7 +165,7 @@ async fn receive(state: AppState, message: Announcement) {
 fn apply(
     state: AppState,
     store: Store<Series>,
-    store_name: &'static str,
+    store_name: StoreName,
     rev: u64,
     json: Option<&str>,
 ) {
@@ -178,7 +174,7 @@ fn apply(
     };
     let saver = state.saver();
     match store_name {
-        idb::FRAMES => {
+        StoreName::Frames => {
             let Ok(frame) = frame_from_json(json) else {
                 return;
             };
@@ -201,7 +197,7 @@ fn apply(
                 refresh_keys(store);
             }
         }
-        idb::VERSIONS => {
+        StoreName::Versions => {
             let Ok(version) = version_from_json(json) else {
                 return;
             };
@@ -214,7 +210,7 @@ fn apply(
             });
             refresh_keys(store);
         }
-        _ => {
+        StoreName::Series => {
             let Ok(record) = Series::from_record_json(json) else {
                 return;
             };
@@ -226,6 +222,12 @@ fn apply(
             });
             refresh_keys(store);
         }
+        // Only user records are announced and refused.
+        StoreName::Images
+        | StoreName::Thumbs
+        | StoreName::Summaries
+        | StoreName::Quarantine
+        | StoreName::V1Projects => {}
     }
 }
 

@@ -6,7 +6,7 @@ use crate::ui::projects::ProjectsScreen;
 use crate::ui::series::SeriesScreen;
 use crate::ui::settings::SettingsPanel;
 use crate::web::idb::DB_NAME;
-use crate::web::{lifecycle, web_storage};
+use crate::web::web_storage;
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -81,14 +81,15 @@ pub fn App(
             return;
         }
         let key = e.key().to_lowercase();
-        let done =
-            match (key.as_str(), e.shift_key()) {
-                ("z", false) => crate::app::history::undo(state)
-                    .map(|w| format!("Undone: {}.", w.to_lowercase())),
-                ("z", true) | ("y", false) => crate::app::history::redo(state)
-                    .map(|w| format!("Redone: {}.", w.to_lowercase())),
-                _ => return,
-            };
+        let done = match (key.as_str(), e.shift_key()) {
+            ("z", false) => {
+                crate::app::edit::undo(state).map(|w| format!("Undone: {}.", w.to_lowercase()))
+            }
+            ("z", true) | ("y", false) => {
+                crate::app::edit::redo(state).map(|w| format!("Redone: {}.", w.to_lowercase()))
+            }
+            _ => return,
+        };
         e.prevent_default();
         if let Some(text) = done {
             state.info(text);
@@ -102,12 +103,7 @@ pub fn App(
     spawn_local(library::load(state));
     sync::start(state);
     // Pending edits are written at once when the page is hidden or left.
-    lifecycle::on_hide(move || {
-        let saver = state.saver();
-        saver.schedule(state, 0);
-        spawn_local(async move { saver.flush(state).await });
-    });
-    let _ = saver::DEBOUNCE_MS;
+    saver::flush_when_hidden(state);
     spawn_local(discover_server(state));
     crate::web::service_worker::register(move |notice| state.info(notice));
     spawn_local(load_catalogue(state));
@@ -232,7 +228,7 @@ fn NoticeBar() -> impl IntoView {
                 view! {
                     <button class="btn small" data-testid="undo" on:click=move |_| {
                         state.notice.set(None);
-                        if let Some(what) = crate::app::history::undo(state) {
+                        if let Some(what) = crate::app::edit::undo(state) {
                             state.info(format!("Undone: {}.", what.to_lowercase()));
                         }
                     }>"Undo"</button>
