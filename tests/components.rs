@@ -163,6 +163,86 @@ async fn a_prompt_edit_re_renders_its_own_card_only() {
     assert_eq!(area.value(), "限时 5 折");
 }
 
+/// One key typed into frame 3's prompt wakes the readers of frame 3's prompt and nothing
+/// else: not the readers of frame 3's other fields (title, shot, active version, error), not
+/// frame 2's prompt, not the series' order, anchor, versions or bible — which are all the
+/// derived state reads, so it is not recomputed either. Counts: frame 3's prompt reader 1,
+/// every other reader 0.
+#[wasm_bindgen_test]
+async fn a_keystroke_wakes_only_the_prompt_readers_of_its_frame() {
+    use continuity_core::model::frame::FrameStoreFields;
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::rc::Rc;
+    let counts: Rc<RefCell<BTreeMap<&'static str, usize>>> = Rc::default();
+    let holder: RwSignal<Option<Store<Series>>> = RwSignal::new(None);
+    let seen = counts.clone();
+    let (root, _handle) = mount(move || {
+        let (_, store) = comic();
+        holder.set(Some(store));
+        continuity::app::derived::provide(store);
+        let ids = store.frame_order().get_untracked();
+        let count = move |name: &'static str, track: Box<dyn Fn()>| {
+            let seen = seen.clone();
+            Effect::new(move |_| {
+                track();
+                *seen.borrow_mut().entry(name).or_default() += 1;
+            });
+        };
+        let (f2, f3) = (
+            store.frames().at_key(ids[1].clone()),
+            store.frames().at_key(ids[2].clone()),
+        );
+        let f = f3.clone();
+        count(
+            "frame 3 prompt",
+            Box::new(move || f.clone().prompt().track()),
+        );
+        let f = f3.clone();
+        count("frame 3 title", Box::new(move || f.clone().title().track()));
+        let f = f3.clone();
+        count("frame 3 shot", Box::new(move || f.clone().shot().track()));
+        let f = f3.clone();
+        count(
+            "frame 3 active version",
+            Box::new(move || f.clone().active_version().track()),
+        );
+        let f = f3.clone();
+        count("frame 3 error", Box::new(move || f.clone().error().track()));
+        count(
+            "frame 2 prompt",
+            Box::new(move || f2.clone().prompt().track()),
+        );
+        count("frame order", Box::new(move || store.frame_order().track()));
+        count("anchor", Box::new(move || store.anchor().track()));
+        count("versions", Box::new(move || store.versions().track()));
+        count("bible", Box::new(move || store.bible().track()));
+        view! {
+            <For each=move || store.frame_order().get() key=|id| id.clone() let:fid>
+                <FrameCard store=store frame=store.frames().at_key(fid.clone()).into() frame_id=fid/>
+            </For>
+        }
+    });
+    let store = holder.get_untracked().unwrap();
+    tick().await;
+    let before = counts.borrow().clone();
+    let card = &query_all_in(&root, "[data-testid=frame-card]")[2];
+    type_into(&find(card, "[data-testid=frame-prompt]"), "A");
+    tick().await;
+    let after = counts.borrow().clone();
+    let woken: BTreeMap<&str, usize> = after
+        .iter()
+        .map(|(name, n)| (*name, n - before[name]))
+        .collect();
+    let expected: BTreeMap<&str, usize> = before
+        .keys()
+        .map(|name| (*name, usize::from(*name == "frame 3 prompt")))
+        .collect();
+    assert_eq!(woken, expected);
+    let ids = store.frame_order().get_untracked();
+    assert_eq!(store.get_untracked().frame(&ids[2]).unwrap().prompt, "A");
+}
+
 /// The storage meter shows used and available space, warns before space runs out, and counts
 /// changes that are not saved yet.
 #[wasm_bindgen_test]

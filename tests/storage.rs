@@ -375,7 +375,6 @@ async fn typing_writes_one_small_record_debounced() {
 #[wasm_bindgen_test]
 async fn a_full_disk_keeps_paid_images_in_the_tab_until_they_are_written() {
     use continuity::app::saver::{PaidResult, Pointer};
-    use continuity_core::model::{ImageRef, SentRequest, Version, VersionKind};
     let name = leak(&unique_name("quota"));
     init_executor();
     let owner = Owner::new();
@@ -394,32 +393,7 @@ async fn a_full_disk_keeps_paid_images_in_the_tab_until_they_are_written() {
     let bytes = png_rgba(16, 16, |x, y| [x as u8 * 9, y as u8 * 9, 90, 255]);
     let hash = sha256_hex(&bytes).await;
     let blob = blob_from_bytes(&bytes, "image/png").unwrap();
-    let version = Version {
-        id: "v_paid".into(),
-        series_id: sid.clone(),
-        frame_id: fid.clone(),
-        rev: 1,
-        parent: None,
-        group: Some("g".into()),
-        kind: VersionKind::Generated,
-        image: ImageRef {
-            hash: hash.clone(),
-            width: 16,
-            height: 16,
-            mime: "image/png".into(),
-            bytes: bytes.len() as u64,
-        },
-        created_ms: 5.0,
-        request: SentRequest::default(),
-        instruction: None,
-        locale: None,
-        usage: None,
-        request_cost_usd: Some(0.04),
-        cost_usd: Some(0.04),
-        request_id: None,
-        anchor_image: None,
-        maybe_billed_attempts: 0,
-    };
+    let version = paid_version("v_paid", &sid, &fid, &hash, bytes.len());
     idb::faults::fail_writes_with_quota(2);
     let paid = PaidResult {
         series_id: sid.clone(),
@@ -466,6 +440,115 @@ async fn a_full_disk_keeps_paid_images_in_the_tab_until_they_are_written() {
         Some("v_paid")
     );
     assert!(state.saver().pending_image(&hash).is_none());
+    db.close();
+    if let Some(d) = state.db() {
+        d.close();
+    }
+    drop(owner);
+    delete_database(name).await.unwrap();
+}
+
+/// A generated version of frame `fid` whose image has content hash `hash`.
+fn paid_version(
+    id: &str,
+    sid: &str,
+    fid: &str,
+    hash: &str,
+    bytes: usize,
+) -> continuity_core::model::Version {
+    use continuity_core::model::{ImageRef, SentRequest, Version, VersionKind};
+    Version {
+        id: id.into(),
+        series_id: sid.into(),
+        frame_id: fid.into(),
+        rev: 1,
+        parent: None,
+        group: Some("g".into()),
+        kind: VersionKind::Generated,
+        image: ImageRef {
+            hash: hash.into(),
+            width: 16,
+            height: 16,
+            mime: "image/png".into(),
+            bytes: bytes as u64,
+        },
+        created_ms: 5.0,
+        request: SentRequest::default(),
+        instruction: None,
+        locale: None,
+        usage: None,
+        request_cost_usd: Some(0.04),
+        cost_usd: Some(0.04),
+        request_id: None,
+        anchor_image: None,
+        maybe_billed_attempts: 0,
+    }
+}
+
+/// Issue 23: a result whose first write fails (a full disk) says "not saved yet" on its
+/// frame — not a failed request, so "Retry failed" does not offer to pay for it again — and
+/// the retry that stores it clears that message in memory and in the stored frame record,
+/// and takes down the notice it raised. After a reload the frame is simply done.
+#[wasm_bindgen_test]
+async fn a_save_that_succeeds_clears_the_not_saved_error() {
+    use continuity::app::edit::{Arrival, ArrivalError};
+    use continuity::app::saver::Pointer;
+    let name = leak(&unique_name("unsaved"));
+    init_executor();
+    let owner = Owner::new();
+    owner.set();
+    let state = AppState::new(name);
+    library::load(state).await;
+    let mut n = 0;
+    let series = Series::from_template("Later", Template::Comic, "gpt-image-2", 1.0, || {
+        n += 1;
+        n
+    });
+    let (sid, fid) = (series.id.clone(), series.frames[2].id.clone());
+    library::create(state, series).await.unwrap();
+    let store = state.series(&sid).unwrap();
+    let derived = continuity::app::derived::memo(store);
+    let bytes = png_rgba(16, 16, |x, y| [x as u8 * 5, 40, y as u8 * 5, 255]);
+    let hash = sha256_hex(&bytes).await;
+    let arrival = Arrival {
+        frame_id: fid.clone(),
+        versions: vec![paid_version("v_later", &sid, &fid, &hash, bytes.len())],
+        images: vec![(
+            hash.clone(),
+            blob_from_bytes(&bytes, "image/png").unwrap(),
+            None,
+        )],
+        pointer: Pointer::Active,
+    };
+    idb::faults::fail_writes_with_quota(2);
+    let refused = edit::arrived(state, store, arrival).await.unwrap_err();
+    assert!(matches!(refused, ArrivalError::NotSaved(_)), "{refused:?}");
+    let error = store.with_untracked(|s| s.frame(&fid).unwrap().error.clone());
+    assert!(
+        error.is_some_and(|e| e.unsaved),
+        "the frame says not saved yet"
+    );
+    assert!(
+        derived.with_untracked(|d| d.failed.is_empty()),
+        "an image waiting to be stored is not a failed request"
+    );
+    assert!(state.notice.with_untracked(|n| n.is_some()));
+
+    wait_for("the retry to store the image", || {
+        state.saving.with_untracked(|s| s.unsaved == 0)
+    })
+    .await;
+    let in_memory = store.with_untracked(|s| s.frame(&fid).unwrap().clone());
+    assert_eq!(in_memory.error, None, "cleared in memory");
+    assert!(
+        state.notice.with_untracked(|n| n.is_none()),
+        "notice taken down"
+    );
+    let db = Db::open(name, || {}).await.unwrap();
+    let (stored, _) = read_series(&db, &sid).await.unwrap().unwrap();
+    let frame = stored.frame(&fid).unwrap();
+    assert_eq!(frame.error, None, "cleared in the stored record");
+    assert_eq!(frame.active_version.as_deref(), Some("v_later"));
     db.close();
     if let Some(d) = state.db() {
         d.close();

@@ -5,6 +5,7 @@
 //! [`user`] — records the step for undo. The app's own changes ([`app`]: a request in flight,
 //! a result, a failure) are saved but never undone.
 
+use crate::app::history::History;
 use crate::app::saver::{PaidResult, Pointer};
 use crate::app::state::{AppState, Route};
 use crate::app::sync::refresh_keys;
@@ -19,6 +20,17 @@ use std::rc::Rc;
 use web_sys::Blob;
 
 pub use continuity_core::model::action::{Edit, Refused, SeriesEdit};
+
+/// This app's undo history.
+#[derive(Default)]
+struct Undo(std::cell::RefCell<History>);
+
+impl AppState {
+    /// Reads or changes the undo history.
+    fn history<R>(&self, f: impl FnOnce(&mut History) -> R) -> R {
+        f(&mut self.handle::<Undo>().0.borrow_mut())
+    }
+}
 
 /// The user's edit: applied, saved, and undoable (typing in one record is one step).
 pub fn user(state: AppState, store: Store<Series>, edit: Edit) -> Result<(), Refused> {

@@ -9,7 +9,6 @@ use crate::app::saver::Pointer;
 use crate::app::state::AppState;
 use crate::web::blob;
 use crate::web::clock::{now_ms, random_u64};
-use crate::web::idb;
 use crate::web::worker::{self, LeakReport, Mask};
 use continuity_core::guard::{
     composite_version, guard_inputs, leak_figure, GuardInputs, COMPOSITE_FEATHER,
@@ -20,23 +19,13 @@ use leptos::prelude::*;
 use reactive_stores::Store;
 use web_sys::Blob;
 
-/// A stored image (or mask) by content hash: from storage, or still waiting to be saved.
-pub async fn image_blob(state: AppState, hash: &str) -> Option<Blob> {
-    if let Some(db) = state.db() {
-        if let Ok(Some(b)) = db.blob(idb::IMAGES, hash).await {
-            return Some(b);
-        }
-    }
-    state.saver().pending_image(hash)
-}
-
 /// What the guard of a version needs, read from the series (`None`: not an edit).
 pub fn inputs(store: Store<Series>, version_id: &str) -> Option<GuardInputs> {
     store.with_untracked(|s| guard_inputs(s, version_id))
 }
 
 async fn load(state: AppState, hash: &str, what: &str) -> Result<Blob, String> {
-    image_blob(state, hash)
+    crate::app::images::image(state, hash)
         .await
         .ok_or_else(|| format!("The {what} is missing from storage."))
 }

@@ -2,15 +2,15 @@
 //! series (keyed reactive stores), the route, settings, the key, the live status of running
 //! frames, notices, and the storage connection with its saver.
 
-use crate::app::history::History;
-use crate::app::saver::Saver;
 use crate::web::idb::{Db, StorageError};
 use continuity_core::catalogue::Catalogue;
 use continuity_core::model::{Series, SeriesSummary};
 use continuity_core::settings::Settings;
 use leptos::prelude::*;
 use reactive_stores::Store;
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 pub use crate::app::route::Route;
 
@@ -197,8 +197,10 @@ pub struct AppState {
     pub series_loaded: RwSignal<u64>,
     db: StoredValue<Option<Db>, LocalStorage>,
     db_name: StoredValue<&'static str>,
-    saver: StoredValue<Saver, LocalStorage>,
-    history: StoredValue<History, LocalStorage>,
+    /// The app's services (the saver, the undo history, the batch runner), one of each,
+    /// made on first use: held here, in context, rather than in thread-locals, so two apps in
+    /// one page (tests) never share one.
+    handles: StoredValue<HashMap<TypeId, Rc<dyn Any>>, LocalStorage>,
     owner: StoredValue<Owner, LocalStorage>,
 }
 
@@ -225,8 +227,7 @@ impl AppState {
             series_loaded: RwSignal::new(0),
             db: StoredValue::new_local(None),
             db_name: StoredValue::new(db_name),
-            saver: StoredValue::new_local(Saver::default()),
-            history: StoredValue::new_local(History::default()),
+            handles: StoredValue::new_local(HashMap::new()),
             owner: StoredValue::new_local(Owner::current().unwrap_or_default()),
         }
     }
@@ -265,15 +266,15 @@ impl AppState {
         self.error("Continuity was updated in another tab. Reload this page to keep working; unsaved changes here are kept until then.");
     }
 
-    /// The saver (debounced writes, paid results, retries).
-    pub fn saver(&self) -> Saver {
-        self.saver.get_value()
-    }
-
-    /// Reads or changes the undo history (see [`crate::app::edit`]).
-    pub fn history<R>(&self, f: impl FnOnce(&mut History) -> R) -> R {
-        self.history
-            .try_update_value(f)
+    /// This app's one `T` (a service's handle), made on first use.
+    pub fn handle<T: Default + 'static>(&self) -> Rc<T> {
+        self.handles
+            .try_update_value(|all| {
+                all.entry(TypeId::of::<T>())
+                    .or_insert_with(|| Rc::new(T::default()))
+                    .clone()
+            })
+            .and_then(|h| h.downcast::<T>().ok())
             .expect("the app state lives as long as the app")
     }
 

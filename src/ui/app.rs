@@ -33,6 +33,8 @@ pub fn App(
             .unwrap_or_default()
     };
     state.route.set(Route::from_hash(&hash()));
+    // From now on every change of the settings, the key or the token is stored.
+    crate::app::settings::persist(state);
     // Ctrl/⌘+Z undoes, Shift+Ctrl/⌘+Z (or Ctrl+Y) redoes — except in a text field, where
     // the browser's own undo of the typing applies.
     let sheet = crate::ui::shortcuts::SheetOpen(RwSignal::new(false));

@@ -385,6 +385,13 @@ impl Saver {
     }
 }
 
+impl AppState {
+    /// The saver (debounced writes, paid results, retries).
+    pub fn saver(&self) -> Saver {
+        (*self.handle::<Saver>()).clone()
+    }
+}
+
 /// A paid result is stored: the meter learns of it and its owner is told.
 fn stored(state: AppState, paid: &PaidResult) {
     crate::app::storage::after_first_image(state);

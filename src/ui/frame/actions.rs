@@ -63,7 +63,7 @@ pub fn FrameActions(
             Scope::Frames(vec![fid.get_value()]),
         )
     };
-    let cancel = move |_| runner::cancel_frame(&fid.get_value());
+    let cancel = move |_| runner::cancel_frame(state, &fid.get_value());
     let download = move |_| {
         if let Some(v) = shown.get_untracked() {
             crate::app::export::download_image(state, &store.get_untracked(), &v)

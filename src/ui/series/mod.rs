@@ -131,7 +131,7 @@ pub fn SeriesView(
     // Ctrl/⌘+Enter does what the button says, while this screen is open.
     if let Some(shortcut) = use_context::<crate::ui::app::GenerateShortcut>() {
         shortcut.0.set_value(Some(Callback::new(move |_| {
-            if !runner::is_running() {
+            if !runner::is_running(state) {
                 plan_open.set(Some(scope()));
             }
         })));
@@ -177,7 +177,7 @@ pub fn SeriesView(
                         <button class="btn primary" on:click=move |_| plan_open.set(Some(scope())) data-testid="generate-all"
                             aria-keyshortcuts="Control+Enter Meta+Enter">{move || action.get().label().to_string()}</button>
                     }>
-                        <button class="btn danger" on:click=move |_| runner::cancel_all() data-testid="cancel-all">"Cancel all"</button>
+                        <button class="btn danger" on:click=move |_| runner::cancel_all(state) data-testid="cancel-all">"Cancel all"</button>
                     </Show>
                 </div>
             </header>

@@ -1,0 +1,134 @@
+// A change is stored once the user has seen it (issue 17): "Make active" and then a reload at
+// once, a word typed and the page closed at once, Start and a reload at once — nothing the
+// user saw is lost, and every request that reached the fake is flagged after the reload.
+// And a full disk that recovers (issue 23): images stored after the quota comes back are
+// simply done, never "Failed", never offered for a paid retry.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, newPage, createSeries, journal, clearJournal, waitForStatus } from './harness.mjs';
+
+let server, browser;
+before(async () => {
+  server = await startServer(['--fake-latency-ms', '30']);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const statuses = (page) => page.evaluate(() =>
+  [...document.querySelectorAll('[data-testid=frame-card]')].map((c) => c.dataset.status));
+
+test('"Make active" on an older version, then a reload at once: it is still active', async () => {
+  const { page, context, errors } = await newPage(browser);
+  await page.goto(server.url);
+  await createSeries(page, { template: 'comic', name: 'Older version' });
+  const card = page.getByTestId('frame-card').nth(0);
+  await card.getByTestId('frame-prompt').pressSequentially('A quiet harbour', { delay: 2 });
+  for (let made = 1; made <= 2; made++) {
+    await card.getByTestId('generate-frame').click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=frame-card]')[0]
+      .querySelectorAll('[data-testid=variant]').length === (n > 1 ? n : 0)
+      && document.querySelector('[data-testid=frame-card]').dataset.status === 'done', made, { timeout: 30000 });
+  }
+  const inspector = page.getByTestId('inspector');
+  await card.getByTestId('open-inspector').click();
+  await inspector.waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=inspector] [data-testid=version-node] img[data-hash]').length === 2);
+  // The older version: the one not active since the second generation.
+  const target = inspector.locator('[data-testid=version-node][data-active=false]');
+  const targetHash = await target.locator('img[data-hash]').getAttribute('data-hash');
+  await target.locator('.version-pick').click();
+  await inspector.getByRole('button', { name: 'Make active' }).click();
+  await page.waitForFunction((h) => document.querySelector(`[data-testid=inspector] [data-testid=version-node][data-active=true] img[data-hash="${h}"]`), targetHash);
+  await page.reload(); // no wait
+
+  await page.getByTestId('series-title').filter({ hasText: 'Older version' }).waitFor();
+  const after = page.getByTestId('frame-card').nth(0);
+  await page.waitForFunction(() => document.querySelector('[data-testid=frame-card] .frame-image img[data-hash]'));
+  assert.equal(await after.locator('.frame-image img[data-hash]').getAttribute('data-hash'), targetHash,
+    'the version made active just before the reload is still the one shown');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a word typed into a prompt, then the page closed at once: every key is there', async () => {
+  const { page, context, errors } = await newPage(browser);
+  await page.goto(server.url);
+  await createSeries(page, { template: 'comic', name: 'Closed at once' });
+  const url = page.url();
+  await page.getByTestId('frame-prompt').nth(2).pressSequentially('lighthouse', { delay: 10 });
+  await page.close({ runBeforeUnload: true });
+
+  const reopened = await context.newPage();
+  await reopened.goto(url);
+  await reopened.getByTestId('series-title').filter({ hasText: 'Closed at once' }).waitFor();
+  assert.equal(await reopened.getByTestId('frame-prompt').nth(2).inputValue(), 'lighthouse');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('Start, then a reload at once: every frame whose request reached the fake is flagged', async () => {
+  // Slow answers, so requests are still in flight when the page goes.
+  const slow = await startServer(['--fake-latency-ms', '4000']);
+  try {
+    const { page, context } = await newPage(browser);
+    await page.goto(slow.url);
+    await createSeries(page, { template: 'custom', name: 'Start and reload', frames: 4 });
+    const prompts = page.getByTestId('frame-prompt');
+    for (let i = 0; i < 4; i++) await prompts.nth(i).fill(`Marker${i} a lighthouse`);
+    await clearJournal(slow.url);
+    await page.getByTestId('generate-all').click();
+    await page.getByTestId('start-plan').click();
+    await page.reload(); // no wait
+
+    await page.getByTestId('series-title').filter({ hasText: 'Start and reload' }).waitFor();
+    const sent = (await journal(slow.url)).map((r) => r.params.prompt ?? '');
+    assert.ok(sent.length > 0, 'at least one request reached the fake before the reload');
+    const cards = page.getByTestId('frame-card');
+    for (let i = 0; i < 4; i++) {
+      const reached = sent.some((p) => p.includes(`Marker${i} `));
+      if (!reached) continue;
+      const message = await cards.nth(i).getByTestId('frame-error').textContent({ timeout: 5000 });
+      assert.match(message, /closed or reloaded.*may have been billed/s, `frame ${i + 1}'s request reached the fake`);
+    }
+    await context.close();
+  } finally {
+    await slow.stop();
+  }
+});
+
+test('images stored after the quota comes back are done: never "Failed", no paid retry (issue 23)', async () => {
+  const { page, context, errors } = await newPage(browser);
+  await page.goto(server.url);
+  await createSeries(page, { template: 'custom', name: 'Quota', frames: 4 });
+  const prompts = page.getByTestId('frame-prompt');
+  for (let i = 0; i < 4; i++) await prompts.nth(i).fill(`Quota frame ${i + 1}, a red kite`);
+  await clearJournal(server.url);
+  // Fill the quota (DevTools protocol): this origin may store hardly more than it has now.
+  const cdp = await context.newCDPSession(page);
+  const origin = new URL(server.url).origin;
+  const { usage } = await page.evaluate(() => navigator.storage.estimate());
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 4096 });
+  await page.getByTestId('generate-all').click();
+  await page.getByTestId('start-plan').click();
+  await page.getByTestId('unsaved').filter({ hasText: /no room left/ }).waitFor({ timeout: 30000 });
+  // Room again: the saver's retry stores everything and the line goes.
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+  await page.getByTestId('unsaved').waitFor({ state: 'detached', timeout: 60000 });
+  await page.waitForFunction(() => !document.querySelector('[data-testid=saving]'), null, { timeout: 10000 });
+  assert.equal((await journal(server.url)).length, 4);
+
+  await page.reload();
+  await page.getByTestId('series-title').filter({ hasText: 'Quota' }).waitFor();
+  await waitForStatus(page, 'done', 4, 15000);
+  assert.deepEqual(await statuses(page), ['done', 'done', 'done', 'done']);
+  assert.equal(await page.getByTestId('frame-error').count(), 0, 'no frame says it failed');
+  assert.equal(await page.getByTestId('retry-failed').count(), 0, 'no retry is offered');
+  await page.getByTestId('generate-all').click();
+  await page.waitForTimeout(1000);
+  assert.equal((await journal(server.url)).length, 4, 'the primary action does not pay again');
+  assert.deepEqual(errors.filter((e) => !/QuotaExceeded|quota/i.test(e)), []);
+  await context.close();
+});
