@@ -7,6 +7,7 @@ pub mod clock;
 pub mod download;
 pub mod http;
 pub mod idb;
+pub mod image_body;
 pub mod lifecycle;
 pub mod locks;
 pub mod quota;
