@@ -3,26 +3,18 @@
 // user saw is lost, and every request that reached the fake is flagged after the reload.
 // And a full disk that recovers (issue 23): images stored after the quota comes back are
 // simply done, never "Failed", never offered for a paid retry.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, createSeries, journal, clearJournal, waitForStatus } from './harness.mjs';
+import { startServer, serverAndBrowser, newPage, createSeries, journal, clearJournal, waitForStatus } from './harness.mjs';
 
-let server, browser;
-before(async () => {
-  server = await startServer(['--fake-latency-ms', '30']);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const shared = serverAndBrowser(['--fake-latency-ms', '30']);
 
 const statuses = (page) => page.evaluate(() =>
   [...document.querySelectorAll('[data-testid=frame-card]')].map((c) => c.dataset.status));
 
 test('"Make active" on an older version, then a reload at once: it is still active', async () => {
-  const { page, context, errors } = await newPage(browser);
-  await page.goto(server.url);
+  const { page, context, errors } = await newPage(shared.browser);
+  await page.goto(shared.server.url);
   await createSeries(page, { template: 'comic', name: 'Older version' });
   const card = page.getByTestId('frame-card').nth(0);
   await card.getByTestId('frame-prompt').pressSequentially('A quiet harbour', { delay: 2 });
@@ -69,8 +61,8 @@ test('"Make active" on an older version, then a reload at once: it is still acti
 });
 
 test('a word typed into a prompt, then the page closed at once: every key is there', async () => {
-  const { page, context, errors } = await newPage(browser);
-  await page.goto(server.url);
+  const { page, context, errors } = await newPage(shared.browser);
+  await page.goto(shared.server.url);
   await createSeries(page, { template: 'comic', name: 'Closed at once' });
   const url = page.url();
   await page.getByTestId('frame-prompt').nth(2).pressSequentially('lighthouse', { delay: 10 });
@@ -88,7 +80,7 @@ test('Start, then a reload at once: every frame whose request reached the fake i
   // Slow answers, so requests are still in flight when the page goes.
   const slow = await startServer(['--fake-latency-ms', '4000']);
   try {
-    const { page, context } = await newPage(browser);
+    const { page, context } = await newPage(shared.browser);
     await page.goto(slow.url);
     await createSeries(page, { template: 'custom', name: 'Start and reload', frames: 4 });
     const prompts = page.getByTestId('frame-prompt');
@@ -121,15 +113,15 @@ test('images stored after the quota comes back are done: never "Failed", no paid
   // its IndexedDB is first opened (an override set on a page that has it open already is not
   // seen), so it is set before the app loads: room for the database and the series, not for
   // four images. No service worker, whose cache would take the room first.
-  const { page, context, errors } = await newPage(browser, { serviceWorkers: 'block' });
+  const { page, context, errors } = await newPage(shared.browser, { serviceWorkers: 'block' });
   const cdp = await context.newCDPSession(page);
-  const origin = new URL(server.url).origin;
+  const origin = new URL(shared.server.url).origin;
   await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 180_000 });
-  await page.goto(server.url);
+  await page.goto(shared.server.url);
   await createSeries(page, { template: 'custom', name: 'Quota', frames: 4 });
   const prompts = page.getByTestId('frame-prompt');
   for (let i = 0; i < 4; i++) await prompts.nth(i).fill(`Quota frame ${i + 1}, a red kite`);
-  await clearJournal(server.url);
+  await clearJournal(shared.server.url);
   await page.getByTestId('generate-all').click();
   await page.getByTestId('start-plan').click();
   await page.getByTestId('unsaved').filter({ hasText: /no room left/ }).waitFor({ timeout: 30000 });
@@ -139,7 +131,7 @@ test('images stored after the quota comes back are done: never "Failed", no paid
   await page.waitForFunction(() => !document.querySelector('[data-testid=saving]'), null, { timeout: 10000 });
   assert.deepEqual(await statuses(page), ['done', 'done', 'done', 'done'], 'done before the reload');
   assert.equal(await page.getByTestId('notice').count(), 0, 'the "no room left" notice went with the problem');
-  assert.equal((await journal(server.url)).length, 4);
+  assert.equal((await journal(shared.server.url)).length, 4);
 
   await page.reload();
   await page.getByTestId('series-title').filter({ hasText: 'Quota' }).waitFor();
@@ -149,7 +141,7 @@ test('images stored after the quota comes back are done: never "Failed", no paid
   assert.equal(await page.getByTestId('retry-failed').count(), 0, 'no retry is offered');
   await page.getByTestId('generate-all').click();
   await page.waitForTimeout(1000);
-  assert.equal((await journal(server.url)).length, 4, 'the primary action does not pay again');
+  assert.equal((await journal(shared.server.url)).length, 4, 'the primary action does not pay again');
   assert.deepEqual(errors, []);
   await context.close();
 });

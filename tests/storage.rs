@@ -266,19 +266,8 @@ async fn a_format_1_database_upgrades_in_place_without_loss() {
 /// the change stays in memory and is counted as not saved, the saver reconnects and writes it.
 #[wasm_bindgen_test]
 async fn a_dropped_connection_loses_nothing() {
-    let name = leak(&unique_name("drop"));
-    init_executor();
-    let owner = Owner::new();
-    owner.set();
-    let state = AppState::new(name);
-    library::load(state).await;
-    let mut n = 0;
-    let series = Series::from_template("Drop", Template::Comic, "gpt-image-2", 1.0, || {
-        n += 1;
-        n
-    });
-    let (sid, fid) = (series.id.clone(), series.frames[1].id.clone());
-    library::create(state, series).await.unwrap();
+    let (name, owner, state, sid, frames) = app_with_series("drop", Template::Comic).await;
+    let fid = frames[1].clone();
     let store = state.series(&sid).unwrap();
 
     state.db().unwrap().close();
@@ -296,37 +285,16 @@ async fn a_dropped_connection_loses_nothing() {
         stored.frame(&fid).unwrap().prompt,
         "typed while the connection was gone"
     );
-    db.close();
-    if let Some(d) = state.db() {
-        d.close();
-    }
-    drop(owner);
-    delete_database(name).await.unwrap();
+    tear_down(name, owner, state, db).await;
 }
 
 /// Text edits are written debounced: forty quick keystrokes in one frame become a handful
 /// of small writes of that frame's record (plus the summary), never the whole series.
 #[wasm_bindgen_test]
 async fn typing_writes_one_small_record_debounced() {
-    let name = leak(&unique_name("debounce"));
-    init_executor();
-    let owner = Owner::new();
-    owner.set();
-    let state = AppState::new(name);
-    library::load(state).await;
-    let mut n = 0;
-    let series = Series::from_template(
-        "Big",
-        Template::Custom { frames: 48 },
-        "gpt-image-2",
-        1.0,
-        || {
-            n += 1;
-            n
-        },
-    );
-    let (sid, fid) = (series.id.clone(), series.frames[7].id.clone());
-    library::create(state, series).await.unwrap();
+    let big = Template::Custom { frames: 48 };
+    let (name, owner, state, sid, frames) = app_with_series("debounce", big).await;
+    let fid = frames[7].clone();
     let store = state.series(&sid).unwrap();
     let before = idb::write_stats();
     let sentence = "A lighthouse keeper reads by lamplight.";
@@ -360,12 +328,7 @@ async fn typing_writes_one_small_record_debounced() {
     let db = Db::open(name, || {}).await.unwrap();
     let (stored, _) = read_series(&db, &sid).await.unwrap().unwrap();
     assert_eq!(stored.frame(&fid).unwrap().prompt, sentence);
-    db.close();
-    if let Some(d) = state.db() {
-        d.close();
-    }
-    drop(owner);
-    delete_database(name).await.unwrap();
+    tear_down(name, owner, state, db).await;
 }
 
 /// A full disk (STO-01, simulated: the transaction is really aborted with the browser's
@@ -375,20 +338,12 @@ async fn typing_writes_one_small_record_debounced() {
 #[wasm_bindgen_test]
 async fn a_full_disk_keeps_paid_images_in_the_tab_until_they_are_written() {
     use continuity::app::saver::{PaidResult, Pointer};
-    let name = leak(&unique_name("quota"));
-    init_executor();
-    let owner = Owner::new();
-    owner.set();
-    let state = AppState::new(name);
-    library::load(state).await;
-    let mut n = 0;
-    let series = Series::from_template("Full", Template::Comic, "gpt-image-2", 1.0, || {
-        n += 1;
-        n
-    });
-    let (sid, fid) = (series.id.clone(), series.frames[0].id.clone());
-    let frame = series.frames[0].clone();
-    library::create(state, series).await.unwrap();
+    let (name, owner, state, sid, frames) = app_with_series("quota", Template::Comic).await;
+    let fid = frames[0].clone();
+    let frame = state
+        .series(&sid)
+        .unwrap()
+        .with_untracked(|s| s.frames[0].clone());
 
     let bytes = png_rgba(16, 16, |x, y| [x as u8 * 9, y as u8 * 9, 90, 255]);
     let hash = sha256_hex(&bytes).await;
@@ -440,12 +395,7 @@ async fn a_full_disk_keeps_paid_images_in_the_tab_until_they_are_written() {
         Some("v_paid")
     );
     assert!(state.saver().pending_image(&hash).is_none());
-    db.close();
-    if let Some(d) = state.db() {
-        d.close();
-    }
-    drop(owner);
-    delete_database(name).await.unwrap();
+    tear_down(name, owner, state, db).await;
 }
 
 /// A generated version of frame `fid` whose image has content hash `hash`.
@@ -493,19 +443,8 @@ fn paid_version(
 async fn a_save_that_succeeds_clears_the_not_saved_error() {
     use continuity::app::edit::{Arrival, ArrivalError};
     use continuity::app::saver::Pointer;
-    let name = leak(&unique_name("unsaved"));
-    init_executor();
-    let owner = Owner::new();
-    owner.set();
-    let state = AppState::new(name);
-    library::load(state).await;
-    let mut n = 0;
-    let series = Series::from_template("Later", Template::Comic, "gpt-image-2", 1.0, || {
-        n += 1;
-        n
-    });
-    let (sid, fid) = (series.id.clone(), series.frames[2].id.clone());
-    library::create(state, series).await.unwrap();
+    let (name, owner, state, sid, frames) = app_with_series("unsaved", Template::Comic).await;
+    let fid = frames[2].clone();
     let store = state.series(&sid).unwrap();
     let derived = continuity::app::derived::memo(store);
     let bytes = png_rgba(16, 16, |x, y| [x as u8 * 5, 40, y as u8 * 5, 255]);
@@ -549,6 +488,35 @@ async fn a_save_that_succeeds_clears_the_not_saved_error() {
     let frame = stored.frame(&fid).unwrap();
     assert_eq!(frame.error, None, "cleared in the stored record");
     assert_eq!(frame.active_version.as_deref(), Some("v_later"));
+    tear_down(name, owner, state, db).await;
+}
+
+/// A fresh app on a throwaway database (its name starts with `label`) with a stored series
+/// made from `template`: `(database name, the owner to keep alive, the state, the series id,
+/// its frame ids)`.
+async fn app_with_series(
+    label: &str,
+    template: Template,
+) -> (&'static str, Owner, AppState, String, Vec<String>) {
+    let name = leak(&unique_name(label));
+    init_executor();
+    let owner = Owner::new();
+    owner.set();
+    let state = AppState::new(name);
+    library::load(state).await;
+    let mut n = 0;
+    let series = Series::from_template(label, template, "gpt-image-2", 1.0, || {
+        n += 1;
+        n
+    });
+    let (sid, frames) = (series.id.clone(), series.frame_order.clone());
+    library::create(state, series).await.unwrap();
+    (name, owner, state, sid, frames)
+}
+
+/// Closes the connections of a test (its own `db` and the app's), drops its reactive owner
+/// and deletes its database.
+async fn tear_down(name: &str, owner: Owner, state: AppState, db: Db) {
     db.close();
     if let Some(d) = state.db() {
         d.close();

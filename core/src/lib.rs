@@ -12,6 +12,7 @@
 //! - [`plan`], [`cost`], [`catalogue`], [`settings`]: what a batch will cost and where it goes.
 //! - [`image_type`]: which bytes are an image we accept.
 //! - [`export`]: ZIP, PDF, GIF and contact-sheet writers, the ZIP and CSV readers for import.
+#![forbid(unsafe_code)]
 
 pub mod catalogue;
 pub mod compiler;

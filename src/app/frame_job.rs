@@ -4,13 +4,13 @@
 
 use crate::app::client::{self, Files, Image, Options, Permit, Progress as ClientProgress};
 use crate::app::edit::{self, Arrival, ArrivalError, Edit};
-use crate::app::runner::{pump, refresh_view, set_run, Run};
 use crate::app::saver::Pointer;
 use crate::app::state::{AppState, FrameRun};
 use crate::web::blob::{self, object_url};
 use crate::web::clock::{now_ms, random_u64};
 use crate::web::http::DEFAULT_TIMEOUT_MS;
 use crate::web::idb;
+use crate::web::locks::HeldLock;
 use continuity_core::compiler::{compile, CompiledFrame};
 use continuity_core::cost::actual_usd;
 use continuity_core::failure::FailureClass;
@@ -21,11 +21,34 @@ use continuity_core::model::{
 use continuity_core::openai::request::ImageRequest;
 use continuity_core::openai::types::Usage;
 use continuity_core::requests::{compile_item, Item, Work};
-use continuity_core::scheduler::{AttemptEnd, Gate, Outcome};
+use continuity_core::scheduler::{AttemptEnd, Batch, Gate, Outcome};
+use continuity_core::settings::Endpoint;
 use leptos::prelude::*;
 use reactive_stores::Store;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
-use web_sys::AbortController;
+use web_sys::{AbortController, Blob};
+
+/// A running batch, as its jobs see it (the runner creates and drives it).
+pub(crate) struct Run {
+    pub(crate) state: AppState,
+    pub(crate) series_id: String,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) batch: RefCell<Batch>,
+    /// One controller per in-flight frame, so one frame can be cancelled alone.
+    pub(crate) controllers: RefCell<HashMap<String, AbortController>>,
+    pub(crate) started_ms: f64,
+    /// Released when the batch ends (the run is dropped).
+    pub(crate) _lock: Option<HeldLock>,
+    /// Jobs that are not plain generations (edits, locale variants), by job id, with the
+    /// mask an edit sends.
+    pub(crate) work: RefCell<HashMap<String, (Item, Option<Blob>)>>,
+    /// Starts whatever the scheduler allows now (a job calls it when its slot frees).
+    pub(crate) pump: fn(&Rc<Run>),
+    /// Mirrors the scheduler into the view now (a job calls it when an attempt failed).
+    pub(crate) refresh: fn(&Rc<Run>),
+}
 
 fn cancelled() -> Outcome {
     Outcome::Cancelled {
@@ -161,10 +184,10 @@ pub(crate) async fn run_frame(
     let frame = job_id.to_string();
     let batch_run = run.clone();
     let mut on_progress = move |p: ClientProgress| match p {
-        ClientProgress::Attempt(attempt) => set_run(state, &frame, FrameRun::Running { attempt }),
+        ClientProgress::Attempt(attempt) => state.set_run(&frame, FrameRun::Running { attempt }),
         ClientProgress::Partial(blob) => {
             if let Some(url) = object_url(&blob) {
-                set_run(state, &frame, FrameRun::Streaming { preview_url: url });
+                state.set_run(&frame, FrameRun::Streaming { preview_url: url });
             }
         }
         // The batch slows down, counts server-side failures and may pause (the view shows it).
@@ -174,11 +197,10 @@ pub(crate) async fn run_frame(
                 .batch
                 .borrow_mut()
                 .end_attempt(&frame, end, now_ms() as u64);
-            refresh_view(&batch_run);
+            (batch_run.refresh)(&batch_run);
         }
         ClientProgress::RateLimited => {}
-        ClientProgress::Waiting { ms, reason } => set_run(
-            state,
+        ClientProgress::Waiting { ms, reason } => state.set_run(
             &frame,
             FrameRun::Retrying {
                 reason,
@@ -205,7 +227,7 @@ pub(crate) async fn run_frame(
             // The request is answered: free its concurrency slot now, so the next request
             // starts while this image is decoded and stored (the cap counts requests in flight).
             run.batch.borrow_mut().release_slot(job_id);
-            pump(run);
+            (run.pump)(run);
             let total = result
                 .usage
                 .as_ref()
@@ -236,8 +258,7 @@ pub(crate) async fn run_frame(
             }
             if failure.classification.class == FailureClass::Cancelled {
                 frame_edit(state, store, frame_id, FrameEdit::Settled);
-                set_run(
-                    state,
+                state.set_run(
                     job_id,
                     FrameRun::Cancelled {
                         may_be_billed: failure.may_be_billed(),
@@ -347,7 +368,7 @@ async fn store_images(
         origin,
         mask,
     } = target;
-    set_run(state, job_id, FrameRun::Saving);
+    state.set_run(job_id, FrameRun::Saving);
     // The mask is stored with the versions it made (its hash is in their request).
     let mut stored = Vec::new();
     let mask_hash = match &mask {

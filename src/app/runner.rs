@@ -4,16 +4,14 @@
 //! each finished image **before** showing the frame as done, and reports outcomes back.
 //! One batch runs at a time.
 
-use crate::app::frame_job;
+use crate::app::frame_job::{self, Run};
 use crate::app::state::{AppState, BatchView, FrameRun};
-use crate::web::blob::revoke_url;
 use crate::web::clock::now_ms;
-use crate::web::locks::{self, HeldLock, LockAnswer};
+use crate::web::locks::{self, LockAnswer};
 use continuity_core::cost::{format_budget, format_usd};
 use continuity_core::plan::{plan, preflight, Plan, Scope};
 use continuity_core::requests::Item;
 use continuity_core::scheduler::{Batch, JobState, SkipReason, StopCause};
-use continuity_core::settings::Endpoint;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::{Cell, RefCell};
@@ -21,22 +19,6 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use web_sys::AbortController;
 use web_sys::Blob;
-
-/// A running batch.
-pub(crate) struct Run {
-    pub(crate) state: AppState,
-    pub(crate) series_id: String,
-    pub(crate) endpoint: Endpoint,
-    pub(crate) batch: RefCell<Batch>,
-    /// One controller per in-flight frame, so one frame can be cancelled alone.
-    controllers: RefCell<HashMap<String, AbortController>>,
-    started_ms: f64,
-    /// Released when the batch ends (the run is dropped).
-    _lock: Option<HeldLock>,
-    /// Jobs that are not plain generations (edits, locale variants), by job id, with the
-    /// mask an edit sends.
-    pub(crate) work: RefCell<HashMap<String, (Item, Option<Blob>)>>,
-}
 
 /// This app's batch: the one running, and whether one is starting (held by the app state).
 #[derive(Default)]
@@ -161,6 +143,8 @@ pub fn start_with(
             started_ms: now_ms(),
             _lock: lock,
             work: RefCell::new(work),
+            pump,
+            refresh: sync_view,
         });
         state.notice.set(None);
         *batches(state).active.borrow_mut() = Some(run.clone());
@@ -219,7 +203,7 @@ pub fn can_resume(state: AppState, series_id: &str) -> bool {
 }
 
 /// Starts whatever the scheduler allows, then mirrors its states into the UI.
-pub(crate) fn pump(run: &Rc<Run>) {
+fn pump(run: &Rc<Run>) {
     let ids = run.batch.borrow_mut().start_next();
     for id in ids {
         let controller = AbortController::new().expect("AbortController");
@@ -255,11 +239,6 @@ fn finish_if_done(run: &Rc<Run>) {
             b.finished_ms = Some(finished);
         }
     });
-}
-
-/// Mirrors the scheduler into the UI now (e.g. when an attempt opened the circuit breaker).
-pub(crate) fn refresh_view(run: &Rc<Run>) {
-    sync_view(run);
 }
 
 /// Copies scheduler states into the per-frame live status and the progress bar.
@@ -321,16 +300,6 @@ fn sync_view(run: &Rc<Run>) {
         finished_ms: None,
         stopped,
     }));
-}
-
-/// Sets a frame's live status (revoking a streamed preview it replaces).
-pub(crate) fn set_run(state: AppState, frame_id: &str, status: FrameRun) {
-    state.runs.update(|runs| {
-        if let Some(FrameRun::Streaming { preview_url }) = runs.get(frame_id) {
-            revoke_url(preview_url);
-        }
-        runs.insert(frame_id.to_string(), status);
-    });
 }
 
 /// Why the batch stopped (or paused), in words, naming the cause: the error that affects every

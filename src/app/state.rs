@@ -313,6 +313,16 @@ impl AppState {
         self.series.with_value(|m| m.keys().cloned().collect())
     }
 
+    /// Sets a frame's live status (revoking a streamed preview it replaces).
+    pub fn set_run(&self, frame_id: &str, status: FrameRun) {
+        self.runs.update(|runs| {
+            if let Some(FrameRun::Streaming { preview_url }) = runs.get(frame_id) {
+                crate::web::blob::revoke_url(preview_url);
+            }
+            runs.insert(frame_id.to_string(), status);
+        });
+    }
+
     /// Shows an error banner.
     pub fn error(&self, text: impl Into<String>) {
         self.notice.set(Some(Notice {

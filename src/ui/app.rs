@@ -140,10 +140,7 @@ pub fn App(
     }
 }
 
-/// What Ctrl/⌘+Enter does on the current screen (the series screen registers its generate
-/// button's action; `None` elsewhere).
-#[derive(Clone, Copy)]
-pub struct GenerateShortcut(pub StoredValue<Option<Callback<()>>, LocalStorage>);
+pub use crate::ui::shortcuts::GenerateShortcut;
 
 /// Asks our server (if it is the one serving the page) whether it can generate images.
 async fn discover_server(state: AppState) {

@@ -5,6 +5,11 @@
 use leptos::html;
 use leptos::prelude::*;
 
+/// What Ctrl/⌘+Enter does on the current screen (the series screen registers its generate
+/// button's action; `None` elsewhere).
+#[derive(Clone, Copy)]
+pub struct GenerateShortcut(pub StoredValue<Option<Callback<()>>, LocalStorage>);
+
 /// Every shortcut, as the sheet lists it: (keys, what it does).
 pub const SHORTCUTS: &[(&str, &str)] = &[
     (

@@ -129,7 +129,7 @@ pub fn SeriesView(
     let action = Memo::new(move |_| derived.with(|d| d.action.clone()));
     let scope = move || derived.with_untracked(|d| d.scope());
     // Ctrl/⌘+Enter does what the button says, while this screen is open.
-    if let Some(shortcut) = use_context::<crate::ui::app::GenerateShortcut>() {
+    if let Some(shortcut) = use_context::<crate::ui::shortcuts::GenerateShortcut>() {
         shortcut.0.set_value(Some(Callback::new(move |_| {
             if !runner::is_running(state) {
                 plan_open.set(Some(scope()));
