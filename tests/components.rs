@@ -388,7 +388,7 @@ async fn the_version_tree_renders_branches() {
             s.versions.push(version("c", Some("b")));
             s.versions.push(version("d", Some("a")));
         });
-        continuity::app::sync::refresh_keys(store);
+        continuity::app::state::refresh_keys(store);
         let active = Memo::new(move |_| Some("a".to_string()));
         let shown = Memo::new(move |_| picked.get().or_else(|| active.get()));
         view! { <VersionTree store=store frame_id=fid picked=picked shown=shown compare_with=RwSignal::new(None)/> }
@@ -526,7 +526,7 @@ async fn the_generate_button_says_what_it_will_do() {
         ))
         .unwrap();
     });
-    continuity::app::sync::refresh_keys(store);
+    continuity::app::state::refresh_keys(store);
     tick().await;
     assert_eq!(label(), "Generate 3 missing");
     store.update(|s| {
@@ -552,7 +552,7 @@ async fn the_generate_button_says_what_it_will_do() {
         ))
         .unwrap();
     });
-    continuity::app::sync::refresh_keys(store);
+    continuity::app::state::refresh_keys(store);
     tick().await;
     assert_eq!(label(), "Regenerate 1 stale");
 }

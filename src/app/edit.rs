@@ -7,8 +7,7 @@
 
 use crate::app::history::History;
 use crate::app::saver::{PaidResult, Pointer};
-use crate::app::state::{AppState, Route};
-use crate::app::sync::refresh_keys;
+use crate::app::state::{refresh_keys, AppState, Route};
 use crate::web::idb::StorageError;
 use continuity_core::model::action::{FrameEdit, FrameField, Lens, SeriesField, Touched};
 use continuity_core::model::frame::FrameStoreFields;

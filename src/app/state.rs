@@ -291,7 +291,7 @@ impl AppState {
             return existing;
         }
         let store = self.owner.get_value().with(|| Store::new(series));
-        crate::app::sync::refresh_keys(store);
+        refresh_keys(store);
         self.series.update_value(|m| {
             m.insert(id, store);
         });
@@ -392,4 +392,16 @@ impl AppState {
             list.sort_by(|a, b| b.updated_ms.total_cmp(&a.updated_ms));
         });
     }
+}
+
+/// Rebuilds the keyed collections' key maps: after creating a store (in reactive_stores
+/// 0.4.4 a first access that is a keyed *write* initialises an empty map and fails silently;
+/// `core/tests/store_probe.rs` pins that) and after a write of the whole series (writes
+/// through the root do not refresh them, and a stale map would point a key at the wrong item).
+pub fn refresh_keys(store: Store<Series>) {
+    use continuity_core::model::bible::BibleStoreFields;
+    use continuity_core::model::series::SeriesStoreFields;
+    store.frames().update_keys();
+    store.versions().update_keys();
+    store.bible().entities().update_keys();
 }

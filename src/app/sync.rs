@@ -2,7 +2,7 @@
 //! those records from IndexedDB (the source of truth) and put the newer ones into their
 //! stores. A write refused because another tab wrote first reloads the record the same way.
 
-use crate::app::state::AppState;
+use crate::app::state::{refresh_keys, AppState};
 use crate::web::channel::Channel;
 use crate::web::idb::{self, Conflict, StoreName};
 use continuity_core::model::records::{frame_from_json, version_from_json};
@@ -229,17 +229,6 @@ fn apply(
         | StoreName::Quarantine
         | StoreName::V1Projects => {}
     }
-}
-
-/// Rebuilds the keyed collections' key maps: after creating a store (in reactive_stores
-/// 0.4.4 a first access that is a keyed *write* initialises an empty map and fails silently;
-/// `core/tests/store_probe.rs` pins that) and after a write of the whole series (writes
-/// through the root do not refresh them, and a stale map would point a key at the wrong item).
-pub fn refresh_keys(store: Store<Series>) {
-    use continuity_core::model::bible::BibleStoreFields;
-    store.frames().update_keys();
-    store.versions().update_keys();
-    store.bible().entities().update_keys();
 }
 
 /// A write was refused because another tab stored a newer record first: this tab reloads
