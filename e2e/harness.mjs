@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { before, after } from 'node:test';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(here, '..');
@@ -61,6 +62,23 @@ export async function startServer(args = [], { provider = 'fake', env: extraEnv 
     log: () => log,
     stop: () => new Promise((r) => { child.once('exit', r); child.kill(); }),
   };
+}
+
+/**
+ * For a test file: a fake server (extra CLI `args`) and a browser, started before its tests
+ * and stopped after them. Returns an object whose `server` and `browser` are set by then.
+ */
+export function serverAndBrowser(args = []) {
+  const shared = { server: null, browser: null };
+  before(async () => {
+    shared.server = await startServer(args);
+    shared.browser = await launchBrowser();
+  });
+  after(async () => {
+    await shared.browser?.close();
+    await shared.server?.stop();
+  });
+  return shared;
 }
 
 /** Headless Debian Chromium with the flags this closed network needs. */

@@ -87,6 +87,7 @@ lazy_part!(workspace:
     pub fn series_screen(id: String) -> AnyView {
         let state = AppState::get();
         install_flush_on_hide(state);
+        install_settings_persist(state);
         crate::ui::shortcuts::install_workspace_keys(state);
         // Read before any view asks for it (a signal is not set while views render).
         let _ = state.catalogue();
@@ -108,8 +109,8 @@ lazy_part!(workspace:
     /// Undoes or redoes the last edit and says what it was (nothing to undo: says nothing).
     pub fn undo_or_redo(state: AppState, step: Step) -> () {
         let done = match step {
-            Step::Undo => crate::app::history::undo(state).map(|w| format!("Undone: {}.", w.to_lowercase())),
-            Step::Redo => crate::app::history::redo(state).map(|w| format!("Redone: {}.", w.to_lowercase())),
+            Step::Undo => crate::app::edit::undo(state).map(|w| format!("Undone: {}.", w.to_lowercase())),
+            Step::Redo => crate::app::edit::redo(state).map(|w| format!("Redone: {}.", w.to_lowercase())),
         };
         if let Some(text) = done {
             state.info(text);
@@ -117,6 +118,18 @@ lazy_part!(workspace:
     }
     preload preload_undo
 );
+
+/// From then on every change of the settings, the key or the token is stored
+/// ([`crate::app::settings::persist`]). Installed by the first lazy part that loads (the
+/// prefetch's, or a screen's): nothing on the first screen changes them but a static host's
+/// switch to "OpenAI directly", which is stored then; the writer is not first-screen code.
+fn install_settings_persist(state: AppState) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static INSTALLED: AtomicBool = AtomicBool::new(false);
+    if !INSTALLED.swap(true, Ordering::Relaxed) {
+        state.in_app_owner(|| crate::app::settings::persist(state));
+    }
+}
 
 /// Pending edits are written at once when the page is hidden or left. Installed when the
 /// workspace first opens a series: before that there is nothing to write.
@@ -126,11 +139,7 @@ fn install_flush_on_hide(state: AppState) {
     if INSTALLED.swap(true, Ordering::Relaxed) {
         return;
     }
-    crate::web::lifecycle::on_hide(move || {
-        let saver = state.saver();
-        saver.schedule(state, 0);
-        leptos::task::spawn_local(async move { saver.flush(state).await });
-    });
+    crate::app::saver::flush_when_hidden(state);
 }
 
 // Parts of the workspace opened on demand, each its own module (the bible and the locale
@@ -179,6 +188,7 @@ lazy_part!(export:
 lazy_part!(settings:
     /// The settings dialog (connection, key or token, batch behaviour).
     pub fn settings_panel() -> AnyView {
+        install_settings_persist(AppState::get());
         view! { <crate::ui::settings::SettingsPanel/> }.into_any()
     }
     preload preload_settings_panel
@@ -241,6 +251,7 @@ lazy_part!(workspace:
     /// After the list is on screen: the storage meter, and the images deleted last time
     /// (kept for undo while that page was open) freed.
     pub fn after_load(state: AppState) -> () {
+        install_settings_persist(state);
         library::after_load(state).await;
     }
     preload preload_after_load
@@ -266,7 +277,7 @@ lazy_part!(workspace:
     /// Makes (and stores) the missing thumbnail of stored image `hash` — an image stored
     /// before thumbnails existed; `None` when there is no such image.
     pub fn make_thumbnail(state: AppState, hash: String) -> Option<web_sys::Blob> {
-        crate::ui::thumb::make_thumbnail(state, &hash).await
+        crate::app::images::make_thumbnail(state, &hash).await
     }
     preload preload_make_thumbnail
 );

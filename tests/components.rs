@@ -11,7 +11,6 @@ use continuity::app::state::{AppState, StorageStatus};
 use continuity::ui::bible::BiblePanel;
 use continuity::ui::frame::card::{probe, FrameCard};
 use continuity::ui::frame::shot_editor::ShotEditor;
-use continuity::ui::series::{derived, Derived};
 use continuity::ui::storage_meter::StorageLine;
 use continuity_core::model::bible::{Entity, EntityKind};
 use continuity_core::model::series::SeriesStoreFields;
@@ -122,7 +121,7 @@ async fn a_prompt_edit_re_renders_its_own_card_only() {
     let (root, _handle) = mount(move || {
         let (_, store) = comic();
         holder.set(Some(store));
-        provide_context::<Memo<Derived>>(derived(store));
+        continuity::app::derived::provide(store);
         view! {
             <For each=move || store.frame_order().get() key=|id| id.clone() let:fid>
                 <FrameCard store=store frame=store.frames().at_key(fid.clone()).into() frame_id=fid/>
@@ -162,6 +161,86 @@ async fn a_prompt_edit_re_renders_its_own_card_only() {
     // The field keeps exactly what was typed (nothing is rewritten under the caret).
     let area: web_sys::HtmlTextAreaElement = prompt.unchecked_into();
     assert_eq!(area.value(), "限时 5 折");
+}
+
+/// One key typed into frame 3's prompt wakes the readers of frame 3's prompt and nothing
+/// else: not the readers of frame 3's other fields (title, shot, active version, error), not
+/// frame 2's prompt, not the series' order, anchor, versions or bible — which are all the
+/// derived state reads, so it is not recomputed either. Counts: frame 3's prompt reader 1,
+/// every other reader 0.
+#[wasm_bindgen_test]
+async fn a_keystroke_wakes_only_the_prompt_readers_of_its_frame() {
+    use continuity_core::model::frame::FrameStoreFields;
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::rc::Rc;
+    let counts: Rc<RefCell<BTreeMap<&'static str, usize>>> = Rc::default();
+    let holder: RwSignal<Option<Store<Series>>> = RwSignal::new(None);
+    let seen = counts.clone();
+    let (root, _handle) = mount(move || {
+        let (_, store) = comic();
+        holder.set(Some(store));
+        continuity::app::derived::provide(store);
+        let ids = store.frame_order().get_untracked();
+        let count = move |name: &'static str, track: Box<dyn Fn()>| {
+            let seen = seen.clone();
+            Effect::new(move |_| {
+                track();
+                *seen.borrow_mut().entry(name).or_default() += 1;
+            });
+        };
+        let (f2, f3) = (
+            store.frames().at_key(ids[1].clone()),
+            store.frames().at_key(ids[2].clone()),
+        );
+        let f = f3.clone();
+        count(
+            "frame 3 prompt",
+            Box::new(move || f.clone().prompt().track()),
+        );
+        let f = f3.clone();
+        count("frame 3 title", Box::new(move || f.clone().title().track()));
+        let f = f3.clone();
+        count("frame 3 shot", Box::new(move || f.clone().shot().track()));
+        let f = f3.clone();
+        count(
+            "frame 3 active version",
+            Box::new(move || f.clone().active_version().track()),
+        );
+        let f = f3.clone();
+        count("frame 3 error", Box::new(move || f.clone().error().track()));
+        count(
+            "frame 2 prompt",
+            Box::new(move || f2.clone().prompt().track()),
+        );
+        count("frame order", Box::new(move || store.frame_order().track()));
+        count("anchor", Box::new(move || store.anchor().track()));
+        count("versions", Box::new(move || store.versions().track()));
+        count("bible", Box::new(move || store.bible().track()));
+        view! {
+            <For each=move || store.frame_order().get() key=|id| id.clone() let:fid>
+                <FrameCard store=store frame=store.frames().at_key(fid.clone()).into() frame_id=fid/>
+            </For>
+        }
+    });
+    let store = holder.get_untracked().unwrap();
+    tick().await;
+    let before = counts.borrow().clone();
+    let card = &query_all_in(&root, "[data-testid=frame-card]")[2];
+    type_into(&find(card, "[data-testid=frame-prompt]"), "A");
+    tick().await;
+    let after = counts.borrow().clone();
+    let woken: BTreeMap<&str, usize> = after
+        .iter()
+        .map(|(name, n)| (*name, n - before[name]))
+        .collect();
+    let expected: BTreeMap<&str, usize> = before
+        .keys()
+        .map(|name| (*name, usize::from(*name == "frame 3 prompt")))
+        .collect();
+    assert_eq!(woken, expected);
+    let ids = store.frame_order().get_untracked();
+    assert_eq!(store.get_untracked().frame(&ids[2]).unwrap().prompt, "A");
 }
 
 /// The storage meter shows used and available space, warns before space runs out, and counts
@@ -300,12 +379,16 @@ async fn the_version_tree_renders_branches() {
             v
         };
         store.update(|s| {
-            s.add_versions(&fid, vec![version("a", None)]);
+            s.apply(continuity_core::model::action::Edit::result(
+                &fid,
+                vec![version("a", None)],
+            ))
+            .unwrap();
             s.versions.push(version("b", Some("a")));
             s.versions.push(version("c", Some("b")));
             s.versions.push(version("d", Some("a")));
         });
-        continuity::app::sync::refresh_keys(store);
+        continuity::app::state::refresh_keys(store);
         let active = Memo::new(move |_| Some("a".to_string()));
         let shown = Memo::new(move |_| picked.get().or_else(|| active.get()));
         view! { <VersionTree store=store frame_id=fid picked=picked shown=shown compare_with=RwSignal::new(None)/> }
@@ -353,7 +436,11 @@ async fn the_compare_slider_moves() {
             let mut b = test_version("b", &fid);
             a.image.hash = "ha".into();
             b.image.hash = "hb".into();
-            s.add_versions(&fid, vec![a, b]);
+            s.apply(continuity_core::model::action::Edit::result(
+                &fid,
+                vec![a, b],
+            ))
+            .unwrap();
         });
         view! { <Compare store=store left="a".to_string() right="b".to_string()/> }
     });
@@ -433,9 +520,13 @@ async fn the_generate_button_says_what_it_will_do() {
     let mut anchor = test_version("a1", &ids[0]);
     anchor.image.hash = "anchor-1".into();
     store.update(|s| {
-        s.add_versions(&ids[0], vec![anchor]);
+        s.apply(continuity_core::model::action::Edit::result(
+            &ids[0],
+            vec![anchor],
+        ))
+        .unwrap();
     });
-    continuity::app::sync::refresh_keys(store);
+    continuity::app::state::refresh_keys(store);
     tick().await;
     assert_eq!(label(), "Generate 3 missing");
     store.update(|s| {
@@ -450,10 +541,18 @@ async fn the_generate_button_says_what_it_will_do() {
     let mut newer = test_version("a2", &ids[0]);
     newer.created_ms = 9.0;
     store.update(|s| {
-        s.add_versions(&ids[1], vec![made]);
-        s.add_versions(&ids[0], vec![newer]);
+        s.apply(continuity_core::model::action::Edit::result(
+            &ids[1],
+            vec![made],
+        ))
+        .unwrap();
+        s.apply(continuity_core::model::action::Edit::result(
+            &ids[0],
+            vec![newer],
+        ))
+        .unwrap();
     });
-    continuity::app::sync::refresh_keys(store);
+    continuity::app::state::refresh_keys(store);
     tick().await;
     assert_eq!(label(), "Regenerate 1 stale");
 }
@@ -470,7 +569,11 @@ async fn a_frames_animatic_seconds_go_into_its_record() {
         holder.set(Some((state, store)));
         store.update(|s| {
             for (i, id) in s.frame_order.clone().iter().enumerate() {
-                s.add_versions(id, vec![test_version(&format!("v{i}"), id)]);
+                s.apply(continuity_core::model::action::Edit::result(
+                    id,
+                    vec![test_version(&format!("v{i}"), id)],
+                ))
+                .unwrap();
             }
         });
         view! { <FrameDurations store=store default_seconds=Signal::stored(1.5)/> }
@@ -496,10 +599,14 @@ async fn a_frames_animatic_seconds_go_into_its_record() {
     assert_eq!([hold(0), hold(2), hold(3)], [None; 3], "only that frame");
     let series = store.id().get_untracked();
     assert!(
-        state.saver().is_dirty(&series, "frames", &ids[1]),
+        state
+            .saver()
+            .is_dirty(&series, continuity::web::idb::FRAMES, &ids[1]),
         "its record is saved"
     );
-    assert!(!state.saver().is_dirty(&series, "frames", &ids[0]));
+    assert!(!state
+        .saver()
+        .is_dirty(&series, continuity::web::idb::FRAMES, &ids[0]));
     assert_eq!(field(2).value(), "2.5");
     assert_eq!(total(), "Animatic: 7 s in all (4 frames with an image)");
 

@@ -6,11 +6,12 @@
 mod common;
 
 use common::*;
+use continuity::app::edit::{self, Edit};
 use continuity::app::library::{self, read_series};
-use continuity::app::saver::edit_frame;
 use continuity::app::state::AppState;
 use continuity::web::blob::blob_from_bytes;
 use continuity::web::idb::{self, delete_database, write_v1_fixture, Db, Op, Record};
+use continuity_core::model::action::FrameEdit;
 use continuity_core::model::template::Template;
 use continuity_core::model::Series;
 use leptos::prelude::*;
@@ -265,25 +266,13 @@ async fn a_format_1_database_upgrades_in_place_without_loss() {
 /// the change stays in memory and is counted as not saved, the saver reconnects and writes it.
 #[wasm_bindgen_test]
 async fn a_dropped_connection_loses_nothing() {
-    let name = leak(&unique_name("drop"));
-    init_executor();
-    let owner = Owner::new();
-    owner.set();
-    let state = AppState::new(name);
-    library::load(state).await;
-    let mut n = 0;
-    let series = Series::from_template("Drop", Template::Comic, "gpt-image-2", 1.0, || {
-        n += 1;
-        n
-    });
-    let (sid, fid) = (series.id.clone(), series.frames[1].id.clone());
-    library::create(state, series).await.unwrap();
+    let (name, owner, state, sid, frames) = app_with_series("drop", Template::Comic).await;
+    let fid = frames[1].clone();
     let store = state.series(&sid).unwrap();
 
     state.db().unwrap().close();
-    edit_frame(state, store, &fid, |f| {
-        f.prompt = "typed while the connection was gone".into()
-    });
+    let typed = FrameEdit::Prompt("typed while the connection was gone".into());
+    edit::user(state, store, Edit::frame(&fid, typed)).unwrap();
     state.saver().flush(state).await;
     // The first attempt fails on the closed connection; the saver reconnects and retries.
     wait_for("the change to be written", || {
@@ -296,37 +285,16 @@ async fn a_dropped_connection_loses_nothing() {
         stored.frame(&fid).unwrap().prompt,
         "typed while the connection was gone"
     );
-    db.close();
-    if let Some(d) = state.db() {
-        d.close();
-    }
-    drop(owner);
-    delete_database(name).await.unwrap();
+    tear_down(name, owner, state, db).await;
 }
 
 /// Text edits are written debounced: forty quick keystrokes in one frame become a handful
 /// of small writes of that frame's record (plus the summary), never the whole series.
 #[wasm_bindgen_test]
 async fn typing_writes_one_small_record_debounced() {
-    let name = leak(&unique_name("debounce"));
-    init_executor();
-    let owner = Owner::new();
-    owner.set();
-    let state = AppState::new(name);
-    library::load(state).await;
-    let mut n = 0;
-    let series = Series::from_template(
-        "Big",
-        Template::Custom { frames: 48 },
-        "gpt-image-2",
-        1.0,
-        || {
-            n += 1;
-            n
-        },
-    );
-    let (sid, fid) = (series.id.clone(), series.frames[7].id.clone());
-    library::create(state, series).await.unwrap();
+    let big = Template::Custom { frames: 48 };
+    let (name, owner, state, sid, frames) = app_with_series("debounce", big).await;
+    let fid = frames[7].clone();
     let store = state.series(&sid).unwrap();
     let before = idb::write_stats();
     let sentence = "A lighthouse keeper reads by lamplight.";
@@ -334,7 +302,7 @@ async fn typing_writes_one_small_record_debounced() {
     for c in sentence.chars() {
         typed.push(c);
         let text = typed.clone();
-        edit_frame(state, store, &fid, move |f| f.prompt = text);
+        edit::user(state, store, Edit::frame(&fid, FrameEdit::Prompt(text))).unwrap();
         continuity::web::clock::sleep(15, None).await.unwrap();
     }
     wait_for("the debounced write", || {
@@ -360,12 +328,7 @@ async fn typing_writes_one_small_record_debounced() {
     let db = Db::open(name, || {}).await.unwrap();
     let (stored, _) = read_series(&db, &sid).await.unwrap().unwrap();
     assert_eq!(stored.frame(&fid).unwrap().prompt, sentence);
-    db.close();
-    if let Some(d) = state.db() {
-        d.close();
-    }
-    drop(owner);
-    delete_database(name).await.unwrap();
+    tear_down(name, owner, state, db).await;
 }
 
 /// A full disk (STO-01, simulated: the transaction is really aborted with the browser's
@@ -375,51 +338,17 @@ async fn typing_writes_one_small_record_debounced() {
 #[wasm_bindgen_test]
 async fn a_full_disk_keeps_paid_images_in_the_tab_until_they_are_written() {
     use continuity::app::saver::{PaidResult, Pointer};
-    use continuity_core::model::{ImageRef, SentRequest, Version, VersionKind};
-    let name = leak(&unique_name("quota"));
-    init_executor();
-    let owner = Owner::new();
-    owner.set();
-    let state = AppState::new(name);
-    library::load(state).await;
-    let mut n = 0;
-    let series = Series::from_template("Full", Template::Comic, "gpt-image-2", 1.0, || {
-        n += 1;
-        n
-    });
-    let (sid, fid) = (series.id.clone(), series.frames[0].id.clone());
-    let frame = series.frames[0].clone();
-    library::create(state, series).await.unwrap();
+    let (name, owner, state, sid, frames) = app_with_series("quota", Template::Comic).await;
+    let fid = frames[0].clone();
+    let frame = state
+        .series(&sid)
+        .unwrap()
+        .with_untracked(|s| s.frames[0].clone());
 
     let bytes = png_rgba(16, 16, |x, y| [x as u8 * 9, y as u8 * 9, 90, 255]);
     let hash = sha256_hex(&bytes).await;
     let blob = blob_from_bytes(&bytes, "image/png").unwrap();
-    let version = Version {
-        id: "v_paid".into(),
-        series_id: sid.clone(),
-        frame_id: fid.clone(),
-        rev: 1,
-        parent: None,
-        group: Some("g".into()),
-        kind: VersionKind::Generated,
-        image: ImageRef {
-            hash: hash.clone(),
-            width: 16,
-            height: 16,
-            mime: "image/png".into(),
-            bytes: bytes.len() as u64,
-        },
-        created_ms: 5.0,
-        request: SentRequest::default(),
-        instruction: None,
-        locale: None,
-        usage: None,
-        request_cost_usd: Some(0.04),
-        cost_usd: Some(0.04),
-        request_id: None,
-        anchor_image: None,
-        maybe_billed_attempts: 0,
-    };
+    let version = paid_version("v_paid", &sid, &fid, &hash, bytes.len());
     idb::faults::fail_writes_with_quota(2);
     let paid = PaidResult {
         series_id: sid.clone(),
@@ -428,6 +357,7 @@ async fn a_full_disk_keeps_paid_images_in_the_tab_until_they_are_written() {
         images: vec![(hash.clone(), blob, None)],
         frame,
         pointer: Pointer::Active,
+        on_stored: None,
     };
     let refused = state.saver().save_paid(state, paid).await.unwrap_err();
     assert!(
@@ -465,6 +395,128 @@ async fn a_full_disk_keeps_paid_images_in_the_tab_until_they_are_written() {
         Some("v_paid")
     );
     assert!(state.saver().pending_image(&hash).is_none());
+    tear_down(name, owner, state, db).await;
+}
+
+/// A generated version of frame `fid` whose image has content hash `hash`.
+fn paid_version(
+    id: &str,
+    sid: &str,
+    fid: &str,
+    hash: &str,
+    bytes: usize,
+) -> continuity_core::model::Version {
+    use continuity_core::model::{ImageRef, SentRequest, Version, VersionKind};
+    Version {
+        id: id.into(),
+        series_id: sid.into(),
+        frame_id: fid.into(),
+        rev: 1,
+        parent: None,
+        group: Some("g".into()),
+        kind: VersionKind::Generated,
+        image: ImageRef {
+            hash: hash.into(),
+            width: 16,
+            height: 16,
+            mime: "image/png".into(),
+            bytes: bytes as u64,
+        },
+        created_ms: 5.0,
+        request: SentRequest::default(),
+        instruction: None,
+        locale: None,
+        usage: None,
+        request_cost_usd: Some(0.04),
+        cost_usd: Some(0.04),
+        request_id: None,
+        anchor_image: None,
+        maybe_billed_attempts: 0,
+    }
+}
+
+/// Issue 23: a result whose first write fails (a full disk) says "not saved yet" on its
+/// frame — not a failed request, so "Retry failed" does not offer to pay for it again — and
+/// the retry that stores it clears that message in memory and in the stored frame record,
+/// and takes down the notice it raised. After a reload the frame is simply done.
+#[wasm_bindgen_test]
+async fn a_save_that_succeeds_clears_the_not_saved_error() {
+    use continuity::app::edit::{Arrival, ArrivalError};
+    use continuity::app::saver::Pointer;
+    let (name, owner, state, sid, frames) = app_with_series("unsaved", Template::Comic).await;
+    let fid = frames[2].clone();
+    let store = state.series(&sid).unwrap();
+    let derived = continuity::app::derived::memo(store);
+    let bytes = png_rgba(16, 16, |x, y| [x as u8 * 5, 40, y as u8 * 5, 255]);
+    let hash = sha256_hex(&bytes).await;
+    let arrival = Arrival {
+        frame_id: fid.clone(),
+        versions: vec![paid_version("v_later", &sid, &fid, &hash, bytes.len())],
+        images: vec![(
+            hash.clone(),
+            blob_from_bytes(&bytes, "image/png").unwrap(),
+            None,
+        )],
+        pointer: Pointer::Active,
+    };
+    idb::faults::fail_writes_with_quota(2);
+    let refused = edit::arrived(state, store, arrival).await.unwrap_err();
+    assert!(matches!(refused, ArrivalError::NotSaved(_)), "{refused:?}");
+    let error = store.with_untracked(|s| s.frame(&fid).unwrap().error.clone());
+    assert!(
+        error.is_some_and(|e| e.unsaved),
+        "the frame says not saved yet"
+    );
+    assert!(
+        derived.with_untracked(|d| d.failed.is_empty()),
+        "an image waiting to be stored is not a failed request"
+    );
+    assert!(state.notice.with_untracked(|n| n.is_some()));
+
+    wait_for("the retry to store the image", || {
+        state.saving.with_untracked(|s| s.unsaved == 0)
+    })
+    .await;
+    let in_memory = store.with_untracked(|s| s.frame(&fid).unwrap().clone());
+    assert_eq!(in_memory.error, None, "cleared in memory");
+    assert!(
+        state.notice.with_untracked(|n| n.is_none()),
+        "notice taken down"
+    );
+    let db = Db::open(name, || {}).await.unwrap();
+    let (stored, _) = read_series(&db, &sid).await.unwrap().unwrap();
+    let frame = stored.frame(&fid).unwrap();
+    assert_eq!(frame.error, None, "cleared in the stored record");
+    assert_eq!(frame.active_version.as_deref(), Some("v_later"));
+    tear_down(name, owner, state, db).await;
+}
+
+/// A fresh app on a throwaway database (its name starts with `label`) with a stored series
+/// made from `template`: `(database name, the owner to keep alive, the state, the series id,
+/// its frame ids)`.
+async fn app_with_series(
+    label: &str,
+    template: Template,
+) -> (&'static str, Owner, AppState, String, Vec<String>) {
+    let name = leak(&unique_name(label));
+    init_executor();
+    let owner = Owner::new();
+    owner.set();
+    let state = AppState::new(name);
+    library::load(state).await;
+    let mut n = 0;
+    let series = Series::from_template(label, template, "gpt-image-2", 1.0, || {
+        n += 1;
+        n
+    });
+    let (sid, frames) = (series.id.clone(), series.frame_order.clone());
+    library::create(state, series).await.unwrap();
+    (name, owner, state, sid, frames)
+}
+
+/// Closes the connections of a test (its own `db` and the app's), drops its reactive owner
+/// and deletes its database.
+async fn tear_down(name: &str, owner: Owner, state: AppState, db: Db) {
     db.close();
     if let Some(d) = state.db() {
         d.close();

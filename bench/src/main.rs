@@ -3,6 +3,7 @@
 //!
 //! A benchmark, not a test: it prints figures and exits 0 whether or not the target is met;
 //! it exits non-zero only when the fake or a request fails.
+#![forbid(unsafe_code)]
 
 mod api;
 mod driver;

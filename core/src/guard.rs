@@ -151,8 +151,13 @@ mod tests {
         edited.kind = VersionKind::Edited;
         edited.parent = Some("v1".into());
         edited.request.mask = Some("m1".into());
-        s.add_versions(&f, vec![Version::sample("v1", &f, None)]);
-        s.add_versions(&f, vec![edited]);
+        s.apply(crate::model::action::Edit::result(
+            &f,
+            vec![Version::sample("v1", &f, None)],
+        ))
+        .unwrap();
+        s.apply(crate::model::action::Edit::result(&f, vec![edited]))
+            .unwrap();
         s
     }
 
@@ -196,7 +201,8 @@ mod tests {
             format!("composite of {title}, version 2 over {title}, version 1")
         );
         let f = s.frames[0].id.clone();
-        s.add_versions(&f, vec![c]);
+        s.apply(crate::model::action::Edit::result(&f, vec![c]))
+            .unwrap();
         // Its guard measures it against the edit's parent, with the same mask.
         let g = guard_inputs(&s, "c").unwrap();
         assert_eq!(
@@ -232,7 +238,11 @@ mod tests {
         let mut s = series();
         assert_eq!(consistency_targets(&s), None, "no anchor, no reference");
         let (a, b) = (s.frames[0].id.clone(), s.frames[1].id.clone());
-        s.add_versions(&b, vec![Version::sample("w1", &b, None)]);
+        s.apply(crate::model::action::Edit::result(
+            &b,
+            vec![Version::sample("w1", &b, None)],
+        ))
+        .unwrap();
         s.anchor = Some(Anchor::Frame {
             frame_id: a.clone(),
             approved_image: None,

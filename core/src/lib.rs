@@ -13,6 +13,7 @@
 //! - [`image_type`]: which bytes are an image we accept.
 //! - [`fields`]: reading the first screen's few records without serde (summaries, settings).
 //! - [`export`]: ZIP, PDF, GIF and contact-sheet writers, the ZIP and CSV readers for import.
+#![forbid(unsafe_code)]
 
 pub mod catalogue;
 pub mod compiler;

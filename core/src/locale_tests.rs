@@ -37,7 +37,11 @@ fn carousel() -> Series {
         ),
         text("50% off", &[("zh-Hans", "5 折"), ("ar", "خصم 50%")]),
     ];
-    s.add_versions(&f, vec![Version::sample("v1", &f, None)]);
+    s.apply(crate::model::action::Edit::result(
+        &f,
+        vec![Version::sample("v1", &f, None)],
+    ))
+    .unwrap();
     s
 }
 

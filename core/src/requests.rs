@@ -184,7 +184,11 @@ mod tests {
         });
         s.locales = vec!["en".into(), "ar".into()];
         let f = s.frames[0].id.clone();
-        s.add_versions(&f, vec![Version::sample("v1", &f, None)]);
+        s.apply(crate::model::action::Edit::result(
+            &f,
+            vec![Version::sample("v1", &f, None)],
+        ))
+        .unwrap();
         s.frames[0].shot.texts = vec![OnImageText {
             text: "Sale".into(),
             translations: [("ar".to_string(), "تخفيضات".to_string())].into(),

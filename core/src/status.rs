@@ -135,6 +135,7 @@ mod tests {
             message: "Blocked.".into(),
             may_be_billed: true,
             request_ids: vec!["req_1".into(), "req_2".into()],
+            unsaved: false,
         };
         assert_eq!(
             error_text(&e),

@@ -4,6 +4,7 @@
 
 use crate::web::blob::{base64_to_blob, check_image};
 use crate::web::http::{Body, Call, NetError, ResponseInfo};
+use crate::web::image_body::{edit_form, read_answer, AnswerProblem};
 use continuity_core::failure::{
     classify, decide_retry, parse_retry_after, user_message, BodyKind, Classification,
     FailureClass, IncompleteKind, Observation, RetryAfter, RetryDecision,
@@ -14,9 +15,8 @@ use continuity_core::openai::response::ResponseMeta;
 use continuity_core::openai::sse::{parse_image_event, ImageStreamEvent, SseParser};
 use continuity_core::openai::types::{parse_error_envelope, Usage};
 use continuity_core::settings::Endpoint;
-use js_sys::{JsString, Reflect, JSON};
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{AbortSignal, Blob, FormData};
+use js_sys::JsString;
+use web_sys::{AbortSignal, Blob};
 
 /// Reference images (and an optional mask) for `/v1/images/edits`. They are `Blob`s straight
 /// from storage; nothing is copied into wasm memory.
@@ -338,22 +338,6 @@ fn net_observation(e: NetError) -> Observation {
     }
 }
 
-fn build_form(request: &ImageRequest, files: &Files) -> Result<FormData, JsValue> {
-    let form = FormData::new()?;
-    for (name, value) in request.edit_fields() {
-        form.append_with_str(name, &value)?;
-    }
-    for (i, blob) in files.images.iter().enumerate() {
-        let ext = blob.type_().rsplit('/').next().unwrap_or("png").to_string();
-        // Repeated `image[]` parts, even for a single image (reference §4.1).
-        form.append_with_blob_and_filename("image[]", blob, &format!("image-{}.{ext}", i + 1))?;
-    }
-    if let Some(mask) = &files.mask {
-        form.append_with_blob_and_filename("mask", mask, "mask.png")?;
-    }
-    Ok(form)
-}
-
 type AttemptOk = (Vec<Image>, Option<Usage>, ResponseInfo);
 
 async fn attempt(
@@ -370,7 +354,7 @@ async fn attempt(
     };
     let (path, body) = match files {
         Some(files) => {
-            let form = build_form(request, files)
+            let form = edit_form(request.edit_fields(), &files.images, files.mask.as_ref())
                 .map_err(|_| no_info(Observation::Network { sent: false }))?;
             ("images/edits", Body::Form(form))
         }
@@ -431,37 +415,17 @@ async fn attempt(
         .text()
         .await
         .map_err(|e| fail(net_observation(e), None, &info))?;
-    let parsed = JSON::parse(&String::from(text.clone())).map_err(|_| {
-        fail(
-            Observation::Incomplete(IncompleteKind::TruncatedJson),
-            None,
-            &info,
-        )
+    let answer = read_answer(&text).map_err(|problem| {
+        let kind = match problem {
+            AnswerProblem::NotJson => IncompleteKind::TruncatedJson,
+            AnswerProblem::NoImages => IncompleteKind::BadImage,
+        };
+        fail(Observation::Incomplete(kind), None, &info)
     })?;
     drop(text);
-    let data = Reflect::get(&parsed, &"data".into())
-        .ok()
-        .filter(|d| d.is_array());
-    let data: js_sys::Array = data.map(JsCast::unchecked_into).ok_or_else(|| {
-        fail(
-            Observation::Incomplete(IncompleteKind::BadImage),
-            None,
-            &info,
-        )
-    })?;
     let mut images = Vec::new();
-    for item in data.iter() {
-        let b64: JsString = Reflect::get(&item, &"b64_json".into())
-            .ok()
-            .and_then(|v| v.dyn_into().ok())
-            .ok_or_else(|| {
-                fail(
-                    Observation::Incomplete(IncompleteKind::BadImage),
-                    None,
-                    &info,
-                )
-            })?;
-        images.push(decode(&b64, format).await.map_err(|_| {
+    for b64 in &answer.images {
+        images.push(decode(b64, format).await.map_err(|_| {
             fail(
                 Observation::Incomplete(IncompleteKind::BadImage),
                 None,
@@ -469,22 +433,11 @@ async fn attempt(
             )
         })?);
     }
-    if images.is_empty() {
-        return Err(fail(
-            Observation::Incomplete(IncompleteKind::BadImage),
-            None,
-            &info,
-        ));
-    }
-    let _ = Reflect::delete_property(parsed.unchecked_ref::<js_sys::Object>(), &"data".into());
-    let meta = JSON::stringify(&parsed)
-        .ok()
-        .and_then(|s| s.as_string())
-        .and_then(|s| ResponseMeta::parse(&s).ok());
+    let meta = answer.meta_json.and_then(|s| ResponseMeta::parse(&s).ok());
     Ok((images, meta.and_then(|m| m.usage), info))
 }
 
-async fn decode(b64: &JsString, format: &str) -> Result<Image, String> {
+async fn decode(b64: &JsString, format: &str) -> Result<Image, crate::web::blob::BlobError> {
     let blob = base64_to_blob(b64, mime_for_format(format)).await?;
     let checked = check_image(&blob).await?;
     Ok(Image { blob, checked })

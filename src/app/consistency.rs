@@ -8,7 +8,6 @@
 //! only frame order, active pointers, versions and the anchor — typing changes none of them,
 //! so a keystroke costs nothing here.
 
-use crate::app::guard::image_blob;
 use crate::app::state::AppState;
 use crate::web::worker::{self, Consistency, DriftThresholds, SignatureJson};
 use continuity_core::guard::consistency_targets;
@@ -142,7 +141,7 @@ async fn signature(state: AppState, hash: &str) -> Option<SignatureJson> {
     if !ASKED.with(|a| a.borrow_mut().insert(hash.to_string())) {
         return None;
     }
-    let blob = image_blob(state, hash).await?;
+    let blob = crate::app::images::image(state, hash).await?;
     let sig = worker::signature(blob).await.ok()?;
     SIGNATURES.with(|m| m.borrow_mut().insert(hash.to_string(), sig.clone()));
     Some(sig)

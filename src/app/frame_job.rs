@@ -3,28 +3,52 @@
 //! pointing at them in one strict transaction — only then is the frame done.
 
 use crate::app::client::{self, Files, Image, Options, Permit, Progress as ClientProgress};
-use crate::app::runner::{pump, refresh_view, set_run, Run};
-use crate::app::saver::{update_frame as edit_frame, PaidResult, Pointer};
+use crate::app::edit::{self, Arrival, ArrivalError, Edit};
+use crate::app::saver::Pointer;
 use crate::app::state::{AppState, FrameRun};
 use crate::web::blob::{self, object_url};
 use crate::web::clock::{now_ms, random_u64};
 use crate::web::http::DEFAULT_TIMEOUT_MS;
 use crate::web::idb;
+use crate::web::locks::HeldLock;
 use continuity_core::compiler::{compile, CompiledFrame};
 use continuity_core::cost::actual_usd;
 use continuity_core::failure::FailureClass;
-use continuity_core::model::series::SeriesStoreFields;
+use continuity_core::model::action::FrameEdit;
 use continuity_core::model::{
     make_id, FrameError, ImageRef, SentRequest, Series, Version, VersionKind,
 };
 use continuity_core::openai::request::ImageRequest;
 use continuity_core::openai::types::Usage;
 use continuity_core::requests::{compile_item, Item, Work};
-use continuity_core::scheduler::{AttemptEnd, Gate, Outcome};
+use continuity_core::scheduler::{AttemptEnd, Batch, Gate, Outcome};
+use continuity_core::settings::Endpoint;
 use leptos::prelude::*;
 use reactive_stores::Store;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
-use web_sys::AbortController;
+use web_sys::{AbortController, Blob};
+
+/// A running batch, as its jobs see it (the runner creates and drives it).
+pub(crate) struct Run {
+    pub(crate) state: AppState,
+    pub(crate) series_id: String,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) batch: RefCell<Batch>,
+    /// One controller per in-flight frame, so one frame can be cancelled alone.
+    pub(crate) controllers: RefCell<HashMap<String, AbortController>>,
+    pub(crate) started_ms: f64,
+    /// Released when the batch ends (the run is dropped).
+    pub(crate) _lock: Option<HeldLock>,
+    /// Jobs that are not plain generations (edits, locale variants), by job id, with the
+    /// mask an edit sends.
+    pub(crate) work: RefCell<HashMap<String, (Item, Option<Blob>)>>,
+    /// Starts whatever the scheduler allows now (a job calls it when its slot frees).
+    pub(crate) pump: fn(&Rc<Run>),
+    /// Mirrors the scheduler into the view now (a job calls it when an attempt failed).
+    pub(crate) refresh: fn(&Rc<Run>),
+}
 
 fn cancelled() -> Outcome {
     Outcome::Cancelled {
@@ -32,12 +56,14 @@ fn cancelled() -> Outcome {
     }
 }
 
+/// The app's own change to the job's frame (a frame deleted meanwhile has nothing to change).
+fn frame_edit(state: AppState, store: Store<Series>, frame_id: &str, change: FrameEdit) {
+    let _ = edit::app(state, store, Edit::frame(frame_id, change));
+}
+
 /// Records a failure on the frame (saved with the next debounced write).
-fn set_error(state: AppState, store: Store<Series>, frame_id: &str, error: Option<FrameError>) {
-    edit_frame(state, store, frame_id, |f| {
-        f.error = error;
-        f.in_flight_since = None;
-    });
+fn set_error(state: AppState, store: Store<Series>, frame_id: &str, error: FrameError) {
+    frame_edit(state, store, frame_id, FrameEdit::Failed(error));
 }
 
 /// Makes one job (a frame's generation, a directed edit or a locale variant) and reports
@@ -105,11 +131,12 @@ pub(crate) async fn run_frame(
             state,
             store,
             frame_id,
-            Some(FrameError {
+            FrameError {
                 message: message.clone(),
                 may_be_billed: false,
                 request_ids: Vec::new(),
-            }),
+                unsaved: false,
+            },
         );
         Outcome::Failed {
             reason: message,
@@ -157,10 +184,10 @@ pub(crate) async fn run_frame(
     let frame = job_id.to_string();
     let batch_run = run.clone();
     let mut on_progress = move |p: ClientProgress| match p {
-        ClientProgress::Attempt(attempt) => set_run(state, &frame, FrameRun::Running { attempt }),
+        ClientProgress::Attempt(attempt) => state.set_run(&frame, FrameRun::Running { attempt }),
         ClientProgress::Partial(blob) => {
             if let Some(url) = object_url(&blob) {
-                set_run(state, &frame, FrameRun::Streaming { preview_url: url });
+                state.set_run(&frame, FrameRun::Streaming { preview_url: url });
             }
         }
         // The batch slows down, counts server-side failures and may pause (the view shows it).
@@ -170,11 +197,10 @@ pub(crate) async fn run_frame(
                 .batch
                 .borrow_mut()
                 .end_attempt(&frame, end, now_ms() as u64);
-            refresh_view(&batch_run);
+            (batch_run.refresh)(&batch_run);
         }
         ClientProgress::RateLimited => {}
-        ClientProgress::Waiting { ms, reason } => set_run(
-            state,
+        ClientProgress::Waiting { ms, reason } => state.set_run(
             &frame,
             FrameRun::Retrying {
                 reason,
@@ -184,13 +210,10 @@ pub(crate) async fn run_frame(
     };
     files.mask = mask.clone();
     let files = (!files.images.is_empty()).then_some(files);
-    // Mark the frame in flight and write that now (not debounced), so a reload mid-request
-    // can say the request may have been billed.
-    let started = now_ms();
-    edit_frame(state, store, frame_id, |f| {
-        f.in_flight_since = Some(started)
-    });
-    state.saver().flush(state).await;
+    // Mark the frame in flight and store that before the request goes (not debounced, and
+    // after any write running now), so a reload mid-request can say it may have been billed.
+    frame_edit(state, store, frame_id, FrameEdit::InFlight(now_ms()));
+    state.saver().save_now(state).await;
     let result = client::send(
         &run.endpoint,
         &request,
@@ -204,7 +227,7 @@ pub(crate) async fn run_frame(
             // The request is answered: free its concurrency slot now, so the next request
             // starts while this image is decoded and stored (the cap counts requests in flight).
             run.batch.borrow_mut().release_slot(job_id);
-            pump(run);
+            (run.pump)(run);
             let total = result
                 .usage
                 .as_ref()
@@ -230,13 +253,12 @@ pub(crate) async fn run_frame(
         Err(failure) => {
             if failure.held {
                 // The batch held it before anything was sent: back to the queue.
-                edit_frame(state, store, frame_id, |f| f.in_flight_since = None);
+                frame_edit(state, store, frame_id, FrameEdit::Settled);
                 return Outcome::NotSent;
             }
             if failure.classification.class == FailureClass::Cancelled {
-                edit_frame(state, store, frame_id, |f| f.in_flight_since = None);
-                set_run(
-                    state,
+                frame_edit(state, store, frame_id, FrameEdit::Settled);
+                state.set_run(
                     job_id,
                     FrameRun::Cancelled {
                         may_be_billed: failure.may_be_billed(),
@@ -254,8 +276,9 @@ pub(crate) async fn run_frame(
                     .iter()
                     .filter_map(|a| a.request_id.clone())
                     .collect(),
+                unsaved: false,
             };
-            set_error(state, store, frame_id, Some(error));
+            set_error(state, store, frame_id, error);
             state.runs.update(|r| {
                 r.remove(job_id);
             });
@@ -345,7 +368,7 @@ async fn store_images(
         origin,
         mask,
     } = target;
-    set_run(state, job_id, FrameRun::Saving);
+    state.set_run(job_id, FrameRun::Saving);
     // The mask is stored with the versions it made (its hash is in their request).
     let mut stored = Vec::new();
     let mask_hash = match &mask {
@@ -428,65 +451,26 @@ async fn store_images(
         });
         stored.push((hash, image.blob, thumb));
     }
-    let frame = store
-        .frames()
-        .with_untracked(|fs| fs.iter().find(|f| f.id == frame_id).cloned());
-    let Some(frame) = frame else {
-        // The frame was deleted while its image was being made.
-        return Outcome::Cancelled {
-            may_be_billed: true,
-        };
-    };
-    let paid = PaidResult {
-        series_id: series_id.to_string(),
+    let arrival = Arrival {
         frame_id: frame_id.to_string(),
-        versions: versions.clone(),
+        versions,
         images: stored,
-        frame,
-        pointer: origin.pointer.clone(),
+        pointer: origin.pointer,
     };
-    let first = versions.first().map(|v| v.id.clone());
-    // In memory first (so the image shows even if storage fails), through the keyed writer
-    // so the key map follows.
-    store.versions().write().extend(versions);
-    let pointer = origin.pointer;
-    edit_frame(state, store, frame_id, move |f| {
-        match (pointer, first) {
-            (Pointer::Active, first) => f.active_version = first,
-            (Pointer::Locale(tag), Some(v)) => {
-                f.locale_versions.insert(tag, v);
-            }
-            (Pointer::Locale(_), None) => {}
-        }
-        f.error = None;
-        f.in_flight_since = None;
-    });
-    let saved = state.saver().save_paid(state, paid).await;
+    let saved = edit::arrived(state, store, arrival).await;
     state.runs.update(|r| {
         r.remove(job_id);
     });
     match saved {
         Ok(()) => Outcome::Done { cost_usd: total },
-        Err(e) => {
-            let message = format!(
-                "The image was made but could not be saved yet: {e} It is kept in this tab and saving is retried; do not close the tab."
-            );
-            set_error(
-                state,
-                store,
-                frame_id,
-                Some(FrameError {
-                    message: message.clone(),
-                    may_be_billed: true,
-                    request_ids: Vec::new(),
-                }),
-            );
-            state.error(e.to_string());
-            Outcome::Failed {
-                reason: message,
-                may_be_billed: true,
-                fatal_for_batch: true,
-            }
-        }
+        // The frame was deleted while its image was being made.
+        Err(ArrivalError::FrameGone) => Outcome::Cancelled {
+            may_be_billed: true,
+        },
+        Err(ArrivalError::NotSaved(message)) => Outcome::Failed {
+            reason: message,
+            may_be_billed: true,
+            fatal_for_batch: true,
+        },
     }
 }

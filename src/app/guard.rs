@@ -4,31 +4,20 @@
 //! runs in the worker (`crate::web::worker`); the mask comes back from storage (its hash is in
 //! the edit's request), so all of it works after a reload.
 
-use crate::app::saver::{update_frame, PaidResult, Pointer};
+use crate::app::edit::{self, Arrival, ArrivalError};
+use crate::app::saver::Pointer;
 use crate::app::state::AppState;
 use crate::web::blob;
 use crate::web::clock::{now_ms, random_u64};
-use crate::web::idb;
 use crate::web::worker::{self, LeakReport, Mask};
 use continuity_core::guard::{
     composite_version, guard_inputs, leak_figure, GuardInputs, COMPOSITE_FEATHER,
 };
-use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::{make_id, ImageRef, Series};
 use continuity_core::pixels::LEAK_DELTA_E;
 use leptos::prelude::*;
 use reactive_stores::Store;
 use web_sys::Blob;
-
-/// A stored image (or mask) by content hash: from storage, or still waiting to be saved.
-pub async fn image_blob(state: AppState, hash: &str) -> Option<Blob> {
-    if let Some(db) = state.db() {
-        if let Ok(Some(b)) = db.blob(idb::IMAGES, hash).await {
-            return Some(b);
-        }
-    }
-    state.saver().pending_image(hash)
-}
 
 /// What the guard of a version needs, read from the series (`None`: not an edit).
 pub fn inputs(store: Store<Series>, version_id: &str) -> Option<GuardInputs> {
@@ -36,7 +25,7 @@ pub fn inputs(store: Store<Series>, version_id: &str) -> Option<GuardInputs> {
 }
 
 async fn load(state: AppState, hash: &str, what: &str) -> Result<Blob, String> {
-    image_blob(state, hash)
+    crate::app::images::image(state, hash)
         .await
         .ok_or_else(|| format!("The {what} is missing from storage."))
 }
@@ -103,30 +92,19 @@ pub async fn keep_outside_mask(
             composite_version(s, edited, id.clone(), image_ref, now_ms())
         })
         .ok_or("The edit or its parent no longer exists.")?;
-    let frame_id = version.frame_id.clone();
-    let frame = store
-        .frames()
-        .with_untracked(|fs| fs.iter().find(|f| f.id == frame_id).cloned())
-        .ok_or("The frame no longer exists.")?;
-    let paid = PaidResult {
-        series_id: store.id().get_untracked(),
-        frame_id: frame_id.clone(),
-        versions: vec![version.clone()],
+    let arrival = Arrival {
+        frame_id: version.frame_id.clone(),
+        versions: vec![version],
         images: vec![(hash, image, thumb)],
-        frame,
         pointer: Pointer::Active,
     };
-    // In memory first (shown at once), then stored with the frame in one transaction, as a
-    // paid result is (the saver retries it if storage fails).
-    store.versions().write().push(version);
-    let active = id.clone();
-    update_frame(state, store, &frame_id, move |f| {
-        f.active_version = Some(active)
-    });
-    state
-        .saver()
-        .save_paid(state, paid)
-        .await
-        .map_err(|e| format!("The composite is kept in this tab but not saved yet: {e}"))?;
-    Ok(id)
+    // Shown at once, then stored with the frame in one transaction, as a paid result is
+    // (the saver retries it if storage fails).
+    match edit::arrived(state, store, arrival).await {
+        Ok(()) => Ok(id),
+        Err(ArrivalError::FrameGone) => Err("The frame no longer exists.".into()),
+        Err(ArrivalError::NotSaved(why)) => Err(format!(
+            "The composite is kept in this tab but not saved yet: {why}"
+        )),
+    }
 }

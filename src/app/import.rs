@@ -12,9 +12,7 @@ use crate::app::sync;
 use crate::web::clock::now_ms;
 use crate::web::idb::{self, Op, Record};
 use crate::web::worker;
-use continuity_core::model::records::{
-    frame_json, series_json, series_uses, version_json, version_uses, whole_from_json,
-};
+use continuity_core::model::records::whole_from_json;
 use continuity_core::model::Series;
 use std::collections::HashMap;
 use web_sys::Blob;
@@ -45,39 +43,25 @@ async fn store(
     for (hash, blob) in images {
         ops.push(Op::PutBlob(idb::IMAGES, hash.clone(), blob.clone()));
     }
-    let record = |id: &str, uses: Vec<String>, json: String| Record {
-        id: id.to_string(),
-        series_id: series.id.clone(),
-        uses,
-        rev: 1,
-        json,
-    };
     // Base revision 0: written only if no record has this id (fresh ids never collide, but
     // import must never overwrite anything, so the write says so).
-    ops.push(Op::PutIfRev(
-        idb::SERIES,
-        record(&series.id, series_uses(&series), series_json(&series, 1)),
-        0,
-    ));
+    ops.push(Op::PutIfRev(idb::SERIES, Record::series(&series, 1), 0));
     for f in &series.frames {
         ops.push(Op::PutIfRev(
             idb::FRAMES,
-            record(&f.id, Vec::new(), frame_json(f, 1)),
+            Record::frame(&series.id, f, 1),
             0,
         ));
     }
     for v in &series.versions {
         ops.push(Op::PutIfRev(
             idb::VERSIONS,
-            record(&v.id, version_uses(v), version_json(v, 1)),
+            Record::version(&series.id, v, 1),
             0,
         ));
     }
     let summary = series.summary_at(series.updated_ms);
-    ops.push(Op::Put(
-        idb::SUMMARIES,
-        record(&series.id, Vec::new(), summary.to_json()),
-    ));
+    ops.push(Op::Put(idb::SUMMARIES, Record::summary(&summary)));
     let conflicts = db.write(ops, true).await.map_err(|e| e.to_string())?;
     if !conflicts.is_empty() {
         return Err("A series with the same id already exists; nothing was imported.".into());
@@ -96,13 +80,7 @@ async fn store(
     state.saver().know(&series);
     state.insert_series(series);
     state.upsert_summary(summary);
-    sync::announce(
-        state,
-        &id,
-        &written,
-        &Default::default(),
-        std::iter::empty(),
-    );
+    sync::announce(&id, &written, &Default::default(), std::iter::empty());
     let mut message = format!(
         "Imported “{name}” as a new series ({frames} frame{}, {} image{}).",
         if frames == 1 { "" } else { "s" },

@@ -4,9 +4,7 @@
 use crate::app::state::AppState;
 use crate::app::sync;
 use crate::web::idb::{self, Db, Op, Record, StorageError};
-use continuity_core::model::records::{
-    frame_from_json, frame_json, series_json, series_uses, version_from_json,
-};
+use continuity_core::model::records::{frame_from_json, series_uses, version_from_json};
 use continuity_core::model::{Series, SeriesSummary};
 use leptos::prelude::*;
 use reactive_stores::Store;
@@ -133,12 +131,12 @@ pub async fn open(state: AppState, id: &str) -> Result<Option<Store<Series>>, St
         return Ok(Some(store));
     }
     state.saver().know(&series);
-    let interrupted = series.reconcile_interrupted();
+    let (interrupted, cleared) = series.reconcile_interrupted();
     let store = state.insert_series(series);
+    for fid in interrupted.iter().chain(&cleared) {
+        state.saver().frame_changed(state, id, fid);
+    }
     if !interrupted.is_empty() {
-        for fid in &interrupted {
-            state.saver().frame_changed(state, id, fid);
-        }
         state.info("Some frames were still being generated when the page closed; they are marked and can be generated again.");
     }
     Ok(Some(store))
@@ -149,41 +147,16 @@ pub async fn create(state: AppState, series: Series) -> Result<(), StorageError>
     let db = state
         .db()
         .ok_or_else(|| StorageError::Closed("storage is not open".into()))?;
-    let mut ops = vec![Op::PutIfRev(
-        idb::SERIES,
-        Record {
-            id: series.id.clone(),
-            series_id: series.id.clone(),
-            uses: series_uses(&series),
-            rev: 1,
-            json: series_json(&series, 1),
-        },
-        0,
-    )];
+    let mut ops = vec![Op::PutIfRev(idb::SERIES, Record::series(&series, 1), 0)];
     for f in &series.frames {
         ops.push(Op::PutIfRev(
             idb::FRAMES,
-            Record {
-                id: f.id.clone(),
-                series_id: series.id.clone(),
-                uses: Vec::new(),
-                rev: 1,
-                json: frame_json(f, 1),
-            },
+            Record::frame(&series.id, f, 1),
             0,
         ));
     }
     let summary = series.summary_at(series.updated_ms);
-    ops.push(Op::Put(
-        idb::SUMMARIES,
-        Record {
-            id: series.id.clone(),
-            series_id: series.id.clone(),
-            uses: Vec::new(),
-            rev: 0,
-            json: summary.to_json(),
-        },
-    ));
+    ops.push(Op::Put(idb::SUMMARIES, Record::summary(&summary)));
     let conflicts = db.write(ops, true).await?;
     if !conflicts.is_empty() {
         return Err(StorageError::Aborted(
@@ -201,13 +174,7 @@ pub async fn create(state: AppState, series: Series) -> Result<(), StorageError>
     state.saver().know(&stored);
     state.insert_series(stored);
     state.upsert_summary(summary);
-    sync::announce(
-        state,
-        &id,
-        &written,
-        &Default::default(),
-        std::iter::empty(),
-    );
+    sync::announce(&id, &written, &Default::default(), std::iter::empty());
     Ok(())
 }
 
@@ -254,18 +221,13 @@ pub async fn delete(state: AppState, id: &str) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// Renames a loaded series (blank names are refused).
+/// Renames a loaded series (blank names are refused): the app's edit, not an undo step.
 pub fn rename(state: AppState, store: Store<Series>, name: &str) -> bool {
-    use continuity_core::model::series::SeriesStoreFields;
-    let Some(clean) = continuity_core::model::clean_name(name) else {
-        return false;
-    };
-    store.name().set(clean);
-    store.updated_ms().set(crate::web::clock::now_ms());
-    state
-        .saver()
-        .series_changed(state, &store.id().get_untracked());
-    true
+    let edit = crate::app::edit::Edit::Series(crate::app::edit::SeriesEdit::Rename {
+        name: name.to_string(),
+        now_ms: crate::web::clock::now_ms(),
+    });
+    crate::app::edit::app(state, store, edit).is_ok()
 }
 
 /// Renames a series from the list: through its store when it is loaded, otherwise by
@@ -295,13 +257,7 @@ pub async fn rename_by_id(state: AppState, id: &str, name: &str) -> Result<bool,
                 s.updated_ms = now;
                 let rev = stored.rev + 1;
                 rev_out.set(rev);
-                Some(Record {
-                    id: s.id.clone(),
-                    series_id: s.id.clone(),
-                    uses: series_uses(&s),
-                    rev,
-                    json: series_json(&s, rev),
-                })
+                Some(Record::series(&s, rev))
             }),
         ),
         Op::Merge(
@@ -311,13 +267,7 @@ pub async fn rename_by_id(state: AppState, id: &str, name: &str) -> Result<bool,
                 let mut s = SeriesSummary::from_json(stored?.json.as_deref()?).ok()?;
                 s.name = summary_name;
                 s.updated_ms = now;
-                Some(Record {
-                    id: s.id.clone(),
-                    series_id: s.id.clone(),
-                    uses: Vec::new(),
-                    rev: 0,
-                    json: s.to_json(),
-                })
+                Some(Record::summary(&s))
             }),
         ),
     ];
@@ -325,7 +275,6 @@ pub async fn rename_by_id(state: AppState, id: &str, name: &str) -> Result<bool,
     if written.get() > 0 {
         state.saver().saw(idb::SERIES, id, written.get());
         sync::announce(
-            state,
             id,
             &[(idb::SERIES, id.to_string(), written.get())],
             &Default::default(),

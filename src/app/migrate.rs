@@ -7,9 +7,6 @@
 
 use crate::web::blob;
 use crate::web::idb::{self, Db, Op, Record, StorageError};
-use continuity_core::model::records::{
-    frame_json, series_json, series_uses, version_json, version_uses,
-};
 use continuity_core::model::v1;
 use std::collections::HashMap;
 
@@ -92,50 +89,15 @@ async fn upgrade_one(
     for (_, hash, b) in &blobs {
         ops.push(Op::PutBlob(idb::IMAGES, hash.clone(), b.clone()));
     }
-    ops.push(Op::Put(
-        idb::SERIES,
-        Record {
-            id: series.id.clone(),
-            series_id: series.id.clone(),
-            uses: series_uses(&series),
-            rev: 1,
-            json: series_json(&series, 1),
-        },
-    ));
+    ops.push(Op::Put(idb::SERIES, Record::series(&series, 1)));
     for f in &series.frames {
-        ops.push(Op::Put(
-            idb::FRAMES,
-            Record {
-                id: f.id.clone(),
-                series_id: series.id.clone(),
-                uses: Vec::new(),
-                rev: 1,
-                json: frame_json(f, 1),
-            },
-        ));
+        ops.push(Op::Put(idb::FRAMES, Record::frame(&series.id, f, 1)));
     }
     for v in &series.versions {
-        ops.push(Op::Put(
-            idb::VERSIONS,
-            Record {
-                id: v.id.clone(),
-                series_id: series.id.clone(),
-                uses: version_uses(v),
-                rev: 1,
-                json: version_json(v, 1),
-            },
-        ));
+        ops.push(Op::Put(idb::VERSIONS, Record::version(&series.id, v, 1)));
     }
-    ops.push(Op::Put(
-        idb::SUMMARIES,
-        Record {
-            id: series.id.clone(),
-            series_id: series.id.clone(),
-            uses: Vec::new(),
-            rev: 0,
-            json: series.summary_at(series.updated_ms).to_json(),
-        },
-    ));
+    let summary = series.summary_at(series.updated_ms);
+    ops.push(Op::Put(idb::SUMMARIES, Record::summary(&summary)));
     // Old keys go last, in the same transaction: the images now live under their hashes.
     for (old_key, hash, _) in &blobs {
         if old_key != hash {

@@ -2,12 +2,11 @@
 //! hashed, stored as `Blob`s (with a thumbnail) together with the series record that lists
 //! them in its bible, in one transaction.
 
+use crate::app::edit::{self, Edit, SeriesEdit};
 use crate::app::state::AppState;
-use crate::web::blob::{self, check_image};
+use crate::web::blob::{self, check_image, BlobError};
 use continuity_core::model::bible::RefImage;
-use continuity_core::model::series::SeriesStoreFields;
-use continuity_core::model::{Anchor, Series};
-use leptos::prelude::*;
+use continuity_core::model::Series;
 use reactive_stores::Store;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, DataTransfer, File, FileList};
@@ -67,7 +66,7 @@ pub async fn add_references(
             }
             Ok(_) => refused.push(format!("{name} is a GIF (use PNG, JPEG or WebP)")),
             // References are PNG, JPEG or WebP only: say so, whatever the decoder said.
-            Err(e) if e == continuity_core::image_type::NOT_AN_IMAGE => {
+            Err(BlobError::NotAnImage) => {
                 refused.push(format!("{name} is not a PNG, JPEG or WebP image"))
             }
             Err(e) => refused.push(format!("{name}: {e}")),
@@ -79,29 +78,13 @@ pub async fn add_references(
     if accepted.is_empty() {
         return;
     }
-    let mut found = false;
-    let refs: Vec<RefImage> = accepted.iter().map(|(r, _, _)| r.clone()).collect();
-    store.bible().update(|bible| {
-        if let Some(entity) = bible.entity_mut(entity_id) {
-            for r in refs {
-                // The same picture twice is one reference (images are keyed by content).
-                if !entity.references.iter().any(|x| x.id == r.id) {
-                    entity.references.push(r);
-                }
-            }
-            found = true;
-        }
-    });
-    if !found {
-        return;
-    }
-    let series_id = store.id().get_untracked();
+    let references: Vec<RefImage> = accepted.iter().map(|(r, _, _)| r.clone()).collect();
     let blobs = accepted.into_iter().map(|(r, b, t)| (r.id, b, t)).collect();
-    if let Err(e) = state
-        .saver()
-        .save_series_with_images(state, &series_id, blobs)
-        .await
-    {
+    let add = Edit::Series(SeriesEdit::AddReferences {
+        entity_id: entity_id.to_string(),
+        references,
+    });
+    if let Err(e) = edit::with_images(state, store, add, blobs).await {
         state.error(format!("The reference images could not be saved: {e}"));
     }
 }
@@ -109,17 +92,11 @@ pub async fn add_references(
 /// Removes a reference image from an entity (an anchor that pointed at it is cleared), as an
 /// undoable step; its `Blob` stays until the next load's clean-up, so an undo brings it back.
 pub fn remove_reference(state: AppState, store: Store<Series>, entity_id: &str, image_id: &str) {
-    let (entity_id, image_id) = (entity_id.to_string(), image_id.to_string());
-    crate::app::history::edit_record(state, store, "reference", || {
-        store.update(|s| {
-            if let Some(entity) = s.bible.entity_mut(&entity_id) {
-                entity.references.retain(|r| r.id != image_id);
-            }
-            if matches!(&s.anchor, Some(Anchor::Reference { image_id: a, .. }) if *a == image_id) {
-                s.anchor = None;
-            }
-        })
+    let remove = Edit::Series(SeriesEdit::RemoveReference {
+        entity_id: entity_id.to_string(),
+        image_id: image_id.to_string(),
     });
-    crate::app::sync::refresh_keys(store);
-    state.undoable("Reference image removed.");
+    if edit::user(state, store, remove).is_ok() {
+        state.undoable("Reference image removed.");
+    }
 }

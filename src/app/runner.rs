@@ -4,16 +4,14 @@
 //! each finished image **before** showing the frame as done, and reports outcomes back.
 //! One batch runs at a time.
 
-use crate::app::frame_job;
+use crate::app::frame_job::{self, Run};
 use crate::app::state::{AppState, BatchView, FrameRun};
-use crate::web::blob::revoke_url;
 use crate::web::clock::now_ms;
-use crate::web::locks::{self, HeldLock, LockAnswer};
+use crate::web::locks::{self, LockAnswer};
 use continuity_core::cost::{format_budget, format_usd};
 use continuity_core::plan::{plan, preflight, Plan, Scope};
 use continuity_core::requests::Item;
 use continuity_core::scheduler::{Batch, JobState, SkipReason, StopCause};
-use continuity_core::settings::Endpoint;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::{Cell, RefCell};
@@ -22,33 +20,29 @@ use std::rc::Rc;
 use web_sys::AbortController;
 use web_sys::Blob;
 
-/// A running batch.
-pub(crate) struct Run {
-    pub(crate) state: AppState,
-    pub(crate) series_id: String,
-    pub(crate) endpoint: Endpoint,
-    pub(crate) batch: RefCell<Batch>,
-    /// One controller per in-flight frame, so one frame can be cancelled alone.
-    controllers: RefCell<HashMap<String, AbortController>>,
-    started_ms: f64,
-    /// Released when the batch ends (the run is dropped).
-    _lock: Option<HeldLock>,
-    /// Jobs that are not plain generations (edits, locale variants), by job id, with the
-    /// mask an edit sends.
-    pub(crate) work: RefCell<HashMap<String, (Item, Option<Blob>)>>,
+/// This app's batch: the one running, and whether one is starting (held by the app state).
+#[derive(Default)]
+struct Batches {
+    active: RefCell<Option<Rc<Run>>>,
+    starting: Cell<bool>,
 }
 
-thread_local! {
-    static ACTIVE: RefCell<Option<Rc<Run>>> = const { RefCell::new(None) };
-    static STARTING: Cell<bool> = const { Cell::new(false) };
+fn batches(state: AppState) -> Rc<Batches> {
+    state.handle::<Batches>()
+}
+
+fn active(state: AppState) -> Option<Rc<Run>> {
+    batches(state).active.borrow().clone()
 }
 
 /// The Web Lock held by the tab that runs a batch.
 const BATCH_LOCK: &str = "continuity-batch";
 
 /// Whether a batch is running (or starting) in this tab.
-pub fn is_running() -> bool {
-    ACTIVE.with(|a| a.borrow().is_some()) || STARTING.with(|s| s.get())
+pub fn is_running(state: AppState) -> bool {
+    let b = batches(state);
+    let running = b.active.borrow().is_some();
+    running || b.starting.get()
 }
 
 /// The plan for `scope` with the current settings, for the preview and for [`start`].
@@ -84,7 +78,7 @@ pub fn start_with(
     plan: &Plan,
     work: HashMap<String, (Item, Option<Blob>)>,
 ) {
-    if is_running() {
+    if is_running(state) {
         state.info("A batch is already running; wait for it or cancel it first.");
         return;
     }
@@ -128,10 +122,10 @@ pub fn start_with(
     let series_id = series_id.to_string();
     // Claim the slot in this tab at once (a double click must not start two batches), then
     // the cross-tab lock.
-    STARTING.with(|s| s.set(true));
+    batches(state).starting.set(true);
     spawn_local(async move {
         let lock = locks::try_lock(BATCH_LOCK).await;
-        STARTING.with(|s| s.set(false));
+        batches(state).starting.set(false);
         let lock = match lock {
             LockAnswer::Held(lock) => Some(lock),
             LockAnswer::Unsupported => None,
@@ -149,16 +143,18 @@ pub fn start_with(
             started_ms: now_ms(),
             _lock: lock,
             work: RefCell::new(work),
+            pump,
+            refresh: sync_view,
         });
         state.notice.set(None);
-        ACTIVE.with(|a| *a.borrow_mut() = Some(run.clone()));
+        *batches(state).active.borrow_mut() = Some(run.clone());
         pump(&run);
     });
 }
 
 /// Cancels one frame of the running batch (queued: dropped; in flight: aborted).
-pub fn cancel_frame(frame_id: &str) {
-    let Some(run) = ACTIVE.with(|a| a.borrow().clone()) else {
+pub fn cancel_frame(state: AppState, frame_id: &str) {
+    let Some(run) = active(state) else {
         return;
     };
     let effect = run.batch.borrow_mut().cancel(frame_id);
@@ -173,8 +169,8 @@ pub fn cancel_frame(frame_id: &str) {
 
 /// Cancels the running batch: queued frames are dropped, in-flight requests are aborted (and
 /// marked "may be billed": OpenAI does not stop work when we stop waiting).
-pub fn cancel_all() {
-    let Some(run) = ACTIVE.with(|a| a.borrow().clone()) else {
+pub fn cancel_all(state: AppState) {
+    let Some(run) = active(state) else {
         return;
     };
     let in_flight = run.batch.borrow_mut().cancel_all();
@@ -188,8 +184,8 @@ pub fn cancel_all() {
 }
 
 /// Resumes the running batch after its circuit breaker paused it (the user's "Resume").
-pub fn resume() {
-    let Some(run) = ACTIVE.with(|a| a.borrow().clone()) else {
+pub fn resume(state: AppState) {
+    let Some(run) = active(state) else {
         return;
     };
     if run.batch.borrow_mut().resume() {
@@ -198,18 +194,16 @@ pub fn resume() {
 }
 
 /// Whether the batch of `series_id` is paused by its circuit breaker and can be resumed.
-pub fn can_resume(series_id: &str) -> bool {
-    ACTIVE.with(|a| {
-        a.borrow().as_ref().is_some_and(|run| {
-            run.series_id == series_id
-                && run.batch.borrow().is_paused()
-                && !run.batch.borrow().is_finished()
-        })
+pub fn can_resume(state: AppState, series_id: &str) -> bool {
+    active(state).is_some_and(|run| {
+        run.series_id == series_id
+            && run.batch.borrow().is_paused()
+            && !run.batch.borrow().is_finished()
     })
 }
 
 /// Starts whatever the scheduler allows, then mirrors its states into the UI.
-pub(crate) fn pump(run: &Rc<Run>) {
+fn pump(run: &Rc<Run>) {
     let ids = run.batch.borrow_mut().start_next();
     for id in ids {
         let controller = AbortController::new().expect("AbortController");
@@ -232,23 +226,19 @@ fn finish_if_done(run: &Rc<Run>) {
     if !run.batch.borrow().is_finished() {
         return;
     }
-    ACTIVE.with(|a| {
-        let mut a = a.borrow_mut();
-        if a.as_ref().is_some_and(|r| Rc::ptr_eq(r, run)) {
-            *a = None;
+    {
+        let slot = batches(run.state);
+        let mut active = slot.active.borrow_mut();
+        if active.as_ref().is_some_and(|r| Rc::ptr_eq(r, run)) {
+            *active = None;
         }
-    });
+    }
     let finished = now_ms();
     run.state.batch.update(|b| {
         if let Some(b) = b {
             b.finished_ms = Some(finished);
         }
     });
-}
-
-/// Mirrors the scheduler into the UI now (e.g. when an attempt opened the circuit breaker).
-pub(crate) fn refresh_view(run: &Rc<Run>) {
-    sync_view(run);
 }
 
 /// Copies scheduler states into the per-frame live status and the progress bar.
@@ -310,16 +300,6 @@ fn sync_view(run: &Rc<Run>) {
         finished_ms: None,
         stopped,
     }));
-}
-
-/// Sets a frame's live status (revoking a streamed preview it replaces).
-pub(crate) fn set_run(state: AppState, frame_id: &str, status: FrameRun) {
-    state.runs.update(|runs| {
-        if let Some(FrameRun::Streaming { preview_url }) = runs.get(frame_id) {
-            revoke_url(preview_url);
-        }
-        runs.insert(frame_id.to_string(), status);
-    });
 }
 
 /// Why the batch stopped (or paused), in words, naming the cause: the error that affects every

@@ -2,14 +2,15 @@
 //! series (keyed reactive stores), the route, settings, the key, the live status of running
 //! frames, notices, and the storage connection with its saver.
 
-use crate::app::saver::Saver;
 use crate::web::idb::{Db, StorageError};
 use continuity_core::catalogue::Catalogue;
 use continuity_core::model::{Series, SeriesSummary};
 use continuity_core::settings::Settings;
 use leptos::prelude::*;
 use reactive_stores::Store;
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 pub use crate::app::route::Route;
 
@@ -50,6 +51,41 @@ pub enum FrameRun {
         /// Why.
         reason: String,
     },
+}
+
+impl FrameRun {
+    /// The badge it shows (core's words and classes for each live state).
+    pub fn badge(&self) -> continuity_core::status::Badge {
+        use continuity_core::status::Badge;
+        match self {
+            FrameRun::Queued => Badge::Queued,
+            FrameRun::WaitingForAnchor => Badge::WaitingForAnchor,
+            FrameRun::Running { attempt } => Badge::Running { attempt: *attempt },
+            FrameRun::Streaming { .. } => Badge::Streaming,
+            FrameRun::Retrying { seconds, .. } => Badge::Retrying { seconds: *seconds },
+            FrameRun::Saving => Badge::Saving,
+            FrameRun::Cancelled { may_be_billed } => Badge::Cancelled {
+                may_be_billed: *may_be_billed,
+            },
+            FrameRun::Skipped { .. } => Badge::Skipped,
+        }
+    }
+
+    /// Whether the frame's request is still to come or under way (it can be cancelled, not
+    /// deleted).
+    pub fn is_busy(&self) -> bool {
+        !matches!(self, FrameRun::Cancelled { .. } | FrameRun::Skipped { .. })
+    }
+
+    /// What the frame says about it, when it says something (why it waits or was not sent).
+    pub fn message(&self) -> Option<String> {
+        match self {
+            FrameRun::Retrying { reason, .. } | FrameRun::Skipped { reason } => {
+                Some(reason.clone())
+            }
+            _ => None,
+        }
+    }
 }
 
 /// What `/api/config` of our server said.
@@ -163,7 +199,10 @@ pub struct AppState {
     pub series_loaded: RwSignal<u64>,
     db: StoredValue<Option<Db>, LocalStorage>,
     db_name: StoredValue<&'static str>,
-    saver: StoredValue<Saver, LocalStorage>,
+    /// The app's services (the saver, the undo history, the batch runner), one of each,
+    /// made on first use: held here, in context, rather than in thread-locals, so two apps in
+    /// one page (tests) never share one.
+    handles: StoredValue<HashMap<TypeId, Rc<dyn Any>>, LocalStorage>,
     owner: StoredValue<Owner, LocalStorage>,
 }
 
@@ -197,7 +236,7 @@ impl AppState {
             series_loaded: RwSignal::new(0),
             db: StoredValue::new_local(None),
             db_name: StoredValue::new(db_name),
-            saver: StoredValue::new_local(Saver::default()),
+            handles: StoredValue::new_local(HashMap::new()),
             owner: StoredValue::new_local(Owner::current().unwrap_or_default()),
         }
     }
@@ -246,9 +285,22 @@ impl AppState {
         self.error("Continuity was updated in another tab. Reload this page to keep working; unsaved changes here are kept until then.");
     }
 
-    /// The saver (debounced writes, paid results, retries).
-    pub fn saver(&self) -> Saver {
-        self.saver.get_value()
+    /// This app's one `T` (a service's handle), made on first use.
+    pub fn handle<T: Default + 'static>(&self) -> Rc<T> {
+        self.handles
+            .try_update_value(|all| {
+                all.entry(TypeId::of::<T>())
+                    .or_insert_with(|| Rc::new(T::default()))
+                    .clone()
+            })
+            .and_then(|h| h.downcast::<T>().ok())
+            .expect("the app state lives as long as the app")
+    }
+
+    /// Runs `f` under the app's own reactive owner: what it creates (an effect, a store) lives
+    /// as long as the app, not as long as the screen or lazy part that asked.
+    pub fn in_app_owner<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.owner.get_value().with(f)
     }
 
     /// The loaded series `id`, if it is loaded.
@@ -263,8 +315,8 @@ impl AppState {
         if let Some(existing) = self.series(&id) {
             return existing;
         }
-        let store = self.owner.get_value().with(|| Store::new(series));
-        crate::app::sync::refresh_keys(store);
+        let store = self.in_app_owner(|| Store::new(series));
+        refresh_keys(store);
         self.series.update_value(|m| {
             m.insert(id, store);
         });
@@ -286,6 +338,16 @@ impl AppState {
         self.series.with_value(|m| m.keys().cloned().collect())
     }
 
+    /// Sets a frame's live status (revoking a streamed preview it replaces).
+    pub fn set_run(&self, frame_id: &str, status: FrameRun) {
+        self.runs.update(|runs| {
+            if let Some(FrameRun::Streaming { preview_url }) = runs.get(frame_id) {
+                crate::web::blob::revoke_url(preview_url);
+            }
+            runs.insert(frame_id.to_string(), status);
+        });
+    }
+
     /// Shows an error banner.
     pub fn error(&self, text: impl Into<String>) {
         self.notice.set(Some(Notice {
@@ -293,6 +355,32 @@ impl AppState {
             is_error: true,
             undo: false,
         }));
+    }
+
+    /// Takes the banner down if it still says `text` (a problem that has gone away).
+    pub fn clear_notice(&self, text: &str) {
+        if self
+            .notice
+            .with_untracked(|n| n.as_ref().is_some_and(|n| n.text == text))
+        {
+            self.notice.set(None);
+        }
+    }
+
+    /// Takes down the batch's "Stopped: …" line if `reason` is what stopped it (a failure
+    /// that has since gone away).
+    pub fn clear_batch_stop(&self, reason: &str) {
+        let said = format!("Stopped: {reason}");
+        if self.batch.with_untracked(|b| {
+            b.as_ref()
+                .is_some_and(|b| b.stopped.as_deref() == Some(said.as_str()))
+        }) {
+            self.batch.update(|b| {
+                if let Some(b) = b {
+                    b.stopped = None;
+                }
+            });
+        }
     }
 
     /// Shows an informational banner.
@@ -329,4 +417,16 @@ impl AppState {
             list.sort_by(|a, b| b.updated_ms.total_cmp(&a.updated_ms));
         });
     }
+}
+
+/// Rebuilds the keyed collections' key maps: after creating a store (in reactive_stores
+/// 0.4.4 a first access that is a keyed *write* initialises an empty map and fails silently;
+/// `core/tests/store_probe.rs` pins that) and after a write of the whole series (writes
+/// through the root do not refresh them, and a stale map would point a key at the wrong item).
+pub fn refresh_keys(store: Store<Series>) {
+    use continuity_core::model::bible::BibleStoreFields;
+    use continuity_core::model::series::SeriesStoreFields;
+    store.frames().update_keys();
+    store.versions().update_keys();
+    store.bible().entities().update_keys();
 }

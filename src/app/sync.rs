@@ -2,9 +2,9 @@
 //! those records from IndexedDB (the source of truth) and put the newer ones into their
 //! stores. A write refused because another tab wrote first reloads the record the same way.
 
-use crate::app::state::AppState;
+use crate::app::state::{refresh_keys, AppState};
 use crate::web::channel::Channel;
-use crate::web::idb::{self, Conflict};
+use crate::web::idb::{self, Conflict, StoreName};
 use continuity_core::model::records::{frame_from_json, version_from_json};
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::{Series, SeriesSummary};
@@ -62,9 +62,8 @@ pub async fn receive_text(state: AppState, text: &str) {
 
 /// Tells the other tabs what this tab wrote.
 pub fn announce<'a>(
-    _state: AppState,
     series_id: &str,
-    written: &[(&'static str, String, u64)],
+    written: &[(StoreName, String, u64)],
     deleted_frames: &BTreeSet<String>,
     deleted_versions: impl Iterator<Item = &'a String>,
 ) {
@@ -75,7 +74,7 @@ pub fn announce<'a>(
                 series: series_id.to_string(),
                 records: written
                     .iter()
-                    .map(|(s, id, rev)| (s.to_string(), id.clone(), *rev))
+                    .map(|(s, id, rev)| (s.name().to_string(), id.clone(), *rev))
                     .collect(),
                 deleted_frames: deleted_frames.iter().cloned().collect(),
                 deleted_versions: deleted_versions.cloned().collect(),
@@ -138,11 +137,8 @@ async fn receive(state: AppState, message: Announcement) {
     };
     let saver = state.saver();
     for (store_name, id, rev) in &message.records {
-        let store_name = match store_name.as_str() {
-            idb::SERIES => idb::SERIES,
-            idb::FRAMES => idb::FRAMES,
-            idb::VERSIONS => idb::VERSIONS,
-            _ => continue,
+        let Some(store_name) = StoreName::of_record(store_name) else {
+            continue;
         };
         if *rev <= saver.rev(store_name, id) {
             continue;
@@ -174,7 +170,7 @@ async fn receive(state: AppState, message: Announcement) {
 fn apply(
     state: AppState,
     store: Store<Series>,
-    store_name: &'static str,
+    store_name: StoreName,
     rev: u64,
     json: Option<&str>,
 ) {
@@ -183,7 +179,7 @@ fn apply(
     };
     let saver = state.saver();
     match store_name {
-        idb::FRAMES => {
+        StoreName::Frames => {
             let Ok(frame) = frame_from_json(json) else {
                 return;
             };
@@ -206,7 +202,7 @@ fn apply(
                 refresh_keys(store);
             }
         }
-        idb::VERSIONS => {
+        StoreName::Versions => {
             let Ok(version) = version_from_json(json) else {
                 return;
             };
@@ -219,7 +215,7 @@ fn apply(
             });
             refresh_keys(store);
         }
-        _ => {
+        StoreName::Series => {
             let Ok(record) = Series::from_record_json(json) else {
                 return;
             };
@@ -231,18 +227,13 @@ fn apply(
             });
             refresh_keys(store);
         }
+        // Only user records are announced and refused.
+        StoreName::Images
+        | StoreName::Thumbs
+        | StoreName::Summaries
+        | StoreName::Quarantine
+        | StoreName::V1Projects => {}
     }
-}
-
-/// Rebuilds the keyed collections' key maps: after creating a store (in reactive_stores
-/// 0.4.4 a first access that is a keyed *write* initialises an empty map and fails silently;
-/// `core/tests/store_probe.rs` pins that) and after a write of the whole series (writes
-/// through the root do not refresh them, and a stale map would point a key at the wrong item).
-pub fn refresh_keys(store: Store<Series>) {
-    use continuity_core::model::bible::BibleStoreFields;
-    store.frames().update_keys();
-    store.versions().update_keys();
-    store.bible().entities().update_keys();
 }
 
 /// A write was refused because another tab stored a newer record first: this tab reloads

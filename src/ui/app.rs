@@ -85,10 +85,7 @@ async fn undo_or_redo(state: AppState, step: parts::Step) {
     }
 }
 
-/// What Ctrl/⌘+Enter does on the current screen (the series screen registers its generate
-/// button's action; `None` elsewhere).
-#[derive(Clone, Copy)]
-pub struct GenerateShortcut(pub StoredValue<Option<Callback<()>>, LocalStorage>);
+pub use crate::ui::shortcuts::GenerateShortcut;
 
 /// Where images will be made, at a glance.
 #[component]

@@ -5,6 +5,11 @@
 use leptos::html;
 use leptos::prelude::*;
 
+/// What Ctrl/⌘+Enter does on the current screen (the series screen registers its generate
+/// button's action; `None` elsewhere).
+#[derive(Clone, Copy)]
+pub struct GenerateShortcut(pub StoredValue<Option<Callback<()>>, LocalStorage>);
+
 /// Every shortcut, as the sheet lists it: (keys, what it does).
 pub const SHORTCUTS: &[(&str, &str)] = &[
     (
@@ -64,7 +69,7 @@ pub fn install_workspace_keys(state: crate::app::state::AppState) {
     if INSTALLED.swap(true, Ordering::Relaxed) {
         return;
     }
-    let generate_now = expect_context::<crate::ui::app::GenerateShortcut>();
+    let generate_now = expect_context::<GenerateShortcut>();
     let keys = window_event_listener(leptos::ev::keydown, move |e: web_sys::KeyboardEvent| {
         let typing = typing(&e);
         if !typing && !e.ctrl_key() && !e.meta_key() && !e.alt_key() {
@@ -95,14 +100,15 @@ pub fn install_workspace_keys(state: crate::app::state::AppState) {
         if typing {
             return;
         }
-        let done =
-            match (e.key().to_lowercase().as_str(), e.shift_key()) {
-                ("z", false) => crate::app::history::undo(state)
-                    .map(|w| format!("Undone: {}.", w.to_lowercase())),
-                ("z", true) | ("y", false) => crate::app::history::redo(state)
-                    .map(|w| format!("Redone: {}.", w.to_lowercase())),
-                _ => return,
-            };
+        let done = match (e.key().to_lowercase().as_str(), e.shift_key()) {
+            ("z", false) => {
+                crate::app::edit::undo(state).map(|w| format!("Undone: {}.", w.to_lowercase()))
+            }
+            ("z", true) | ("y", false) => {
+                crate::app::edit::redo(state).map(|w| format!("Redone: {}.", w.to_lowercase()))
+            }
+            _ => return,
+        };
         e.prevent_default();
         if let Some(text) = done {
             state.info(text);

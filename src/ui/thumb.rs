@@ -1,53 +1,15 @@
-//! A stored image shown small: its thumbnail `Blob` (at most 384 px on the long edge) read
-//! once per key and shown through an [`ObjectUrl`] that is revoked when the key changes or
-//! the view goes away. A missing thumbnail (an image stored before thumbnails existed) is
-//! made once from the full image and stored. The grid never decodes a full-size image.
+//! A stored image shown small: its thumbnail `Blob` (at most 384 px on the long edge, read
+//! through [`crate::app::images`]) once per key, shown through an [`ObjectUrl`] that is
+//! revoked when the key changes or the view goes away. The grid never decodes a full-size
+//! image.
 
+use crate::app::images;
 use crate::app::state::AppState;
-use crate::web::blob::{self, ObjectUrl};
-use crate::web::idb::{self, Op};
+use crate::web::blob::ObjectUrl;
 use crate::web::visibility;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::rc::Rc;
-
-/// The thumbnail `Blob` of image `hash`: stored, or made from the image and stored, or the
-/// not-yet-saved image held in memory.
-pub async fn thumb_blob(state: AppState, hash: &str) -> Option<web_sys::Blob> {
-    if let Some(pending) = state.saver().pending_image(hash) {
-        return Some(pending);
-    }
-    let db = state.db()?;
-    if let Ok(Some(t)) = db.blob(idb::THUMBS, hash).await {
-        return Some(t);
-    }
-    // Rare (an image stored before thumbnails existed): made by a lazily loaded part.
-    crate::parts::make_thumbnail(state, hash.to_string())
-        .await
-        .ok()
-        .flatten()
-}
-
-/// Makes, stores and returns the thumbnail of stored image `hash` (the image itself where the
-/// browser cannot make one); `None` when there is no such image.
-pub async fn make_thumbnail(state: AppState, hash: &str) -> Option<web_sys::Blob> {
-    let db = state.db()?;
-    let image = db.blob(idb::IMAGES, hash).await.ok().flatten()?;
-    let checked = blob::check_image(&image).await.ok()?;
-    match blob::thumbnail(&image, checked.width, checked.height).await {
-        Ok(thumb) => {
-            let _ = db
-                .write(
-                    vec![Op::PutBlob(idb::THUMBS, hash.to_string(), thumb.clone())],
-                    false,
-                )
-                .await;
-            Some(thumb)
-        }
-        // Cannot make one (an old browser): show the image itself.
-        Err(_) => Some(image),
-    }
-}
 
 /// Shows the thumbnail of stored image `hash` (nothing while it loads or when `None`).
 #[component]
@@ -88,7 +50,7 @@ pub fn Thumb(
         url.set(None);
         let Some(key) = wanted else { return };
         spawn_local(async move {
-            let Some(blob) = thumb_blob(state, &key).await else {
+            let Some(blob) = images::thumbnail(state, &key).await else {
                 return;
             };
             // The frame may have moved on (or the view gone) while we read.
@@ -135,12 +97,9 @@ pub fn FullImage(
             return;
         }
         spawn_local(async move {
-            let blob = match state.db() {
-                Some(db) => db.blob(idb::IMAGES, &key).await.ok().flatten(),
-                None => None,
-            }
-            .or_else(|| state.saver().pending_image(&key));
-            let Some(blob) = blob else { return };
+            let Some(blob) = images::image(state, &key).await else {
+                return;
+            };
             if hash.try_get_untracked().flatten().as_deref() != Some(key.as_str()) {
                 return;
             }

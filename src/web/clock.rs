@@ -42,19 +42,16 @@ pub async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), Aborted>
     if signal.is_some_and(|s| s.aborted()) {
         return Err(Aborted);
     }
-    let window = web_sys::window().expect("a window");
     let mut timer = None;
     let mut listener = None;
     let promise = Promise::new(&mut |resolve, reject| {
-        let done = Closure::once_into_js(move || {
-            let _ = resolve.call0(&JsValue::NULL);
-        });
-        timer = window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                done.unchecked_ref(),
-                ms.min(i32::MAX as u64) as i32,
-            )
-            .ok();
+        timer = leptos::prelude::set_timeout_with_handle(
+            move || {
+                let _ = resolve.call0(&JsValue::NULL);
+            },
+            std::time::Duration::from_millis(ms),
+        )
+        .ok();
         if let Some(signal) = signal {
             let on_abort = Closure::once_into_js(move || {
                 let _ = reject.call0(&JsValue::NULL);
@@ -70,8 +67,8 @@ pub async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), Aborted>
     match result {
         Ok(_) => Ok(()),
         Err(_) => {
-            if let Some(id) = timer {
-                window.clear_timeout_with_handle(id);
+            if let Some(timer) = timer {
+                timer.clear();
             }
             Err(Aborted)
         }

@@ -68,7 +68,7 @@ pub struct Call {
     controller: AbortController,
     timed_out: Rc<Cell<bool>>,
     cancelled: Rc<Cell<bool>>,
-    timer: Option<i32>,
+    timer: Option<leptos::prelude::TimeoutHandle>,
     user_signal: Option<AbortSignal>,
     on_user_abort: Option<JsValue>,
     response: Option<Response>,
@@ -78,8 +78,8 @@ pub struct Call {
 
 impl Drop for Call {
     fn drop(&mut self) {
-        if let (Some(window), Some(id)) = (web_sys::window(), self.timer) {
-            window.clear_timeout_with_handle(id);
+        if let Some(timer) = self.timer.take() {
+            timer.clear();
         }
         if let (Some(signal), Some(listener)) = (&self.user_signal, &self.on_user_abort) {
             let _ = signal.remove_event_listener_with_callback("abort", listener.unchecked_ref());
@@ -150,19 +150,16 @@ impl Call {
 
     /// Links the user's cancel signal and our timeout to this call's controller.
     fn arm(&mut self, timeout_ms: u64) {
-        let window = web_sys::window().expect("a window");
         let controller = self.controller.clone();
         let timed_out = self.timed_out.clone();
-        let on_timeout = Closure::once_into_js(move || {
-            timed_out.set(true);
-            controller.abort();
-        });
-        self.timer = window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                on_timeout.unchecked_ref(),
-                timeout_ms.min(i32::MAX as u64) as i32,
-            )
-            .ok();
+        self.timer = leptos::prelude::set_timeout_with_handle(
+            move || {
+                timed_out.set(true);
+                controller.abort();
+            },
+            std::time::Duration::from_millis(timeout_ms),
+        )
+        .ok();
         if let Some(signal) = &self.user_signal {
             let controller = self.controller.clone();
             let cancelled = self.cancelled.clone();

@@ -29,22 +29,72 @@ pub const DB_NAME: &str = "continuity";
 /// IndexedDB version of the schema: 1 = format 1, 2 = format 2.
 pub const DB_VERSION: u32 = 2;
 
+/// A store of the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StoreName {
+    /// Series records.
+    Series,
+    /// Frame records.
+    Frames,
+    /// Version records.
+    Versions,
+    /// Image `Blob`s by content hash (format 1: by take or reference id).
+    Images,
+    /// Thumbnail `Blob`s by content hash.
+    Thumbs,
+    /// Series summaries.
+    Summaries,
+    /// Records that could not be read, kept aside.
+    Quarantine,
+    /// Format 1: one JSON record per series.
+    V1Projects,
+}
+
+impl StoreName {
+    /// The store's name in IndexedDB.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreName::Series => "series",
+            StoreName::Frames => "frames",
+            StoreName::Versions => "versions",
+            StoreName::Images => "images",
+            StoreName::Thumbs => "thumbs",
+            StoreName::Summaries => "summaries",
+            StoreName::Quarantine => "quarantine",
+            StoreName::V1Projects => "projects",
+        }
+    }
+
+    /// The store of a record named in a message from another tab (user records only).
+    pub fn of_record(name: &str) -> Option<Self> {
+        [StoreName::Series, StoreName::Frames, StoreName::Versions]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+}
+
+impl fmt::Display for StoreName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Store of series records.
-pub const SERIES: &str = "series";
+pub const SERIES: StoreName = StoreName::Series;
 /// Store of frame records.
-pub const FRAMES: &str = "frames";
+pub const FRAMES: StoreName = StoreName::Frames;
 /// Store of version records.
-pub const VERSIONS: &str = "versions";
+pub const VERSIONS: StoreName = StoreName::Versions;
 /// Store of image `Blob`s by content hash (format 1: by take or reference id).
-pub const IMAGES: &str = "images";
+pub const IMAGES: StoreName = StoreName::Images;
 /// Store of thumbnail `Blob`s by content hash.
-pub const THUMBS: &str = "thumbs";
+pub const THUMBS: StoreName = StoreName::Thumbs;
 /// Store of series summaries.
-pub const SUMMARIES: &str = "summaries";
+pub const SUMMARIES: StoreName = StoreName::Summaries;
 /// Records that could not be read, kept aside.
-pub const QUARANTINE: &str = "quarantine";
+pub const QUARANTINE: StoreName = StoreName::Quarantine;
 /// Format 1: one JSON record per series.
-pub const V1_PROJECTS: &str = "projects";
+pub const V1_PROJECTS: StoreName = StoreName::V1Projects;
 
 const BY_SERIES: &str = "by_series";
 const BY_USE: &str = "by_use";
@@ -161,35 +211,20 @@ fn committed(tx: IdbTransaction) -> impl std::future::Future<Output = Result<(),
     async move { future.await.map(|_| ()).map_err(classify) }
 }
 
-/// A record of the `series`, `frames`, `versions` or `summaries` store.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Record {
-    /// Its key.
-    pub id: String,
-    /// The series it belongs to (indexed).
-    pub series_id: String,
-    /// Content hashes it refers to (indexed, so an image is freed only when nothing uses it).
-    pub uses: Vec<String>,
-    /// Revision written.
-    pub rev: u64,
-    /// The record itself.
-    pub json: String,
-}
+pub use continuity_core::model::records::Record;
 
-impl Record {
-    fn to_js(&self) -> JsValue {
-        let o = Object::new();
-        let set = |k: &str, v: &JsValue| {
-            let _ = Reflect::set(&o, &JsValue::from_str(k), v);
-        };
-        set("id", &JsValue::from_str(&self.id));
-        set("series_id", &JsValue::from_str(&self.series_id));
-        let uses: Array = self.uses.iter().map(|u| JsValue::from_str(u)).collect();
-        set("uses", &uses);
-        set("rev", &JsValue::from_f64(self.rev as f64));
-        set("json", &JsValue::from_str(&self.json));
-        o.into()
-    }
+fn record_to_js(record: &Record) -> JsValue {
+    let o = Object::new();
+    let set = |k: &str, v: &JsValue| {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+    };
+    set("id", &JsValue::from_str(&record.id));
+    set("series_id", &JsValue::from_str(&record.series_id));
+    let uses: Array = record.uses.iter().map(|u| JsValue::from_str(u)).collect();
+    set("uses", &uses);
+    set("rev", &JsValue::from_f64(record.rev as f64));
+    set("json", &JsValue::from_str(&record.json));
+    o.into()
 }
 
 /// A stored record as read back.
@@ -221,25 +256,35 @@ pub type Merge = Box<dyn FnOnce(Option<&Stored>) -> Option<Record>>;
 /// A change to make in one transaction.
 pub enum Op {
     /// Writes a record whatever is stored (new records, derived summaries).
-    Put(&'static str, Record),
+    Put(StoreName, Record),
     /// Writes a record only if the stored one still has revision `base` (or is absent and
     /// `base` is 0); otherwise nothing is written and a [`Conflict`] is reported.
-    PutIfRev(&'static str, Record, u64),
+    PutIfRev(StoreName, Record, u64),
     /// Read-modify-write of one record inside the transaction: `apply` gets the stored JSON
     /// and revision and returns the record to write (or `None` to leave it). Used where a paid
     /// result must land on whatever another tab wrote meanwhile.
-    Merge(&'static str, String, Merge),
+    Merge(StoreName, String, Merge),
     /// Deletes a record or `Blob` by key.
-    Delete(&'static str, String),
+    Delete(StoreName, String),
     /// Stores a `Blob` by key.
-    PutBlob(&'static str, String, Blob),
+    PutBlob(StoreName, String, Blob),
+}
+
+impl Op {
+    /// The store it writes.
+    pub fn store(&self) -> StoreName {
+        match self {
+            Op::Put(s, _) | Op::PutIfRev(s, _, _) | Op::Merge(s, _, _) => *s,
+            Op::Delete(s, _) | Op::PutBlob(s, _, _) => *s,
+        }
+    }
 }
 
 /// A write refused because the stored record is newer than the one it was based on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conflict {
     /// The store.
-    pub store: &'static str,
+    pub store: StoreName,
     /// The key.
     pub key: String,
     /// What is stored now.
@@ -363,11 +408,11 @@ impl Db {
 
     fn transaction(
         &self,
-        stores: &[&str],
+        stores: &[StoreName],
         write: bool,
         strict: bool,
     ) -> Result<IdbTransaction, StorageError> {
-        let names: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
+        let names: Array = stores.iter().map(|s| JsValue::from_str(s.name())).collect();
         if !write {
             return self
                 .db
@@ -392,14 +437,10 @@ impl Db {
     /// for a flushed commit (paid results); text edits use the relaxed default. Conflicting
     /// [`Op::PutIfRev`]s are skipped and reported; the rest is written.
     pub async fn write(&self, ops: Vec<Op>, strict: bool) -> Result<Vec<Conflict>, StorageError> {
-        let mut names: Vec<&str> = Vec::new();
+        let mut names: Vec<StoreName> = Vec::new();
         for op in &ops {
-            let store = match op {
-                Op::Put(s, _) | Op::PutIfRev(s, _, _) | Op::Merge(s, _, _) => *s,
-                Op::Delete(s, _) | Op::PutBlob(s, _, _) => *s,
-            };
-            if !names.contains(&store) {
-                names.push(store);
+            if !names.contains(&op.store()) {
+                names.push(op.store());
             }
         }
         if names.is_empty() {
@@ -414,11 +455,6 @@ impl Db {
         let result: Result<(), StorageError> = async {
             for op in ops {
                 match op {
-                    Op::Put(store, record) => {
-                        bytes += record.json.len();
-                        puts += 1;
-                        put(&tx, store, &record)?;
-                    }
                     Op::PutIfRev(store, record, base) => {
                         let stored = get_stored(&tx, store, &record.id).await?;
                         let current = stored.as_ref().map_or(0, |s| s.rev);
@@ -442,16 +478,10 @@ impl Db {
                             put(&tx, store, &record)?;
                         }
                     }
-                    Op::Delete(store, key) => {
-                        object_store(&tx, store)?
-                            .delete(&JsValue::from_str(&key))
-                            .map_err(classify)?;
-                    }
-                    Op::PutBlob(store, key, blob) => {
-                        puts += 1;
-                        object_store(&tx, store)?
-                            .put_with_key(&blob, &JsValue::from_str(&key))
-                            .map_err(classify)?;
+                    plain => {
+                        let (b, p) = issue_now(&tx, plain)?;
+                        bytes += b;
+                        puts += p;
                     }
                 }
             }
@@ -470,8 +500,70 @@ impl Db {
         Ok(conflicts)
     }
 
+    /// Writes `ops` (plain puts and deletes: nothing is read first) in a transaction opened
+    /// and filled now, before this returns, and asks the browser to commit it at once. For
+    /// the moment the page is hidden or left: an `await` there may never resume, but a
+    /// transaction whose requests were all issued inside the event handler is carried out.
+    /// The future says how it ended, for a page that stays.
+    pub fn write_now(
+        &self,
+        ops: Vec<Op>,
+    ) -> impl std::future::Future<Output = Result<(), StorageError>> {
+        let issued = self.issue_all_now(ops);
+        async move {
+            let (done, bytes, puts) = issued?;
+            done.await?;
+            count(bytes, puts, true);
+            Ok(())
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn issue_all_now(
+        &self,
+        ops: Vec<Op>,
+    ) -> Result<
+        (
+            impl std::future::Future<Output = Result<(), StorageError>>,
+            usize,
+            u64,
+        ),
+        StorageError,
+    > {
+        let mut names: Vec<StoreName> = Vec::new();
+        for op in &ops {
+            if !names.contains(&op.store()) {
+                names.push(op.store());
+            }
+        }
+        let tx = self.transaction(&names, true, false)?;
+        let done = committed(tx.clone());
+        let (mut bytes, mut puts) = (0usize, 0u64);
+        for op in ops {
+            match issue_now(&tx, op) {
+                Ok((b, p)) => {
+                    bytes += b;
+                    puts += p;
+                }
+                Err(e) => {
+                    let _ = tx.abort();
+                    return Err(e);
+                }
+            }
+        }
+        // `commit()` (Chromium 76+, Firefox 74+, Safari 15+): no more requests are coming,
+        // so the browser need not wait for this page to go idle, which it may never do.
+        let commit = Reflect::get(&tx, &"commit".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        if let Some(commit) = commit {
+            let _ = commit.call0(&tx);
+        }
+        Ok((done, bytes, puts))
+    }
+
     /// One stored record.
-    pub async fn get(&self, store: &str, key: &str) -> Result<Option<Stored>, StorageError> {
+    pub async fn get(&self, store: StoreName, key: &str) -> Result<Option<Stored>, StorageError> {
         let tx = self.transaction(&[store], false, false)?;
         get_stored(&tx, store, key).await
     }
@@ -479,7 +571,7 @@ impl Db {
     /// Every record of a series in a store (by the `series_id` index).
     pub async fn of_series(
         &self,
-        store: &str,
+        store: StoreName,
         series_id: &str,
     ) -> Result<Vec<Stored>, StorageError> {
         let tx = self.transaction(&[store], false, false)?;
@@ -497,7 +589,7 @@ impl Db {
     }
 
     /// Every record of a store.
-    pub async fn all(&self, store: &str) -> Result<Vec<Stored>, StorageError> {
+    pub async fn all(&self, store: StoreName) -> Result<Vec<Stored>, StorageError> {
         let tx = self.transaction(&[store], false, false)?;
         let all: Array = request(object_store(&tx, store)?.get_all().map_err(classify)?)
             .await?
@@ -506,7 +598,7 @@ impl Db {
     }
 
     /// Every key of a store (e.g. every stored image's hash).
-    pub async fn keys(&self, store: &str) -> Result<Vec<String>, StorageError> {
+    pub async fn keys(&self, store: StoreName) -> Result<Vec<String>, StorageError> {
         let tx = self.transaction(&[store], false, false)?;
         let keys: Array = request(object_store(&tx, store)?.get_all_keys().map_err(classify)?)
             .await?
@@ -516,7 +608,7 @@ impl Db {
 
     /// Format-1 records (`projects`: JSON strings keyed by id), if that store still exists.
     pub async fn v1_projects(&self) -> Result<Vec<(String, JsValue)>, StorageError> {
-        if !self.db.object_store_names().contains(V1_PROJECTS) {
+        if !self.db.object_store_names().contains(V1_PROJECTS.name()) {
             return Ok(Vec::new());
         }
         let tx = self.transaction(&[V1_PROJECTS], false, false)?;
@@ -535,7 +627,7 @@ impl Db {
     }
 
     /// A stored `Blob` (an image or a thumbnail).
-    pub async fn blob(&self, store: &str, key: &str) -> Result<Option<Blob>, StorageError> {
+    pub async fn blob(&self, store: StoreName, key: &str) -> Result<Option<Blob>, StorageError> {
         let tx = self.transaction(&[store], false, false)?;
         let value = request(
             object_store(&tx, store)?
@@ -589,7 +681,7 @@ impl Db {
     /// from its store, in one transaction (so it is never lost, and never read again as data).
     pub async fn quarantine(
         &self,
-        store: &'static str,
+        store: StoreName,
         key: &str,
         value: JsValue,
         reason: &str,
@@ -597,7 +689,7 @@ impl Db {
         let tx = self.transaction(&[store, QUARANTINE], true, true)?;
         let done = committed(tx.clone());
         let entry = Object::new();
-        let _ = Reflect::set(&entry, &"store".into(), &store.into());
+        let _ = Reflect::set(&entry, &"store".into(), &store.name().into());
         let _ = Reflect::set(&entry, &"key".into(), &key.into());
         let _ = Reflect::set(&entry, &"reason".into(), &reason.into());
         let _ = Reflect::set(&entry, &"value".into(), &value);
@@ -624,20 +716,46 @@ impl Db {
     }
 }
 
-fn object_store(tx: &IdbTransaction, name: &str) -> Result<IdbObjectStore, StorageError> {
-    tx.object_store(name).map_err(classify)
+fn object_store(tx: &IdbTransaction, name: StoreName) -> Result<IdbObjectStore, StorageError> {
+    tx.object_store(name.name()).map_err(classify)
 }
 
-fn put(tx: &IdbTransaction, store: &str, record: &Record) -> Result<(), StorageError> {
+/// Issues a write that needs no read (`Put`, `Delete`, `PutBlob`) at once; returns the
+/// record bytes and puts it adds to the figures. A read-modify-write is refused here.
+fn issue_now(tx: &IdbTransaction, op: Op) -> Result<(usize, u64), StorageError> {
+    match op {
+        Op::Put(store, record) => {
+            put(tx, store, &record)?;
+            Ok((record.json.len(), 1))
+        }
+        Op::Delete(store, key) => {
+            object_store(tx, store)?
+                .delete(&JsValue::from_str(&key))
+                .map_err(classify)?;
+            Ok((0, 0))
+        }
+        Op::PutBlob(store, key, blob) => {
+            object_store(tx, store)?
+                .put_with_key(&blob, &JsValue::from_str(&key))
+                .map_err(classify)?;
+            Ok((0, 1))
+        }
+        Op::PutIfRev(..) | Op::Merge(..) => Err(StorageError::Aborted(
+            "a read-modify-write cannot be issued at once".into(),
+        )),
+    }
+}
+
+fn put(tx: &IdbTransaction, store: StoreName, record: &Record) -> Result<(), StorageError> {
     object_store(tx, store)?
-        .put(&record.to_js())
+        .put(&record_to_js(record))
         .map(|_| ())
         .map_err(classify)
 }
 
 async fn get_stored(
     tx: &IdbTransaction,
-    store: &str,
+    store: StoreName,
     key: &str,
 ) -> Result<Option<Stored>, StorageError> {
     let value = request(
@@ -655,12 +773,12 @@ fn create_stores(db: &IdbDatabase) {
     let names = db.object_store_names();
     // Format 1 (out-of-line keys): `projects` and `images`. A fresh database gets `images`
     // only; `projects` exists only where format 1 wrote it.
-    if !names.contains(IMAGES) {
-        let _ = db.create_object_store(IMAGES);
+    if !names.contains(IMAGES.name()) {
+        let _ = db.create_object_store(IMAGES.name());
     }
     for store in [THUMBS] {
-        if !names.contains(store) {
-            let _ = db.create_object_store(store);
+        if !names.contains(store.name()) {
+            let _ = db.create_object_store(store.name());
         }
     }
     // Format 2 records: in-line keys (`id`) with the indexes they are looked up by.
@@ -669,10 +787,10 @@ fn create_stores(db: &IdbDatabase) {
     let multi = IdbIndexParameters::new();
     multi.set_multi_entry(true);
     for store in [SERIES, FRAMES, VERSIONS, SUMMARIES] {
-        if names.contains(store) {
+        if names.contains(store.name()) {
             continue;
         }
-        if let Ok(created) = db.create_object_store_with_optional_parameters(store, &keyed) {
+        if let Ok(created) = db.create_object_store_with_optional_parameters(store.name(), &keyed) {
             if store != SUMMARIES {
                 let _ = created.create_index_with_str(BY_SERIES, "series_id");
             }
@@ -682,10 +800,10 @@ fn create_stores(db: &IdbDatabase) {
             }
         }
     }
-    if !names.contains(QUARANTINE) {
+    if !names.contains(QUARANTINE.name()) {
         let auto = web_sys::IdbObjectStoreParameters::new();
         auto.set_auto_increment(true);
-        let _ = db.create_object_store_with_optional_parameters(QUARANTINE, &auto);
+        let _ = db.create_object_store_with_optional_parameters(QUARANTINE.name(), &auto);
     }
 }
 
@@ -714,7 +832,7 @@ pub async fn write_v1_fixture(
     let on_upgrade = Closure::<dyn FnMut()>::new(move || {
         if let Ok(db) = upgrading.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
             for store in [V1_PROJECTS, IMAGES] {
-                let _ = db.create_object_store(store);
+                let _ = db.create_object_store(store.name());
             }
         }
     });
@@ -725,7 +843,7 @@ pub async fn write_v1_fixture(
     drop(on_upgrade);
     let names: Array = [V1_PROJECTS, IMAGES]
         .iter()
-        .map(|s| JsValue::from_str(s))
+        .map(|s| JsValue::from_str(s.name()))
         .collect();
     let tx = db
         .transaction_with_str_sequence_and_mode(&names, web_sys::IdbTransactionMode::Readwrite)

@@ -8,6 +8,7 @@ pub mod download;
 pub mod http;
 pub mod idb;
 pub mod idle;
+pub mod image_body;
 pub mod json;
 pub mod lifecycle;
 pub mod locks;

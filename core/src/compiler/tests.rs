@@ -61,7 +61,11 @@ fn text(text: &str, language: &str, placement: &str) -> OnImageText {
 fn anchored(template: Template) -> Series {
     let mut p = series(template);
     let anchor = p.frames[0].id.clone();
-    p.add_versions(&anchor, vec![take("t_anchor")]);
+    p.apply(crate::model::action::Edit::result(
+        &anchor,
+        vec![take("t_anchor")],
+    ))
+    .unwrap();
     p.set_anchor_frame(Some(&anchor));
     assert!(p.approve_anchor());
     p
@@ -280,7 +284,11 @@ fn a_dependent_frame_sends_the_anchor_as_image_1() {
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     // A new, unapproved anchor image is still image 1, with a warning.
     let anchor = p.frames[0].id.clone();
-    p.add_versions(&anchor, vec![take("t_new")]);
+    p.apply(crate::model::action::Edit::result(
+        &anchor,
+        vec![take("t_new")],
+    ))
+    .unwrap();
     let c = compile(&p, 3);
     assert_eq!(c.references[0].key, "t_new");
     assert!(c
@@ -570,7 +578,11 @@ fn fixture(template: Template) -> Series {
         ],
     };
     let anchor = p.frames[0].id.clone();
-    p.add_versions(&anchor, vec![take(&make_id("t", ids()))]);
+    p.apply(crate::model::action::Edit::result(
+        &anchor,
+        vec![take(&make_id("t", ids()))],
+    ))
+    .unwrap();
     p.set_anchor_frame(Some(&anchor));
     assert!(p.approve_anchor());
 

@@ -123,8 +123,16 @@ mod tests {
     fn export_rerun_uses_each_frames_recorded_request() {
         let mut s = series();
         let ids: Vec<String> = s.frames.iter().map(|f| f.id.clone()).collect();
-        s.add_versions(&ids[0], vec![version("a", &ids[0], "1024x1536", "high", 2)]);
-        s.add_versions(&ids[1], vec![version("b", &ids[1], "auto", "", 0)]);
+        s.apply(crate::model::action::Edit::result(
+            &ids[0],
+            vec![version("a", &ids[0], "1024x1536", "high", 2)],
+        ))
+        .unwrap();
+        s.apply(crate::model::action::Edit::result(
+            &ids[1],
+            vec![version("b", &ids[1], "auto", "", 0)],
+        ))
+        .unwrap();
         // A composite (no request) of an edit: the edit's request counts.
         let mut edit = version("c1", &ids[2], "1024x1024", "low", 1);
         edit.request.endpoint = "images/edits".into();
@@ -132,8 +140,10 @@ mod tests {
         comp.kind = VersionKind::Composite;
         comp.request = Default::default();
         comp.parent = Some("c1".into());
-        s.add_versions(&ids[2], vec![edit]);
-        s.add_versions(&ids[2], vec![comp]);
+        s.apply(crate::model::action::Edit::result(&ids[2], vec![edit]))
+            .unwrap();
+        s.apply(crate::model::action::Edit::result(&ids[2], vec![comp]))
+            .unwrap();
 
         let inputs = rerun_plan_inputs(&s);
         assert_eq!(inputs.len(), 4);
@@ -158,7 +168,11 @@ mod tests {
     fn export_rerun_groups_put_the_anchor_first_and_plan_each() {
         let mut s = series();
         let ids: Vec<String> = s.frames.iter().map(|f| f.id.clone()).collect();
-        s.add_versions(&ids[3], vec![version("d", &ids[3], "1024x1536", "high", 1)]);
+        s.apply(crate::model::action::Edit::result(
+            &ids[3],
+            vec![version("d", &ids[3], "1024x1536", "high", 1)],
+        ))
+        .unwrap();
         s.set_anchor_frame(Some(&ids[3]));
         let groups = rerun_groups(&s);
         assert_eq!(groups.len(), 2);

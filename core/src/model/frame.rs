@@ -15,6 +15,11 @@ pub struct FrameError {
     /// `x-request-id`s of the attempts, oldest first (for OpenAI support).
     #[serde(default)]
     pub request_ids: Vec<String>,
+    /// The image was made and is kept in the tab, but storing it failed: not a failed
+    /// request (nothing to send again), and gone as soon as the image is stored. Left out of
+    /// the record when false, so records stay as they were.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unsaved: bool,
 }
 
 /// One frame of a series.

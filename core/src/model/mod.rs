@@ -5,7 +5,9 @@
 //! and one [`Version`] record per image — so an edit writes only what it touched. Image bytes
 //! are never here: a [`version::ImageRef`] names a `Blob` stored by content hash.
 
+pub mod action;
 pub mod bible;
+pub mod derived;
 pub mod frame;
 pub mod records;
 pub mod series;

@@ -2,7 +2,69 @@
 //! content hashes it uses (indexed by storage, so an image is freed only when no record uses
 //! it). Pure, so the split is tested natively.
 
-use super::{Frame, Series, Version};
+use super::{Frame, Series, SeriesSummary, Version};
+
+/// A stored record of the `series`, `frames`, `versions` or `summaries` store: the fields
+/// storage indexes, beside the record's JSON. Each kind has one constructor here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Its key.
+    pub id: String,
+    /// The series it belongs to (indexed).
+    pub series_id: String,
+    /// Content hashes it refers to (indexed, so an image is freed only when nothing uses it).
+    pub uses: Vec<String>,
+    /// Revision written.
+    pub rev: u64,
+    /// The record itself.
+    pub json: String,
+}
+
+impl Record {
+    /// The series record at revision `rev` (it uses its reference images).
+    pub fn series(series: &Series, rev: u64) -> Self {
+        Record {
+            id: series.id.clone(),
+            series_id: series.id.clone(),
+            uses: series_uses(series),
+            rev,
+            json: series_json(series, rev),
+        }
+    }
+
+    /// A frame record of series `series_id` at revision `rev`.
+    pub fn frame(series_id: &str, frame: &Frame, rev: u64) -> Self {
+        Record {
+            id: frame.id.clone(),
+            series_id: series_id.to_string(),
+            uses: Vec::new(),
+            rev,
+            json: frame_json(frame, rev),
+        }
+    }
+
+    /// A version record of series `series_id` at revision `rev` (it uses its image and mask).
+    pub fn version(series_id: &str, version: &Version, rev: u64) -> Self {
+        Record {
+            id: version.id.clone(),
+            series_id: series_id.to_string(),
+            uses: version_uses(version),
+            rev,
+            json: version_json(version, rev),
+        }
+    }
+
+    /// The summary the series list shows (not revisioned: derived, rewritten with each write).
+    pub fn summary(summary: &SeriesSummary) -> Self {
+        Record {
+            id: summary.id.clone(),
+            series_id: summary.id.clone(),
+            uses: Vec::new(),
+            rev: 0,
+            json: summary.to_json(),
+        }
+    }
+}
 
 /// The series record (no frames, no versions) at revision `rev`.
 pub fn series_json(series: &Series, rev: u64) -> String {
@@ -116,10 +178,11 @@ mod tests {
         });
         let first = s.frames[0].id.clone();
         s.frames[0].prompt = "setup".into();
-        s.add_versions(
+        s.apply(crate::model::action::Edit::result(
             &first,
             vec![crate::model::Version::sample("v1", &first, None)],
-        );
+        ))
+        .unwrap();
         let back = whole_from_json(&whole_json(&s)).unwrap();
         assert_eq!(back, s);
         assert_eq!(
@@ -130,6 +193,28 @@ mod tests {
         assert!(whole_from_json("{}")
             .unwrap_err()
             .contains("could not be read"));
+    }
+
+    #[test]
+    fn each_record_kind_indexes_what_it_uses() {
+        let mut n = 0;
+        let mut s = Series::from_template("R", Template::Comic, "gpt-image-2", 1.0, || {
+            n += 1;
+            n
+        });
+        let f = s.frames[0].id.clone();
+        let mut v = crate::model::Version::sample("v1", &f, None);
+        v.request.mask = Some("m1".into());
+        s.apply(crate::model::action::Edit::result(&f, vec![v.clone()]))
+            .unwrap();
+        let record = Record::version(&s.id, &v, 2);
+        assert_eq!(record.uses, vec!["h-v1", "m1"]);
+        assert_eq!((record.rev, record.series_id.as_str()), (2, s.id.as_str()));
+        let frame = Record::frame(&s.id, &s.frames[0], 3);
+        assert_eq!(frame_from_json(&frame.json).unwrap().rev, 3);
+        assert!(frame.uses.is_empty());
+        assert_eq!(Record::series(&s, 1).id, s.id);
+        assert_eq!(Record::summary(&s.summary_at(2.0)).rev, 0);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! (this struct without `frames` and `versions`), frame records and version records.
 
 use super::bible::Bible;
+use super::derived;
 use super::frame::{Frame, FrameError};
 use super::size::Size;
 use super::summary::SeriesSummary;
@@ -246,42 +247,36 @@ impl Series {
         active_of(&self.versions, frame)
     }
 
-    /// Records new versions of a frame (the images of one request), makes the first one
-    /// active and clears the frame's error and in-flight mark. False if the frame is gone.
-    pub fn add_versions(&mut self, frame_id: &str, versions: Vec<Version>) -> bool {
-        let Some(frame) = self.frames.iter_mut().find(|f| f.id == frame_id) else {
-            return false;
-        };
-        if let Some(first) = versions.first() {
-            frame.active_version = Some(first.id.clone());
-        }
-        frame.error = None;
-        frame.in_flight_since = None;
-        let (series_id, frame_id) = (self.id.clone(), frame.id.clone());
-        self.versions.extend(versions.into_iter().map(|mut v| {
-            v.series_id = series_id.clone();
-            v.frame_id = frame_id.clone();
-            v
-        }));
-        true
-    }
-
     /// Frames whose request was in flight when the page closed: they get no image (nothing
     /// half-written is ever stored) but a message saying the request may have been billed, and
-    /// they can simply be generated again. Returns their ids.
-    pub fn reconcile_interrupted(&mut self) -> Vec<String> {
-        let mut ids = Vec::new();
-        for frame in &mut self.frames {
-            if frame.in_flight_since.take().is_some() {
-                ids.push(frame.id.clone());
+    /// they can simply be generated again. A frame still saying its image was "not saved yet"
+    /// lost that image with the tab, and is flagged the same way — unless the image was stored
+    /// after all (every pointer of the frame names a stored version), when the message just
+    /// goes. Returns the ids of the frames changed: `(flagged, cleared)`.
+    pub fn reconcile_interrupted(&mut self) -> (Vec<String>, Vec<String>) {
+        let (mut flagged, mut cleared) = (Vec::new(), Vec::new());
+        for at in 0..self.frames.len() {
+            let frame = &self.frames[at];
+            let unsaved = frame.error.as_ref().is_some_and(|e| e.unsaved);
+            let exists = |id: &String| self.versions.iter().any(|v| &v.id == id);
+            let stored = unsaved
+                && frame.active_version.iter().all(exists)
+                && frame.locale_versions.values().all(exists);
+            let frame = &mut self.frames[at];
+            if stored {
+                frame.error = None;
+                cleared.push(frame.id.clone());
+            } else if frame.in_flight_since.take().is_some() || unsaved {
+                flagged.push(frame.id.clone());
                 frame.error = Some(FrameError {
                     message: "The page was closed or reloaded while this frame's request was in flight. Its image was not received; generate it again.".into(),
                     may_be_billed: true,
                     request_ids: Vec::new(),
+                    unsaved: false,
                 });
             }
         }
-        ids
+        (flagged, cleared)
     }
 
     /// Ids of frames without an image, in order (what "Generate missing" makes).
@@ -291,13 +286,6 @@ impl Series {
             .filter(|f| self.active(f).is_none())
             .map(|f| f.id.clone())
             .collect()
-    }
-
-    /// Records a failure on a frame (its images stay).
-    pub fn set_error(&mut self, frame_id: &str, error: Option<FrameError>) {
-        if let Some(frame) = self.frame_mut(frame_id) {
-            frame.error = error;
-        }
     }
 
     /// Content hashes of every stored image the series refers to (versions, masks, reference
@@ -332,33 +320,17 @@ impl Series {
     /// Content hash of the image the other frames are generated from right now: the anchor
     /// frame's active image, or the anchor reference image.
     pub fn anchor_image(&self) -> Option<String> {
-        match &self.anchor {
-            Some(Anchor::Frame { frame_id, .. }) => {
-                let frame = self.frame(frame_id)?;
-                self.active(frame).map(|v| v.image.hash.clone())
-            }
-            Some(Anchor::Reference {
-                entity_id,
-                image_id,
-            }) => self
-                .bible
-                .entity(entity_id)
-                .filter(|e| e.references.iter().any(|r| &r.id == image_id))
-                .map(|_| image_id.clone()),
-            None => None,
-        }
+        derived::anchor_image(
+            self.anchor.as_ref(),
+            |id| self.frame(id).map(|f| f.active_version.as_deref()),
+            &self.versions,
+            &self.bible.entities,
+        )
     }
 
     /// Whether the current anchor image is approved (reference anchors always are).
     pub fn anchor_approved(&self) -> bool {
-        match &self.anchor {
-            Some(Anchor::Frame {
-                approved_image: Some(image),
-                ..
-            }) => self.anchor_image().as_ref() == Some(image),
-            Some(Anchor::Reference { .. }) => self.anchor_image().is_some(),
-            _ => false,
-        }
+        derived::anchor_approved(self.anchor.as_ref(), self.anchor_image().as_deref())
     }
 
     /// Makes a frame the anchor (not yet approved), or clears the anchor with `None`.
@@ -389,18 +361,24 @@ impl Series {
         stale_against(
             &self.versions,
             frame,
-            self.anchor_frame_id(),
+            self.anchor.as_ref(),
             self.anchor_image().as_deref(),
         )
     }
 
     /// Ids of the stale frames, in order.
     pub fn stale_frames(&self) -> Vec<String> {
-        let anchor_frame = self.anchor_frame_id();
         let anchor_image = self.anchor_image();
         self.frames
             .iter()
-            .filter(|f| stale_against(&self.versions, f, anchor_frame, anchor_image.as_deref()))
+            .filter(|f| {
+                stale_against(
+                    &self.versions,
+                    f,
+                    self.anchor.as_ref(),
+                    anchor_image.as_deref(),
+                )
+            })
             .map(|f| f.id.clone())
             .collect()
     }
@@ -574,31 +552,17 @@ impl Series {
 
 /// The version a frame shows, from a list of versions: its active one, else its newest.
 pub fn active_of<'a>(versions: &'a [Version], frame: &Frame) -> Option<&'a Version> {
-    frame
-        .active_version
-        .as_ref()
-        .and_then(|id| {
-            versions
-                .iter()
-                .find(|v| &v.id == id && v.frame_id == frame.id)
-        })
-        .or_else(|| versions.iter().rev().find(|v| v.frame_id == frame.id))
+    derived::active_version(versions, &frame.id, frame.active_version.as_deref())
 }
 
 /// Whether `frame`'s active image was made from an anchor image other than `anchor_image`.
 pub fn stale_against(
     versions: &[Version],
     frame: &Frame,
-    anchor_frame: Option<&str>,
+    anchor: Option<&Anchor>,
     anchor_image: Option<&str>,
 ) -> bool {
-    if anchor_frame == Some(frame.id.as_str()) {
-        return false;
-    }
-    match active_of(versions, frame).and_then(|v| v.anchor_image.as_deref()) {
-        Some(used) => anchor_image != Some(used),
-        None => false,
-    }
+    derived::is_stale(&frame.id, active_of(versions, frame), anchor, anchor_image)
 }
 
 #[cfg(test)]

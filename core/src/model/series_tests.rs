@@ -1,6 +1,7 @@
 //! Tests of the series model: frames, versions, the anchor, staleness, records, format 1.
 
 use super::*;
+use crate::model::action::{Edit, FrameEdit};
 use crate::model::bible::{Entity, EntityKind, RefImage};
 use crate::model::v1;
 use crate::model::version::Version;
@@ -27,7 +28,8 @@ fn frames_can_be_added_duplicated_moved_and_deleted() {
     let mut p = series(Template::Comic);
     let first = p.frames[0].id.clone();
     p.frames[0].prompt = "setup".into();
-    p.add_versions(&first, vec![version("t1", &first, None)]);
+    p.apply(Edit::result(&first, vec![version("t1", &first, None)]))
+        .unwrap();
     p.set_anchor_frame(Some(&first));
     let copy = p.duplicate_frame(&first, 99).unwrap();
     assert_eq!(p.frames[1].id, copy);
@@ -78,12 +80,37 @@ fn frames_interrupted_by_a_reload_are_flagged_not_half_written() {
     let mut p = series(Template::Comic);
     p.frames[1].in_flight_since = Some(5.0);
     p.frames[3].in_flight_since = Some(6.0);
-    let ids = p.reconcile_interrupted();
-    assert_eq!(ids.len(), 2);
+    let (flagged, cleared) = p.reconcile_interrupted();
+    assert_eq!((flagged.len(), cleared.len()), (2, 0));
     assert!(p.frames[1].error.as_ref().unwrap().may_be_billed);
     assert!(p.frames.iter().all(|f| f.in_flight_since.is_none()));
     assert_eq!(p.missing_frames().len(), 4);
-    assert!(p.reconcile_interrupted().is_empty(), "idempotent");
+    assert_eq!(
+        p.reconcile_interrupted(),
+        (Vec::new(), Vec::new()),
+        "idempotent"
+    );
+}
+
+/// Issue 23: a frame whose image could not be stored at first says so; once the image is
+/// stored (its version is there) the message goes at the next load, and if the tab closed
+/// before it was stored, the frame is flagged like an interrupted request.
+#[test]
+fn a_not_saved_yet_message_goes_once_the_image_is_stored() {
+    let mut p = series(Template::Comic);
+    let (stored, lost) = (p.frames[0].id.clone(), p.frames[1].id.clone());
+    p.apply(Edit::result(&stored, vec![version("v1", &stored, None)]))
+        .unwrap();
+    for id in [&stored, &lost] {
+        p.apply(Edit::frame(id, FrameEdit::NotSaved("no room".into())))
+            .unwrap();
+    }
+    // The lost frame points at a version that never reached storage.
+    p.frames[1].active_version = Some("never-stored".into());
+    let (flagged, cleared) = p.reconcile_interrupted();
+    assert_eq!((flagged, cleared), (vec![lost], vec![stored]));
+    assert!(p.frames[0].error.is_none());
+    assert!(!p.frames[1].error.as_ref().unwrap().unsaved);
 }
 
 #[test]
@@ -92,15 +119,21 @@ fn regenerating_the_anchor_makes_dependents_stale() {
     let anchor = p.frames[0].id.clone();
     p.set_anchor_frame(Some(&anchor));
     assert!(!p.approve_anchor(), "nothing to approve yet");
-    p.add_versions(&anchor, vec![version("a1", &anchor, None)]);
+    p.apply(Edit::result(&anchor, vec![version("a1", &anchor, None)]))
+        .unwrap();
     assert!(p.approve_anchor());
     assert!(p.anchor_approved());
     for f in 1..12 {
         let id = p.frames[f].id.clone();
-        p.add_versions(&id, vec![version(&format!("t{f}"), &id, Some("h-a1"))]);
+        p.apply(Edit::result(
+            &id,
+            vec![version(&format!("t{f}"), &id, Some("h-a1"))],
+        ))
+        .unwrap();
     }
     assert!(p.stale_frames().is_empty());
-    p.add_versions(&anchor, vec![version("a2", &anchor, None)]);
+    p.apply(Edit::result(&anchor, vec![version("a2", &anchor, None)]))
+        .unwrap();
     assert!(
         !p.anchor_approved(),
         "a new anchor image needs approval again"
@@ -171,24 +204,29 @@ fn blank_names_fall_back_or_are_refused() {
 fn new_versions_become_active_and_clear_errors() {
     let mut p = series(Template::Comic);
     let fid = p.frames[1].id.clone();
-    p.set_error(
+    p.frames[1].error = Some(FrameError {
+        message: "blocked".into(),
+        may_be_billed: false,
+        request_ids: Vec::new(),
+        unsaved: false,
+    });
+    p.apply(Edit::result(&fid, vec![version("t1", &fid, None)]))
+        .unwrap();
+    p.apply(Edit::result(
         &fid,
-        Some(FrameError {
-            message: "blocked".into(),
-            may_be_billed: false,
-            request_ids: Vec::new(),
-        }),
-    );
-    assert!(p.add_versions(&fid, vec![version("t1", &fid, None)]));
-    assert!(p.add_versions(
-        &fid,
-        vec![version("t2", &fid, None), version("t3", &fid, None)]
-    ));
+        vec![version("t2", &fid, None), version("t3", &fid, None)],
+    ))
+    .unwrap();
     let f = p.frame(&fid).unwrap();
     assert_eq!(p.active(f).unwrap().id, "t2", "the first of a request");
     assert!(f.error.is_none());
     assert_eq!(p.frames_done(), 1);
-    assert!(!p.add_versions("missing", vec![version("t4", "missing", None)]));
+    assert!(p
+        .apply(Edit::result(
+            "missing",
+            vec![version("t4", "missing", None)]
+        ))
+        .is_err());
     assert_eq!(p.image_hashes(), vec!["h-t1", "h-t2", "h-t3"]);
     assert!((p.spent_usd() - 0.135).abs() < 1e-9);
     let s = p.summary_at(9.0);
@@ -209,7 +247,8 @@ fn a_series_round_trips_through_its_records() {
     p.bible.style.look = "Flat vector, teal/coral".into();
     p.frames[0].prompt = "Front view, arms relaxed".into();
     let fid = p.frames[0].id.clone();
-    p.add_versions(&fid, vec![version("t1", &fid, None)]);
+    p.apply(Edit::result(&fid, vec![version("t1", &fid, None)]))
+        .unwrap();
     let record = Series::from_record_json(&p.record_json()).unwrap();
     assert!(record.frames.is_empty() && record.versions.is_empty());
     // Frames arrive in any order from storage; the record's order puts them back.

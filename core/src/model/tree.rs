@@ -182,7 +182,8 @@ mod tests {
         d.parent = Some("c".into());
         let mut e = Version::sample("e", &f, None);
         e.parent = Some("b".into());
-        s.add_versions(&f, vec![a, b]);
+        s.apply(crate::model::action::Edit::result(&f, vec![a, b]))
+            .unwrap();
         s.versions.extend([c, d, e]);
         (s, f)
     }
@@ -240,7 +241,11 @@ mod tests {
             n
         });
         let f = s.frames[0].id.clone();
-        s.add_versions(&f, vec![Version::sample("only", &f, None)]);
+        s.apply(crate::model::action::Edit::result(
+            &f,
+            vec![Version::sample("only", &f, None)],
+        ))
+        .unwrap();
         assert_eq!(s.delete_version("only"), Err(DeleteRefusal::LastVersion));
         assert_eq!(s.delete_version("missing"), Err(DeleteRefusal::Missing));
     }

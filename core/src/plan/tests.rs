@@ -96,7 +96,11 @@ fn an_approved_anchor_is_reused_and_not_regenerated() {
     with_character(&mut p);
     let anchor = p.frames[0].id.clone();
     p.set_anchor_frame(Some(&anchor));
-    p.add_versions(&anchor, vec![take("a1", None)]);
+    p.apply(crate::model::action::Edit::result(
+        &anchor,
+        vec![take("a1", None)],
+    ))
+    .unwrap();
     assert!(p.approve_anchor());
     let plan = plan(&p, &Catalogue::builtin(), &Scope::All, 0);
     assert_eq!(
@@ -116,12 +120,24 @@ fn stale_scope_regenerates_only_stale_frames_from_the_current_anchor() {
     let mut p = series(Template::Comic);
     let anchor = p.frames[0].id.clone();
     p.set_anchor_frame(Some(&anchor));
-    p.add_versions(&anchor, vec![take("a1", None)]);
+    p.apply(crate::model::action::Edit::result(
+        &anchor,
+        vec![take("a1", None)],
+    ))
+    .unwrap();
     for i in 1..4 {
         let id = p.frames[i].id.clone();
-        p.add_versions(&id, vec![take(&format!("t{i}"), Some("a1"))]);
+        p.apply(crate::model::action::Edit::result(
+            &id,
+            vec![take(&format!("t{i}"), Some("a1"))],
+        ))
+        .unwrap();
     }
-    p.add_versions(&anchor, vec![take("a2", None)]);
+    p.apply(crate::model::action::Edit::result(
+        &anchor,
+        vec![take("a2", None)],
+    ))
+    .unwrap();
     let plan = plan(&p, &Catalogue::builtin(), &Scope::Stale, 0);
     assert_eq!(plan.requests.len(), 3);
     assert!(plan
@@ -139,10 +155,18 @@ fn missing_scope_resumes_only_frames_without_images() {
     let mut p = series(Template::Storyboard);
     let anchor = p.frames[0].id.clone();
     p.set_anchor_frame(Some(&anchor));
-    p.add_versions(&anchor, vec![take("a1", None)]);
+    p.apply(crate::model::action::Edit::result(
+        &anchor,
+        vec![take("a1", None)],
+    ))
+    .unwrap();
     for i in 1..5 {
         let id = p.frames[i].id.clone();
-        p.add_versions(&id, vec![take(&format!("t{i}"), Some("a1"))]);
+        p.apply(crate::model::action::Edit::result(
+            &id,
+            vec![take(&format!("t{i}"), Some("a1"))],
+        ))
+        .unwrap();
     }
     let plan = plan(&p, &Catalogue::builtin(), &Scope::Missing, 0);
     assert_eq!(plan.requests.len(), 7, "frames 6-12");
@@ -230,7 +254,11 @@ fn single_frame_generates_stop_before_the_spend_so_far_crosses_the_budget() {
         }
         let checked = preflight(&p, &catalogue, &plan.requests).unwrap();
         assert!(checked.remaining_usd().unwrap() >= plan.total_usd - 1e-9);
-        p.add_versions(&frame, vec![paid(&format!("v{i}"), plan.total_usd)]);
+        p.apply(crate::model::action::Edit::result(
+            &frame,
+            vec![paid(&format!("v{i}"), plan.total_usd)],
+        ))
+        .unwrap();
         sent += 1;
     }
     assert_eq!(
@@ -266,7 +294,11 @@ fn the_plan_counts_what_the_series_already_spent() {
         "exactly the budget fits"
     );
     let frame = p.frames[0].id.clone();
-    p.add_versions(&frame, vec![paid("v1", 0.000_001)]);
+    p.apply(crate::model::action::Edit::result(
+        &frame,
+        vec![paid("v1", 0.000_001)],
+    ))
+    .unwrap();
     let again = plan(&p, &catalogue, &Scope::All, 0);
     assert_eq!(again.spent_usd, 0.000_001);
     assert!(
@@ -290,7 +322,11 @@ fn what_passes_leaves_the_rest_of_the_budget_to_the_scheduler() {
     assert_eq!(checked.remaining_usd(), None, "no budget, no cap");
     p.budget_usd = Some(1.0);
     let frame = p.frames[1].id.clone();
-    p.add_versions(&frame, vec![paid("v1", 0.3)]);
+    p.apply(crate::model::action::Edit::result(
+        &frame,
+        vec![paid("v1", 0.3)],
+    ))
+    .unwrap();
     let checked = preflight(&p, &catalogue, &one.requests).unwrap();
     assert_eq!(checked.spent_usd, 0.3);
     assert_eq!(checked.remaining_usd(), Some(0.7));
@@ -335,7 +371,11 @@ fn edits_and_locale_variants_pass_the_same_preflight() {
     let mut p = series(Template::Carousel);
     let catalogue = Catalogue::builtin();
     let frame = p.frames[0].id.clone();
-    p.add_versions(&frame, vec![paid("v1", 0.05)]);
+    p.apply(crate::model::action::Edit::result(
+        &frame,
+        vec![paid("v1", 0.05)],
+    ))
+    .unwrap();
     let base = plan(&p, &catalogue, &Scope::Frames(vec![frame.clone()]), 0).requests[0].clone();
     let mut edit = PlannedRequest {
         kind: RequestKind::Edit {

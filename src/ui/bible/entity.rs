@@ -1,13 +1,14 @@
 //! One bible entity: name, kind, description, must-not-change list and reference images.
 
-use crate::app::history::{edit_record, edit_structure, Touched};
+use crate::app::edit::{self, Edit, SeriesEdit};
 use crate::app::references::{add_references, files_of, files_of_transfer, remove_reference};
 use crate::app::state::AppState;
 use crate::ui::fields::TextField;
 use crate::ui::thumb::Thumb;
-use continuity_core::model::bible::{lines, Entity};
+use continuity_core::model::action::EntityText;
+use continuity_core::model::bible::Entity;
 use continuity_core::model::series::SeriesStoreFields;
-use continuity_core::model::{Anchor, Series};
+use continuity_core::model::Series;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use reactive_stores::Store;
@@ -23,28 +24,24 @@ pub fn EntityEditor(
     let state = AppState::get();
     let eid = StoredValue::new(entity_id.clone());
     let entity = Memo::new(move |_| store.bible().with(|b| b.entity(&eid.get_value()).cloned()));
-    let update = move |change: Box<dyn FnOnce(&mut Entity)>| {
-        let key = format!("entity:{}", eid.get_value());
-        edit_record(state, store, &key, || {
-            store.bible().update(|b| {
-                if let Some(e) = b.entity_mut(&eid.get_value()) {
-                    change(e);
-                }
-            })
-        });
+    let send = move |change: SeriesEdit| {
+        let _ = edit::user(state, store, Edit::Series(change));
     };
-    let bind = move |get: fn(&Entity) -> String, set: fn(&mut Entity, String)| {
+    let bind = move |get: fn(&Entity) -> String, field: EntityText| {
         let value =
             Signal::derive(move || entity.with(|e| e.as_ref().map(get).unwrap_or_default()));
-        let on_change = Callback::new(move |text: String| update(Box::new(move |e| set(e, text))));
+        let on_change = Callback::new(move |text: String| {
+            send(SeriesEdit::Entity {
+                id: eid.get_value(),
+                field,
+                text,
+            })
+        });
         (value, on_change)
     };
-    let (name, set_name) = bind(|e| e.name.clone(), |e, v| e.name = v);
-    let (description, set_description) = bind(|e| e.description.clone(), |e, v| e.description = v);
-    let (keep, set_keep) = bind(
-        |e| e.must_not_change.join("\n"),
-        |e, v| e.must_not_change = lines(&v),
-    );
+    let (name, set_name) = bind(|e| e.name.clone(), EntityText::Name);
+    let (description, set_description) = bind(|e| e.description.clone(), EntityText::Description);
+    let (keep, set_keep) = bind(|e| e.must_not_change.join("\n"), EntityText::MustNotChange);
     let upload = move |files: Vec<web_sys::File>| {
         if !files.is_empty() {
             spawn_local(async move { add_references(state, store, &eid.get_value(), files).await });
@@ -67,22 +64,8 @@ pub fn EntityEditor(
         }
     };
     let remove = move |_| {
-        let id = eid.get_value();
         let name = entity.get_untracked().map(|e| e.name).unwrap_or_default();
-        let touched = Touched {
-            record: true,
-            frames: store.frame_order().get_untracked(),
-            versions: Vec::new(),
-        };
-        edit_structure(state, store, "Remove entity", touched, move |s| {
-            s.bible.entities.retain(|e| e.id != id);
-            if matches!(&s.anchor, Some(Anchor::Reference { entity_id, .. }) if *entity_id == id) {
-                s.anchor = None;
-            }
-            for f in &mut s.frames {
-                f.shot.entities.retain(|e| e != &id);
-            }
-        });
+        send(SeriesEdit::RemoveEntity(eid.get_value()));
         state.undoable(format!("“{name}” removed from the bible."));
     };
     let refs = move || {
@@ -94,15 +77,17 @@ pub fn EntityEditor(
                 let rid = StoredValue::new(r.id.clone());
                 let key = r.id.clone();
                 let swap = move |a: usize, b: usize| {
-                    update(Box::new(move |e| e.references.swap(a, b)));
+                    send(SeriesEdit::SwapReferences {
+                        entity_id: eid.get_value(),
+                        a,
+                        b,
+                    })
                 };
                 let use_as_anchor = move |_| {
-                    edit_record(state, store, "anchor", || {
-                        store.anchor().set(Some(Anchor::Reference {
-                            entity_id: eid.get_value(),
-                            image_id: rid.get_value(),
-                        }))
-                    });
+                    send(SeriesEdit::AnchorReference {
+                        entity_id: eid.get_value(),
+                        image_id: rid.get_value(),
+                    })
                 };
                 view! {
                     <li class="ref" data-testid="reference">

@@ -4,13 +4,12 @@
 
 mod entity;
 
-use crate::app::history::{edit_record, edit_structure, Touched};
+use crate::app::edit::{self, Edit, SeriesEdit};
 use crate::app::state::AppState;
 use crate::ui::fields::TextField;
 use crate::web::clock::random_u64;
-use continuity_core::model::bible::{
-    lines, palette_text, parse_palette, Bible, Entity, EntityKind,
-};
+use continuity_core::model::action::BibleText;
+use continuity_core::model::bible::{palette_text, parse_palette, Bible, EntityKind};
 use continuity_core::model::make_id;
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::Series;
@@ -18,21 +17,17 @@ use entity::EntityEditor;
 use leptos::prelude::*;
 use reactive_stores::Store;
 
-/// A text field of the bible, read and written through plain functions (one instantiation
-/// serves every field).
+/// A text field of the bible, read through a plain function and changed by an edit (one
+/// instantiation serves every field).
 fn bible_field(
     state: AppState,
     store: Store<Series>,
     get: fn(&Bible) -> String,
-    set: fn(&mut Bible, String),
+    field: BibleText,
 ) -> (Signal<String>, Callback<String>) {
     let value = Signal::derive(move || store.bible().with(get));
-    // One undo step per burst of typing in this field (keyed by the getter).
-    let key = format!("bible:{:p}", get as *const ());
     let on_change = Callback::new(move |text: String| {
-        edit_record(state, store, &key, || {
-            store.bible().update(|b| set(b, text))
-        });
+        let _ = edit::user(state, store, Edit::Series(SeriesEdit::Bible(field, text)));
     });
     (value, on_change)
 }
@@ -44,30 +39,26 @@ pub fn BiblePanel(
     store: Store<Series>,
 ) -> impl IntoView {
     let state = AppState::get();
-    let field = move |get: fn(&Bible) -> String, set: fn(&mut Bible, String)| {
-        bible_field(state, store, get, set)
-    };
-    let (look, set_look) = field(|b| b.style.look.clone(), |b, v| b.style.look = v);
-    let (medium, set_medium) = field(|b| b.style.medium.clone(), |b, v| b.style.medium = v);
-    let (rendering, set_rendering) =
-        field(|b| b.style.rendering.clone(), |b, v| b.style.rendering = v);
-    let (lens, set_lens) = field(|b| b.style.lens.clone(), |b, v| b.style.lens = v);
-    let (lighting, set_lighting) = field(|b| b.style.lighting.clone(), |b, v| b.style.lighting = v);
-    let (setting, set_setting) = field(|b| b.setting.clone(), |b, v| b.setting = v);
-    let (typography, set_typography) = field(|b| b.typography.clone(), |b, v| b.typography = v);
+    let field =
+        move |get: fn(&Bible) -> String, field: BibleText| bible_field(state, store, get, field);
+    let (look, set_look) = field(|b| b.style.look.clone(), BibleText::Look);
+    let (medium, set_medium) = field(|b| b.style.medium.clone(), BibleText::Medium);
+    let (rendering, set_rendering) = field(|b| b.style.rendering.clone(), BibleText::Rendering);
+    let (lens, set_lens) = field(|b| b.style.lens.clone(), BibleText::Lens);
+    let (lighting, set_lighting) = field(|b| b.style.lighting.clone(), BibleText::Lighting);
+    let (setting, set_setting) = field(|b| b.setting.clone(), BibleText::Setting);
+    let (typography, set_typography) = field(|b| b.typography.clone(), BibleText::Typography);
     // Lists are typed as text; the model keeps trimmed non-empty lines, the field keeps
     // exactly what is typed while it has focus.
-    let (always, set_always) = field(|b| b.always.join("\n"), |b, v| b.always = lines(&v));
-    let (never, set_never) = field(|b| b.never.join("\n"), |b, v| b.never = lines(&v));
+    let (always, set_always) = field(|b| b.always.join("\n"), BibleText::Always);
+    let (never, set_never) = field(|b| b.never.join("\n"), BibleText::Never);
     // The palette: parsed on every edit; what is not a colour is shown, the rest is kept.
     let palette = Signal::derive(move || store.bible().with(|b| palette_text(&b.palette)));
     let palette_bad = RwSignal::new(Vec::<String>::new());
     let set_palette = Callback::new(move |text: String| {
         let (swatches, bad) = parse_palette(&text);
         palette_bad.set(bad);
-        edit_record(state, store, "bible:palette", || {
-            store.bible().update(|b| b.palette = swatches)
-        });
+        let _ = edit::user(state, store, Edit::Series(SeriesEdit::Palette(swatches)));
     });
     // Tracked: a colour added to the palette shows at once.
     let swatches = move || {
@@ -88,29 +79,12 @@ pub fn BiblePanel(
     let add = move |kind: EntityKind| {
         move |_| {
             let id = make_id("e", random_u64());
-            let frames = store.frame_order().get_untracked();
-            let touched = Touched {
-                record: true,
-                frames,
-                versions: Vec::new(),
-            };
-            let new_id = id.clone();
-            edit_structure(state, store, "Add entity", touched, move |s| {
-                let b = &mut s.bible;
-                let n = b.entities.iter().filter(|e| e.kind == kind).count() + 1;
-                b.entities.push(Entity {
-                    id: new_id.clone(),
-                    kind,
-                    name: format!("{} {n}", kind.label()),
-                    description: String::new(),
-                    must_not_change: Vec::new(),
-                    references: Vec::new(),
-                });
-                // New entities appear in every frame; frames can opt out in their shot spec.
-                for f in &mut s.frames {
-                    f.shot.entities.push(new_id.clone());
-                }
-            });
+            // New entities appear in every frame; frames can opt out in their shot spec.
+            let _ = edit::user(
+                state,
+                store,
+                Edit::Series(SeriesEdit::AddEntity { id, kind }),
+            );
         }
     };
     view! {

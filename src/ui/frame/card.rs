@@ -1,22 +1,24 @@
-//! One frame of a series: its image (or live preview), status, anchor role, variants, prompt,
-//! shot spec, the exact request it will send, and its error. It reads its frame through a
-//! lens, so an edit in another frame never re-renders it.
+//! One frame of a series, as a card in parts: its picture ([`FrameImage`]), its strip of
+//! images ([`VariantStrip`]), title and cost, anchor controls ([`AnchorControls`]), prompt,
+//! error, shot spec, the exact request it will send, and its actions ([`FrameActions`]). It
+//! reads its frame through a lens and the series' derived state through one memo, so an edit
+//! in another frame never re-renders it; every change goes out as an edit.
 
+use super::actions::FrameActions;
+use super::anchor::AnchorControls;
+use super::image::FrameImage;
 use super::sent_preview::SentPreview;
 use super::shot_editor::ShotEditor;
-use crate::app::history::{edit_record, edit_structure, Touched};
-use crate::app::runner;
-use crate::app::saver::edit_frame;
-use crate::app::state::{AppState, FrameRun};
+use super::variants::VariantStrip;
+use super::FrameFilter;
+use crate::app::edit::{self, Edit};
+use crate::app::state::AppState;
 use crate::ui::fields::text_control;
-use crate::ui::series::Derived;
-use crate::ui::thumb::Thumb;
-use crate::web::clock::random_u64;
+use continuity_core::model::action::FrameEdit;
 use continuity_core::model::frame::FrameStoreFields;
-use continuity_core::model::series::{active_of, OutputSettingsStoreFields, SeriesStoreFields};
-use continuity_core::model::{Anchor, Frame, Series, Version};
-use continuity_core::plan::Scope;
-use continuity_core::status::{badge, Badge};
+use continuity_core::model::series::SeriesStoreFields;
+use continuity_core::model::{Frame, Series, Version};
+use continuity_core::status::badge;
 use leptos::prelude::*;
 use reactive_stores::{Field, Store};
 
@@ -31,212 +33,63 @@ pub fn FrameCard(
     frame_id: String,
 ) -> impl IntoView {
     let state = AppState::get();
-    let derived = expect_context::<Memo<Derived>>();
+    let derived = crate::app::derived::get();
     let inspector = use_context::<crate::ui::inspector::InspectorTarget>();
     let fid = StoredValue::new(frame_id.clone());
     #[cfg(debug_assertions)]
     probe::watch(frame, frame_id.clone());
-    // The version shown: re-computed when this frame's pointer or the versions change.
+    // What the series' derived state says of this frame: re-computed when it changes, but
+    // re-rendered only when this frame's part changes.
+    let derived_here = Memo::new(move |_| derived.with(|d| d.frame(&fid.get_value())));
+    let shown = Memo::new(move |_| derived_here.with(|d| d.active.clone()));
     let active: Memo<Option<Version>> = Memo::new(move |_| {
-        let pointer = frame.active_version().try_get().flatten();
-        let id = fid.get_value();
-        store.versions().with(|vs| {
-            let probe = Frame {
-                active_version: pointer,
-                ..Frame::new(id, String::new(), String::new())
-            };
-            active_of(vs, &probe).cloned()
-        })
+        let id = shown.get()?;
+        store
+            .versions()
+            .with(|vs| vs.iter().find(|v| v.id == id).cloned())
     });
     let run = Memo::new(move |_| state.runs.with(|r| r.get(&fid.get_value()).cloned()));
-    let title = move || frame.title().try_get().unwrap_or_default();
-    let is_anchor = Memo::new(
-        move |_| matches!(store.anchor().get(), Some(Anchor::Frame { frame_id, .. }) if frame_id == fid.get_value()),
-    );
-    let stale = Memo::new(move |_| derived.with(|d| d.stale.contains(&fid.get_value())));
+    let title = Signal::derive(move || frame.title().try_get().unwrap_or_default());
     let scores = crate::app::consistency::Scores::get();
     let drift = Memo::new(move |_| scores.and_then(|s| s.of(&fid.get_value())));
-    let has_error = Memo::new(move |_| frame.error().try_with(Option::is_some).unwrap_or(false));
     let hash = Signal::derive(move || {
         // While saving, the version exists in memory but not yet in storage: show it after.
-        if matches!(run.get(), Some(FrameRun::Saving)) {
+        if matches!(run.get(), Some(crate::app::state::FrameRun::Saving)) {
             return None;
         }
         active.with(|v| v.as_ref().map(|v| v.image.hash.clone()))
     });
     let status = Memo::new(move |_| {
-        let live = run.get().map(|r| match r {
-            FrameRun::Queued => Badge::Queued,
-            FrameRun::WaitingForAnchor => Badge::WaitingForAnchor,
-            FrameRun::Running { attempt } => Badge::Running { attempt },
-            FrameRun::Streaming { .. } => Badge::Streaming,
-            FrameRun::Retrying { seconds, .. } => Badge::Retrying { seconds },
-            FrameRun::Saving => Badge::Saving,
-            FrameRun::Cancelled { may_be_billed } => Badge::Cancelled { may_be_billed },
-            FrameRun::Skipped { .. } => Badge::Skipped,
-        });
-        badge(
-            live,
-            active.with(Option::is_some),
-            has_error.get(),
-            stale.get(),
-        )
+        let live = run.with(|r| r.as_ref().map(|r| r.badge()));
+        derived_here.with(|d| badge(live, d.active.is_some(), d.has_error, d.stale))
     });
-    let preview = move || match run.get() {
-        Some(FrameRun::Streaming { preview_url }) => {
-            Some(view! { <img class="preview" src=preview_url alt="Partial preview"/> })
-        }
+    let stale = move || derived_here.with(|d| d.stale);
+    let preview = Signal::derive(move || match run.get() {
+        Some(crate::app::state::FrameRun::Streaming { preview_url }) => Some(preview_url),
         _ => None,
-    };
+    });
     let message = move || {
-        let live = match run.get() {
-            Some(FrameRun::Retrying { reason, .. }) | Some(FrameRun::Skipped { reason }) => {
-                Some(reason)
-            }
-            _ => None,
-        };
-        live.or_else(|| {
-            frame
-                .error()
-                .try_get()
-                .flatten()
-                .map(|e| continuity_core::status::error_text(&e))
-        })
+        run.with(|r| r.as_ref().and_then(|r| r.message()))
+            .or_else(|| {
+                frame
+                    .error()
+                    .try_get()
+                    .flatten()
+                    .map(|e| continuity_core::status::error_text(&e))
+            })
     };
     let cost = move || active.with(|v| v.as_ref().map(Version::cost_line).unwrap_or_default());
-    let busy = move || {
-        run.get()
-            .is_some_and(|r| !matches!(r, FrameRun::Cancelled { .. } | FrameRun::Skipped { .. }))
-    };
+    let busy = Signal::derive(move || run.with(|r| r.as_ref().is_some_and(|r| r.is_busy())));
     let set_prompt = Callback::new(move |text: String| {
-        edit_frame(state, store, &fid.get_value(), |f| f.prompt = text);
+        let _ = edit::user(
+            state,
+            store,
+            Edit::frame(&fid.get_value(), FrameEdit::Prompt(text)),
+        );
     });
     let prompt = Signal::derive(move || frame.prompt().try_get().unwrap_or_default());
-    let make_anchor = move |_| {
-        let id = fid.get_value();
-        edit_record(state, store, "anchor", || {
-            store.update(|s| s.set_anchor_frame(Some(&id)))
-        });
-    };
-    let unanchor = move |_| edit_record(state, store, "anchor", || store.anchor().set(None));
-    let approve = move |_| {
-        edit_record(state, store, "anchor", || {
-            store.update(|s| {
-                s.approve_anchor();
-            })
-        })
-    };
-    let duplicate = move |_| {
-        let random = random_u64();
-        let copy = continuity_core::model::make_id("f", random);
-        let touched = Touched {
-            record: true,
-            frames: vec![copy],
-            versions: Vec::new(),
-        };
-        edit_structure(state, store, "Duplicate frame", touched, move |s| {
-            s.duplicate_frame(&fid.get_value(), random);
-        });
-    };
-    let move_by = move |delta: isize| {
-        let touched = Touched {
-            record: true,
-            ..Touched::default()
-        };
-        edit_structure(state, store, "Move frame", touched, move |s| {
-            s.move_frame(&fid.get_value(), delta);
-        });
-    };
-    let delete = move |_| {
-        let id = fid.get_value();
-        let versions: Vec<String> =
-            store.with_untracked(|s| s.versions_of(&id).map(|v| v.id.clone()).collect());
-        let title = frame.title().try_get_untracked().unwrap_or_default();
-        let touched = Touched {
-            record: true,
-            frames: vec![id.clone()],
-            versions,
-        };
-        edit_structure(state, store, "Delete frame", touched, move |s| {
-            s.delete_frame(&id);
-        });
-        state.undoable(format!("“{title}” deleted."));
-    };
-    let generate = move |_| {
-        runner::generate(
-            state,
-            &store.id().get_untracked(),
-            Scope::Frames(vec![fid.get_value()]),
-        )
-    };
-    let cancel = move |_| runner::cancel_frame(&fid.get_value());
-    // This frame's versions (id and image), re-computed when versions change but only
-    // re-rendered when this frame's list changes.
-    let own_versions = Memo::new(move |_| {
-        let id = fid.get_value();
-        store.versions().with(|vs| {
-            vs.iter()
-                .filter(|v| v.frame_id == id)
-                .map(|v| (v.id.clone(), v.image.hash.clone()))
-                .collect::<Vec<_>>()
-        })
-    });
-    let current_id = Memo::new(move |_| active.with(|v| v.as_ref().map(|v| v.id.clone())));
-    let variants = move || {
-        let list = own_versions.get();
-        if list.len() < 2 {
-            return None;
-        }
-        // Oldest first, the newest eight: the strip reads like the frame's history.
-        let skip = list.len().saturating_sub(8);
-        let shown: Vec<(String, String)> = list.into_iter().skip(skip).collect();
-        Some(view! {
-            <div class="variants" role="group" aria-label="Images of this frame">
-                <For each=move || shown.clone() key=|(id, _)| id.clone() let:item>
-                    {
-                        let (vid, key) = item;
-                        let selected = Signal::derive({
-                            let vid = vid.clone();
-                            move || current_id.get().as_deref() == Some(vid.as_str())
-                        });
-                        view! {
-                            <button class="variant" class:selected=selected aria-pressed=move || selected.get().to_string() data-testid="variant"
-                                aria-label="Keep this image" on:click=move |_| {
-                                    let vid = vid.clone();
-                                    edit_frame(state, store, &fid.get_value(), |f| f.active_version = Some(vid));
-                                }>
-                                <Thumb hash=Signal::derive(move || Some(key.clone())) alt="Variant"/>
-                            </button>
-                        }
-                    }
-                </For>
-            </div>
-        })
-    };
     let prompt_id = format!("prompt-{frame_id}");
     let title_id = format!("title-{frame_id}");
-    let anchor_controls = move || {
-        if is_anchor.get() {
-            let approved = derived.with(|d| d.anchor_image.clone()).is_some_and(|img| {
-                matches!(store.anchor().get(), Some(Anchor::Frame { approved_image: Some(a), .. }) if a == img)
-            });
-            let can_approve = !approved && active.with(Option::is_some);
-            view! {
-                <span class="anchor-tag" data-testid="anchor-tag">{if approved { "Anchor · approved" } else { "Anchor" }}</span>
-                {can_approve.then(|| view! { <button class="btn small primary" on:click=approve data-testid="approve-anchor">"Approve anchor"</button> })}
-                <button class="btn ghost small" on:click=unanchor>"Unset"</button>
-            }
-            .into_any()
-        } else {
-            view! { <button class="btn ghost small" on:click=make_anchor data-testid="make-anchor" title=crate::ui::series::ANCHOR_WHY>"Make anchor"</button> }.into_any()
-        }
-    };
-    let position = Memo::new(move |_| {
-        let id = fid.get_value();
-        store
-            .frame_order()
-            .with(|o| (o.iter().position(|x| *x == id).unwrap_or(0), o.len()))
-    });
     let sent_open = RwSignal::new(false);
     // Alt text from the title and the shot spec ("Slide 1 · Hook: close-up, eye level").
     let alt_text = Signal::derive(move || {
@@ -248,12 +101,12 @@ pub fn FrameCard(
                 .join(", ")
         });
         match shot.filter(|s| !s.is_empty()) {
-            Some(s) => format!("{}: {s}", title()),
-            None => title(),
+            Some(s) => format!("{}: {s}", title.get()),
+            None => title.get(),
         }
     });
     let drag = use_context::<super::drag::DragState>();
-    let filter = use_context::<RwSignal<Option<crate::ui::series::Filter>>>();
+    let filter = use_context::<RwSignal<Option<FrameFilter>>>();
     let hidden = move || {
         filter.and_then(|f| f.get()).is_some_and(|f| {
             f.0.with(|set| set.as_ref().is_some_and(|s| !s.contains(&fid.get_value())))
@@ -268,10 +121,6 @@ pub fn FrameCard(
         drag.is_some_and(|d| {
             d.0.with(|x| x.as_ref().is_some_and(|x| x.frame_id == fid.get_value()))
         })
-    };
-    let aspect = move || {
-        let size = store.output().size().get();
-        format!("{} / {}", size.width, size.height)
     };
     view! {
         <article class="frame-card card" data-testid="frame-card" data-frame-id=frame_id.clone() tabindex="0"
@@ -293,36 +142,23 @@ pub fn FrameCard(
                     _ => {}
                 }
             }
-            data-status=move || status.get().class() data-stale=move || stale.get().to_string()
+            data-status=move || status.get().class() data-stale=move || stale().to_string()
             data-drifted=move || drift.get().is_some_and(|c| c.drifted).to_string()
             class:drop-before=move || marker() == Some(false) class:drop-after=move || marker() == Some(true)
             class:dragging=dragging hidden=hidden
             aria-labelledby=title_id.clone()>
-            // The image is the button that opens the inspector; the placeholder and the badge lie
-            // over it (clicks pass through them) but outside it, so the button's name is only
-            // "Open … in the inspector" and the texts are read as they are shown.
-            <div class="frame-image" style:aspect-ratio=aspect>
-                <div class="frame-open" role="button" tabindex="-1" data-testid="open-inspector"
-                    aria-label=move || format!("Open {} in the inspector", title())
-                    on:click=move |_| if let Some(i) = inspector { i.open(&fid.get_value()) }>
-                    <Thumb hash=hash alt=alt_text/>
-                    {preview}
-                </div>
-                {move || hash.with(Option::is_none).then(|| view! { <span class="no-image" data-testid="no-image">"No image yet"</span> })}
-                <span class=move || format!("badge {}", status.get().class()) data-testid="frame-status" role="status">{move || status.get().label()}</span>
-                {move || drift.get().filter(|c| c.drifted).map(|c| view! {
-                    <span class="badge drifted" data-testid="drifted"
-                        title=format!("Drifted from the anchor (a heuristic): {}", crate::app::consistency::describe(&c))>"Drifted"</span>
-                })}
-            </div>
-            {variants}
+            <FrameImage store=store frame_id=frame_id.clone() title=title alt=alt_text hash=hash preview=preview
+                status=status drift=drift/>
+            <VariantStrip store=store frame_id=frame_id.clone() shown=shown/>
             <div class="frame-body">
                 <div class="frame-head">
-                    <h3 id=title_id.clone()>{title}</h3>
+                    <h3 id=title_id.clone()>{move || title.get()}</h3>
                     <span class="muted small">{cost}</span>
                 </div>
-                <div class="row-actions">{anchor_controls}</div>
-                <label for=prompt_id.clone() class="sr-only">{move || format!("Prompt for {}", title())}</label>
+                <div class="row-actions">
+                    <AnchorControls store=store frame_id=frame_id.clone() has_image=Signal::derive(move || shown.with(Option::is_some))/>
+                </div>
+                <label for=prompt_id.clone() class="sr-only">{move || format!("Prompt for {}", title.get())}</label>
                 {text_control(prompt, set_prompt, 3, "What happens in this frame?", "frame-prompt", Some(prompt_id), None)}
                 {move || message().map(|e| view! { <p class="frame-error" role="alert" data-testid="frame-error">{e}</p> })}
                 <details class="more">
@@ -339,26 +175,7 @@ pub fn FrameCard(
                         <SentPreview store=store frame_id=fid.get_value()/>
                     </Show>
                 </details>
-                <div class="frame-actions">
-                    <Show when=busy fallback=move || view! {
-                        <button class="btn small" on:click=generate data-testid="generate-frame">
-                            {move || if hash.get().is_some() { "Regenerate" } else { "Generate" }}
-                        </button>
-                    }>
-                        <button class="btn small danger" on:click=cancel data-testid="cancel-frame">"Cancel"</button>
-                    </Show>
-                    {drag.map(|_| view! { <super::drag::DragHandle store=store frame_id=fid.get_value() title=Signal::derive(title)/> })}
-                    <button class="btn ghost small" aria-label="Move earlier" disabled=move || position.get().0 == 0 on:click=move |_| move_by(-1)>"←"</button>
-                    <button class="btn ghost small" aria-label="Move later" disabled=move || { let (at, n) = position.get(); at + 1 >= n } on:click=move |_| move_by(1)>"→"</button>
-                    <button class="btn ghost small" on:click=duplicate>"Duplicate"</button>
-                    // The active image as a file named by order and title (e.g. 01-hook.png).
-                    <button class="btn ghost small" aria-label="Download image" title="Download image" data-testid="download-frame"
-                        disabled=move || active.with(Option::is_none)
-                        on:click=move |_| if let Some(v) = active.get_untracked() {
-                            crate::app::export::download_image(state, &store.get_untracked(), &v.id)
-                        }>"⤓"</button>
-                    <button class="btn ghost small danger" on:click=delete disabled=busy>"Delete"</button>
-                </div>
+                <FrameActions store=store frame_id=frame_id.clone() title=title shown=shown busy=busy/>
             </div>
         </article>
     }

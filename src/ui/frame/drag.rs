@@ -2,7 +2,7 @@
 //! and a visible drop position) or by keyboard on the same handle (← and →). The move is one
 //! undoable step.
 
-use crate::app::history::{edit_structure, Touched};
+use crate::app::edit::{self, Edit, SeriesEdit};
 use crate::app::state::AppState;
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::Series;
@@ -37,13 +37,11 @@ fn drop_index(x: f64, y: f64, order: &[String], dragged: &str) -> Option<usize> 
 }
 
 fn move_to(state: AppState, store: Store<Series>, frame_id: String, to: usize) {
-    let touched = Touched {
-        record: true,
-        ..Touched::default()
-    };
-    edit_structure(state, store, "Move frame", touched, move |s| {
-        s.move_frame_to(&frame_id, to);
-    });
+    let _ = edit::user(
+        state,
+        store,
+        Edit::Series(SeriesEdit::MoveFrame { id: frame_id, to }),
+    );
 }
 
 /// The drag handle of one card.

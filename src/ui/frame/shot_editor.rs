@@ -1,10 +1,10 @@
 //! A frame's shot spec: framing, lighting, mood, on-image text (one row per line of text:
 //! the text, its language, where it goes), constraints, and which bible entities appear.
 
-use crate::app::saver::edit_frame;
+use crate::app::edit::{self, Edit};
 use crate::app::state::AppState;
 use crate::ui::fields::{text_control, TextField};
-use continuity_core::model::bible::lines;
+use continuity_core::model::action::{FrameEdit, ShotText, TextPart};
 use continuity_core::model::frame::FrameStoreFields;
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::shot::{OnImageText, ShotSpec, ShotSpecStoreFields, TEXT_LANGUAGES};
@@ -24,26 +24,38 @@ pub fn ShotEditor(
 ) -> impl IntoView {
     let state = AppState::get();
     let fid = StoredValue::new(frame_id);
-    let edit = move |change: Box<dyn FnOnce(&mut ShotSpec)>| {
-        edit_frame(state, store, &fid.get_value(), |f| change(&mut f.shot));
+    let edit = move |change: FrameEdit| {
+        let _ = edit::user(state, store, Edit::frame(&fid.get_value(), change));
     };
-    let bind = move |get: fn(&ShotSpec) -> String, set: fn(&mut ShotSpec, String)| {
+    let bind = move |get: fn(&ShotSpec) -> String, make: fn(String) -> FrameEdit| {
         let value = Signal::derive(move || frame.shot().try_with(get).unwrap_or_default());
-        let on_change = Callback::new(move |text: String| edit(Box::new(move |s| set(s, text))));
+        let on_change = Callback::new(move |text: String| edit(make(text)));
         (value, on_change)
     };
-    let (shot_size, set_shot_size) = bind(|s| s.shot_size.clone(), |s, v| s.shot_size = v);
-    let (angle, set_angle) = bind(|s| s.camera_angle.clone(), |s, v| s.camera_angle = v);
-    let (setting, set_setting) = bind(|s| s.setting.clone(), |s, v| s.setting = v);
-    let (lighting, set_lighting) = bind(|s| s.lighting.clone(), |s, v| s.lighting = v);
-    let (mood, set_mood) = bind(|s| s.mood.clone(), |s, v| s.mood = v);
-    let (composition, set_composition) = bind(|s| s.composition.clone(), |s, v| s.composition = v);
+    let (shot_size, set_shot_size) = bind(
+        |s| s.shot_size.clone(),
+        |v| FrameEdit::Shot(ShotText::ShotSize, v),
+    );
+    let (angle, set_angle) = bind(
+        |s| s.camera_angle.clone(),
+        |v| FrameEdit::Shot(ShotText::CameraAngle, v),
+    );
+    let (setting, set_setting) = bind(
+        |s| s.setting.clone(),
+        |v| FrameEdit::Shot(ShotText::Setting, v),
+    );
+    let (lighting, set_lighting) = bind(
+        |s| s.lighting.clone(),
+        |v| FrameEdit::Shot(ShotText::Lighting, v),
+    );
+    let (mood, set_mood) = bind(|s| s.mood.clone(), |v| FrameEdit::Shot(ShotText::Mood, v));
+    let (composition, set_composition) = bind(
+        |s| s.composition.clone(),
+        |v| FrameEdit::Shot(ShotText::Composition, v),
+    );
     // Normalised on the way in (one constraint per non-empty line); the field keeps what is
     // typed while it has focus.
-    let (constraints, set_constraints) = bind(
-        |s| s.constraints.join("\n"),
-        |s, v| s.constraints = lines(&v),
-    );
+    let (constraints, set_constraints) = bind(|s| s.constraints.join("\n"), FrameEdit::Constraints);
     // Entities come from the bible (tracked: an entity added later shows up here).
     let entities = move || {
         let chosen = frame.shot().entities().try_get().unwrap_or_default();
@@ -58,24 +70,13 @@ pub fn ShotEditor(
             .into_iter()
             .map(|(eid, name)| {
                 let checked = chosen.contains(&eid);
-                let toggle = move |_| {
-                    let eid = eid.clone();
-                    edit(Box::new(move |s| {
-                        if s.entities.contains(&eid) {
-                            s.entities.retain(|x| x != &eid);
-                        } else {
-                            s.entities.push(eid);
-                        }
-                    }));
-                };
+                let toggle = move |_| edit(FrameEdit::ToggleEntity(eid.clone()));
                 view! { <label class="check"><input type="checkbox" data-testid="entity-pick" prop:checked=checked on:change=toggle/>{name}</label> }
             })
             .collect_view()
     };
     let text_count = Memo::new(move |_| frame.shot().texts().try_with(Vec::len).unwrap_or(0));
-    let add_text = move |_| {
-        edit(Box::new(|s| s.texts.push(OnImageText::default())));
-    };
+    let add_text = move |_| edit(FrameEdit::AddText);
     view! {
         <div class="shot-grid">
             <TextField label="Shot size" value=shot_size on_change=set_shot_size placeholder="wide / medium / close-up"/>
@@ -89,29 +90,8 @@ pub fn ShotEditor(
                 <For each=move || 0..text_count.get() key=|i| *i let:i>
                     <TextRow frame=frame index=i locales=Signal::derive(move || store.locales().get().into_iter().skip(1).collect()) edit=Callback::new(move |change: (usize, TextPart, String)| {
                         let (i, part, value) = change;
-                        edit(Box::new(move |s| {
-                            if let Some(t) = s.texts.get_mut(i) {
-                                match part {
-                                    TextPart::Text => t.text = value,
-                                    TextPart::Language => t.language = value,
-                                    TextPart::Placement => t.placement = value,
-                                    TextPart::Translation(locale) => {
-                                        if value.is_empty() {
-                                            t.translations.remove(&locale);
-                                        } else {
-                                            t.translations.insert(locale, value);
-                                        }
-                                    }
-                                }
-                            }
-                        }));
-                    }) remove=Callback::new(move |i: usize| {
-                        edit(Box::new(move |s| {
-                            if i < s.texts.len() {
-                                s.texts.remove(i);
-                            }
-                        }));
-                    })/>
+                        edit(FrameEdit::Text(i, part, value));
+                    }) remove=Callback::new(move |i: usize| edit(FrameEdit::RemoveText(i)))/>
                 </For>
                 <button type="button" class="btn ghost small" on:click=add_text data-testid="add-text">"+ Add text"</button>
             </fieldset>
@@ -119,19 +99,6 @@ pub fn ShotEditor(
             <fieldset class="entity-picks"><legend>"Appears in this frame"</legend>{entities}</fieldset>
         </div>
     }
-}
-
-/// Which part of an on-image text row changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TextPart {
-    /// The text itself.
-    Text,
-    /// Its language.
-    Language,
-    /// Its placement.
-    Placement,
-    /// Its translation into a locale.
-    Translation(String),
 }
 
 /// One line of on-image text: the exact text, its language (or "detect from the script"),

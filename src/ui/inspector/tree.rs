@@ -2,10 +2,10 @@
 //! it was made from, variants of one request marked as siblings. Pick one to see it; make it
 //! active, delete it (with undo), or compare it with another.
 
-use crate::app::history::{edit_structure, Touched};
-use crate::app::saver::edit_frame;
+use crate::app::edit::{self, Edit, SeriesEdit};
 use crate::app::state::AppState;
 use crate::ui::thumb::Thumb;
+use continuity_core::model::action::FrameEdit;
 use continuity_core::model::tree::tree;
 use continuity_core::model::version::lineage;
 use continuity_core::model::{Series, VersionKind};
@@ -98,9 +98,8 @@ pub fn VersionTree(
     });
     let make_active = move |_| {
         if let Some(vid) = shown.get_untracked() {
-            edit_frame(state, store, &fid.get_value(), |f| {
-                f.active_version = Some(vid)
-            });
+            let choose = Edit::frame(&fid.get_value(), FrameEdit::ChooseVersion(vid));
+            let _ = edit::user(state, store, choose);
             picked.set(None);
         }
     };
@@ -109,32 +108,11 @@ pub fn VersionTree(
         let Some(vid) = shown.get_untracked() else {
             return;
         };
-        let frame = fid.get_value();
         // The deleted version, its children (re-attached to its parent) and the frame
         // (its active pointer) change together: one undoable step.
-        let children: Vec<String> = store.with_untracked(|s| {
-            s.versions
-                .iter()
-                .filter(|v| v.parent.as_deref() == Some(vid.as_str()))
-                .map(|v| v.id.clone())
-                .collect()
-        });
-        let mut versions = children;
-        versions.push(vid.clone());
-        let touched = Touched {
-            record: false,
-            frames: vec![frame],
-            versions,
-        };
-        let mut refused = None;
-        edit_structure(state, store, "Delete version", touched, |s| {
-            if let Err(e) = s.delete_version(&vid) {
-                refused = Some(e.to_string());
-            }
-        });
-        match refused {
-            Some(why) => state.error(why),
-            None => {
+        match edit::user(state, store, Edit::Series(SeriesEdit::DeleteVersion(vid))) {
+            Err(why) => state.error(why.to_string()),
+            Ok(()) => {
                 picked.set(None);
                 compare_with.set(None);
                 state.undoable("Version deleted.");

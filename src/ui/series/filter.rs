@@ -2,15 +2,12 @@
 //! locale), and by status (failed, stale, empty, done, drifted from the anchor). The grid
 //! shows the matches, in series order or drifted frames first.
 
-use crate::ui::series::Derived;
 use continuity_core::model::Series;
 use leptos::prelude::*;
 use reactive_stores::Store;
 use std::collections::HashSet;
 
-/// Which frames the grid shows (`None`: all). Provided by the series screen.
-#[derive(Clone, Copy)]
-pub struct FrameFilter(pub Memo<Option<HashSet<String>>>);
+pub use crate::ui::frame::FrameFilter;
 
 /// Whether a frame matches the search words (every word, case-insensitive, any field).
 fn matches(frame: &continuity_core::model::Frame, words: &[String]) -> bool {
@@ -37,7 +34,7 @@ pub fn FrameSearch(
     /// Whether the grid shows drifted frames first.
     drifted_first: RwSignal<bool>,
 ) -> impl IntoView {
-    let derived = expect_context::<Memo<Derived>>();
+    let derived = crate::app::derived::get();
     let scores = crate::app::consistency::Scores::get();
     let query = RwSignal::new(String::new());
     let status = RwSignal::new("all".to_string());
@@ -57,15 +54,14 @@ pub fn FrameSearch(
             s.frames
                 .iter()
                 .filter(|f| {
-                    let has_image = s.active(f).is_some();
+                    let frame = d.frame(&f.id);
+                    let has_image = frame.active.is_some();
                     let ok_status = match st.as_str() {
-                        "failed" => d.failed.contains(&f.id),
-                        "stale" => d.stale.contains(&f.id),
+                        "failed" => frame.has_error,
+                        "stale" => frame.stale,
                         "empty" => !has_image,
                         "drifted" => drifted.contains(&f.id),
-                        "done" => {
-                            has_image && !d.failed.contains(&f.id) && !d.stale.contains(&f.id)
-                        }
+                        "done" => has_image && !frame.has_error && !frame.stale,
                         _ => true,
                     };
                     ok_status && matches(f, &words)

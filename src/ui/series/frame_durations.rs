@@ -3,10 +3,11 @@
 //! committed on `change` (leaving the field or Enter) into the frame's record — one undoable
 //! frame edit, saved by the debounced saver like any other — and travels in the ZIP manifest.
 
-use crate::app::saver::edit_frame;
+use crate::app::edit::{self, Edit};
 use crate::app::state::AppState;
 use crate::ui::fields::{bind_text, set_value};
 use continuity_core::export::gif::total_seconds;
+use continuity_core::model::action::FrameEdit;
 use continuity_core::model::frame::{hold_seconds_from_input, Frame, FrameStoreFields};
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::Series;
@@ -120,7 +121,7 @@ fn DurationRow(
             return;
         };
         if frame.hold_seconds().try_get_untracked() != Some(hold) {
-            edit_frame(state, store, &id, move |f| f.hold_seconds = hold);
+            let _ = edit::user(state, store, Edit::frame(&id, FrameEdit::Hold(hold)));
         }
     };
     view! {

@@ -2,20 +2,17 @@
 //! anchor → 3 approve it → 4 generate the series → 5 review, edit, export. The current step is
 //! highlighted; each step is one sentence and one button.
 
-use crate::app::history::edit_record;
+use crate::app::edit::{self, Edit, SeriesEdit};
 use crate::app::runner;
 use crate::app::state::AppState;
 use crate::ui::inspector::InspectorTarget;
-use crate::ui::series::Derived;
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::{Anchor, Series};
 use continuity_core::plan::Scope;
 use leptos::prelude::*;
 use reactive_stores::Store;
 
-/// Why the anchor matters, said where it is chosen.
-pub const ANCHOR_WHY: &str =
-    "The anchor is the frame every other frame is made from, so characters and style hold.";
+use crate::ui::frame::anchor::ANCHOR_WHY;
 
 /// The guide. `generate` opens the one generate button's plan.
 #[component]
@@ -29,7 +26,7 @@ pub fn Guide(
     generate_label: Signal<String>,
 ) -> impl IntoView {
     let state = AppState::get();
-    let derived = expect_context::<Memo<Derived>>();
+    let derived = crate::app::derived::get();
     let inspector = use_context::<InspectorTarget>();
     let bible_written = Memo::new(move |_| {
         store.bible().with(|b| {
@@ -44,13 +41,7 @@ pub fn Guide(
     });
     let anchor = Memo::new(move |_| store.anchor().get());
     let has_anchor_image = Memo::new(move |_| derived.with(|d| d.anchor_image.is_some()));
-    let approved = Memo::new(move |_| match anchor.get() {
-        Some(Anchor::Frame { approved_image, .. }) => {
-            approved_image.is_some() && approved_image == derived.with(|d| d.anchor_image.clone())
-        }
-        Some(Anchor::Reference { .. }) => has_anchor_image.get(),
-        None => false,
-    });
+    let approved = Memo::new(move |_| derived.with(|d| d.anchor_approved));
     let generated = Memo::new(move |_| derived.with(|d| d.missing == 0 && d.stale.is_empty()));
     let step = Memo::new(move |_| {
         if !bible_written.get() {
@@ -86,19 +77,17 @@ pub fn Guide(
         Some(fid) => runner::generate(state, &store.id().get_untracked(), Scope::Frames(vec![fid])),
         None => {
             if let Some(fid) = first_frame() {
-                edit_record(state, store, "anchor", || {
-                    store.update(|s| s.set_anchor_frame(Some(&fid)))
-                });
+                let _ = edit::user(
+                    state,
+                    store,
+                    Edit::Series(SeriesEdit::AnchorFrame(fid.clone())),
+                );
                 runner::generate(state, &store.id().get_untracked(), Scope::Frames(vec![fid]));
             }
         }
     };
     let approve = move |_| {
-        edit_record(state, store, "anchor", || {
-            store.update(|s| {
-                s.approve_anchor();
-            })
-        })
+        let _ = edit::user(state, store, Edit::Series(SeriesEdit::ApproveAnchor));
     };
     let review = move |_| {
         if let (Some(i), Some(fid)) = (inspector, first_frame()) {

@@ -3,13 +3,12 @@
 //! `.csv` file. A preview shows the frames it will create and the bad rows with their line
 //! numbers before anything changes; "Add N frames" is one undoable step.
 
-use crate::app::history::{edit_structure, Touched};
+use crate::app::edit::{self, Edit, SeriesEdit};
 use crate::app::state::AppState;
 use crate::web::clock::random_u64;
 use crate::web::download::bytes;
 use continuity_core::export::csv::{import_csv, import_lines, ListOptions, ListPreview};
-use continuity_core::export::list_frames::apply_list;
-use continuity_core::model::{make_id, Series};
+use continuity_core::model::Series;
 use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -62,19 +61,11 @@ pub fn ListImport(
         let Some(Ok(p)) = preview.get_untracked() else {
             return;
         };
-        let randoms: Vec<u64> = p.rows.iter().map(|_| random_u64()).collect();
-        let touched = Touched {
-            record: true,
-            frames: randoms.iter().map(|r| make_id("f", *r)).collect(),
-            versions: Vec::new(),
-        };
-        let label = format!("Add {} frames from a list", p.rows.len());
-        edit_structure(state, store, &label, touched, move |s| {
-            let mut next = randoms.into_iter();
-            if let Err(e) = apply_list(s, &p, move || next.next().unwrap_or_else(random_u64)) {
-                state.error(e);
-            }
-        });
+        let random: Vec<u64> = p.rows.iter().map(|_| random_u64()).collect();
+        let import = Edit::Series(SeriesEdit::ImportList { preview: p, random });
+        if let Err(e) = edit::user(state, store, import) {
+            state.error(e.to_string());
+        }
         text.set(String::new());
     };
     view! {

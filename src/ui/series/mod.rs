@@ -11,11 +11,10 @@ pub mod locales;
 mod output;
 pub mod plan_dialog;
 pub use filter::FrameFilter as Filter;
-pub use guide::ANCHOR_WHY;
 mod progress;
 mod rerun;
 
-use crate::app::history::{edit_structure, Touched};
+use crate::app::edit::{self, Edit, SeriesEdit};
 use crate::app::library;
 use crate::app::runner;
 use crate::app::state::{AppState, Route};
@@ -24,11 +23,9 @@ use crate::ui::frame::card::FrameCard;
 use crate::ui::inspector::InspectorTarget;
 use crate::ui::lazy_view::LazyView;
 use crate::ui::storage_meter::StorageMeter;
-use continuity_core::model::frame::FrameStoreFields;
-use continuity_core::model::series::{stale_against, OutputSettingsStoreFields, SeriesStoreFields};
+use continuity_core::model::series::{OutputSettingsStoreFields, SeriesStoreFields};
 use continuity_core::model::{Anchor, Series};
 use continuity_core::plan::Scope;
-use continuity_core::status::{generate_action, GenerateAction, SeriesNeeds};
 use filter::{FrameFilter, FrameSearch};
 use guide::Guide;
 use leptos::prelude::*;
@@ -82,91 +79,6 @@ pub fn SeriesScreen(
     }
 }
 
-/// Which frames are stale, missing and failed: computed once per change of the frames'
-/// active versions, errors or the anchor (never per keystroke: a prompt edit notifies only
-/// its frame's prompt, which nothing here reads).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Derived {
-    /// Content hash of the anchor image.
-    pub anchor_image: Option<String>,
-    /// Stale frame ids, in order.
-    pub stale: Vec<String>,
-    /// Frames without an image.
-    pub missing: usize,
-    /// Failed frame ids, in order.
-    pub failed: Vec<String>,
-}
-
-/// The memo behind [`Derived`], shared by the header and the cards.
-pub fn derived(store: Store<Series>) -> Memo<Derived> {
-    Memo::new(move |_| {
-        let order = store.frame_order().get();
-        let frames = store.frames();
-        let versions = store.versions();
-        let anchor = store.anchor().get();
-        let mut snapshot = Vec::with_capacity(order.len());
-        for id in &order {
-            // `at_key(..).field()` tracks that field alone, so text edits do not re-run this.
-            let Some(active) = frames.at_key(id.clone()).active_version().try_get() else {
-                continue;
-            };
-            let failed = frames
-                .at_key(id.clone())
-                .error()
-                .try_with(Option::is_some)
-                .unwrap_or(false);
-            snapshot.push((id.clone(), active, failed));
-        }
-        versions.with(|vs| {
-            let mini = |id: &str, active: &Option<String>| continuity_core::model::Frame {
-                active_version: active.clone(),
-                ..continuity_core::model::Frame::new(id.to_string(), String::new(), String::new())
-            };
-            let anchor_frame = match &anchor {
-                Some(Anchor::Frame { frame_id, .. }) => Some(frame_id.clone()),
-                _ => None,
-            };
-            let anchor_image = match &anchor {
-                Some(Anchor::Frame { frame_id, .. }) => snapshot
-                    .iter()
-                    .find(|(id, _, _)| id == frame_id)
-                    .and_then(|(id, a, _)| {
-                        continuity_core::model::series::active_of(vs, &mini(id, a))
-                    })
-                    .map(|v| v.image.hash.clone()),
-                Some(Anchor::Reference { image_id, .. }) => Some(image_id.clone()),
-                None => None,
-            };
-            let mut d = Derived {
-                anchor_image: anchor_image.clone(),
-                ..Derived::default()
-            };
-            for (id, active, failed) in &snapshot {
-                let frame = mini(id, active);
-                if continuity_core::model::series::active_of(vs, &frame).is_none() {
-                    d.missing += 1;
-                }
-                if stale_against(vs, &frame, anchor_frame.as_deref(), anchor_image.as_deref()) {
-                    d.stale.push(id.to_string());
-                }
-                if *failed {
-                    d.failed.push(id.to_string());
-                }
-            }
-            d
-        })
-    })
-}
-
-/// The plan scope of the one generate button's action.
-fn scope_of(action: &GenerateAction) -> Scope {
-    match action {
-        GenerateAction::All(_) => Scope::All,
-        GenerateAction::Missing(_) => Scope::Missing,
-        GenerateAction::Stale(_) => Scope::Stale,
-    }
-}
-
 /// A loaded series.
 #[component]
 pub fn SeriesView(
@@ -175,8 +87,7 @@ pub fn SeriesView(
 ) -> impl IntoView {
     let state = AppState::get();
     let id = store.id().get_untracked();
-    let derived = derived(store);
-    provide_context(derived);
+    let derived = crate::app::derived::provide(store);
     provide_context(InspectorTarget(RwSignal::new(None)));
     provide_context(crate::ui::frame::drag::DragState(RwSignal::new(None)));
     // The search publishes its filter here; cards hide when they do not match.
@@ -198,21 +109,11 @@ pub fn SeriesView(
     };
     let name = move || store.name().get();
     let meta = move || {
-        let anchor = match (
-            store.anchor().get(),
-            derived.with(|d| d.anchor_image.is_some()),
-        ) {
-            (None, _) => "no anchor".to_string(),
-            (Some(Anchor::Frame { approved_image, .. }), _) => {
-                if approved_image.is_some()
-                    && approved_image == derived.with(|d| d.anchor_image.clone())
-                {
-                    "anchor approved".to_string()
-                } else {
-                    "anchor not approved".to_string()
-                }
-            }
-            (Some(Anchor::Reference { .. }), _) => "anchor: a reference image".to_string(),
+        let anchor = match store.anchor().get() {
+            None => "no anchor",
+            Some(Anchor::Frame { .. }) if derived.with(|d| d.anchor_approved) => "anchor approved",
+            Some(Anchor::Frame { .. }) => "anchor not approved",
+            Some(Anchor::Reference { .. }) => "anchor: a reference image",
         };
         let total = store.frame_order().with(Vec::len);
         let done = total - derived.with(|d| d.missing);
@@ -232,30 +133,13 @@ pub fn SeriesView(
     let inspector_wanted = Memo::new(move |was: Option<&bool>| {
         was.copied().unwrap_or(false) || inspecting.get().is_some()
     });
-    let action = Memo::new(move |_| {
-        let d = derived.get();
-        let frames = store.frame_order().with(Vec::len);
-        let (has_anchor_frame, anchor_approved) = match store.anchor().get() {
-            Some(Anchor::Frame { approved_image, .. }) => (
-                true,
-                approved_image.is_some() && approved_image == d.anchor_image,
-            ),
-            Some(Anchor::Reference { .. }) => (false, d.anchor_image.is_some()),
-            None => (false, false),
-        };
-        generate_action(SeriesNeeds {
-            frames,
-            missing: d.missing,
-            stale: d.stale.len(),
-            has_anchor_frame,
-            anchor_approved,
-        })
-    });
+    let action = Memo::new(move |_| derived.with(|d| d.action.clone()));
+    let scope = move || derived.with_untracked(|d| d.scope());
     // Ctrl/⌘+Enter does what the button says, while this screen is open.
-    if let Some(shortcut) = use_context::<crate::ui::app::GenerateShortcut>() {
+    if let Some(shortcut) = use_context::<crate::ui::shortcuts::GenerateShortcut>() {
         shortcut.0.set_value(Some(Callback::new(move |_| {
-            if !runner::is_running() {
-                plan_open.set(Some(scope_of(&action.get_untracked())));
+            if !runner::is_running(state) {
+                plan_open.set(Some(scope()));
             }
         })));
         on_cleanup(move || shortcut.0.set_value(None));
@@ -267,14 +151,11 @@ pub fn SeriesView(
     let running = move || batch_here.get().is_some_and(|b| b.finished_ms.is_none());
     let add_frame = move |_| {
         let random = crate::web::clock::random_u64();
-        let touched = Touched {
-            record: true,
-            frames: vec![continuity_core::model::make_id("f", random)],
-            versions: Vec::new(),
-        };
-        edit_structure(state, store, "Add frame", touched, move |s| {
-            s.add_frame(None, random);
+        let add = Edit::Series(SeriesEdit::AddFrame {
+            after: None,
+            random,
         });
+        let _ = edit::user(state, store, add);
     };
     view! {
         <section class="screen series" aria-labelledby="series-title">
@@ -301,14 +182,14 @@ pub fn SeriesView(
                             })
                         }}
                         // One button that says what it will do (stale first, then missing, then all).
-                        <button class="btn primary" on:click=move |_| plan_open.set(Some(scope_of(&action.get_untracked()))) data-testid="generate-all"
+                        <button class="btn primary" on:click=move |_| plan_open.set(Some(scope())) data-testid="generate-all"
                             aria-keyshortcuts="Control+Enter Meta+Enter">{move || action.get().label().to_string()}</button>
                     }>
-                        <button class="btn danger" on:click=move |_| runner::cancel_all() data-testid="cancel-all">"Cancel all"</button>
+                        <button class="btn danger" on:click=move |_| runner::cancel_all(state) data-testid="cancel-all">"Cancel all"</button>
                     </Show>
                 </div>
             </header>
-            <Guide store=store generate=Callback::new(move |_| plan_open.set(Some(scope_of(&action.get_untracked()))))
+            <Guide store=store generate=Callback::new(move |_| plan_open.set(Some(scope())))
                 generate_label=Signal::derive(move || action.get().label().to_string())/>
             <BatchProgress batch=batch_here/>
             <SpendLine store=store/>

@@ -1,7 +1,7 @@
 //! The series' output settings: locales, model, quality, format, variants per frame (style
 //! lives in the bible: one place for it).
 
-use crate::app::history::edit_record;
+use crate::app::edit::{self, Edit, SeriesEdit};
 use crate::app::state::AppState;
 use crate::ui::fields::TextField;
 use continuity_core::model::series::SeriesStoreFields;
@@ -19,15 +19,15 @@ pub fn OutputSettingsCard(
     let locales = Signal::derive(move || store.locales().get().join(", "));
     let set_locales = Callback::new(move |text: String| {
         let list = continuity_core::locale::parse_list(&text);
-        edit_record(state, store, "locales", || store.locales().set(list));
+        let _ = edit::user(state, store, Edit::Series(SeriesEdit::Locales(list)));
     });
     let output = Memo::new(move |_| Some(store.output().get()));
     let set = move |apply: fn(&mut continuity_core::model::OutputSettings, String)| {
         move |ev: leptos::ev::Event| {
             let value = event_target_value(&ev);
-            edit_record(state, store, "output", || {
-                store.output().update(|o| apply(o, value))
-            });
+            let mut output = store.output().get_untracked();
+            apply(&mut output, value);
+            let _ = edit::user(state, store, Edit::Series(SeriesEdit::Output(output)));
         }
     };
     let options = move |values: Vec<(String, String)>, current: String| {

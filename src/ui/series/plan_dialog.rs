@@ -44,7 +44,8 @@ pub fn PlanDialog(
             .parse::<f64>()
             .ok()
             .filter(|b| b.is_finite() && *b > 0.0);
-        crate::app::history::edit_record(state, store, "budget", || store.budget_usd().set(budget));
+        let budget = crate::app::edit::Edit::Series(crate::app::edit::SeriesEdit::Budget(budget));
+        let _ = crate::app::edit::user(state, store, budget);
     };
     let start = move |_| {
         if let Some(plan) = plan.get_untracked() {

@@ -15,6 +15,7 @@ pub fn BatchProgress(
     /// The batch, if one ran for this series.
     batch: Memo<Option<crate::app::state::BatchView>>,
 ) -> impl IntoView {
+    let state = crate::app::state::AppState::get();
     let now = RwSignal::new(crate::web::clock::now_ms());
     // Tick once a second while running so "elapsed" moves.
     let handle = set_interval_with_handle(
@@ -48,8 +49,8 @@ pub fn BatchProgress(
                     <progress max=p.total.to_string() value=finished.to_string() aria-label="Batch progress"></progress>
                     <span role="status" data-testid="batch-summary">{summary}</span>
                     {b.stopped.map(|s| view! { <span class="frame-error" role="alert" data-testid="batch-stopped">{s}</span> })}
-                    {runner::can_resume(&b.series_id).then(|| view! {
-                        <button class="btn small" data-testid="resume-batch" on:click=move |_| runner::resume()>"Resume"</button>
+                    {runner::can_resume(state, &b.series_id).then(|| view! {
+                        <button class="btn small" data-testid="resume-batch" on:click=move |_| runner::resume(state)>"Resume"</button>
                     })}
                 </div>
             }

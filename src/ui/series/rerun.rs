@@ -2,7 +2,7 @@
 //! (model, size, quality, format and variants of each active image's request, as an imported
 //! manifest recorded them), through the usual plan and cost preview — never on its own.
 
-use crate::app::history::edit_record;
+use crate::app::edit::{self, Edit, SeriesEdit};
 use crate::app::state::AppState;
 use continuity_core::export::rerun::rerun_groups;
 use continuity_core::model::series::SeriesStoreFields;
@@ -48,7 +48,7 @@ pub fn RerunButton(
                 if frames.len() == 1 { "" } else { "s" }
             ));
         }
-        edit_record(state, store, "output", || store.output().set(settings));
+        let _ = edit::user(state, store, Edit::Series(SeriesEdit::Output(settings)));
         plan_open.set(Some(Scope::Frames(frames)));
     };
     view! {

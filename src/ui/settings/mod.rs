@@ -2,7 +2,7 @@
 //! or this server's access token, and batch behaviour.
 
 use crate::app::state::AppState;
-use crate::web::web_storage::{self, Secret};
+use crate::web::web_storage::Secret;
 use continuity_core::settings::{check_base_url, mask_key, ConnectionKind};
 use leptos::prelude::*;
 
@@ -31,12 +31,11 @@ fn SecretBox(
         if value.trim().is_empty() {
             return;
         }
-        web_storage::store(secret, &value, state.settings.get_untracked().remember_key);
+        // Stored by `app::settings::persist` (for the tab; on this device if asked).
         current.set(value.trim().to_string());
         input.set(String::new());
     };
     let forget = move |_| {
-        web_storage::forget(secret);
         current.set(String::new());
         input.set(String::new());
     };
@@ -62,9 +61,6 @@ fn SecretBox(
                         on:change:target=move |ev| {
                             let remember = ev.target().checked();
                             state.settings.update(|s| s.remember_key = remember);
-                            web_storage::save_settings(&state.settings.get_untracked());
-                            let value = current.get_untracked();
-                            if !value.is_empty() { web_storage::store(secret, &value, remember) }
                         }/>
                     "Remember on this device"
                 </label>
@@ -94,7 +90,6 @@ pub fn SettingsPanel() -> impl IntoView {
     crate::ui::modal::show_when_mounted(dialog);
     let set = move |change: &dyn Fn(&mut continuity_core::settings::Settings)| {
         state.settings.update(|s| change(s));
-        web_storage::save_settings(&state.settings.get_untracked());
     };
     let kind = move || state.settings.get().connection;
     let choose = move |k: ConnectionKind| set(&|s| s.connection = k);

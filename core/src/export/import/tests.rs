@@ -73,18 +73,24 @@ pub(crate) fn fixture(titles: &[&str]) -> Fixture {
             fx.series.frame_mut(id).unwrap().title = t.to_string();
         }
         let v = fx.version(&format!("v{i}"), id, VersionKind::Generated);
-        fx.series.add_versions(id, vec![v]);
+        fx.series
+            .apply(crate::model::action::Edit::result(id, vec![v]))
+            .unwrap();
     }
     let mut edit = fx.version("v1e", &ids[1], VersionKind::Edited);
     edit.parent = Some("v1".into());
     edit.request.endpoint = "images/edits".into();
     edit.request.mask = Some(fx.image("mask", 1024, 1280));
     edit.instruction = Some("make the sky red".into());
-    fx.series.add_versions(&ids[1], vec![edit]);
+    fx.series
+        .apply(crate::model::action::Edit::result(&ids[1], vec![edit]))
+        .unwrap();
     let mut zh = fx.version("v0zh", &ids[0], VersionKind::Localized);
     zh.parent = Some("v0".into());
     zh.locale = Some("zh-Hans".into());
-    fx.series.add_versions(&ids[0], vec![zh]);
+    fx.series
+        .apply(crate::model::action::Edit::result(&ids[0], vec![zh]))
+        .unwrap();
     fx.series.frame_mut(&ids[0]).unwrap().active_version = Some("v0".into());
     fx.series
         .frame_mut(&ids[0])
