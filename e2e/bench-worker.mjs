@@ -1,7 +1,7 @@
 // Pixel-worker benchmark (prints figures; not a test): on 1536×1024 photo-like PNGs in headless
 // Chromium, the time of each operation as the app sees it (request → answer, through the
 // client in src/web/worker.rs: decode, compute, encode, both messages), and the longest
-// main-thread task meanwhile; then the worker's size. The edit is realistic: the result is the
+// main-thread task meanwhile; then the size of both workers' files. The edit is realistic: the result is the
 // parent regenerated (grain re-rolled everywhere, ΔE < 10) with new content in the painted
 // ellipse; "unrelated images" is the worst case of the leak (every pixel changed).
 // Usage: node bench-worker.mjs [runs]  (SERVER_BIN and DIST_DIR as for the e2e tests)
@@ -78,11 +78,13 @@ try {
   const longest = r.during.length ? Math.max(...r.during) : 0;
   console.log(`longest main-thread task meanwhile: ${r.during.length ? `${longest.toFixed(0)} ms (${r.during.length} long tasks)` : `none over ${LONG_TASK_MS} ms`}` +
     `   target: none > ${LONG_TASK_MS} ms ${longest > LONG_TASK_MS ? 'MISSED' : 'met'}`);
-  for (const f of ['continuity-worker_bg.wasm', 'continuity-worker.js', 'continuity-worker_loader.js']) {
+  // This worker's files, and the files worker's (export and import) for comparison.
+  const files = ['continuity-worker', 'continuity-files-worker'].flatMap((bin) => [`${bin}_bg.wasm`, `${bin}.js`, `${bin}_loader.js`]);
+  for (const f of files) {
     const p = join(DIST, f);
     if (!existsSync(p)) continue;
     const bytes = readFileSync(p);
-    console.log(`${f.padEnd(36)} ${String(bytes.length).padStart(9)} bytes raw ${String(gzipSync(bytes, { level: 9 }).length).padStart(8)} bytes gzip`);
+    console.log(`${f.padEnd(40)} ${String(bytes.length).padStart(9)} bytes raw ${String(gzipSync(bytes, { level: 9 }).length).padStart(8)} bytes gzip`);
   }
   if (errors.length) console.log(`page errors: ${errors.join('; ')}`);
 } finally {
