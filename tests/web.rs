@@ -121,7 +121,7 @@ async fn a_lazy_part_that_went_away_while_loading_stays_away() {
                 Ok(view! { <p data-testid="late-part">"Late"</p> }.into_any())
             }
         };
-        view! { <Show when=move || shown.get()><LazyView load=load.clone()/></Show> }
+        view! { <Show when=move || shown.get()><LazyView load=load/></Show> }
     });
     leptos::task::tick().await;
     shown.set(false);
