@@ -7,6 +7,7 @@ use super::{
 use crate::export::list_frames::apply_list;
 use crate::model::bible::{lines, Entity};
 use crate::model::records::version_uses;
+use crate::model::series::spent_on;
 use crate::model::shot::{OnImageText, ShotSpec};
 use crate::model::{clean_name, Anchor, Frame, FrameError, Series, Version};
 
@@ -313,6 +314,8 @@ impl Series {
             SeriesEdit::DeleteFrame(id) => {
                 let (_, frame, versions) =
                     self.delete_frame(&id).ok_or_else(|| refused(FRAME_GONE))?;
+                // Paid is paid: the deleted versions' cost stays in "spent".
+                self.spent_on_deleted_usd += spent_on(&versions);
                 touched.deleted_frames.push(id.clone());
                 touched.undo.frames.push((id, Some(frame)));
                 for v in versions {
@@ -332,8 +335,14 @@ impl Series {
                 let deleted = self
                     .delete_version(&id)
                     .map_err(|e| Refused(e.to_string()))?;
-                // The series record does not change: frames and versions do.
-                touched.record = false;
+                // Paid is paid: a paid version's cost stays in "spent", kept in the series
+                // record; otherwise the record does not change (frames and versions do).
+                let paid = spent_on(std::slice::from_ref(&deleted.version));
+                touched.record = paid > 0.0;
+                if touched.record {
+                    self.spent_on_deleted_usd += paid;
+                    touched.undo.record = Some(before);
+                }
                 if let Some(frame) = frame_before {
                     touched.frames.push(frame.id.clone());
                     touched.undo.frames.push((frame.id.clone(), Some(frame)));

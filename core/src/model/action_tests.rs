@@ -255,7 +255,7 @@ fn structure_edits_say_which_records_come_and_go() {
     );
     assert!(t.record && t.frames.is_empty());
     let t = round_trip(&mut s, Edit::Series(SeriesEdit::DeleteVersion("b2".into())));
-    assert!(!t.record);
+    assert!(t.record, "a paid version's cost stays in the series record");
     assert_eq!(t.frames, vec![ids[1].clone()]);
     assert_eq!(t.deleted_versions.len(), 1);
     let t = round_trip(
@@ -281,6 +281,45 @@ fn structure_edits_say_which_records_come_and_go() {
         }),
     );
     assert_eq!(t.frames.len(), 2);
+}
+
+/// Money is counted once and never given back: deleting a paid version or a paid frame keeps
+/// its cost in "spent" (and so in every budget check); undo puts the version back and the
+/// deleted share back down, so the total never moves.
+#[test]
+fn deleting_paid_work_never_lowers_what_was_spent() {
+    let mut s = series();
+    let ids = ids(&s);
+    for (id, usd) in [("a1", 0.04), ("b1", 0.02), ("b2", 0.03)] {
+        s.versions.iter_mut().find(|v| v.id == id).unwrap().cost_usd = Some(usd);
+    }
+    let spent = s.spent_usd();
+    assert!((spent - 0.09).abs() < 1e-12);
+
+    let t = round_trip(&mut s, Edit::Series(SeriesEdit::DeleteVersion("b2".into())));
+    assert!(t.record, "the paid share is kept in the series record");
+    assert!((s.spent_usd() - spent).abs() < 1e-12);
+    assert!((s.spent_on_deleted_usd - 0.03).abs() < 1e-12);
+
+    round_trip(
+        &mut s,
+        Edit::Series(SeriesEdit::DeleteFrame(ids[1].clone())),
+    );
+    assert!((s.spent_usd() - spent).abs() < 1e-12);
+    assert!((s.spent_on_deleted_usd - 0.05).abs() < 1e-12);
+    assert!((s.spent_on_versions_usd() - 0.04).abs() < 1e-12);
+    // What is stored and read back keeps it.
+    let stored: Series =
+        serde_json::from_str(&serde_json::to_string(&s.record()).unwrap()).unwrap();
+    assert_eq!(stored.spent_on_deleted_usd, s.spent_on_deleted_usd);
+
+    // Undo of the frame's delete: its versions are back, the deleted share goes down with it.
+    let t = s
+        .apply(Edit::Series(SeriesEdit::DeleteFrame(ids[0].clone())))
+        .unwrap();
+    s.restore(t.undo);
+    assert!((s.spent_usd() - spent).abs() < 1e-12);
+    assert!((s.spent_on_deleted_usd - 0.05).abs() < 1e-12);
 }
 
 #[test]

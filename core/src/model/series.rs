@@ -97,6 +97,11 @@ pub struct Series {
     /// Spending cap of this series, in US dollars.
     #[serde(default)]
     pub budget_usd: Option<f64>,
+    /// What was paid for versions that were deleted since (with their frames or alone), in
+    /// US dollars: money spent is never given back, so deleting never lowers "spent" nor
+    /// frees budget. Undoing the delete puts the versions back and takes this back down.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub spent_on_deleted_usd: f64,
     /// Output settings.
     pub output: OutputSettings,
     /// Locales of its on-image text (e.g. `en`, `zh-Hans`, `ar`); empty: one language.
@@ -146,6 +151,7 @@ impl Series {
             bible: Bible::default(),
             anchor: None,
             budget_usd: None,
+            spent_on_deleted_usd: 0.0,
             output: OutputSettings {
                 model: model.into(),
                 size: template.size(),
@@ -502,9 +508,15 @@ impl Series {
             .count()
     }
 
-    /// What the series has spent so far: the sum of its versions' shares of their requests.
+    /// What the series has spent so far: its versions' shares of their requests, and what
+    /// was paid for versions deleted since ([`Series::spent_on_deleted_usd`]).
     pub fn spent_usd(&self) -> f64 {
-        self.versions.iter().filter_map(|v| v.cost_usd).sum()
+        self.spent_on_versions_usd() + self.spent_on_deleted_usd
+    }
+
+    /// What the series' versions that still exist cost.
+    pub fn spent_on_versions_usd(&self) -> f64 {
+        spent_on(&self.versions)
     }
 
     /// The light summary the series list shows, last changed at `updated_ms` (a frame edit
@@ -568,3 +580,12 @@ pub fn stale_against(
 #[cfg(test)]
 #[path = "series_tests.rs"]
 mod tests;
+
+/// What these versions cost together (versions without a known cost count nothing).
+pub fn spent_on(versions: &[Version]) -> f64 {
+    versions.iter().filter_map(|v| v.cost_usd).sum()
+}
+
+fn is_zero(usd: &f64) -> bool {
+    *usd == 0.0
+}

@@ -4,7 +4,7 @@
 
 use crate::app::runner;
 use continuity_core::cost::{format_usd, spend_line};
-use continuity_core::model::series::SeriesStoreFields;
+use continuity_core::model::series::{spent_on, SeriesStoreFields};
 use continuity_core::model::Series;
 use leptos::prelude::*;
 use reactive_stores::Store;
@@ -58,19 +58,30 @@ pub fn BatchProgress(
     }
 }
 
-/// What the series has spent so far (its versions' costs) against its budget, e.g.
-/// "$0.196 spent of $0.10 budget"; nothing before the first cost or budget.
+/// What the series has spent so far (its versions' costs, and what deleted versions cost:
+/// paid is paid) against its budget, e.g. "$0.196 spent of $0.10 budget · $0.04 of it on
+/// deleted frames"; nothing before the first cost or budget.
 #[component]
 pub fn SpendLine(
     /// The series.
     store: Store<Series>,
 ) -> impl IntoView {
     let line = move || {
-        let spent: f64 = store
-            .versions()
-            .with(|vs| vs.iter().filter_map(|v| v.cost_usd).sum());
+        let on_versions: f64 = store.versions().with(|vs| spent_on(vs));
+        let on_deleted = store.spent_on_deleted_usd().get();
+        let spent = on_versions + on_deleted;
         let budget = store.budget_usd().get();
-        (spent > 0.0 || budget.is_some()).then(|| spend_line(spent, budget))
+        (spent > 0.0 || budget.is_some()).then(|| {
+            let line = spend_line(spent, budget);
+            if on_deleted > 0.0 {
+                format!(
+                    "{line} · {} of it on deleted frames or versions",
+                    format_usd(on_deleted)
+                )
+            } else {
+                line
+            }
+        })
     };
     move || {
         line().map(|text| view! { <p class="muted small" data-testid="series-spend">{text}</p> })
