@@ -54,7 +54,10 @@ impl Config {
             delivery: Delivery::default(),
             body_timeout: BODY_TIMEOUT,
             spool_dir: std::env::temp_dir(),
-            jobs: Arc::new(Jobs::in_memory(crate::jobs::DEFAULT_LIMIT_MB * 1024 * 1024)),
+            jobs: Arc::new(Jobs::in_memory(
+                crate::jobs::DEFAULT_LIMIT_MB * 1024 * 1024,
+                crate::jobs::TTL,
+            )),
             fake_batch: FAKE_BATCH,
             max_file_bytes: MAX_FILE_BYTES,
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 use continuity_server::cli::{run_token_command, Cli, Command};
 use continuity_server::jobs::shared::RedisJobs;
-use continuity_server::jobs::{self, Jobs, Store};
+use continuity_server::jobs::{Jobs, Store};
 use continuity_server::limits::shared::RedisCounters;
 use continuity_server::limits::Counters;
 use continuity_server::proxy::batches::ids::Ids;
@@ -37,6 +37,7 @@ async fn main() -> ExitCode {
         .clone()
         .map(|url| (url, cli.redis_prefix.clone()));
     let job_store_mb = cli.job_store_mb;
+    let job_ttl = Duration::from_secs(cli.job_ttl_s.max(1));
     let env_key = std::env::var("OPENAI_API_KEY").ok();
     let mut config = match cli.into_config(env_key) {
         Ok(config) => config,
@@ -67,8 +68,8 @@ async fn main() -> ExitCode {
         // Jobs last as long as the longest request could (its mark while it runs).
         let running = config.body_timeout + Duration::from_secs(600 + 60);
         let limit = job_store_mb.saturating_mul(1024 * 1024);
-        match RedisJobs::connect(url, prefix, limit, jobs::TTL, running).await {
-            Ok(store) => config.jobs = Arc::new(Jobs::new(Store::Redis(Arc::new(store)))),
+        match RedisJobs::connect(url, prefix, limit, job_ttl, running).await {
+            Ok(store) => config.jobs = Arc::new(Jobs::new(Store::Redis(Arc::new(store)), job_ttl)),
             Err(message) => {
                 eprintln!("error: {message}");
                 return ExitCode::from(1);

@@ -202,6 +202,10 @@ pub struct Cli {
     )]
     pub job_store_mb: u64,
 
+    /// How long a finished job is kept, in seconds (tests only; the app relies on 24 h).
+    #[arg(long, value_name = "S", default_value_t = crate::jobs::TTL.as_secs(), hide = true)]
+    pub job_ttl_s: u64,
+
     /// Largest upload to POST /v1/files, in MiB (the Files API takes batch files up to 200 MB).
     #[arg(
         long,
@@ -387,16 +391,14 @@ impl Cli {
         };
         let job_limit = self.job_store_mb.saturating_mul(1024 * 1024);
         let forward = matches!(provider, Provider::OpenAi(_));
+        let ttl = Duration::from_secs(self.job_ttl_s.max(1));
         let jobs = if self.redis_url.is_some() || (!forward && self.state_dir.is_none()) {
             // Redis is connected by the caller (it needs the runtime).
-            Jobs::in_memory(job_limit)
+            Jobs::in_memory(job_limit, ttl)
         } else {
             let dir = self.state_dir().join("jobs");
-            Jobs::new(Store::Local(Arc::new(LocalJobs::open(
-                &dir,
-                job_limit,
-                crate::jobs::TTL,
-            )?)))
+            let store = LocalJobs::open(&dir, job_limit, ttl)?;
+            Jobs::new(Store::Local(Arc::new(store)), ttl)
         };
         Ok(Config {
             dist: self.dist.clone(),

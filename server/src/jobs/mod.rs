@@ -152,20 +152,26 @@ impl Owners {
 #[derive(Debug)]
 pub struct Jobs {
     store: Store,
+    ttl: Duration,
 }
 
 impl Jobs {
-    /// Jobs kept in `store`.
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    /// Jobs kept in `store` for `ttl` (the store expires them; this says how long in answers).
+    pub fn new(store: Store, ttl: Duration) -> Self {
+        Self { store, ttl }
     }
 
     /// A store in memory bounded to `limit_bytes` (tests, fake mode without a state directory).
-    pub fn in_memory(limit_bytes: u64) -> Self {
-        Self::new(Store::Local(Arc::new(local::LocalJobs::in_memory(
-            limit_bytes,
-            TTL,
-        ))))
+    pub fn in_memory(limit_bytes: u64, ttl: Duration) -> Self {
+        Self::new(
+            Store::Local(Arc::new(local::LocalJobs::in_memory(limit_bytes, ttl))),
+            ttl,
+        )
+    }
+
+    /// How long a finished job is kept.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
     }
 
     /// Where the jobs are kept, for the startup line.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use continuity_core::openai::jobs::{JobId, JobInfo, JobStatus, JOB_TTL_SECONDS};
+use continuity_core::openai::jobs::{JobId, JobInfo, JobStatus};
 use serde_json::json;
 
 use super::record::status_header;
@@ -44,7 +44,7 @@ pub async fn answer(jobs: &Jobs, owner: &Owner, id_text: &str) -> Response {
         }
     };
     let mut response = match jobs.read(owner, &id).await {
-        Ok(Found::Done(record)) => return record.answer(&id, JOB_TTL_SECONDS),
+        Ok(Found::Done(record)) => return record.answer(&id, jobs.ttl().as_secs()),
         Ok(Found::Running) => {
             let info = JobInfo {
                 id: id.to_string(),
@@ -75,8 +75,9 @@ pub async fn answer(jobs: &Jobs, owner: &Owner, id_text: &str) -> Response {
                 None,
                 format!(
                     "No job {id} is known for this token: it was not sent through this server \
-                     with this token, or it finished more than 24 hours ago, or the job store's \
-                     size limit evicted it. Whether it was billed is unknown."
+                     with this token, or it finished longer ago than the server keeps jobs (24 \
+                     hours), or the job store's size limit evicted it. Whether it was billed is \
+                     unknown."
                 ),
             )
             .body();

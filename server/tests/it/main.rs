@@ -13,6 +13,8 @@ mod forward;
 mod generations;
 mod guard;
 mod hygiene;
+mod jobs;
+mod jobs_binary;
 mod journal;
 mod limits;
 mod perf;
