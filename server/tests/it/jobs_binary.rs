@@ -140,12 +140,9 @@ async fn jobs_expire() {
     assert_eq!(send(&server, Some(&alice), &id, "p").await.status(), 200);
     let resp = read(&server, Some(&alice), &id).await;
     assert_eq!(resp.status(), 200);
-    assert_eq!(
-        body(resp).await["continuity_job"]["expires_at"]
-            .as_i64()
-            .is_some(),
-        true
-    );
+    assert!(body(resp).await["continuity_job"]["expires_at"]
+        .as_i64()
+        .is_some());
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let resp = read(&server, Some(&alice), &id).await;
     assert_eq!(resp.status(), 404, "expired");
