@@ -2,6 +2,7 @@
 
 mod access;
 mod admission;
+mod batches;
 mod binary;
 mod budgets;
 mod common;
