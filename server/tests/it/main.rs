@@ -3,6 +3,7 @@
 mod access;
 mod admission;
 mod batches;
+mod batches_proxy;
 mod binary;
 mod budgets;
 mod common;
