@@ -43,10 +43,13 @@ pub struct LocalJobs {
 struct Index {
     /// Jobs sent and not answered: key → when (Unix seconds).
     running: HashMap<String, i64>,
-    /// Stored jobs: key → (finished, bytes).
-    done: HashMap<String, (i64, u64)>,
-    /// `(finished, key)`, oldest first: the eviction order.
-    order: BTreeSet<(i64, String)>,
+    /// Stored jobs: key → (finished, order of storing, bytes).
+    done: HashMap<String, (i64, u64, u64)>,
+    /// `(finished, order of storing, key)`, oldest first: the eviction order (finish times are
+    /// whole seconds; the order of storing keeps jobs of one second oldest first).
+    order: BTreeSet<(i64, u64, String)>,
+    /// The next job's order of storing.
+    next: u64,
     /// Sum of the stored bytes.
     total: u64,
 }
@@ -54,8 +57,8 @@ struct Index {
 impl Index {
     fn remove(&mut self, key: &str) -> bool {
         match self.done.remove(key) {
-            Some((finished, bytes)) => {
-                self.order.remove(&(finished, key.to_string()));
+            Some((finished, seq, bytes)) => {
+                self.order.remove(&(finished, seq, key.to_string()));
                 self.total -= bytes;
                 true
             }
@@ -65,8 +68,10 @@ impl Index {
 
     fn insert(&mut self, key: &str, finished: i64, bytes: u64) {
         self.remove(key);
-        self.done.insert(key.to_string(), (finished, bytes));
-        self.order.insert((finished, key.to_string()));
+        let seq = self.next;
+        self.next += 1;
+        self.done.insert(key.to_string(), (finished, seq, bytes));
+        self.order.insert((finished, seq, key.to_string()));
         self.total += bytes;
     }
 }
@@ -139,7 +144,7 @@ impl LocalJobs {
         let expired = index
             .done
             .get(key)
-            .is_some_and(|(finished, _)| finished + self.ttl_s <= t);
+            .is_some_and(|(finished, _, _)| finished + self.ttl_s <= t);
         if expired {
             index.remove(key);
         }
@@ -198,7 +203,7 @@ impl LocalJobs {
         let state = {
             let mut index = self.lock();
             match index.done.get(key).copied() {
-                Some((finished, _)) if finished + self.ttl_s <= now() => {
+                Some((finished, _, _)) if finished + self.ttl_s <= now() => {
                     index.remove(key);
                     drop(index);
                     self.delete(&[key.to_string()]);
@@ -247,8 +252,8 @@ impl LocalJobs {
             let expired: Vec<String> = index
                 .order
                 .iter()
-                .take_while(|(finished, _)| finished + self.ttl_s <= t)
-                .map(|(_, key)| key.clone())
+                .take_while(|(finished, _, _)| finished + self.ttl_s <= t)
+                .map(|(_, _, key)| key.clone())
                 .collect();
             for key in &expired {
                 index.remove(key);
@@ -264,7 +269,7 @@ impl LocalJobs {
         let mut index = self.lock();
         let mut victims = Vec::new();
         while index.total + extra > self.limit_bytes {
-            let Some((_, key)) = index.order.iter().next().cloned() else {
+            let Some((_, _, key)) = index.order.iter().next().cloned() else {
                 break;
             };
             index.remove(&key);
@@ -378,6 +383,31 @@ mod tests {
         assert_eq!(store.begin("a"), Begin::Started);
         store.abandon("a");
         assert_eq!(store.begin("a"), Begin::Started, "an abandoned id is free");
+    }
+
+    /// Jobs finished within one second (finish times are whole seconds) still leave in the
+    /// order they were stored, whatever their keys.
+    #[tokio::test]
+    async fn jobs_of_one_second_leave_oldest_first() {
+        let t = now();
+        let one = record(1000, t).encode().len() as u64;
+        let store = LocalJobs::in_memory(2 * one, Duration::from_secs(u64::MAX / 4));
+        for key in ["zz", "mm", "aa", "bb"] {
+            store.begin(key);
+            store.finish(key, &record(1000, t)).await.unwrap();
+        }
+        for gone in ["zz", "mm"] {
+            assert!(
+                matches!(store.read(gone).await, Ok(Found::Unknown)),
+                "{gone}"
+            );
+        }
+        for kept in ["aa", "bb"] {
+            assert!(
+                matches!(store.read(kept).await, Ok(Found::Done(_))),
+                "{kept}"
+            );
+        }
     }
 
     /// The bound holds over the stored bytes, the oldest finished job leaving first; a job

@@ -106,7 +106,11 @@ impl RedisJobs {
 
     /// Stores a finished job within the bound.
     pub async fn finish(&self, key: &str, record: &Record) -> Result<Stored, StoreError> {
-        let now_ms = crate::clock::unix_seconds() * 1000;
+        // Milliseconds, not whole seconds: the index orders jobs by it, and jobs finished in
+        // the same second must still leave oldest first.
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
         let stored: u8 = self
             .put
             .key(self.key("index"))

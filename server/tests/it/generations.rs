@@ -396,7 +396,18 @@ async fn routes_cors_and_unknown_paths() {
     .await;
     assert_eq!(
         config,
-        json!({"provider": "fake", "images_base": "/v1", "token_required": false, "version": env!("CARGO_PKG_VERSION")})
+        json!({
+            "provider": "fake",
+            "images_base": "/v1",
+            "token_required": false,
+            "version": env!("CARGO_PKG_VERSION"),
+            "recoverable_jobs": {
+                "header": "x-continuity-job",
+                "path": "/v1/continuity/jobs/",
+                "ttl_seconds": 86400
+            },
+            "batches": true
+        })
     );
     let health = server
         .client

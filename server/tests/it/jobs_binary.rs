@@ -29,6 +29,15 @@ async fn send(server: &Process, token: Option<&str>, id: &str, prompt: &str) -> 
     req.send().await.expect("sent")
 }
 
+/// [`send`] with the answer read to its end: the job is stored before its body ends, so only
+/// then is reading it back certain to find it (the app reads its answers whole).
+async fn send_whole(server: &Process, token: Option<&str>, id: &str, prompt: &str) -> u16 {
+    let resp = send(server, token, id, prompt).await;
+    let status = resp.status().as_u16();
+    resp.bytes().await.expect("the whole answer");
+    status
+}
+
 async fn read(server: &Process, token: Option<&str>, id: &str) -> reqwest::Response {
     let mut req = reqwest::Client::new()
         .get(server.url(&format!("/v1/continuity/jobs/{id}")))
@@ -137,7 +146,7 @@ async fn jobs_expire() {
         ],
     );
     let id = new_job_id();
-    assert_eq!(send(&server, Some(&alice), &id, "p").await.status(), 200);
+    assert_eq!(send_whole(&server, Some(&alice), &id, "p").await, 200);
     let resp = read(&server, Some(&alice), &id).await;
     assert_eq!(resp.status(), 200);
     assert!(body(resp).await["continuity_job"]["expires_at"]
@@ -173,10 +182,7 @@ async fn the_store_keeps_within_its_bound() {
         None,
     );
     let first = new_job_id();
-    assert_eq!(
-        send(&server, Some("k"), &first, "job 0").await.status(),
-        200
-    );
+    assert_eq!(send_whole(&server, Some("k"), &first, "job 0").await, 200);
     let size = std::fs::read_dir(dir.join("jobs"))
         .expect("jobs dir")
         .flatten()
@@ -188,9 +194,7 @@ async fn the_store_keeps_within_its_bound() {
     for i in 1..count {
         let id = new_job_id();
         assert_eq!(
-            send(&server, Some("k"), &id, &format!("job {i}"))
-                .await
-                .status(),
+            send_whole(&server, Some("k"), &id, &format!("job {i}")).await,
             200
         );
         ids.push(id);
@@ -245,7 +249,7 @@ async fn another_replica_answers_through_redis() {
         a.output()
     );
     let id = new_job_id();
-    assert_eq!(send(&a, Some(&alice), &id, "p").await.status(), 200);
+    assert_eq!(send_whole(&a, Some(&alice), &id, "p").await, 200);
     let resp = read(&b, Some(&alice), &id).await;
     assert_eq!(resp.status(), 200, "{}", b.output());
     assert_eq!(body(resp).await["usage"]["output_tokens"], 196);
