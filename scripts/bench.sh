@@ -4,12 +4,15 @@
 # profile), then the batch scheduler against the fake natively (continuity-bench, bench/), then
 # the real app in Chromium (e2e/bench.mjs), the data layer in the browser (e2e/bench-data.mjs:
 # bytes and time per keystroke, long tasks, reload to thumbnails, memory), then forward mode's
-# added latency and throughput, the latency of a budget's reservation in Redis, the idle
+# added latency and throughput (with and without the recoverable-job store, and the store's
+# memory and disk per 1,000 jobs), the latency of a budget's reservation in Redis, the idle
 # connections held while /healthz stays fast, and memory under a 30 × 50 MB upload flood
 # (server/examples/proxy_bench/).
 # Usage: ./scripts/bench.sh [latency_ms] [runs]   everything
 #        ./scripts/bench.sh load [runs]            only the first-load figures (default 7 runs)
 #        ./scripts/bench.sh proxy                  only the proxy figures
+#        ./scripts/bench.sh jobs                   only the job store's figures (added latency,
+#                                                  memory and disk per 1,000 jobs)
 #        ./scripts/bench.sh data                   only the data-layer figures
 #        ./scripts/bench.sh export                 only the export/import figures
 #        ./scripts/bench.sh worker                 only the pixel worker's figures
@@ -19,10 +22,12 @@ cd "$ROOT"
 
 # Forward mode against a minimal upstream stub: direct, through the proxy with a token and all
 # its limits (counters in memory, then in a Redis started here on a free port), the 401 path,
-# a budgeted token against one without a budget in Redis (the reservation's cost); then idle
+# a budgeted token against one without a budget in Redis (the reservation's cost), each proxy
+# again with a fresh X-Continuity-Job per request and the job store's footprint; then idle
 # connections held while /healthz is timed, and the resident memory under an upload flood.
 # PROXY_BIN=path compares another build (e.g. one of main) with the same load generator.
 proxy_bench() {
+  local only=("$@")
   printf '\n== Forward mode: latency the proxy adds and its throughput (2 cores shared by load generator, stub, proxy and Redis)\n'
   cargo build --locked --profile server -p continuity-server --bin continuity-server --example proxy_bench
   local redis_args=()
@@ -33,7 +38,7 @@ proxy_bench() {
     echo "(redis-server unavailable: counters in memory only)"
   fi
   target/server/examples/proxy_bench --proxy-bin "${PROXY_BIN:-target/server/continuity-server}" \
-    --log-dir "$ROOT/target" "${redis_args[@]}"
+    --log-dir "$ROOT/target" "${redis_args[@]}" "${only[@]}"
 }
 
 # The data layer in Chromium: a 12×1 and a 48×4 series, 40 characters typed key by key.
@@ -74,6 +79,12 @@ browser_only() {
 [ "${1:-}" = worker ] && browser_only worker_bench
 
 [ "${1:-}" = data ] && browser_only data_bench
+
+if [ "${1:-}" = jobs ]; then
+  source scripts/bootstrap.sh --redis
+  proxy_bench --jobs-only
+  exit 0
+fi
 
 if [ "${1:-}" = proxy ]; then
   source scripts/bootstrap.sh --redis

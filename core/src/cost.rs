@@ -159,6 +159,68 @@ pub fn actual_usd(model: &ModelInfo, usage: &Usage) -> f64 {
         / 1e6
 }
 
+/// How a request is billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BillingRate {
+    /// Sent now, answered now: the catalogue's prices.
+    #[default]
+    Interactive,
+    /// Through the Batch API (answered within 24 h): [`BATCH_PRICE_FACTOR`] of the price.
+    Batch,
+}
+
+/// The Batch API's price relative to the synchronous one. OpenAI's Batch FAQ says "each model
+/// will be offered at 50 % cost discount vs. the synchronous APIs" (reference §18); no
+/// per-model image batch price has been seen, so figures at this rate are labelled as
+/// estimates ([`BATCH_RATE_LABEL`]) until a bill confirms them.
+pub const BATCH_PRICE_FACTOR: f64 = 0.5;
+
+/// How figures at the batch rate are labelled.
+pub const BATCH_RATE_LABEL: &str = "batch rate: half price (OpenAI's Batch FAQ), estimated";
+
+impl BillingRate {
+    /// The factor applied to the catalogue's prices.
+    pub fn factor(self) -> f64 {
+        match self {
+            BillingRate::Interactive => 1.0,
+            BillingRate::Batch => BATCH_PRICE_FACTOR,
+        }
+    }
+
+    /// The label shown beside figures at this rate (`None` for the interactive rate).
+    pub fn label(self) -> Option<&'static str> {
+        match self {
+            BillingRate::Interactive => None,
+            BillingRate::Batch => Some(BATCH_RATE_LABEL),
+        }
+    }
+}
+
+impl Estimate {
+    /// The same request sent through the Batch API: half the price, and never "confirmed"
+    /// (the discount for images is not confirmed by a published price).
+    pub fn at_batch_rate(self) -> Estimate {
+        Estimate {
+            output_tokens: self.output_tokens,
+            usd: self.usd * BATCH_PRICE_FACTOR,
+            confidence: Confidence::Assumed,
+        }
+    }
+
+    /// This estimate at `rate`.
+    pub fn at_rate(self, rate: BillingRate) -> Estimate {
+        match rate {
+            BillingRate::Interactive => self,
+            BillingRate::Batch => self.at_batch_rate(),
+        }
+    }
+}
+
+/// The actual cost of a finished request at `rate` ([`actual_usd`] for a batch line is half).
+pub fn actual_usd_at(model: &ModelInfo, usage: &Usage, rate: BillingRate) -> f64 {
+    actual_usd(model, usage) * rate.factor()
+}
+
 /// Estimated input tokens of one reference image, by the rule the reference documents for
 /// gpt-image-1 (§11.4): fit inside 2048×2048, scale the short side to 512 px, 65 + 129 tokens
 /// per 512-px tile, plus 4160 (square) or 6240 (other shapes) at high input fidelity.
@@ -447,6 +509,40 @@ mod tests {
         assert_eq!(
             input_estimate(m, 400, &[], true).confidence,
             Confidence::Confirmed
+        );
+    }
+
+    /// A batch estimate is half the interactive one (reference §18: the Batch FAQ's 50 %) and
+    /// is always labelled as an estimate.
+    #[test]
+    fn batch_estimates_are_half_price_and_labelled() {
+        let c = Catalogue::builtin();
+        let m = c.get("gpt-image-2").unwrap();
+        let now = estimate(
+            m,
+            &CostQuery {
+                size: Some(Size::new(1024, 1024)),
+                quality: "medium",
+                n: 1,
+                partial_images: 0,
+            },
+        );
+        assert_eq!(now.confidence, Confidence::Confirmed);
+        let batch = now.at_rate(BillingRate::Batch);
+        assert_eq!(batch.output_tokens, now.output_tokens);
+        assert!((batch.usd - now.usd / 2.0).abs() < 1e-12);
+        assert_eq!(format_usd(batch.usd), "$0.026");
+        assert_eq!(batch.confidence, Confidence::Assumed);
+        assert_eq!(now.at_rate(BillingRate::Interactive), now);
+        assert!(BillingRate::Batch.label().unwrap().contains("half price"));
+        assert_eq!(BillingRate::Interactive.label(), None);
+        let usage: Usage = serde_json::from_str(
+            r#"{"input_tokens":52,"input_tokens_details":{"text_tokens":52,"image_tokens":0},"output_tokens":1510,"total_tokens":1562}"#,
+        )
+        .unwrap();
+        assert!(
+            (actual_usd_at(m, &usage, BillingRate::Batch) - actual_usd(m, &usage) / 2.0).abs()
+                < 1e-12
         );
     }
 

@@ -36,6 +36,7 @@ pub fn build_app(config: Config) -> Router {
             config.dist.clone(),
             &config.delivery,
         )));
+    config.jobs.spawn_sweeper();
     let router = match &config.provider {
         Provider::Fake(fake_config) => {
             let state = Arc::new(FakeState::new(
@@ -44,17 +45,12 @@ pub fn build_app(config: Config) -> Router {
                 config.body_timeout,
             ));
             let journal = Arc::new(fake::JournalAccess::new(fake_config));
-            info.merge(fake::routes(state))
+            info.merge(fake::routes(state, &config))
                 .merge(statics)
                 .layer(middleware::from_fn_with_state(journal, fake::api_headers))
         }
         Provider::OpenAi(forward_config) => info
-            .merge(proxy::routes(
-                forward_config,
-                config.max_body_bytes,
-                config.body_timeout,
-                config.spool_dir.clone(),
-            ))
+            .merge(proxy::routes(forward_config, &config))
             .merge(statics),
     };
     router
@@ -106,6 +102,13 @@ async fn api_config(State(info): State<ServerInfo>) -> Response {
         "provider": info.provider,
         "images_base": "/v1",
         "token_required": info.token_required,
+        // Image requests carrying this header are kept and can be read back (jobs/).
+        "recoverable_jobs": {
+            "header": continuity_core::openai::jobs::JOB_HEADER,
+            "path": continuity_core::openai::jobs::JOBS_PATH,
+            "ttl_seconds": continuity_core::openai::jobs::JOB_TTL_SECONDS,
+        },
+        "batches": true,
         "version": env!("CARGO_PKG_VERSION"),
     }))
     .into_response();

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::delivery::Delivery;
+use crate::jobs::Jobs;
 use crate::limits::Counters;
 use crate::tokens::{Budget, TokenStore};
 
@@ -27,7 +28,18 @@ pub struct Config {
     pub body_timeout: Duration,
     /// Where forward mode spools request bodies past 1 MiB (unlinked temporary files).
     pub spool_dir: PathBuf,
+    /// Where recoverable jobs are kept (`--job-store-mb`, `--state-dir`, `--redis-url`).
+    pub jobs: Arc<Jobs>,
+    /// Fake mode: seconds a batch takes from creation to completion (`--fake-batch-seconds`).
+    pub fake_batch: Duration,
+    /// Largest upload to `POST /v1/files` (`--max-file-mb`; the Files API takes 200 MB).
+    pub max_file_bytes: usize,
 }
+
+/// Default `--fake-batch-seconds`.
+pub const FAKE_BATCH: Duration = Duration::from_secs(5);
+/// Default `--max-file-mb`: the Files API's limit for a batch input file (reference §18).
+pub const MAX_FILE_BYTES: usize = 200 * 1024 * 1024;
 
 /// Default `--body-timeout-s`: a 64 MiB upload at about 4.5 Mbit/s.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -42,6 +54,12 @@ impl Config {
             delivery: Delivery::default(),
             body_timeout: BODY_TIMEOUT,
             spool_dir: std::env::temp_dir(),
+            jobs: Arc::new(Jobs::in_memory(
+                crate::jobs::DEFAULT_LIMIT_MB * 1024 * 1024,
+                crate::jobs::TTL,
+            )),
+            fake_batch: FAKE_BATCH,
+            max_file_bytes: MAX_FILE_BYTES,
         }
     }
 }
@@ -101,6 +119,8 @@ pub struct ForwardConfig {
     pub timeout: Duration,
     /// Who may use forward mode: origins, tokens, limits.
     pub access: AccessConfig,
+    /// Which token owns which file and batch id (in memory, a state file or Redis).
+    pub ids: Arc<crate::proxy::batches::ids::Ids>,
 }
 
 /// Who may spend the server's key, and how much.
@@ -194,6 +214,7 @@ impl ForwardConfig {
             client,
             timeout,
             access: AccessConfig::default(),
+            ids: Arc::default(),
         })
     }
 }

@@ -6,10 +6,14 @@ use std::time::Duration;
 
 use clap::Parser;
 use continuity_server::cli::{run_token_command, Cli, Command};
+use continuity_server::jobs::shared::RedisJobs;
+use continuity_server::jobs::{Jobs, Store};
 use continuity_server::limits::shared::RedisCounters;
 use continuity_server::limits::Counters;
+use continuity_server::proxy::batches::ids::Ids;
 use continuity_server::transport::{self, nofile};
 use continuity_server::{build_app, Provider};
+use std::sync::Arc;
 
 /// How long in-flight requests may finish after Ctrl-C / SIGTERM.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -32,6 +36,8 @@ async fn main() -> ExitCode {
         .redis_url
         .clone()
         .map(|url| (url, cli.redis_prefix.clone()));
+    let job_store_mb = cli.job_store_mb;
+    let job_ttl = Duration::from_secs(cli.job_ttl_s.max(1));
     let env_key = std::env::var("OPENAI_API_KEY").ok();
     let mut config = match cli.into_config(env_key) {
         Ok(config) => config,
@@ -58,6 +64,27 @@ async fn main() -> ExitCode {
         }
     }
 
+    if let Some((url, prefix)) = &redis {
+        // Jobs last as long as the longest request could (its mark while it runs).
+        let running = config.body_timeout + Duration::from_secs(600 + 60);
+        let limit = job_store_mb.saturating_mul(1024 * 1024);
+        match RedisJobs::connect(url, prefix, limit, job_ttl, running).await {
+            Ok(store) => config.jobs = Arc::new(Jobs::new(Store::Redis(Arc::new(store)), job_ttl)),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(1);
+            }
+        }
+        if let Provider::OpenAi(forward) = &mut config.provider {
+            match Ids::connect(url, prefix).await {
+                Ok(ids) => forward.ids = Arc::new(ids),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(1);
+                }
+            }
+        }
+    }
     if let Provider::OpenAi(forward) = &mut config.provider {
         if let Some((url, prefix)) = redis {
             // A lease outlives the longest request: its body, the upstream's answer, a minute.
@@ -142,6 +169,10 @@ async fn main() -> ExitCode {
         );
         counters = Some(access.counters.clone());
     }
+    eprintln!(
+        "recoverable jobs: kept {} for 24 h, up to {job_store_mb} MiB",
+        config.jobs.describe()
+    );
     println!("Continuity server listening on http://{bound}/ (provider: {provider})");
     // Scripts wait for this line; make sure it is not stuck in a pipe buffer.
     let _ = std::io::stdout().flush();

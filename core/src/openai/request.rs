@@ -190,6 +190,26 @@ impl ImageRequest {
         Value::Object(body).to_string()
     }
 
+    /// The JSON form of `POST /v1/images/edits` (reference §4.2), the only form a batch line
+    /// can carry: the fields of [`Self::generation_json`] plus `images` (first the image to
+    /// edit, then the references) and an optional `mask`, each a `file_id` or an `image_url`.
+    pub fn edit_json(
+        &self,
+        images: &[crate::openai::batch::ImageRef],
+        mask: Option<&crate::openai::batch::ImageRef>,
+    ) -> Value {
+        let mut body: Map<String, Value> = self
+            .fields(true)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        body.insert("images".into(), json!(images));
+        if let Some(mask) = mask {
+            body.insert("mask".into(), json!(mask));
+        }
+        Value::Object(body)
+    }
+
     /// The text fields of the multipart `POST /v1/images/edits` form, as strings. Files go in
     /// separately as repeated `image[]` parts (and `mask`).
     pub fn edit_fields(&self) -> Vec<(&'static str, String)> {
@@ -226,6 +246,40 @@ mod tests {
         let got: Value = serde_json::from_str(&r.generation_json()).unwrap();
         assert_eq!(got, want);
         assert!(r.validate(&gpt2(), 0).is_ok());
+    }
+
+    /// The JSON edit form of the reference (§4.2): `images` of `{file_id}` / `{image_url}`,
+    /// `mask` likewise, the other fields as in a generation.
+    #[test]
+    fn json_edit_body_matches_the_reference_form() {
+        use crate::openai::batch::ImageRef;
+        let r = ImageRequest::new(
+            "gpt-image-2",
+            "Same fox, at night",
+            Some(Size::new(1024, 1280)),
+            "medium",
+        );
+        let body = r.edit_json(
+            &[
+                ImageRef::Url {
+                    image_url: "data:image/png;base64,iVBORw0".into(),
+                },
+                ImageRef::File {
+                    file_id: "file-abc123".into(),
+                },
+            ],
+            Some(&ImageRef::Url {
+                image_url: "data:image/png;base64,mask".into(),
+            }),
+        );
+        let want: Value = serde_json::from_str(
+            r#"{"model":"gpt-image-2","prompt":"Same fox, at night","n":1,
+                "images":[{"image_url":"data:image/png;base64,iVBORw0"},{"file_id":"file-abc123"}],
+                "mask":{"image_url":"data:image/png;base64,mask"},
+                "size":"1024x1280","quality":"medium","output_format":"png"}"#,
+        )
+        .unwrap();
+        assert_eq!(body, want);
     }
 
     #[test]

@@ -5,6 +5,10 @@
 //! scanned for `usage` and settled), with counters in memory and, given `--redis-url`, in
 //! Redis. Also the refusal path (a wrong token).
 //!
+//! With recoverable jobs (issue 21): the same requests, each with a fresh `X-Continuity-Job`,
+//! against the job store on disk and in Redis (the latency it adds), and the job store's memory
+//! and disk per 1,000 jobs ([`jobs`]).
+//!
 //! Then the server's resilience (issue 20): how many idle connections it holds while
 //! `/healthz` stays fast ([`held`]), its memory under a flood of 30 uploads of 50 MB, in
 //! forward mode and in fake mode ([`flood`]), and the latency a budget's reservation adds in
@@ -13,10 +17,12 @@
 //! Prints figures; never passes or fails on them. Run by `scripts/bench.sh proxy`:
 //! `cargo run --release -p continuity-server --example proxy_bench -- --proxy-bin PATH`
 //! (`--proxy-bin` may be an older build, to compare; `--resilience-only` skips the latency and
-//! throughput figures).
+//! throughput figures; `--jobs-only` prints only the job store's: the proxy with and without
+//! job ids, and the footprint; `scripts/bench.sh jobs`).
 
 mod flood;
 mod held;
+mod jobs;
 mod resilience;
 
 use std::net::SocketAddr;
@@ -34,10 +40,10 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
 /// What the app sends for one low-quality frame (priced at about $0.006).
-const BODY: &str = r#"{"model":"gpt-image-2","prompt":"A lighthouse at dusk, frame 3 of a carousel","quality":"low","size":"1024x1024"}"#;
+pub(crate) const BODY: &str = r#"{"model":"gpt-image-2","prompt":"A lighthouse at dusk, frame 3 of a carousel","quality":"low","size":"1024x1024"}"#;
 
 /// The stub's answer: a small image response with usage, like OpenAI's shape.
-const ANSWER: &str = r#"{"created":1,"data":[{"b64_json":"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="}],"output_format":"png","quality":"low","size":"1024x1024","usage":{"input_tokens":12,"input_tokens_details":{"text_tokens":12,"image_tokens":0},"output_tokens":196,"total_tokens":208}}"#;
+pub(crate) const ANSWER: &str = r#"{"created":1,"data":[{"b64_json":"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="}],"output_format":"png","quality":"low","size":"1024x1024","usage":{"input_tokens":12,"input_tokens_details":{"text_tokens":12,"image_tokens":0},"output_tokens":196,"total_tokens":208}}"#;
 
 struct Args {
     proxy_bin: PathBuf,
@@ -48,6 +54,9 @@ struct Args {
     log_dir: PathBuf,
     /// Only the resilience figures (held connections, upload flood).
     resilience_only: bool,
+    /// Only the job store's figures: the latency it adds (proxy with and without job ids), its
+    /// memory and disk per 1,000 jobs.
+    jobs_only: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -59,6 +68,7 @@ fn parse_args() -> Result<Args, String> {
         samples: 3000,
         log_dir: std::env::temp_dir(),
         resilience_only: false,
+        jobs_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -73,6 +83,7 @@ fn parse_args() -> Result<Args, String> {
             "--samples" => args.samples = value()?.parse().map_err(|_| "--samples N")?,
             "--log-dir" => args.log_dir = PathBuf::from(value()?),
             "--resilience-only" => args.resilience_only = true,
+            "--jobs-only" => args.jobs_only = true,
             other => return Err(format!("unknown flag {other}; see the file's header")),
         }
     }
@@ -84,6 +95,17 @@ struct Conn {
     sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
     addr: SocketAddr,
     token: String,
+    /// Send each request with a fresh job id (random prefix, then a counter).
+    jobs: Option<(String, u64)>,
+    /// The request body.
+    body: &'static str,
+}
+
+/// 16 random hex digits.
+pub(crate) fn random_hex() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Conn {
@@ -100,18 +122,31 @@ impl Conn {
             sender,
             addr,
             token: token.to_string(),
+            jobs: None,
+            body: BODY,
         })
+    }
+
+    /// The same connection, sending a fresh job id with every request.
+    fn with_jobs(mut self) -> Self {
+        self.jobs = Some((random_hex(), 0));
+        self
     }
 
     /// One request; returns its status after reading the whole body.
     async fn request(&mut self) -> Result<StatusCode, String> {
         self.sender.ready().await.map_err(|e| e.to_string())?;
-        let req = Request::post("/v1/images/generations")
+        let mut req = Request::post("/v1/images/generations")
             .header("host", self.addr.to_string())
             .header("content-type", "application/json")
             .header("x-continuity-client", "1")
-            .header("authorization", format!("Bearer {}", self.token))
-            .body(Full::new(Bytes::from_static(BODY.as_bytes())))
+            .header("authorization", format!("Bearer {}", self.token));
+        if let Some((prefix, n)) = &mut self.jobs {
+            *n += 1;
+            req = req.header("x-continuity-job", format!("{prefix}{n:016x}"));
+        }
+        let req = req
+            .body(Full::new(Bytes::from_static(self.body.as_bytes())))
             .map_err(|e| e.to_string())?;
         let resp = self
             .sender
@@ -140,8 +175,12 @@ async fn latency(
     token: &str,
     samples: usize,
     want: StatusCode,
+    jobs: bool,
 ) -> Result<(f64, f64), String> {
     let mut conn = Conn::open(addr, token).await?;
+    if jobs {
+        conn = conn.with_jobs();
+    }
     for _ in 0..samples / 10 {
         conn.request().await?;
     }
@@ -164,11 +203,15 @@ async fn throughput(
     connections: usize,
     seconds: u64,
     want: StatusCode,
+    jobs: bool,
 ) -> Result<(f64, f64, f64), String> {
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for _ in 0..connections {
         let mut conn = Conn::open(addr, token).await?;
+        if jobs {
+            conn = conn.with_jobs();
+        }
         let stop = Arc::clone(&stop);
         tasks.push(tokio::spawn(async move {
             let mut us = Vec::new();
@@ -197,13 +240,28 @@ async fn throughput(
 
 async fn start_stub() -> Result<SocketAddr, String> {
     // Reads each body to its end (the upload flood sends 50 MB ones), then answers.
-    let answer = |body: axum::body::Body| async move {
-        let mut stream = body.into_data_stream();
-        while let Some(Ok(_)) = futures_util::StreamExt::next(&mut stream).await {}
-        ([("content-type", "application/json")], ANSWER)
+    let big = jobs::big_answer();
+    let answer = move |body: axum::body::Body| {
+        let big = big.clone();
+        async move {
+            let mut stream = body.into_data_stream();
+            let mut head = Vec::new();
+            while let Some(Ok(chunk)) = futures_util::StreamExt::next(&mut stream).await {
+                if head.len() < 256 {
+                    head.extend_from_slice(&chunk[..chunk.len().min(256)]);
+                }
+            }
+            // A request whose prompt is `big` gets an answer the size of a real image's.
+            let answer = if memchr::memmem::find(&head, b"\"prompt\":\"big").is_some() {
+                big
+            } else {
+                Bytes::from_static(ANSWER.as_bytes())
+            };
+            ([("content-type", "application/json")], answer)
+        }
     };
     let app = Router::new()
-        .route("/v1/images/generations", post(answer))
+        .route("/v1/images/generations", post(answer.clone()))
         .route("/v1/images/edits", post(answer));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -262,6 +320,8 @@ fn start_server(
         .arg(&args.proxy_bin)
         .args(mode);
     cmd.args(["--addr", "127.0.0.1:0", "--require-token"])
+        .arg("--state-dir")
+        .arg(log.with_extension("state"))
         .args(["--dist", "/nonexistent"])
         .arg("--tokens")
         .arg(tokens)
@@ -322,9 +382,21 @@ async fn measure(
     args: &Args,
     want: StatusCode,
 ) -> Result<Row, String> {
-    let (p50, p99) = latency(addr, token, args.samples, want).await?;
+    measure_jobs(label, addr, token, args, want, false).await
+}
+
+/// [`measure`], each request with a fresh job id when `jobs`.
+async fn measure_jobs(
+    label: &str,
+    addr: SocketAddr,
+    token: &str,
+    args: &Args,
+    want: StatusCode,
+    jobs: bool,
+) -> Result<Row, String> {
+    let (p50, p99) = latency(addr, token, args.samples, want, jobs).await?;
     let (rps, load_p50, load_p99) =
-        throughput(addr, token, args.connections, args.seconds, want).await?;
+        throughput(addr, token, args.connections, args.seconds, want, jobs).await?;
     Ok(Row {
         label: label.into(),
         p50,
@@ -379,6 +451,15 @@ async fn run(args: Args) -> Result<(), String> {
         ));
         let proxy = start_proxy(&args, stub, &tokens, redis, &log)?;
         rows.push(measure(label, proxy.addr, &token, &args, StatusCode::OK).await?);
+        let with_jobs = if redis.is_some() {
+            "proxy, Redis, + job store in Redis"
+        } else {
+            "proxy, memory, + job store on disk"
+        };
+        rows.push(measure_jobs(with_jobs, proxy.addr, &token, &args, StatusCode::OK, true).await?);
+        if args.jobs_only {
+            continue;
+        }
         if redis.is_some() {
             rows.push(
                 measure(
@@ -435,10 +516,34 @@ async fn run(args: Args) -> Result<(), String> {
         println!(
             "added by the {}: p50 {:+.3} ms, p99 {:+.3} ms (one connection); throughput {:.0} req/s \
              (targets: <= 2 ms p99 added, >= 2,000 req/s)",
-            r.label.trim_start_matches("proxy, "), r.p50 - direct.p50, r.p99 - direct.p99, r.rps
+            r.label, r.p50 - direct.p50, r.p99 - direct.p99, r.rps
         );
     }
     let find = |label: &str| rows.iter().find(|r| r.label == label);
+    for (without, with) in [
+        (
+            "proxy, counters in memory",
+            "proxy, memory, + job store on disk",
+        ),
+        (
+            "proxy, counters in Redis",
+            "proxy, Redis, + job store in Redis",
+        ),
+    ] {
+        if let (Some(a), Some(b)) = (find(without), find(with)) {
+            println!(
+                "added by the {} (same proxy, each request with a fresh job id): p50 {:+.3} ms, p99 {:+.3} ms (one connection); p50 {:+.3} \
+                 ms, p99 {:+.3} ms under load; {:.0} vs {:.0} req/s",
+                with.rsplit("+ ").next().unwrap_or(with),
+                b.p50 - a.p50,
+                b.p99 - a.p99,
+                b.load_p50 - a.load_p50,
+                b.load_p99 - a.load_p99,
+                b.rps,
+                a.rps
+            );
+        }
+    }
     if let (Some(with), Some(without)) = (
         find("proxy, counters in Redis"),
         find("proxy, Redis, token without budget"),
@@ -453,6 +558,10 @@ async fn run(args: Args) -> Result<(), String> {
         );
     }
 
+    jobs::footprint(&args, stub, &tokens, &token, &dir).await?;
+    if args.jobs_only {
+        return Ok(());
+    }
     resilience::run(&args, stub, &tokens, &flooder, &dir).await
 }
 

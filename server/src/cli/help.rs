@@ -7,6 +7,14 @@ ROUTES
   GET  /api/config              {\"provider\":\"fake\"|\"openai\",\"images_base\":\"/v1\",\"version\":...}
   POST /v1/images/generations   fake or forwarded (OPTIONS answers the preflight)
   POST /v1/images/edits         fake or forwarded (multipart image[] + mask, or JSON images[])
+  GET  /v1/continuity/jobs/{id} a recoverable job read back (see RECOVERABLE JOBS)
+  POST /v1/files                fake or forwarded: multipart `file` + `purpose` (batch, vision,
+                                user_data), up to --max-file-mb
+  GET  /v1/files/{id}/content   fake or forwarded
+  POST /v1/batches              fake or forwarded: {input_file_id, endpoint, completion_window}
+  GET  /v1/batches/{id}         fake or forwarded
+  POST /v1/batches/{id}/cancel  fake or forwarded
+  GET  /v1/models, /v1/models/{id}  fake mode only: the models with their shutdown_date
   GET|DELETE /_fake/requests    fake mode only: the request journal (DELETE also resets the
                                 fault attempt counters)
   anything else under /v1/, /api/, /_fake/ -> 404 in OpenAI's error envelope
@@ -51,6 +59,55 @@ FORWARD MODE (--provider openai)
   x-request-id, retry-after, retry-after-ms, x-should-retry, x-ratelimit-*,
   openai-processing-ms, plus cache-control: no-store.
 
+RECOVERABLE JOBS (every mode)
+  An image request carrying `X-Continuity-Job: <32 hex digits>` (128 random bits the app draws
+  for each attempt) is marked running and handled to its end even if the client goes away (a
+  reload, a crash, a dropped network). Its answer streams to the client and is kept for 24 h:
+  a JSON answer whole; a streamed one as the ImagesResponse of its completed events (final
+  images, usage summed; partial images are never kept). The job is stored before the client's
+  body ends. `GET /v1/continuity/jobs/{id}` with the same owner answers:
+    done      the endpoint's status and body, with \"continuity_job\": {id, status, endpoint,
+              stream, http_status, request_id, finished_at, expires_at} added to a JSON body;
+    running   202 {\"continuity_job\": {\"id\", \"status\": \"running\"}}, retry-after: 2;
+    unknown   404 job_not_found (never sent by this owner, expired, evicted).
+  Every answer carries `X-Continuity-Job-Status: done|running|unknown`. An id is used once: a
+  request with an id already running or kept is refused with 409 job_id_in_use and nothing is
+  sent (a retry after a reload cannot pay twice); a malformed id gets 400 invalid_job_id. A
+  request this server refused before sending it (401, 403, 429...) or an answer cut off is not
+  kept and its id stays free. Owner: forward mode, the access token (anonymous requests under
+  --allow-anonymous share one owner); reading needs the guard's headers and the token, but no
+  rate or concurrency unit. Fake mode: whatever Authorization the request carried (hashed; none
+  is the anonymous owner). Jobs are stored under a hash of owner and id: another token cannot
+  learn that a job exists. Bounded by --job-store-mb (oldest first out); kept in
+  --state-dir/jobs (one file per job, mode 0600; read back at start; fake mode: in memory
+  unless --state-dir is given) or in Redis with --redis-url (any replica answers). Only a job's
+  id and status are ever logged.
+
+FILES AND BATCHES (reference: Batch API for images)
+  Forward mode: the five routes above and no others, through the same guard and admission as
+  the image routes (token, rate, concurrency, a budget already used up); uploads within
+  --max-file-mb. A token sees only its own files and batches: the server records each file and
+  batch id the upstream hands out (its output and error files when it reads the batch) with its
+  token (--state-dir/continuity-batches.json or Redis, 30 days); any other id gets the API's 404
+  and is not forwarded. An uploaded batch file is priced as it passes: each line's worst case
+  (as for an image request) at the batch rate (50 %). Creating a batch with a budgeted token
+  reserves that price before the upstream hears of it (429 budget_exceeded if it does not fit;
+  400 batch_not_priced for a file this server could not price, 400 mismatched_endpoint when its
+  lines go elsewhere); the reservation is kept (the budget errs on the side of spending less),
+  and given back when the upstream refuses the batch or the server sees it fail validation.
+  Fake mode: Files in memory (no owners: the fake has no keys). A batch goes validating ->
+  in_progress -> finalizing -> completed in --fake-batch-seconds, request_counts growing as lines
+  finish (in another order than the file's: match by custom_id). Validation, per line: a JSON
+  object, custom_id unique, method POST, url the batch's endpoint, a body the endpoint accepts
+  (the fake's own validation; JSON edits' images[] file_id resolved from uploaded files; no
+  stream), at most 50,000 lines; any bad line -> failed with errors.data[] {code, message
+  (\"Line N: ...\"), param (\"body.size\"), line}. Output and error files (purpose batch_output):
+  {\"id\",\"custom_id\",\"response\":{\"status_code\",\"request_id\",\"body\"},\"error\"} with usage in the
+  body; lines that never ran have response null and error {code: batch_expired|batch_cancelled}.
+  Cancel: cancelling at once, then cancelled; a finished batch -> 409. Faults: batch_expired
+  (done=<n>) and batch_failed, in x-fake-fault on POST /v1/batches or a [[fault:...]] marker in
+  any line's prompt; an error fault marker in one line's prompt fails that line alone.
+
 CONNECTIONS (every mode)
   --header-timeout-s (10): a request head must be complete within it, counted from its first
   byte (from the accept on a new connection); else the connection is closed (408 when part of a
@@ -92,9 +149,12 @@ FAKE MODE (--provider fake)
   gpt-image-2.6-sunburst / -flare, gpt-image-1.5 (+ -2025-12-16), gpt-image-1-mini,
   chatgpt-image-latest. gpt-image-1, dall-e-2, dall-e-3 and unknown ids -> 404 model_not_found
   (generations without `model` default to dall-e-2, hence 404; edits default to gpt-image-1.5).
-  Free WIDTHxHEIGHT sizes: gpt-image-2 and the 2.5 models; xhigh/max qualities: the 2.5 models
-  only. gpt-image-2.6-* and the 1.x models take 1024x1024, 1536x1024, 1024x1536 or auto and
-  low/medium/high/auto (the reference documents nothing more for 2.6; anything else -> 400).
+  Free WIDTHxHEIGHT sizes: gpt-image-2 and the 2.5 models; gpt-image-2.6-* and the 1.x models
+  take 1024x1024, 1536x1024, 1024x1536 or auto. Qualities low/medium/high/auto everywhere,
+  xhigh/max on the 2.5 and 2.6 models. complexity (low/medium/high): 2.6 only. markup (an
+  edit's transparent PNG of marks, the first image's size, never with mask): 2.5 and 2.6.
+  background transparent: PNG or WebP only, on every model but 2.6 (\"Transparent background is
+  not supported for this model\"). Anything else -> 400 naming the parameter.
   GIF and SVG output need gpt-image-2 or newer. Usage: the gpt-image-2 output-token formula
   (auto billed as high; xhigh/max extrapolated with q=192/384), the 1.x table for 1.x models,
   +100 per partial image; input text ceil(chars/4); input images by the gpt-image-1 tile rule
@@ -134,6 +194,9 @@ FAULT INJECTION (fake mode)
                         x-ratelimit-limit-requests: <n>. A place is held until the response
                         has been sent; ms=<n> makes accepted requests take n ms more.
                         group=<label> only keeps specs apart. No :<times>.
+    batch_expired       a batch's window closes after done=<n> of its lines (default half):
+                        status expired, the rest in the error file (batch_expired)
+    batch_failed        a batch fails validation (status failed)
   Error faults answer at once; the others after the normal latency. A bad spec -> 400
   invalid_fault_spec.
 

@@ -18,8 +18,11 @@ use crate::config::{
     AccessConfig, ApiKey, Config, FakeConfig, ForwardConfig, Provider, DEFAULT_UPSTREAM,
 };
 use crate::delivery::{csp, Delivery};
+use crate::jobs::local::LocalJobs;
+use crate::jobs::{Jobs, Store};
 use crate::limits::memory::Memory;
 use crate::limits::Counters;
+use crate::proxy::batches::ids::Ids;
 use crate::proxy::guard::Guard;
 pub use crate::tokens::command::run_token_command;
 use crate::tokens::{default_secret_path, Budget, Rate, TokenStore, DEFAULT_TOKENS_FILE};
@@ -182,10 +185,40 @@ pub struct Cli {
     #[command(flatten)]
     pub store: StoreArgs,
 
-    /// Forward mode: keep the token counters in Redis (redis://host:port/db, rediss:// for
-    /// TLS), shared by every replica given the same URL. Default: in memory.
+    /// Keep the token counters (forward mode), the recoverable jobs and which token owns which
+    /// file and batch in Redis (redis://host:port/db, rediss:// for TLS), shared by every
+    /// replica given the same URL. Default: in memory and --state-dir. Fake mode: the jobs.
     #[arg(long, value_name = "URL", env = "CONTINUITY_REDIS_URL")]
     pub redis_url: Option<String>,
+
+    /// The most the recoverable jobs (image answers kept 24 h for the X-Continuity-Job they
+    /// were sent with) may take, in MiB; the oldest go first. Kept in --state-dir/jobs (fake
+    /// mode: in memory unless --state-dir is given) or in Redis with --redis-url.
+    #[arg(
+        long,
+        value_name = "MB",
+        default_value_t = crate::jobs::DEFAULT_LIMIT_MB,
+        value_parser = clap::value_parser!(u64).range(1..=1_048_576)
+    )]
+    pub job_store_mb: u64,
+
+    /// How long a finished job is kept, in seconds (tests only; the app relies on 24 h).
+    #[arg(long, value_name = "S", default_value_t = crate::jobs::TTL.as_secs(), hide = true)]
+    pub job_ttl_s: u64,
+
+    /// Largest upload to POST /v1/files, in MiB (the Files API takes batch files up to 200 MB).
+    #[arg(
+        long,
+        value_name = "MB",
+        default_value_t = 200,
+        value_parser = clap::value_parser!(u64).range(1..=4096)
+    )]
+    pub max_file_mb: u64,
+
+    /// Fake mode: seconds a batch takes from creation to completion (a tenth validating, eight
+    /// tenths running its lines, a tenth finalizing); fractions allowed.
+    #[arg(long, value_name = "S", default_value_t = 5.0, value_parser = batch_seconds)]
+    pub fake_batch_seconds: f64,
 
     /// Forward mode: prefix of the Redis keys.
     #[arg(
@@ -336,6 +369,9 @@ impl Cli {
                     }
                 }
                 let tokens = TokenStore::open(self.store.tokens.clone(), self.store.secret_path())?;
+                if self.redis_url.is_none() {
+                    forward.ids = Arc::new(Ids::load(&self.state_dir())?);
+                }
                 let counters = if self.redis_url.is_some() {
                     // Connected by the caller (it needs the runtime).
                     Counters::default()
@@ -353,6 +389,17 @@ impl Cli {
                 Provider::OpenAi(forward)
             }
         };
+        let job_limit = self.job_store_mb.saturating_mul(1024 * 1024);
+        let forward = matches!(provider, Provider::OpenAi(_));
+        let ttl = Duration::from_secs(self.job_ttl_s.max(1));
+        let jobs = if self.redis_url.is_some() || (!forward && self.state_dir.is_none()) {
+            // Redis is connected by the caller (it needs the runtime).
+            Jobs::in_memory(job_limit, ttl)
+        } else {
+            let dir = self.state_dir().join("jobs");
+            let store = LocalJobs::open(&dir, job_limit, ttl)?;
+            Jobs::new(Store::Local(Arc::new(store)), ttl)
+        };
         Ok(Config {
             dist: self.dist.clone(),
             max_body_bytes: (self.max_body_mb as usize).saturating_mul(1024 * 1024),
@@ -364,6 +411,9 @@ impl Cli {
             },
             body_timeout: Duration::from_secs(self.body_timeout_s),
             spool_dir: std::env::temp_dir(),
+            jobs: Arc::new(jobs),
+            fake_batch: Duration::from_secs_f64(self.fake_batch_seconds),
+            max_file_bytes: (self.max_file_mb as usize).saturating_mul(1024 * 1024),
         })
     }
 
@@ -387,6 +437,14 @@ impl Cli {
             max_per_ip: self.max_connections_per_ip,
             trusted_proxies: self.trust_forwarded_for.clone(),
         }
+    }
+}
+
+/// Seconds from 0.1 to one day.
+fn batch_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if (0.1..=86_400.0).contains(&s) => Ok(s),
+        _ => Err(format!("{text:?}: expected seconds from 0.1 to 86400")),
     }
 }
 

@@ -96,7 +96,9 @@ pub fn error_response(spec: &FaultSpec, model: &str, request_id: &str) -> Option
         | FaultKind::TruncatedJson
         | FaultKind::BadImage
         | FaultKind::Echo
-        | FaultKind::ConcurrencyLimit => return None,
+        | FaultKind::ConcurrencyLimit
+        | FaultKind::BatchExpired
+        | FaultKind::BatchFailed => return None,
     };
     Some(err.into_response())
 }

@@ -45,6 +45,11 @@ pub const FAULT_NAMES: &[(&str, &str)] = &[
         "max=<n> (default 4), ms=<n> (time to answer), retry_after=<s>, retry_after_ms=<ms>, \
          group=<label>",
     ),
+    (
+        "batch_expired",
+        "done=<n> (lines finished first; default half)",
+    ),
+    ("batch_failed", ""),
 ];
 
 /// Which fault to inject.
@@ -81,9 +86,18 @@ pub enum FaultKind {
     /// Take at most `max=` requests with the same spec at once; 429 `rate_limit_exceeded`
     /// (with `retry-after`) for any beyond.
     ConcurrencyLimit,
+    /// A batch whose window closes after `done=` of its lines (status `expired`).
+    BatchExpired,
+    /// A batch that fails validation (status `failed`).
+    BatchFailed,
 }
 
 impl FaultKind {
+    /// Whether the fault acts on a whole batch (`POST /v1/batches`) rather than one request.
+    pub fn is_batch_level(self) -> bool {
+        matches!(self, Self::BatchExpired | Self::BatchFailed)
+    }
+
     fn parse(name: &str) -> Option<Self> {
         Some(match name {
             "rate_limit" => Self::RateLimit,
@@ -101,6 +115,8 @@ impl FaultKind {
             "bad_image" => Self::BadImage,
             "echo" => Self::Echo,
             "concurrency_limit" => Self::ConcurrencyLimit,
+            "batch_expired" => Self::BatchExpired,
+            "batch_failed" => Self::BatchFailed,
             _ => return None,
         })
     }
@@ -123,6 +139,8 @@ impl FaultKind {
             Self::BadImage => "bad_image",
             Self::Echo => "echo",
             Self::ConcurrencyLimit => "concurrency_limit",
+            Self::BatchExpired => "batch_expired",
+            Self::BatchFailed => "batch_failed",
         }
     }
 
@@ -134,6 +152,7 @@ impl FaultKind {
             Self::Stall => &["ms"],
             Self::HtmlError => &["status"],
             Self::ConcurrencyLimit => &["max", "ms", "retry_after", "retry_after_ms", "group"],
+            Self::BatchExpired => &["done"],
             _ => &[],
         }
     }
@@ -171,6 +190,8 @@ pub struct FaultSpec {
     pub status: u16,
     /// `max=` (concurrency_limit): requests with this spec taken at once.
     pub max_concurrent: u32,
+    /// `done=` (batch_expired): lines finished before the window closes.
+    pub done: Option<u64>,
     /// The spec text as given, part of the attempt-counting identity.
     pub raw: String,
 }
@@ -208,6 +229,7 @@ impl FaultSpec {
             stall_ms: None,
             status: 502,
             max_concurrent: 4,
+            done: None,
             raw: raw.clone(),
         };
         for part in parts {
@@ -230,6 +252,7 @@ impl FaultSpec {
                 "retry_after" => out.retry_after = number()?,
                 "retry_after_ms" => out.retry_after_ms = Some(number()?),
                 "ms" => out.stall_ms = Some(number()?),
+                "done" => out.done = Some(number()?),
                 "status" => {
                     out.status = number()
                         .ok()
@@ -393,6 +416,9 @@ mod tests {
             FaultSpec::parse("moderation,stage=output,categories=sexual+violence").expect("valid");
         assert_eq!(s.stage, Stage::Output);
         assert_eq!(s.categories, ["sexual", "violence"]);
+        let s = FaultSpec::parse("batch_expired,done=5").expect("valid");
+        assert_eq!((s.kind, s.done), (FaultKind::BatchExpired, Some(5)));
+        assert!(s.kind.is_batch_level());
         let s = FaultSpec::parse("stall,ms=50").expect("valid");
         assert_eq!(s.stall_ms, Some(50));
         let s = FaultSpec::parse("html_error,status=200").expect("valid");

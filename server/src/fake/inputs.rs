@@ -107,10 +107,13 @@ pub fn check_edit_inputs(
         .transpose()?;
     let markup = match &raw.markup {
         None => None,
-        Some(_) if family != Family::Gpt25 => {
+        Some(_) if !family.has_markup() => {
             return Err(ApiError::unsupported(
                 "markup",
-                format!("'markup' is only supported by the gpt-image-2.5 models, not {model}."),
+                format!(
+                    "'markup' is only supported by the gpt-image-2.5 and gpt-image-2.6 models, \
+                     not {model}."
+                ),
             ))
         }
         Some(_) if mask.is_some() => {
@@ -119,7 +122,18 @@ pub fn check_edit_inputs(
                 "'markup' cannot be combined with 'mask'.",
             ))
         }
-        Some(m) => Some(check_overlay(m, "markup", first.dimensions())?),
+        Some(m) => {
+            let markup = check_overlay(m, "markup", first.dimensions())?;
+            // Marks are drawn on a transparent layer; an opaque one would hide the image.
+            if !markup.pixels().any(|p| p.0[3] == 0) {
+                return Err(ApiError::invalid_value(
+                    "markup",
+                    "Invalid 'markup': it must be a transparent PNG with marks on it (no pixel \
+                     has alpha 0, so it would cover the whole image).",
+                ));
+            }
+            Some(markup)
+        }
     };
     Ok(EditSource {
         first,

@@ -1,15 +1,20 @@
 //! The fake OpenAI Images API: strict validation, deterministic real images, SSE streaming,
-//! fault injection and a request journal. See `--help` for the fault grammar.
+//! fault injection and a request journal; the model list with shutdown dates
+//! ([`lifecycle`]); Files and Batches ([`files`], [`batches`]). See `--help` for the fault
+//! grammar.
 
+pub mod batches;
 pub mod canvas;
 pub mod fault_responses;
 pub mod faults;
 pub mod fields;
+pub mod files;
 pub mod font;
 pub mod handler;
 pub mod inputs;
 pub mod job;
 pub mod journal;
+pub mod lifecycle;
 pub mod models;
 pub mod params;
 pub mod render;
@@ -23,14 +28,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
-use crate::config::FakeConfig;
+use crate::config::{Config, FakeConfig};
+use crate::jobs::{self, capture::Capture, Owners};
 use crate::proxy::guard::Guard;
 
 /// Shared state of the fake.
@@ -102,9 +108,14 @@ pub struct RequestStart(pub Instant);
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// The fake's routes: the two image endpoints and the journal.
-pub fn routes(state: Arc<FakeState>) -> Router {
-    Router::new()
+/// The fake's routes: the two image endpoints (recoverable with a job id), the job route,
+/// the model list, Files and Batches, and the journal.
+pub fn routes(state: Arc<FakeState>, config: &Config) -> Router {
+    let capture = Arc::new(Capture {
+        jobs: Arc::clone(&config.jobs),
+        owners: Owners::Credential,
+    });
+    let images = Router::new()
         .route(
             "/v1/images/generations",
             post(handler::generations).fallback(crate::app::api_not_found),
@@ -113,13 +124,41 @@ pub fn routes(state: Arc<FakeState>) -> Router {
             "/v1/images/edits",
             post(handler::edits).fallback(crate::app::api_not_found),
         )
+        .route_layer(middleware::from_fn_with_state(
+            capture,
+            jobs::capture::capture,
+        ))
+        .with_state(Arc::clone(&state));
+    let job_route = Router::new()
+        .route(
+            "/v1/continuity/jobs/{id}",
+            get(jobs::route::read_fake).fallback(crate::app::api_not_found),
+        )
+        .with_state(Arc::new(jobs::route::FakeJobRoute {
+            jobs: Arc::clone(&config.jobs),
+        }));
+    let models = Router::new()
+        .route(
+            "/v1/models",
+            get(lifecycle::list).fallback(crate::app::api_not_found),
+        )
+        .route(
+            "/v1/models/{id}",
+            get(lifecycle::one).fallback(crate::app::api_not_found),
+        );
+    let journal = Router::new()
         .route(
             "/_fake/requests",
             get(list_requests)
                 .delete(clear_requests)
                 .fallback(crate::app::api_not_found),
         )
-        .with_state(state)
+        .with_state(Arc::clone(&state));
+    images
+        .merge(job_route)
+        .merge(models)
+        .merge(batches::routes(&state, config))
+        .merge(journal)
 }
 
 /// `GET /_fake/requests`: the journal, oldest first.
@@ -141,12 +180,12 @@ async fn clear_requests(State(state): State<Arc<FakeState>>) -> StatusCode {
 /// Request headers a browser may send (preflight `Access-Control-Allow-Headers`). The app
 /// sends `x-continuity-client` on every image request (forward mode requires it), so the fake
 /// must let it through a cross-origin preflight too.
-pub const ALLOW_HEADERS: &str = "authorization, content-type, x-continuity-client, x-fake-fault, \
-    x-fake-sse-done, x-fake-sse-crlf";
+pub const ALLOW_HEADERS: &str = "authorization, content-type, x-continuity-client, \
+    x-continuity-job, x-fake-fault, x-fake-sse-done, x-fake-sse-crlf";
 /// Response headers scripts may read.
 pub const EXPOSE_HEADERS: &str = "x-request-id, retry-after, retry-after-ms, \
     x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, \
-    openai-processing-ms";
+    openai-processing-ms, x-continuity-job-status";
 
 /// Who may read the journal (`/_fake/*`): every prompt typed into the app is in it, so only
 /// the server's own pages, plus `--journal-allow-origin`.
@@ -201,7 +240,7 @@ pub async fn api_headers(
     let id = v1.then(new_request_id);
     let mut response = if req.method() == Method::OPTIONS {
         preflight(if v1 {
-            "POST, OPTIONS"
+            "GET, POST, OPTIONS"
         } else {
             "GET, DELETE, OPTIONS"
         })
@@ -252,7 +291,7 @@ fn preflight(methods: &'static str) -> Response {
 }
 
 /// `req_` followed by 32 hex digits, unique per process.
-fn new_request_id() -> String {
+pub fn new_request_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut hasher = Sha256::new();
     hasher.update(COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());

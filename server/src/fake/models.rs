@@ -7,10 +7,10 @@ pub enum Family {
     Gpt2,
     /// `gpt-image-2.5-sunburst` / `-flare` and their snapshots.
     Gpt25,
-    /// `gpt-image-2.6-sunburst` / `-flare`. The reference (§14, §17) lists the ids but
-    /// documents free sizes and `xhigh`/`max` only for gpt-image-2 and the 2.5 models, so the
-    /// fake accepts only what is documented for every GPT image model: the three preset sizes
-    /// (and `auto`) and the qualities `low`/`medium`/`high`/`auto`.
+    /// `gpt-image-2.6-sunburst` / `-flare`. The reference documents free sizes only for
+    /// gpt-image-2 and the 2.5 models (§17), so the fake takes the three preset sizes (and
+    /// `auto`); `xhigh`/`max` per relays (§18, third party), `complexity` and `markup` per
+    /// OpenAI's model page (§18); transparent backgrounds are not documented for it (refused).
     Gpt26,
     /// `gpt-image-1.5` and its snapshot.
     Gpt15,
@@ -33,9 +33,26 @@ impl Family {
         matches!(self, Family::Gpt2 | Family::Gpt25)
     }
 
-    /// Whether the extra quality levels `xhigh` and `max` exist (reference §17: the 2.5 models).
+    /// Whether the extra quality levels `xhigh` and `max` exist (reference §17: the 2.5
+    /// models; §18: 2.6, per relays).
     pub fn has_extended_quality(self) -> bool {
-        matches!(self, Family::Gpt25)
+        matches!(self, Family::Gpt25 | Family::Gpt26)
+    }
+
+    /// Whether `complexity` (planning effort) is accepted (reference §18: the 2.6 model page).
+    pub fn has_complexity(self) -> bool {
+        self == Family::Gpt26
+    }
+
+    /// Whether an edit may carry `markup` (reference §17: the 2.5 models; §18: 2.6).
+    pub fn has_markup(self) -> bool {
+        matches!(self, Family::Gpt25 | Family::Gpt26)
+    }
+
+    /// Whether `background: "transparent"` is accepted (reference §1: the 1.x models; preview
+    /// on gpt-image-2 since 2026-08-20; §17: the 2.5 models). Nothing documents it for 2.6.
+    pub fn has_transparent_background(self) -> bool {
+        self != Family::Gpt26
     }
 }
 
@@ -245,7 +262,10 @@ mod tests {
     #[test]
     fn gpt_image_2_6_takes_only_what_the_reference_documents() {
         let f = Family::Gpt26;
-        assert!(f.is_flexible() && !f.has_free_sizes() && !f.has_extended_quality());
+        assert!(f.is_flexible() && !f.has_free_sizes() && f.has_extended_quality());
+        assert!(f.has_complexity() && f.has_markup() && !f.has_transparent_background());
+        assert!(!Family::Gpt25.has_complexity() && Family::Gpt25.has_markup());
+        assert!(!Family::Gpt2.has_markup() && Family::Gpt2.has_transparent_background());
         assert_eq!(check_size(f, "1024x1536"), Ok((1024, 1536)));
         assert!(check_size(f, "1536x864").is_err());
         assert!(!size_is_valid(f, 1024, 1280));

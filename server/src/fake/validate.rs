@@ -70,9 +70,21 @@ pub fn validate(raw: &RawRequest) -> Result<Job, ApiError> {
 
     let format = check_format(&fields, family, &model)?;
     let compression = check_compression(&fields, format)?;
-    let transparent = check_background(&fields, format)?;
+    let transparent = check_background(&fields, format, family, &model)?;
     fields.choice("moderation", &["auto", "low"])?;
-    fields.choice("complexity", &["low", "medium", "high"])?;
+    if fields
+        .choice("complexity", &["low", "medium", "high"])?
+        .is_some()
+        && !family.has_complexity()
+    {
+        return Err(ApiError::unsupported(
+            "complexity",
+            format!(
+                "Unsupported parameter: 'complexity' is only supported by the gpt-image-2.6 \
+                 models, not {model}."
+            ),
+        ));
+    }
     fields.string("user")?;
     let safety_identifier = fields.string("safety_identifier")?.map(str::to_string);
 
@@ -232,10 +244,27 @@ fn check_compression(fields: &Fields, format: OutputFormat) -> Result<Option<u8>
     Ok(Some(c as u8))
 }
 
-fn check_background(fields: &Fields, format: OutputFormat) -> Result<bool, ApiError> {
+fn check_background(
+    fields: &Fields,
+    format: OutputFormat,
+    family: Family,
+    model: &str,
+) -> Result<bool, ApiError> {
     let transparent =
         fields.choice("background", &["transparent", "opaque", "auto"])? == Some("transparent");
-    // Allowed on every model in the catalogue (on gpt-image-2 it is a "preview").
+    // On gpt-image-2 it is a "preview"; the reference's wording of the refusal (§8).
+    if transparent && !family.has_transparent_background() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "image_generation_user_error",
+            Some("invalid_value"),
+            Some("background"),
+            format!(
+                "Transparent background is not supported for this model ({model}). Use \
+                 background 'opaque' or 'auto', or a model that supports transparency."
+            ),
+        ));
+    }
     if transparent && !matches!(format, OutputFormat::Png | OutputFormat::Webp) {
         return Err(ApiError::invalid_value(
             "background",

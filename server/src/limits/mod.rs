@@ -155,6 +155,19 @@ impl Counters {
         Ok(answer)
     }
 
+    /// Gives back reservations kept past their request (a batch that failed validation was
+    /// not billed): each charge's micro-USD leave its owner's spend on its day.
+    pub async fn refund(&self, charges: &[Charge]) {
+        let deltas: Vec<(String, String, i64)> = charges
+            .iter()
+            .map(|c| (c.owner.clone(), c.day.clone(), -(c.micros as i64)))
+            .collect();
+        match self {
+            Counters::Memory(m) => m.finish("", false, &deltas),
+            Counters::Redis(r) => r.finish("", None, &deltas).await,
+        }
+    }
+
     /// Writes in-memory counters to their file now (at shutdown); nothing for Redis.
     pub fn save(&self) -> Result<(), String> {
         match self {
@@ -165,7 +178,7 @@ impl Counters {
 }
 
 /// One reservation a ticket holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Charge {
     /// A token id or [`GLOBAL`].
     pub owner: String,

@@ -50,6 +50,29 @@ impl std::fmt::Debug for RedisCounters {
     }
 }
 
+/// A connection (reconnecting by itself) to `url`, checked with a `PING`; each command may
+/// take `timeout`.
+pub async fn connect(url: &str, timeout: Duration) -> Result<ConnectionManager, String> {
+    // TCP_NODELAY: each check is one small command awaiting its reply; with Nagle's
+    // algorithm and delayed ACKs a round trip can take 40 ms instead of 0.1 ms.
+    let info = redis::IntoConnectionInfo::into_connection_info(url)
+        .map_err(|e| format!("--redis-url: {e}"))?
+        .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
+    let client = redis::Client::open(info).map_err(|e| format!("--redis-url: {e}"))?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(REDIS_TIMEOUT))
+        .set_response_timeout(Some(timeout))
+        .set_number_of_retries(2);
+    let mut conn = ConnectionManager::new_with_config(client, config)
+        .await
+        .map_err(|e| format!("cannot connect to Redis: {e}"))?;
+    let _: String = redis::cmd("PING")
+        .query_async(&mut conn)
+        .await
+        .map_err(|e| format!("Redis does not answer PING: {e}"))?;
+    Ok(conn)
+}
+
 fn failed(e: &redis::RedisError) -> CounterError {
     CounterError(format!("redis: {}", e.category()))
 }
@@ -64,23 +87,7 @@ impl RedisCounters {
     }
 
     async fn open(url: &str, prefix: &str, lease_ttl: Duration) -> Result<Self, String> {
-        // TCP_NODELAY: each check is one small command awaiting its reply; with Nagle's
-        // algorithm and delayed ACKs a round trip can take 40 ms instead of 0.1 ms.
-        let info = redis::IntoConnectionInfo::into_connection_info(url)
-            .map_err(|e| format!("--redis-url: {e}"))?
-            .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
-        let client = redis::Client::open(info).map_err(|e| format!("--redis-url: {e}"))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(REDIS_TIMEOUT))
-            .set_response_timeout(Some(REDIS_TIMEOUT))
-            .set_number_of_retries(2);
-        let mut conn = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(|e| format!("cannot connect to Redis: {e}"))?;
-        let _: String = redis::cmd("PING")
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| format!("Redis does not answer PING: {e}"))?;
+        let conn = connect(url, REDIS_TIMEOUT).await?;
         Ok(Self {
             conn,
             prefix: prefix.to_string(),

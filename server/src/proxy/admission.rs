@@ -74,20 +74,17 @@ impl Gate {
 
     /// The request's token: `Ok(None)` for an anonymous request where `--allow-anonymous`
     /// allows it; `Err` holds the 401 (boxed: a response is large and this path is rare).
-    fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Arc<TokenInfo>>, Box<Response>> {
+    pub fn authenticate(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<Arc<TokenInfo>>, Box<Response>> {
         let refuse = |response, code| Err(Box::new(mark(response, code)));
-        let presented = match headers.get(header::AUTHORIZATION) {
+        match headers.get(header::AUTHORIZATION) {
             None if self.access.allow_anonymous => return Ok(None),
             None => return refuse(refuse::missing_token(), "missing_token"),
-            // The scheme is case-insensitive (RFC 9110 §11.1).
-            Some(value) => value
-                .to_str()
-                .ok()
-                .and_then(|v| v.split_once(' '))
-                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-                .map_or("", |(_, token)| token.trim()),
-        };
-        match self.access.tokens.current().lookup(presented) {
+            Some(_) => {}
+        }
+        match self.access.tokens.current().lookup(bearer(headers)) {
             Lookup::Valid(info) => Ok(Some(info)),
             Lookup::Revoked(info) => refuse(refuse::token_revoked(&info.name), "token_revoked"),
             Lookup::Unknown => refuse(refuse::invalid_token(), "invalid_token"),
@@ -170,6 +167,17 @@ impl Gate {
             day,
         })
     }
+}
+
+/// The token presented in `Authorization: Bearer <token>` ("" for anything else; the scheme
+/// is case-insensitive, RFC 9110 §11.1).
+pub fn bearer(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, token)| token.trim())
 }
 
 /// 503 `limits_unavailable` (logged, sampled).

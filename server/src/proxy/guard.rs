@@ -24,11 +24,11 @@ pub const CLIENT_HEADER: &str = "x-continuity-client";
 pub const CLIENT_HEADER_VALUE: &str = "1";
 
 /// Request headers allowed in a preflight from an allowed origin.
-const ALLOW_HEADERS: &str = "authorization, content-type, x-continuity-client";
+const ALLOW_HEADERS: &str = "authorization, content-type, x-continuity-client, x-continuity-job";
 /// Response headers an allowed cross-origin page may read.
 const EXPOSE_HEADERS: &str = "x-request-id, retry-after, retry-after-ms, x-should-retry, \
     x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, \
-    openai-processing-ms";
+    openai-processing-ms, x-continuity-job-status";
 
 /// An origin as `scheme://host[:port]`, lowercase, without the scheme's default port.
 fn normalize_origin(text: &str) -> Option<String> {
@@ -189,13 +189,16 @@ impl Guard {
         let cors = self.check_site(headers)?;
         let mut response = StatusCode::NO_CONTENT.into_response();
         let h = response.headers_mut();
-        h.insert(header::ALLOW, HeaderValue::from_static("POST, OPTIONS"));
+        h.insert(
+            header::ALLOW,
+            HeaderValue::from_static("GET, POST, OPTIONS"),
+        );
         if let Some(origin) = cors.allow_origin {
             h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
             h.insert(header::VARY, HeaderValue::from_static("origin"));
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("POST"),
+                HeaderValue::from_static("GET, POST"),
             );
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_HEADERS,

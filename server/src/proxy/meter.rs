@@ -97,6 +97,21 @@ pub async fn summarize(
         let images = vec![UNKNOWN_INPUT_SIZE; fields.images.as_ref().map_or(0, |c| c.0)];
         (fields.params(), images)
     };
+    Ok(summary_from(endpoint, &params, images))
+}
+
+/// The price-relevant parameters of a JSON body already parsed into [`JsonFields`] (a batch
+/// line's `body`).
+pub fn summarize_json(endpoint: Endpoint, fields: JsonFields) -> Summary {
+    let images = vec![UNKNOWN_INPUT_SIZE; fields.images.as_ref().map_or(0, |c| c.0)];
+    summary_from(endpoint, &fields.params(), images)
+}
+
+fn summary_from(
+    endpoint: Endpoint,
+    params: &HashMap<&'static str, Value>,
+    images: Vec<(u32, u32)>,
+) -> Summary {
     let text = |key: &str| match params.get(key) {
         Some(Value::String(s)) => Some(s.clone()),
         _ => None,
@@ -112,7 +127,7 @@ pub async fn summarize(
         Endpoint::Generations => "dall-e-2",
         Endpoint::Edits => "gpt-image-1.5",
     };
-    Ok(Summary {
+    Summary {
         model: text("model").unwrap_or_else(|| default_model.into()),
         quality: text("quality").unwrap_or_else(|| "auto".into()),
         size: text("size").and_then(|s| crate::fake::models::parse_size(&s)),
@@ -129,13 +144,13 @@ pub async fn summarize(
         },
         input_images: images,
         high_input_fidelity: text("input_fidelity").is_some_and(|f| f == "high"),
-    })
+    }
 }
 
 /// The fields of a JSON body that its price depends on; everything else is skipped as it is
 /// parsed (never held), and `images` is only counted.
 #[derive(Debug, Deserialize)]
-struct JsonFields {
+pub struct JsonFields {
     model: Option<Value>,
     quality: Option<Value>,
     size: Option<Value>,
@@ -167,7 +182,7 @@ impl JsonFields {
 
 /// The number of elements of a JSON array (0 for anything else), counted without keeping them.
 #[derive(Debug)]
-struct Count(usize);
+pub struct Count(usize);
 
 impl<'de> Deserialize<'de> for Count {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -14,9 +14,12 @@
 //!    cost from the response's `usage` once the response has streamed through ([`usage`]).
 //!
 //! Responses stream (SSE event by event); upstream error bodies are passed on with fragments
-//! of the server's key redacted ([`redact`]).
+//! of the server's key redacted ([`redact`]). An image request with a job id is kept for its
+//! token ([`crate::jobs`]; read back by `GET /v1/continuity/jobs/{id}`). The Files and Batches
+//! routes pass the same steps ([`batches`]).
 
 pub mod admission;
+pub mod batches;
 pub mod guard;
 pub mod meter;
 pub mod pricing;
@@ -28,19 +31,21 @@ pub mod usage;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware;
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
-use crate::config::ForwardConfig;
+use crate::config::{Config, ForwardConfig};
 use crate::errors::ApiError;
+use crate::jobs::capture::Capture;
+use crate::jobs::{Jobs, Owner, Owners};
 use crate::limits::Ticket;
 use crate::log::Note;
 use crate::tokens::spec::{format_micros, usd_to_micros};
@@ -58,18 +63,19 @@ pub struct Proxy {
     max_body_bytes: usize,
     guard: Guard,
     gate: Gate,
-    pricer: Pricer,
+    /// The same rules with the upload limit (`--max-file-mb`) for `POST /v1/files`.
+    file_gate: Gate,
+    pricer: Arc<Pricer>,
+    jobs: Arc<Jobs>,
+    ids: Arc<batches::ids::Ids>,
 }
 
 /// The forwarded routes. The command line has checked `--allow-origin` ([`Guard::new`]); an
 /// invalid value here is dropped, which only makes the guard stricter. Bodies are read within
-/// `body_timeout` and spooled past 1 MiB into `spool_dir`.
-pub fn routes(
-    config: &ForwardConfig,
-    max_body_bytes: usize,
-    body_timeout: Duration,
-    spool_dir: PathBuf,
-) -> Router {
+/// the server's `--body-timeout-s` and spooled past 1 MiB.
+pub fn routes(config: &ForwardConfig, server: &Config) -> Router {
+    let (max_body_bytes, body_timeout) = (server.max_body_bytes, server.body_timeout);
+    let spool_dir: PathBuf = server.spool_dir.clone();
     let access = &config.access;
     let guard = Guard::new(&access.allowed_origins, access.listen_loopback).unwrap_or_else(|e| {
         eprintln!("error: {e}; no --allow-origin is in force");
@@ -81,12 +87,32 @@ pub fn routes(
     }
     let state = Arc::new(Proxy {
         guard,
-        gate: Gate::new(access.clone(), max_body_bytes, body_timeout, spool_dir),
+        gate: Gate::new(
+            access.clone(),
+            max_body_bytes,
+            body_timeout,
+            spool_dir.clone(),
+        ),
+        file_gate: Gate::new(
+            access.clone(),
+            server.max_file_bytes,
+            body_timeout,
+            spool_dir,
+        ),
         config: config.clone(),
         max_body_bytes,
-        pricer: Pricer::builtin(),
+        pricer: Arc::new(Pricer::builtin()),
+        jobs: Arc::clone(&server.jobs),
+        ids: Arc::clone(&config.ids),
     });
-    Router::new()
+    let capture = Arc::new(Capture {
+        jobs: Arc::clone(&server.jobs),
+        owners: Owners::Tokens {
+            tokens: Arc::clone(&access.tokens),
+            allow_anonymous: access.allow_anonymous,
+        },
+    });
+    let images = Router::new()
         .route(
             Endpoint::Generations.path(),
             post(generations)
@@ -99,10 +125,102 @@ pub fn routes(
                 .options(options)
                 .fallback(crate::app::api_not_found),
         )
-        .with_state(state)
+        .route_layer(middleware::from_fn_with_state(
+            capture,
+            crate::jobs::capture::capture,
+        ))
+        .with_state(Arc::clone(&state));
+    let job_route = Router::new()
+        .route(
+            "/v1/continuity/jobs/{id}",
+            get(read_job)
+                .options(options)
+                .fallback(crate::app::api_not_found),
+        )
+        .with_state(Arc::clone(&state));
+    images.merge(job_route).merge(batches::routes(state))
 }
 
-async fn options(State(state): State<Arc<Proxy>>, req: Request) -> Response {
+/// `GET /v1/continuity/jobs/{id}`: the cross-site guard and the caller's token (no rate or
+/// concurrency unit: reading back what was paid for must work when the limits are spent).
+async fn read_job(
+    State(state): State<Arc<Proxy>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    guarded(&state, req, |state, req, note| async move {
+        let token = state
+            .gate
+            .authenticate(req.headers())
+            .map_err(|refusal| *refusal)?;
+        if let Some(t) = &token {
+            note.token(&t.name);
+        }
+        let owner = token.map_or_else(Owner::anonymous, |t| Owner::token(&t.id));
+        Ok(crate::jobs::route::answer(&state.jobs, &owner, &id).await)
+    })
+    .await
+}
+
+/// Runs `work` behind the cross-site guard, then adds the CORS grant, notes a refusal for the
+/// log line and marks the answer `no-store`.
+pub(crate) async fn guarded<F, Fut>(state: &Arc<Proxy>, req: Request, work: F) -> Response
+where
+    F: FnOnce(Arc<Proxy>, Request, Note) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, Response>>,
+{
+    let note = req.extensions().get::<Note>().cloned().unwrap_or_default();
+    let mut response = match state.guard.check(req.headers()) {
+        Ok(cors) => {
+            let mut response = match work(Arc::clone(state), req, note.clone()).await {
+                Ok(response) | Err(response) => response,
+            };
+            cors.apply(&mut response);
+            response
+        }
+        Err(error) => api_error(error),
+    };
+    if let Some(code) = code_of(&response) {
+        note.refused(&code);
+    }
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// Passes an upstream answer on as it streams (error answers read whole and redacted), and
+/// settles `ticket` (no reservation) when it is complete.
+pub(crate) async fn relay(
+    state: &Arc<Proxy>,
+    upstream: reqwest::Response,
+    ticket: Option<Ticket>,
+) -> Response {
+    let status = upstream.status();
+    let headers = upstream::response_headers(&upstream);
+    let meter = Metered {
+        inner: upstream.bytes_stream().boxed(),
+        scanner: UsageScanner::default(),
+        ticket,
+        priced: None,
+        success: status.is_success(),
+        state: Arc::clone(state),
+    };
+    let body = if status.is_success() {
+        metered(meter)
+    } else {
+        redacted_error(meter, status).await
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+pub(crate) async fn options(State(state): State<Arc<Proxy>>, req: Request) -> Response {
     let note = req.extensions().get::<Note>().cloned().unwrap_or_default();
     match state.guard.preflight(req.headers()) {
         Ok(response) => response,
@@ -125,27 +243,10 @@ async fn edits(State(state): State<Arc<Proxy>>, req: Request) -> Response {
 }
 
 async fn handle(state: &Arc<Proxy>, endpoint: Endpoint, req: Request) -> Response {
-    let note = req.extensions().get::<Note>().cloned().unwrap_or_default();
-    let mut response = match state.guard.check(req.headers()) {
-        Ok(cors) => {
-            let mut response = match forward(state, endpoint, req, &note).await {
-                Ok(response) | Err(response) => response,
-            };
-            cors.apply(&mut response);
-            response
-        }
-        Err(error) => api_error(error),
-    };
-    if let Some(code) = code_of(&response) {
-        note.refused(&code);
-    }
-    let h = response.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    response
+    guarded(state, req, |state, req, note| async move {
+        forward(&state, endpoint, req, &note).await
+    })
+    .await
 }
 
 /// Admission, body, reservation and forwarding; `Err` carries a refusal.

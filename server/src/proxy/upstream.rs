@@ -6,7 +6,7 @@
 //! becomes 502). Response headers come from an allow-list; `set-cookie` is dropped and
 //! `cache-control: no-store` added.
 
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::meter::Endpoint;
@@ -89,6 +89,25 @@ pub async fn send(
     body: reqwest::Body,
     len: u64,
 ) -> Result<reqwest::Response, Failure> {
+    send_to(
+        config,
+        Method::POST,
+        endpoint.path(),
+        client_headers,
+        Some((body, len)),
+    )
+    .await
+}
+
+/// Sends `method path` (a fixed path this server built, never one taken from the client)
+/// with an optional body of known length.
+pub async fn send_to(
+    config: &ForwardConfig,
+    method: Method,
+    path: &str,
+    client_headers: &HeaderMap,
+    body: Option<(reqwest::Body, u64)>,
+) -> Result<reqwest::Response, Failure> {
     let mut headers = HeaderMap::new();
     for name in REQUEST_ALLOW {
         if let Some(value) = client_headers.get(name) {
@@ -99,16 +118,16 @@ pub async fn send(
         .map_err(|_| Failure::BadKey)?;
     auth.set_sensitive(true);
     headers.insert(header::AUTHORIZATION, auth);
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    let url = format!("{}{}", config.upstream, endpoint.path());
-    let response = match config
-        .client
-        .post(url)
-        .headers(headers)
-        .body(body)
-        .send()
-        .await
-    {
+    let url = format!("{}{path}", config.upstream);
+    let mut request = config.client.request(method, url);
+    match body {
+        Some((body, len)) => {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            request = request.body(body);
+        }
+        None => headers.remove(header::CONTENT_TYPE).map_or((), |_| ()),
+    }
+    let response = match request.headers(headers).send().await {
         Ok(response) => response,
         Err(e) if e.is_timeout() => return Err(Failure::Timeout),
         Err(_) => return Err(Failure::Unreachable),

@@ -289,8 +289,10 @@ async fn json_edit_form_with_data_urls() {
     expect_error(server.post_json(EDITS, &body, &[]).await, 400).await;
 }
 
+/// Reference §17 (2.5) and §18 (2.6): `markup` is a transparent PNG the size of the first
+/// image, never with `mask`; refused on other models.
 #[tokio::test]
-async fn markup_only_on_the_2_5_models_and_never_with_a_mask() {
+async fn markup_only_on_the_2_5_and_2_6_models_and_never_with_a_mask() {
     let server = common::fake().await;
     let first = png(&common::picture(1024, 1024, 6));
     let markup = png(&RgbaImage::from_fn(1024, 1024, |x, y| {
@@ -307,10 +309,31 @@ async fn markup_only_on_the_2_5_models_and_never_with_a_mask() {
         }
         f
     };
-    let resp = server
-        .post_multipart(EDITS, form("gpt-image-2.5-flare", false), &[])
-        .await;
-    assert_eq!(resp.status(), 200);
+    for model in ["gpt-image-2.5-flare", "gpt-image-2.6-sunburst"] {
+        let resp = server.post_multipart(EDITS, form(model, false), &[]).await;
+        assert_eq!(resp.status(), 200, "{model}");
+    }
+    // Not the size of the first image, or opaque all over: refused, naming `markup`.
+    for bad in [
+        png(&RgbaImage::from_pixel(
+            512,
+            512,
+            image::Rgba([255, 0, 0, 0]),
+        )),
+        png(&RgbaImage::from_pixel(
+            1024,
+            1024,
+            image::Rgba([255, 0, 0, 255]),
+        )),
+    ] {
+        let f = Multipart::new()
+            .text("model", "gpt-image-2.6-flare")
+            .text("prompt", "follow the marks")
+            .file("image[]", "a.png", "image/png", &first)
+            .file("markup", "markup.png", "image/png", &bad);
+        let err = expect_error(server.post_multipart(EDITS, f, &[]).await, 400).await;
+        assert_eq!(err["param"], "markup", "{err}");
+    }
     let err = expect_error(
         server
             .post_multipart(EDITS, form("gpt-image-2", false), &[])

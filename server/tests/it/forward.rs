@@ -166,7 +166,7 @@ async fn sse_passes_through_event_by_event() {
 }
 
 #[tokio::test]
-async fn only_the_two_image_routes_exist() {
+async fn only_the_fixed_routes_exist() {
     let upstream = start_upstream().await;
     let server = common::start(forward_config(&upstream.url, 1024 * 1024)).await;
     let c = &server.client;
@@ -174,7 +174,13 @@ async fn only_the_two_image_routes_exist() {
         c.get(server.url("/v1/images/generations")),
         c.post(server.url("/v1/chat/completions")),
         c.get(server.url("/v1/models")),
-        c.post(server.url("/v1/files")),
+        // Files and Batches: only the five routes (POST /v1/files, GET /v1/files/{id}/content,
+        // POST /v1/batches, GET /v1/batches/{id}, POST /v1/batches/{id}/cancel).
+        c.get(server.url("/v1/files")),
+        c.delete(server.url("/v1/files/file-abc")),
+        c.get(server.url("/v1/files/file-abc")),
+        c.get(server.url("/v1/batches")),
+        c.post(server.url("/v1/uploads")),
         c.post(server.url("/v1/images/variations")),
         c.get(server.url("/_fake/requests")),
         c.post(server.url("/v1/images/../models")),

@@ -238,6 +238,11 @@ async fn invalid_requests_get_openai_errors() {
             "complexity",
             "invalid_value",
         ),
+        (
+            with("complexity", json!("high")),
+            "complexity",
+            "unsupported_parameter",
+        ),
         (with("prompt", json!("")), "prompt", "empty_string"),
         (
             with("prompt", json!("x".repeat(32_001))),
@@ -263,7 +268,7 @@ async fn invalid_requests_get_openai_errors() {
         "background"
     );
     // The 2.5 models know the extra quality levels, a prompt of exactly 32,000 chars is fine.
-    let ok = json!({"model": "gpt-image-2.5-sunburst", "prompt": "x".repeat(32_000), "quality": "xhigh", "size": "1024x640", "moderation": "low", "complexity": "high", "user": "u"});
+    let ok = json!({"model": "gpt-image-2.5-sunburst", "prompt": "x".repeat(32_000), "quality": "xhigh", "size": "1024x640", "moderation": "low", "user": "u"});
     assert_eq!(server.generate(ok).await.status(), 200);
 
     let resp = server
@@ -391,7 +396,18 @@ async fn routes_cors_and_unknown_paths() {
     .await;
     assert_eq!(
         config,
-        json!({"provider": "fake", "images_base": "/v1", "token_required": false, "version": env!("CARGO_PKG_VERSION")})
+        json!({
+            "provider": "fake",
+            "images_base": "/v1",
+            "token_required": false,
+            "version": env!("CARGO_PKG_VERSION"),
+            "recoverable_jobs": {
+                "header": "x-continuity-job",
+                "path": "/v1/continuity/jobs/",
+                "ttl_seconds": 86400
+            },
+            "batches": true
+        })
     );
     let health = server
         .client
@@ -412,18 +428,14 @@ async fn body_limit_is_413_in_the_envelope() {
     assert_eq!(err["type"], "invalid_request_error");
 }
 
-/// The reference documents free sizes and `xhigh`/`max` only for gpt-image-2 and the 2.5
-/// models; the 2.6 ids get only what every GPT image model has.
+/// The reference documents free sizes only for gpt-image-2 and the 2.5 models (§17); for 2.6
+/// `xhigh`/`max` per relays and `complexity` per OpenAI's model page (§18), and no transparent
+/// background.
 #[tokio::test]
-async fn gpt_image_2_6_refuses_what_the_reference_does_not_document() {
+async fn gpt_image_2_6_takes_what_the_reference_lists_for_it() {
     let server = common::fake().await;
     for model in ["gpt-image-2.6-sunburst", "gpt-image-2.6-flare"] {
-        for (key, value) in [
-            ("quality", "xhigh"),
-            ("quality", "max"),
-            ("size", "1536x864"),
-            ("size", "2048x2048"),
-        ] {
+        for (key, value) in [("size", "1536x864"), ("size", "2048x2048")] {
             let mut body = json!({"model": model, "prompt": "p", "quality": "low"});
             body[key] = json!(value);
             let err = expect_error(server.generate(body).await, 400).await;
@@ -435,6 +447,30 @@ async fn gpt_image_2_6_refuses_what_the_reference_does_not_document() {
             let body = json!({"model": model, "prompt": "p", "quality": "low", "size": size});
             assert_eq!(server.generate(body).await.status(), 200, "{model} {size}");
         }
+        for (key, value) in [
+            ("quality", "xhigh"),
+            ("quality", "max"),
+            ("complexity", "high"),
+        ] {
+            let mut body =
+                json!({"model": model, "prompt": "p", "quality": "low", "size": "1024x1024"});
+            body[key] = json!(value);
+            assert_eq!(
+                server.generate(body).await.status(),
+                200,
+                "{model} {key}={value}"
+            );
+        }
+        let body =
+            json!({"model": model, "prompt": "p", "quality": "low", "background": "transparent"});
+        let err = expect_error(server.generate(body).await, 400).await;
+        assert_eq!(err["param"], "background", "{err}");
+        assert!(
+            err["message"].as_str().is_some_and(
+                |m| m.contains("Transparent background is not supported for this model")
+            ),
+            "{err}"
+        );
     }
     // The same values stay valid where the reference documents them.
     for model in ["gpt-image-2.5-flare", "gpt-image-2"] {
@@ -443,4 +479,18 @@ async fn gpt_image_2_6_refuses_what_the_reference_does_not_document() {
     }
     let body = json!({"model": "gpt-image-2.5-sunburst", "prompt": "p", "quality": "max", "size": "1024x1024"});
     assert_eq!(server.generate(body).await.status(), 200);
+    // Transparent PNG and WebP on the models that have it; JPEG never.
+    for (model, format) in [("gpt-image-2.5-flare", "webp"), ("gpt-image-1.5", "png")] {
+        let body = json!({"model": model, "prompt": "p", "quality": "low", "background": "transparent", "output_format": format});
+        assert_eq!(
+            server.generate(body).await.status(),
+            200,
+            "{model} {format}"
+        );
+    }
+    let body = json!({"model": "gpt-image-2.5-flare", "prompt": "p", "quality": "low", "background": "transparent", "output_format": "jpeg"});
+    assert_eq!(
+        expect_error(server.generate(body).await, 400).await["param"],
+        "background"
+    );
 }

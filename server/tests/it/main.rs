@@ -2,6 +2,8 @@
 
 mod access;
 mod admission;
+mod batches;
+mod batches_proxy;
 mod binary;
 mod budgets;
 mod common;
@@ -13,6 +15,8 @@ mod forward;
 mod generations;
 mod guard;
 mod hygiene;
+mod jobs;
+mod jobs_binary;
 mod journal;
 mod limits;
 mod perf;
