@@ -26,6 +26,7 @@ pub mod image_type;
 pub mod locale;
 pub mod meter;
 pub mod model;
+pub mod model_line;
 pub mod openai;
 pub mod pixels;
 pub mod plan;
