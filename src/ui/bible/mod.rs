@@ -1,6 +1,7 @@
 //! The series bible editor: style, palette, world, typography, always/never rules, and the
 //! characters / products / props with their reference images (file picker, drag and drop,
-//! paste; order matters, identity first). It edits the bible through the series' store.
+//! paste; order matters, identity first). It edits the bible through the series' store. It is
+//! the "Bible" drawer's content (a lazy part of its own).
 
 mod entity;
 
@@ -88,8 +89,8 @@ pub fn BiblePanel(
         }
     };
     view! {
-        <details class="card bible" data-testid="bible">
-            <summary><h2>"Series bible"</h2><span class="muted small">" Compiled into every frame’s prompt"</span></summary>
+        <div class="bible" data-testid="bible">
+            <p class="muted small">"Compiled into every frame’s prompt."</p>
             <div class="bible-grid">
                 // One place for style: the overall look first, in the user's words (its test id
                 // is the old "series style" field's, which it replaces).
@@ -130,6 +131,6 @@ pub fn BiblePanel(
                 <button class="btn small" on:click=add(EntityKind::Product)>"+ Product"</button>
                 <button class="btn small" on:click=add(EntityKind::Prop)>"+ Prop"</button>
             </div>
-        </details>
+        </div>
     }
 }
