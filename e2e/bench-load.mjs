@@ -26,8 +26,11 @@ const named = (attr) => html.match(new RegExp(`${attr}=["']?/?([^"' >]+)`))[1].r
 const mainJs = named('data-js');
 const mainWasm = named('data-wasm');
 const css = readdirSync(DIST_DIR).filter((f) => /\.css$/.test(f));
-const worker = readdirSync(DIST_DIR).filter((f) => /^continuity-.*worker.*\.(js|wasm)$/.test(f));
 const lazy = readdirSync(DIST_DIR).filter((f) => /^(split|chunk)_.*-[0-9a-f]{16}\.wasm$/.test(f));
+const workerFiles = (bin) => readdirSync(DIST_DIR).filter((f) => new RegExp(`^${bin}(_bg\\.wasm|\\.js|_loader\\.js)$`).test(f));
+const workers = [['pixels', 'continuity-worker'], ['files', 'continuity-files-worker']]
+  .map(([label, bin]) => [`worker, ${label} (js + wasm, later)`, workerFiles(bin)])
+  .filter(([, files]) => files.length);
 const sized = (file) => {
   const bytes = readFileSync(join(DIST_DIR, file));
   return {
@@ -42,7 +45,7 @@ const groups = [
   ['CSS', css],
   ['HTML', ['index.html']],
   ['lazy parts (loaded later)', lazy],
-  ...(worker.length ? [['workers (js + wasm, loaded later)', worker]] : []),
+  ...workers,
 ];
 const rows = groups.map(([label, files]) => {
   const s = files.map(sized).reduce((a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, br: a.br + b.br }));

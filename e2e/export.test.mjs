@@ -208,9 +208,9 @@ test('the share page opens from disk, shows 9 images and makes no request', asyn
   await viewer.close();
 });
 
-test('the worker assembles an export with progress before each image, and a cancel stops it', async () => {
+test('the files worker assembles an export with progress before each image, and a cancel stops it', async () => {
   // The worker protocol the Export menu uses, driven directly: the stored series and images
-  // go to a worker of the deployed build as the app sends them (blobs by reference).
+  // go to the files worker of the deployed build as the app sends them (blobs by reference).
   const outcome = await page.evaluate(async () => {
     const db = await new Promise((ok, err) => { const r = indexedDB.open('continuity'); r.onsuccess = () => ok(r.result); r.onerror = () => err(r.error); });
     const all = (store) => new Promise((ok, err) => {
@@ -225,7 +225,7 @@ test('the worker assembles an export with progress before each image, and a canc
     }
     db.close();
     const series = JSON.stringify({ series: record, frames, versions });
-    const worker = new Worker(new URL('continuity-worker_loader.js', document.baseURI), { type: 'module' });
+    const worker = new Worker(new URL('continuity-files-worker_loader.js', document.baseURI), { type: 'module' });
     const messages = [];
     let listener = () => {};
     worker.onmessage = (e) => { messages.push(e.data); listener(e.data); };

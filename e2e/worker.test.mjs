@@ -1,11 +1,13 @@
 // The pixel worker (continuity-worker) through the app's client (src/web/worker.rs), against the
 // release dist/ served by continuity-server: mask PNG, leak and heat map, composite, consistency
-// signature and comparison, thumbnails, errors in words, start-up failure and timeout. The time
+// signature and comparison, thumbnails, errors in words, start-up failure and timeout; and that
+// each of the two workers loads only on its own first use (the files worker, export and
+// import, is driven in export.test.mjs and import.test.mjs). The time
 // of each operation and the longest main-thread task meanwhile are figures, measured by
 // `./scripts/bench.sh worker` (e2e/bench-worker.mjs), not asserted here.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage } from './harness.mjs';
+import { startServer, launchBrowser, newPage, createSeries } from './harness.mjs';
 import { pageHelpers, waitForApi } from './worker-page.mjs';
 
 let server, browser;
@@ -246,5 +248,36 @@ test('a worker that cannot load, or does not answer, fails the request with a cl
   });
   assert.equal(width, 4);
   assert.deepEqual(errors.filter((e) => !/continuity-worker/.test(e)), []);
+  await context.close();
+});
+
+test('each worker loads on its first use: a thumbnail and a mask load only the pixel worker, an export the files worker', async () => {
+  const { page, context, errors } = await open();
+  // The workers' wasm as the browser fetches it (service workers are blocked here, so every
+  // fetch is the page's or its workers' own, not the offline cache's).
+  const fetched = [];
+  context.on('request', (r) => {
+    const m = r.url().match(/\/(continuity-(?:files-)?worker)_bg\.wasm$/);
+    if (m) fetched.push(m[1]);
+  });
+  const made = await page.evaluate(async () => {
+    const { api, png } = window.__w;
+    const thumb = await api.thumbnail(await png(64, 48, [{ fill: [200, 40, 40] }]), 32);
+    const mask = await api.mask(await png(64, 48, [{ fill: [0, 0, 0, 255], x: 8, y: 8, w: 16, h: 16 }]), 64, 48);
+    return { thumb: [thumb.width, thumb.height], mask: mask.type };
+  });
+  assert.deepEqual(made, { thumb: [32, 24], mask: 'image/png' });
+  assert.deepEqual(fetched, ['continuity-worker'], 'a thumbnail and a mask fetch the pixel worker only');
+  // Opening a series does not load the files worker either; its first export does.
+  await createSeries(page, { template: 'carousel', name: 'Two workers' });
+  assert.deepEqual(fetched, ['continuity-worker']);
+  await page.getByRole('button', { name: 'Export', exact: true }).click();
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 60000 }),
+    page.getByRole('menuitem', { name: 'ZIP', exact: true }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), 'two-workers.zip');
+  assert.deepEqual(fetched, ['continuity-worker', 'continuity-files-worker'], 'the export fetched the files worker, once');
+  assert.deepEqual(errors, []);
   await context.close();
 });

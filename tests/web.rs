@@ -45,3 +45,97 @@ async fn creating_a_carousel_shows_nine_frames() {
     // The app's connection closes itself on `versionchange`, so deleting is not blocked.
     delete_database(db).await.unwrap();
 }
+
+/// A lazy part on screen (`LazyView`): "Loading…" until its module is there, then the part; a
+/// module that cannot be fetched says so with "Retry", and Retry loads it. (In these tests the
+/// library is not split, so the part's future stands in for the module's fetch.)
+#[wasm_bindgen_test]
+async fn a_lazy_part_shows_loading_then_itself_or_a_retry() {
+    use continuity::parts::PartMissing;
+    use continuity::ui::lazy_view::LazyView;
+    use futures_channel::oneshot;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    // Each load waits for the test to answer it: Ok (the module arrived) or Err (it did not).
+    let answers: Rc<RefCell<Vec<oneshot::Sender<bool>>>> = Rc::default();
+    let pending = answers.clone();
+    let (root, _handle) = mount(move || {
+        let pending = pending.clone();
+        let load = move || {
+            let (send, wait) = oneshot::channel();
+            pending.borrow_mut().push(send);
+            async move {
+                match wait.await {
+                    Ok(true) => Ok(view! { <p data-testid="the-part">"The part"</p> }.into_any()),
+                    _ => Err(PartMissing),
+                }
+            }
+        };
+        view! { <LazyView load=load/> }
+    });
+    leptos::task::tick().await;
+    assert_eq!(root.text_content().unwrap(), "Loading…");
+
+    // The module cannot be fetched: the reason and Retry, announced (role=alert).
+    answers.borrow_mut().remove(0).send(false).unwrap();
+    wait_for("the failure message", || {
+        query("[data-testid=part-failed]").is_some()
+    })
+    .await;
+    let failed = query("[data-testid=part-failed]").unwrap();
+    assert_eq!(failed.get_attribute("role").as_deref(), Some("alert"));
+    assert!(failed
+        .text_content()
+        .unwrap()
+        .contains("could not be loaded"));
+
+    // Retry asks again; this time the module arrives and the part replaces the message.
+    click("[data-testid=part-failed] button");
+    leptos::task::tick().await;
+    assert_eq!(root.text_content().unwrap(), "Loading…");
+    answers.borrow_mut().remove(0).send(true).unwrap();
+    wait_for("the part", || query("[data-testid=the-part]").is_some()).await;
+    assert!(query("[data-testid=part-failed]").is_none());
+}
+
+/// A lazy part whose view goes away while its module loads (the screen changed) never builds
+/// its views under the gone view: no panic, nothing shown later.
+#[wasm_bindgen_test]
+async fn a_lazy_part_that_went_away_while_loading_stays_away() {
+    use continuity::parts::PartMissing;
+    use continuity::ui::lazy_view::LazyView;
+    use futures_channel::oneshot;
+
+    #[derive(Clone, Copy)]
+    struct Marker;
+    let slot: StoredValue<Option<oneshot::Sender<()>>, LocalStorage> = StoredValue::new_local(None);
+    let shown = RwSignal::new(true);
+    let (root, _handle) = mount(move || {
+        // The part needs context from its owner, as the app's parts need the app state.
+        provide_context(Marker);
+        let load = move || {
+            let (send, wait) = oneshot::channel();
+            slot.set_value(Some(send));
+            async move {
+                wait.await.map_err(|_| PartMissing)?;
+                let _ = expect_context::<Marker>();
+                Ok(view! { <p data-testid="late-part">"Late"</p> }.into_any())
+            }
+        };
+        view! { <Show when=move || shown.get()><LazyView load=load/></Show> }
+    });
+    leptos::task::tick().await;
+    shown.set(false);
+    leptos::task::tick().await;
+    slot.try_update_value(Option::take)
+        .flatten()
+        .unwrap()
+        .send(())
+        .unwrap();
+    for _ in 0..5 {
+        leptos::task::tick().await;
+    }
+    assert!(query("[data-testid=late-part]").is_none());
+    assert_eq!(root.text_content().unwrap(), "");
+}

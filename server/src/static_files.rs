@@ -364,6 +364,8 @@ mod tests {
             "models.json",
             "continuity-worker.js",
             "continuity-worker_bg.wasm",
+            "continuity-files-worker.js",
+            "continuity-files-worker_bg.wasm",
             "icon-192.png",
             "x-FF74E2F767E3FA60.js",
             "-ff74e2f767e3fa60.js",

@@ -44,10 +44,13 @@ where
         // so they find the app's context and go away with this component.
         let future = InOwner {
             owner: owner.clone(),
+            alive: stage,
             future: Box::pin(load()),
         };
         leptos::task::spawn_local(async move {
-            let next = match future.await {
+            // `None`: this view went away while its part loaded (the screen changed).
+            let Some(loaded) = future.await else { return };
+            let next = match loaded {
                 Ok(view) => {
                     part.set_value(Some(view));
                     Stage::Loaded
@@ -72,18 +75,24 @@ where
     }
 }
 
-/// A future polled with a reactive owner set (what Leptos' `ScopedFuture` does, in few bytes).
+/// A future polled with a reactive owner set (what Leptos' `ScopedFuture` does, in few bytes),
+/// and never again once the view it loads for is gone (`alive` disposed): a part must not
+/// build its views under a disposed owner, where the app's context cannot be found.
 struct InOwner<F> {
     owner: Owner,
+    alive: RwSignal<Stage>,
     future: Pin<Box<F>>,
 }
 
 impl<F: Future> Future for InOwner<F> {
-    type Output = F::Output;
+    type Output = Option<F::Output>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
         let this = self.get_mut();
-        this.owner.with(|| this.future.as_mut().poll(cx))
+        if this.alive.is_disposed() {
+            return Poll::Ready(None);
+        }
+        this.owner.with(|| this.future.as_mut().poll(cx)).map(Some)
     }
 }
 

@@ -1,33 +1,39 @@
-//! The pixel worker (`continuity-worker`, see `worker/`): the one main-thread module that talks
-//! to it. Mask encoding, the leak and its heat map, composites, consistency signatures and
-//! thumbnails run there, so no long task blocks the page while they work on full-size images.
+//! The two Web Workers (see `worker/src/lib.rs`): the one main-thread module that talks to
+//! them. The **pixel worker** (`continuity-worker`, `worker/`) encodes masks, measures the leak
+//! and its heat map, composites, and makes consistency signatures and thumbnails, so no long
+//! task blocks the page while they work on full-size images; the **files worker**
+//! (`continuity-files-worker`, `files-worker/`) assembles exports and reads imports. Which one
+//! runs an operation is [`WorkerKind::of`]; a first mask or thumbnail never loads the export
+//! and import code.
 //!
-//! The worker starts on first use and stays; answers are matched to requests by id. Images go
-//! as `Blob`s (structured clone: the bytes are shared, not copied) or `ImageBitmap`s
-//! (transferred: detached here afterwards) and come back as `Blob`s; the worker decodes and
-//! encodes them with the browser's codecs. Every request ends: with the worker's answer, with
+//! Each worker starts on its first use and stays; answers are matched to requests by id. Images
+//! go as `Blob`s (structured clone: the bytes are shared, not copied) or `ImageBitmap`s
+//! (transferred: detached here afterwards) and come back as `Blob`s; the workers decode and
+//! encode them with the browser's codecs. Every request ends: with the worker's answer, with
 //! its refusal in words ([`WorkerError::Refused`]), or after [`DEFAULT_TIMEOUT_MS`] with
 //! [`WorkerError::Timeout`]. A worker that crashed, timed out or failed to load is dropped, and
-//! the next call starts a fresh one.
+//! the next call to it starts a fresh one; the other worker is not touched.
 //!
-//! **Loading.** Trunk builds the worker from `index.html`'s
+//! **Loading.** Trunk builds each worker from its
 //! `<link data-trunk rel="rust" data-type="worker" data-loader-shim data-bindgen-target="web">`
-//! into three unhashed files at the dist root: `continuity-worker_loader.js` (a module that
-//! imports the glue and awaits `init()`), `continuity-worker.js` and
-//! `continuity-worker_bg.wasm`. The loader is resolved against `document.baseURI` (Trunk's
-//! `<base href>` = the public URL) and started as a module worker; the glue finds its wasm
-//! next to itself (`import.meta.url`), so a sub-path deployment (`--public-url /sub/`) works.
+//! in `index.html` into three unhashed files at the dist root: `<bin>_loader.js` (a module that
+//! imports the glue and awaits `init()`), `<bin>.js` and `<bin>_bg.wasm`. The loader is
+//! resolved against `document.baseURI` (Trunk's `<base href>` = the public URL) and started as
+//! a module worker; the glue finds its wasm next to itself (`import.meta.url`), so a sub-path
+//! deployment (`--public-url /sub/`) works.
 
 mod client;
 mod hook;
+mod message;
 pub use hook::dispatch;
 
 use client::call;
+use message::Request;
 
 use std::fmt;
 use std::future::Future;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, ImageBitmap};
 
@@ -36,10 +42,54 @@ pub use continuity_core::pixels::{Consistency, DriftThresholds};
 /// How long a request may take, start-up included, before it fails with
 /// [`WorkerError::Timeout`] (a 1536 × 1024 operation takes well under a second).
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
-/// The loader Trunk writes for the worker (see the module documentation).
-const LOADER: &str = "continuity-worker_loader.js";
 /// The message protocol this client speaks (`worker/src/protocol.rs`).
-const PROTOCOL: u32 = 2;
+const PROTOCOL: u32 = 3;
+
+/// One of the two workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerKind {
+    /// `continuity-worker`: mask, leak, composite, signature, compare, thumbnail.
+    Pixels,
+    /// `continuity-files-worker`: export and import.
+    Files,
+}
+
+impl WorkerKind {
+    /// The worker that runs operation `op`: export and import (and `cancel-exports`) are the
+    /// files worker's, everything else is pixel work.
+    pub fn of(op: &str) -> Self {
+        match op {
+            "export" | "import" | "cancel-exports" => WorkerKind::Files,
+            _ => WorkerKind::Pixels,
+        }
+    }
+
+    /// Its binary's name (the worker's name in the browser's tools).
+    fn bin(self) -> &'static str {
+        match self {
+            WorkerKind::Pixels => "continuity-worker",
+            WorkerKind::Files => "continuity-files-worker",
+        }
+    }
+
+    /// The loader Trunk writes for it (see the module documentation).
+    fn loader(self) -> &'static str {
+        match self {
+            WorkerKind::Pixels => "continuity-worker_loader.js",
+            WorkerKind::Files => "continuity-files-worker_loader.js",
+        }
+    }
+}
+
+/// How errors name it.
+impl fmt::Display for WorkerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WorkerKind::Pixels => "the image worker",
+            WorkerKind::Files => "the export and import worker",
+        })
+    }
+}
 
 /// An image for the worker.
 #[derive(Debug, Clone)]
@@ -79,7 +129,7 @@ pub enum Mask {
     OpenAi(Source),
 }
 
-/// Why a worker request failed.
+/// Why a worker request failed. All but a refusal and a cancel name the worker.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorkerError {
     /// The worker refused the request: an undecodable image, sizes that do not match, a bad
@@ -87,16 +137,18 @@ pub enum WorkerError {
     Refused(String),
     /// The worker could not be started (its script is missing or blocked, or the browser
     /// has no module workers).
-    Unavailable(String),
-    /// No answer in time; the worker was stopped and the next request starts a new one.
+    Unavailable(WorkerKind, String),
+    /// No answer in time; the worker was stopped and its next request starts a new one.
     Timeout {
+        /// The worker that did not answer.
+        worker: WorkerKind,
         /// The limit that passed, in milliseconds.
         ms: u32,
     },
-    /// The worker crashed while working; the next request starts a new one.
-    Crashed(String),
+    /// The worker crashed while working; its next request starts a new one.
+    Crashed(WorkerKind, String),
     /// The answer had an unexpected shape (a worker of another version).
-    BadAnswer(String),
+    BadAnswer(WorkerKind, String),
     /// The request was cancelled ([`cancel_exports`]).
     Cancelled,
 }
@@ -105,15 +157,15 @@ impl fmt::Display for WorkerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             WorkerError::Refused(why) => f.write_str(why),
-            WorkerError::Unavailable(why) => write!(f, "the image worker could not start: {why}"),
-            WorkerError::Timeout { ms } => write!(
+            WorkerError::Unavailable(worker, why) => write!(f, "{worker} could not start: {why}"),
+            WorkerError::Timeout { worker, ms } => write!(
                 f,
-                "the image worker did not answer within {} s; it was restarted",
+                "{worker} did not answer within {} s; it was restarted",
                 ms.div_ceil(1000)
             ),
-            WorkerError::Crashed(why) => write!(f, "the image worker crashed: {why}"),
-            WorkerError::BadAnswer(why) => {
-                write!(f, "the image worker answered unexpectedly: {why}")
+            WorkerError::Crashed(worker, why) => write!(f, "{worker} crashed: {why}"),
+            WorkerError::BadAnswer(worker, why) => {
+                write!(f, "{worker} answered unexpectedly: {why}")
             }
             WorkerError::Cancelled => f.write_str("cancelled"),
         }
@@ -194,7 +246,7 @@ async fn mask_of(coverage: Source, width: u32, height: u32) -> Result<Blob, Work
     req.image("coverage", coverage);
     req.set("width", width.into());
     req.set("height", height.into());
-    blob(&call(req).await?, "image")
+    call(req).await?.blob("image")
 }
 
 /// Measures how much of `result` changed against `parent` outside `mask` (ΔE > `threshold`,
@@ -224,15 +276,15 @@ async fn leak_of(
     req.set("threshold", threshold.into());
     let a = call(req).await?;
     Ok(LeakReport {
-        measured: number(&a, "measured")? as u32,
-        changed: number(&a, "changed")? as u32,
-        share: number(&a, "share")?,
-        max_delta_e: number(&a, "maxDeltaE")? as f32,
-        threshold: number(&a, "threshold")? as f32,
-        masked: field(&a, "masked").as_bool().unwrap_or(false),
-        heat_map: blob(&a, "heatMap")?,
-        width: number(&a, "width")? as u32,
-        height: number(&a, "height")? as u32,
+        measured: a.number("measured")? as u32,
+        changed: a.number("changed")? as u32,
+        share: a.number("share")?,
+        max_delta_e: a.number("maxDeltaE")? as f32,
+        threshold: a.number("threshold")? as f32,
+        masked: a.field("masked").as_bool().unwrap_or(false),
+        heat_map: a.blob("heatMap")?,
+        width: a.number("width")? as u32,
+        height: a.number("height")? as u32,
     })
 }
 
@@ -258,7 +310,7 @@ async fn composite_of(
     req.image("result", result);
     req.mask(mask);
     req.set("feather", feather.into());
-    blob(&call(req).await?, "image")
+    call(req).await?.blob("image")
 }
 
 /// The consistency signature of an image (compute once per image; compare many times).
@@ -271,11 +323,7 @@ pub fn signature(
 async fn signature_of(image: Source) -> Result<SignatureJson, WorkerError> {
     let mut req = Request::new("signature");
     req.image("image", image);
-    let a = call(req).await?;
-    field(&a, "signature")
-        .as_string()
-        .map(SignatureJson)
-        .ok_or_else(|| bad("signature"))
+    call(req).await?.text("signature").map(SignatureJson)
 }
 
 /// The consistency of an image against a reference (the anchor), from their signatures.
@@ -290,13 +338,12 @@ pub async fn compare(
     req.set("paletteDeltaE", thresholds.palette_delta_e.into());
     req.set("structureDeltaL", thresholds.structure_delta_l.into());
     let a = call(req).await?;
-    let flag = |key: &str| field(&a, key).as_bool().ok_or_else(|| bad(key));
     Ok(Consistency {
-        palette_distance: number(&a, "paletteDistance")? as f32,
-        structural_distance: number(&a, "structuralDistance")? as f32,
-        palette_drifted: flag("paletteDrifted")?,
-        structure_drifted: flag("structureDrifted")?,
-        drifted: flag("drifted")?,
+        palette_distance: a.number("paletteDistance")? as f32,
+        structural_distance: a.number("structuralDistance")? as f32,
+        palette_drifted: a.flag("paletteDrifted")?,
+        structure_drifted: a.flag("structureDrifted")?,
+        drifted: a.flag("drifted")?,
     })
 }
 
@@ -315,9 +362,9 @@ async fn thumbnail_of(image: Source, max_edge: u32) -> Result<Picture, WorkerErr
     req.set("maxEdge", max_edge.into());
     let a = call(req).await?;
     Ok(Picture {
-        blob: blob(&a, "image")?,
-        width: number(&a, "width")? as u32,
-        height: number(&a, "height")? as u32,
+        blob: a.blob("image")?,
+        width: a.number("width")? as u32,
+        height: a.number("height")? as u32,
     })
 }
 
@@ -332,7 +379,7 @@ pub struct ExportedFile {
     pub warnings: Vec<String>,
 }
 
-/// Assembles an export file in the worker: `kind` is `"zip"`, `"contact-sheet"`, `"pdf"`,
+/// Assembles an export file in the files worker: `kind` is `"zip"`, `"contact-sheet"`, `"pdf"`,
 /// `"gif"` or `"share"`; `series_json` the whole series
 /// (`continuity_core::model::records::whole_json`); `images` the stored image `Blob`s
 /// by hash (sent by reference, not copied); `options` the kind's fields (`allVersions`,
@@ -359,11 +406,9 @@ pub async fn export(
     }
     let a = client::call_with_progress(req, Some(std::rc::Rc::new(on_progress))).await?;
     Ok(ExportedFile {
-        blob: blob(&a, "blob")?,
-        file_name: field(&a, "fileName")
-            .as_string()
-            .ok_or_else(|| bad("fileName"))?,
-        warnings: strings(&a, "warnings"),
+        blob: a.blob("blob")?,
+        file_name: a.text("fileName")?,
+        warnings: a.strings("warnings"),
     })
 }
 
@@ -379,105 +424,37 @@ pub struct ImportedFile {
 }
 
 /// Reads, unpacks and strictly checks an import file (a ZIP export or a bare manifest) in the
-/// worker. A refusal is [`WorkerError::Refused`] with the import's own message.
+/// files worker. A refusal is [`WorkerError::Refused`] with the import's own message.
 pub async fn import(file: &Blob, now_ms: f64) -> Result<ImportedFile, WorkerError> {
     let req = Request::new("import");
     req.set("file", file.into());
     req.set("nowMs", now_ms.into());
     let a = client::call_with_progress(req, None).await?;
-    let images = field(&a, "images");
+    let images = a.field("images");
     let mut blobs = std::collections::HashMap::new();
     if let Some(object) = images.dyn_ref::<Object>() {
         for key in Object::keys(object).iter() {
             let blob = Reflect::get(object, &key)
                 .ok()
                 .and_then(|b| b.dyn_into::<Blob>().ok())
-                .ok_or_else(|| bad("images"))?;
+                .ok_or_else(|| a.bad("images"))?;
             blobs.insert(key.as_string().unwrap_or_default(), blob);
         }
     }
     Ok(ImportedFile {
-        series_json: field(&a, "series")
-            .as_string()
-            .ok_or_else(|| bad("series"))?,
-        warnings: strings(&a, "warnings"),
+        series_json: a.text("series")?,
+        warnings: a.strings("warnings"),
         images: blobs,
     })
 }
 
-/// Stops every export the worker is assembling before its next step.
+/// Stops every export the files worker is assembling before its next step.
 pub fn cancel_exports() {
     client::cancel_exports();
 }
 
-/// Sets the time limit of requests made from now on (default [`DEFAULT_TIMEOUT_MS`]).
+/// Sets the time limit of requests made from now on, to either worker (default
+/// [`DEFAULT_TIMEOUT_MS`]).
 pub fn set_timeout_ms(ms: u32) {
     client::set_timeout_ms(ms);
-}
-
-// ---- requests and answers ------------------------------------------------------------------
-
-/// A message being built, with the objects it transfers.
-struct Request {
-    message: Object,
-    transfer: Array,
-}
-
-impl Request {
-    fn new(op: &str) -> Self {
-        let r = Request {
-            message: Object::new(),
-            transfer: Array::new(),
-        };
-        r.set("op", op.into());
-        r
-    }
-
-    fn set(&self, key: &str, value: JsValue) {
-        // Setting a property on a fresh plain object cannot fail.
-        let _ = Reflect::set(&self.message, &key.into(), &value);
-    }
-
-    fn image(&mut self, key: &str, source: Source) {
-        match source {
-            Source::Blob(blob) => self.set(key, blob.into()),
-            Source::Bitmap(bitmap) => {
-                self.transfer.push(&bitmap);
-                self.set(key, bitmap.into());
-            }
-        }
-    }
-
-    fn mask(&mut self, mask: Mask) {
-        let (kind, source) = match mask {
-            Mask::Coverage(s) => ("coverage", s),
-            Mask::OpenAi(s) => ("openai", s),
-        };
-        self.set("maskKind", kind.into());
-        self.image("mask", source);
-    }
-}
-
-fn field(answer: &Object, key: &str) -> JsValue {
-    Reflect::get(answer, &key.into()).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// A list of texts (none when absent).
-fn strings(answer: &Object, key: &str) -> Vec<String> {
-    field(answer, key)
-        .dyn_into::<Array>()
-        .map(|list| list.iter().filter_map(|w| w.as_string()).collect())
-        .unwrap_or_default()
-}
-
-fn bad(key: &str) -> WorkerError {
-    WorkerError::BadAnswer(format!("no valid \"{key}\""))
-}
-
-fn number(answer: &Object, key: &str) -> Result<f64, WorkerError> {
-    field(answer, key).as_f64().ok_or_else(|| bad(key))
-}
-
-fn blob(answer: &Object, key: &str) -> Result<Blob, WorkerError> {
-    field(answer, key).dyn_into::<Blob>().map_err(|_| bad(key))
 }

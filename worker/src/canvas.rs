@@ -150,7 +150,7 @@ pub async fn encode(width: u32, height: u32, rgba: &[u8], format: Format) -> Res
 
 /// A `width × height` canvas and its 2D context, kept in CPU memory (`willReadFrequently`):
 /// every canvas here is read back or encoded, never shown.
-pub(crate) fn canvas(
+pub fn canvas(
     width: u32,
     height: u32,
 ) -> Result<(OffscreenCanvas, OffscreenCanvasRenderingContext2d), JsValue> {

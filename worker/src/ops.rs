@@ -9,8 +9,6 @@
 //! | `signature` | `image` | `signature` (JSON text of `core::pixels::Signature`) |
 //! | `compare` | `image`, `reference` (signature JSON), `paletteDeltaE`, `structureDeltaL` | `paletteDistance`, `structuralDistance`, `paletteDrifted`, `structureDrifted`, `drifted` |
 //! | `thumbnail` | `image`, `maxEdge` (default 384), `quality` (0 ‥ 1, default 0.8) | `image` (WebP), `width`, `height` |
-//! | `import` | `file` (a ZIP export or a `manifest.json`), `nowMs` | `series` (JSON), `warnings`, `images` (hash → `Blob`): see [`crate::import`] |
-//! | `export` | `kind`, `series` (JSON), `images` (hash → `Blob`), options: see [`crate::export`] | `blob`, `fileName`, `warnings`; `{ id, progress, total }` messages on the way |
 //!
 //! `maskKind` says how to read a mask image: `"coverage"` (default; the painter's canvas,
 //! painted where alpha ≥ 128) or `"openai"` (a mask PNG as sent to OpenAI, painted where
@@ -20,31 +18,18 @@ use continuity_core::pixels::{
     self, check_mask_png_len, coverage_from_alpha, coverage_from_mask_image, Coverage,
     DriftThresholds, PixelError, Signature, LEAK_DELTA_E, THUMB_MAX_EDGE,
 };
+use continuity_worker::canvas::{self, Format, Pixels};
+use continuity_worker::protocol::{self, object, Request};
 use js_sys::Object;
 use wasm_bindgen::JsValue;
-
-use crate::canvas::{self, Format, Pixels};
-use crate::protocol::{self, object, Request};
 
 /// WebP quality of thumbnails unless the request says otherwise.
 const THUMB_QUALITY: f64 = 0.8;
 
 /// Runs one request and returns its answer (`ok: true` with the results, or `ok: false` with
 /// the reason in words).
-pub async fn answer(data: JsValue) -> Object {
-    let request = Request::new(data);
-    let id = request.id();
+pub async fn answer(request: Request) -> Object {
     let outcome = match request.op().as_str() {
-        "export" => match crate::export::export(&request).await {
-            Ok(fields) => Ok(fields),
-            Err(crate::export::Stop::Failed(reason)) => Err(reason),
-            Err(crate::export::Stop::Cancelled) => {
-                let answer = protocol::failure(id, "the export was cancelled");
-                let _ = js_sys::Reflect::set(&answer, &"cancelled".into(), &JsValue::TRUE);
-                return answer;
-            }
-        },
-        "import" => crate::import::import(&request).await,
         "mask" => mask(&request).await,
         "leak" => leak(&request).await,
         "composite" => composite(&request).await,
@@ -52,16 +37,10 @@ pub async fn answer(data: JsValue) -> Object {
         "compare" => compare(&request),
         "thumbnail" => thumbnail(&request).await,
         "" => Err("the request names no operation".to_string()),
-        other => Err(format!("the worker has no operation \"{other}\"")),
+        // Export and import are the files worker's (files-worker/).
+        other => Err(format!("the pixel worker has no operation \"{other}\"")),
     };
-    match outcome {
-        Ok(fields) => {
-            let _ = js_sys::Reflect::set(&fields, &"id".into(), &id);
-            let _ = js_sys::Reflect::set(&fields, &"ok".into(), &JsValue::TRUE);
-            fields
-        }
-        Err(reason) => protocol::failure(id, &reason),
-    }
+    protocol::answered(request.id(), outcome)
 }
 
 fn words(e: PixelError) -> String {

@@ -5,8 +5,8 @@ use wasm_bindgen::JsValue;
 
 /// Version of the message protocol, sent in the `ready` message. The main thread refuses a
 /// worker of another version (a stale cached worker script next to a new app) with a clear
-/// error instead of misreading its answers.
-pub const PROTOCOL: u32 = 2;
+/// error instead of misreading its answers. 3: export and import moved to the files worker.
+pub const PROTOCOL: u32 = 3;
 
 /// A plain object with the given fields.
 pub fn object(fields: &[(&str, JsValue)]) -> Object {
@@ -25,6 +25,18 @@ pub fn failure(id: JsValue, reason: &str) -> Object {
         ("ok", JsValue::FALSE),
         ("error", JsValue::from_str(reason)),
     ])
+}
+
+/// The answer to request `id`: `{ id, ok: true, …fields }` or `{ id, ok: false, error }`.
+pub fn answered(id: JsValue, outcome: Result<Object, String>) -> Object {
+    match outcome {
+        Ok(fields) => {
+            let _ = Reflect::set(&fields, &"id".into(), &id);
+            let _ = Reflect::set(&fields, &"ok".into(), &JsValue::TRUE);
+            fields
+        }
+        Err(reason) => failure(id, &reason),
+    }
 }
 
 /// One request: its id, its operation and access to its fields.

@@ -1,6 +1,7 @@
-//! The one worker: started on first use, requests matched to answers by id, each with its
-//! timer; a worker that crashed, timed out or failed to load is dropped and the next call
-//! starts a fresh one.
+//! The workers, one client per [`WorkerKind`]: each started on its first use, with its own
+//! start-up queue, pending requests and crash handling; requests matched to answers by id,
+//! each with its timer; a worker that crashed, timed out or failed to load is dropped and the
+//! next call to it starts a fresh one (the other worker goes on).
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -10,10 +11,12 @@ use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{prelude::*, JsCast};
 use web_sys::{ErrorEvent, Event, MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use super::{Request, WorkerError, DEFAULT_TIMEOUT_MS, LOADER, PROTOCOL};
+use super::message::{Answer, Request};
+use super::{WorkerError, WorkerKind, DEFAULT_TIMEOUT_MS, PROTOCOL};
 
 thread_local! {
-    static CLIENT: RefCell<Option<Rc<Client>>> = const { RefCell::new(None) };
+    /// The running workers, by [`slot`].
+    static CLIENTS: RefCell<[Option<Rc<Client>>; 2]> = const { RefCell::new([None, None]) };
     static NEXT_ID: Cell<u32> = const { Cell::new(1) };
     static TIMEOUT_MS: Cell<u32> = const { Cell::new(DEFAULT_TIMEOUT_MS) };
 }
@@ -33,8 +36,9 @@ struct Pending {
     on_progress: Option<OnProgress>,
 }
 
-/// The running worker and its bookkeeping.
+/// A running worker and its bookkeeping.
 struct Client {
+    kind: WorkerKind,
     worker: Worker,
     /// Set once the worker said it listens; until then messages wait in `queue` (a message
     /// sent before the wasm has set `onmessage` would be lost).
@@ -46,15 +50,20 @@ struct Client {
     _on_error: Closure<dyn FnMut(Event)>,
 }
 
-/// Sends a request and waits for its answer (`ok: true`), its refusal, or the timeout.
-pub(super) async fn call(req: Request) -> Outcome {
+/// Sends a request to its worker and waits for its answer (`ok: true`), its refusal, or the
+/// timeout.
+pub(super) async fn call(req: Request) -> Result<Answer, WorkerError> {
     call_with_progress(req, None).await
 }
 
 /// [`call`], with `on_progress` called for each `{ progress, total }` message the worker
 /// posts on the way (each one also restarts the timeout).
-pub(super) async fn call_with_progress(req: Request, on_progress: Option<OnProgress>) -> Outcome {
-    let client = client()?;
+pub(super) async fn call_with_progress(
+    req: Request,
+    on_progress: Option<OnProgress>,
+) -> Result<Answer, WorkerError> {
+    let kind = req.kind;
+    let client = client(kind)?;
     let id = NEXT_ID.with(|n| {
         let id = n.get();
         n.set(id.wrapping_add(1).max(1));
@@ -64,11 +73,12 @@ pub(super) async fn call_with_progress(req: Request, on_progress: Option<OnProgr
     let ms = TIMEOUT_MS.with(Cell::get);
     let (reply, answer) = oneshot::channel();
     let on_timeout = Closure::<dyn FnMut()>::new(move || {
-        if let Some(client) = current() {
-            client.fail_all_and_stop(WorkerError::Timeout { ms });
+        if let Some(client) = current(kind) {
+            client.fail_all_and_stop(WorkerError::Timeout { worker: kind, ms });
         }
     });
-    let timer = arm(&on_timeout, ms).ok_or_else(|| WorkerError::Unavailable("no timer".into()))?;
+    let timer =
+        arm(&on_timeout, ms).ok_or_else(|| WorkerError::Unavailable(kind, "no timer".into()))?;
     client.pending.borrow_mut().push((
         id,
         Pending {
@@ -80,9 +90,9 @@ pub(super) async fn call_with_progress(req: Request, on_progress: Option<OnProgr
     ));
     client.send(req.message, req.transfer);
     match answer.await {
-        Ok(outcome) => outcome,
+        Ok(outcome) => outcome.map(|object| Answer { kind, object }),
         // The sender is dropped without an answer only if the client went away unnoticed.
-        Err(_) => Err(WorkerError::Crashed("the request was dropped".into())),
+        Err(_) => Err(WorkerError::Crashed(kind, "the request was dropped".into())),
     }
 }
 
@@ -96,33 +106,41 @@ fn arm(callback: &Closure<dyn FnMut()>, ms: u32) -> Option<i32> {
         .ok()
 }
 
-/// Asks the running worker, if any, to stop its exports before their next step (they then
-/// answer as cancelled). Nothing to do when no worker runs.
+/// Asks the running files worker, if any, to stop its exports before their next step (they
+/// then answer as cancelled). Nothing to do when it does not run.
 pub(super) fn cancel_exports() {
-    if let Some(client) = current() {
+    if let Some(client) = current(WorkerKind::of("cancel-exports")) {
         let message = Object::new();
         let _ = Reflect::set(&message, &"op".into(), &"cancel-exports".into());
         client.send(message, Array::new());
     }
 }
 
-fn current() -> Option<Rc<Client>> {
-    CLIENT.with(|c| c.borrow().clone())
+/// Where a worker's client is kept in `CLIENTS`.
+fn slot(kind: WorkerKind) -> usize {
+    match kind {
+        WorkerKind::Pixels => 0,
+        WorkerKind::Files => 1,
+    }
 }
 
-/// The running worker, started on first use.
-fn client() -> Result<Rc<Client>, WorkerError> {
-    if let Some(client) = current() {
+fn current(kind: WorkerKind) -> Option<Rc<Client>> {
+    CLIENTS.with(|c| c.borrow()[slot(kind)].clone())
+}
+
+/// The running worker of `kind`, started on first use.
+fn client(kind: WorkerKind) -> Result<Rc<Client>, WorkerError> {
+    if let Some(client) = current(kind) {
         return Ok(client);
     }
-    let client = Client::spawn()?;
-    CLIENT.with(|c| *c.borrow_mut() = Some(client.clone()));
+    let client = Client::spawn(kind)?;
+    CLIENTS.with(|c| c.borrow_mut()[slot(kind)] = Some(client.clone()));
     Ok(client)
 }
 
 /// The loader's URL: relative to the document's base (Trunk's public URL).
-fn loader_url() -> Result<String, WorkerError> {
-    let unavailable = |why: &str| WorkerError::Unavailable(why.to_string());
+fn loader_url(kind: WorkerKind) -> Result<String, WorkerError> {
+    let unavailable = |why: &str| WorkerError::Unavailable(kind, why.to_string());
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| unavailable("no document"))?;
@@ -131,19 +149,19 @@ fn loader_url() -> Result<String, WorkerError> {
         .ok()
         .flatten()
         .ok_or_else(|| unavailable("no base URL"))?;
-    web_sys::Url::new_with_base(LOADER, &base)
+    web_sys::Url::new_with_base(kind.loader(), &base)
         .map(|u| u.href())
         .map_err(|_| unavailable("no worker URL"))
 }
 
 impl Client {
-    fn spawn() -> Result<Rc<Client>, WorkerError> {
-        let url = loader_url()?;
+    fn spawn(kind: WorkerKind) -> Result<Rc<Client>, WorkerError> {
+        let url = loader_url(kind)?;
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
-        options.set_name("continuity-worker");
+        options.set_name(kind.bin());
         let worker = Worker::new_with_options(&url, &options)
-            .map_err(|e| WorkerError::Unavailable(describe(&e)))?;
+            .map_err(|e| WorkerError::Unavailable(kind, describe(&e)))?;
         let client = Rc::new_cyclic(|me: &Weak<Client>| {
             let me_message = me.clone();
             let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
@@ -160,6 +178,7 @@ impl Client {
             worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
             worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
             Client {
+                kind,
                 worker: worker.clone(),
                 ready: Cell::new(false),
                 queue: RefCell::new(Vec::new()),
@@ -196,7 +215,7 @@ impl Client {
                     "its script is of another version (protocol {version}, expected {PROTOCOL}); \
                      reload the page"
                 );
-                self.fail_all_and_stop(WorkerError::Unavailable(why));
+                self.fail_all_and_stop(WorkerError::Unavailable(self.kind, why));
                 return;
             }
             self.ready.set(true);
@@ -207,7 +226,7 @@ impl Client {
             return;
         }
         if let Some(why) = get("crash").as_string() {
-            self.fail_all_and_stop(WorkerError::Crashed(why));
+            self.fail_all_and_stop(WorkerError::Crashed(self.kind, why));
             return;
         }
         let Some(id) = get("id").as_f64() else {
@@ -242,13 +261,20 @@ impl Client {
             .map(ErrorEvent::message)
             .filter(|m| !m.is_empty());
         event.prevent_default();
+        let kind = self.kind;
         let error = match (self.ready.get(), message) {
-            (true, m) => WorkerError::Crashed(m.unwrap_or_else(|| "an uncaught error".into())),
-            (false, m) => WorkerError::Unavailable(m.unwrap_or_else(|| {
-                format!(
-                    "{LOADER} or its wasm did not load (missing, blocked, or no module workers)"
-                )
-            })),
+            (true, m) => {
+                WorkerError::Crashed(kind, m.unwrap_or_else(|| "an uncaught error".into()))
+            }
+            (false, m) => WorkerError::Unavailable(
+                kind,
+                m.unwrap_or_else(|| {
+                    format!(
+                        "{} or its wasm did not load (missing, blocked, or no module workers)",
+                        kind.loader()
+                    )
+                }),
+            ),
         };
         self.fail_all_and_stop(error);
     }
@@ -290,13 +316,13 @@ impl Client {
     }
 
     /// Stops this worker, fails every pending request with `error`, and forgets the worker so
-    /// the next request starts a fresh one.
+    /// the next request to it starts a fresh one.
     fn fail_all_and_stop(&self, error: WorkerError) {
         self.worker.terminate();
         self.worker.set_onmessage(None);
         self.worker.set_onerror(None);
-        CLIENT.with(|c| {
-            let mut c = c.borrow_mut();
+        CLIENTS.with(|c| {
+            let c = &mut c.borrow_mut()[slot(self.kind)];
             if c.as_ref()
                 .is_some_and(|rc| std::ptr::eq(Rc::as_ptr(rc), self))
             {
@@ -321,7 +347,7 @@ fn describe(error: &JsValue) -> String {
     error.as_string().unwrap_or_else(|| "unknown error".into())
 }
 
-/// Sets the time limit of requests made from now on.
+/// Sets the time limit of requests made from now on, to either worker.
 pub(super) fn set_timeout_ms(ms: u32) {
     TIMEOUT_MS.with(|t| t.set(ms.max(1)));
 }

@@ -19,7 +19,7 @@ use web_sys::{Blob, WorkerGlobalScope};
 
 use crate::export::raster::{blob_of_parts, bytes, FilePart};
 use crate::export::{Steps, Stop};
-use crate::protocol::{object, Request};
+use continuity_worker::protocol::{object, Request};
 
 /// Runs an `import` request.
 pub async fn import(request: &Request) -> Result<Object, String> {

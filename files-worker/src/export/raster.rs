@@ -86,8 +86,12 @@ pub fn canvas(
     height: u32,
     background: &str,
 ) -> Result<(OffscreenCanvas, OffscreenCanvasRenderingContext2d), String> {
-    let (canvas, context) = crate::canvas::canvas(width, height)
-        .map_err(|e| format!("no canvas of {width}×{height}: {}", crate::describe(&e)))?;
+    let (canvas, context) = continuity_worker::canvas::canvas(width, height).map_err(|e| {
+        format!(
+            "no canvas of {width}×{height}: {}",
+            continuity_worker::describe(&e)
+        )
+    })?;
     context.set_fill_style_str(background);
     context.fill_rect(0.0, 0.0, f64::from(width), f64::from(height));
     Ok((canvas, context))

@@ -34,7 +34,7 @@ use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, DedicatedWorkerGlobalScope};
 
-use crate::protocol::{object, Request};
+use continuity_worker::protocol::{object, Request};
 
 thread_local! {
     /// Bumped by `cancel-exports`: an export started under an older generation stops.
