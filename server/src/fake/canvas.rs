@@ -41,10 +41,15 @@ impl Region {
 
     /// `(x0, y0, x1, y1)` in pixels of a `w` × `h` canvas (never empty, within it).
     pub fn pixels(&self, w: u32, h: u32) -> (u32, u32, u32, u32) {
-        let at = |f: f32, side: u32| ((f * side as f32) as u32).min(side.saturating_sub(1));
-        let (x0, y0) = (at(self.x, w), at(self.y, h));
-        let x1 = (at(self.x + self.w, w) + 1).clamp(x0 + 1, w.max(1));
-        let y1 = (at(self.y + self.h, h) + 1).clamp(y0 + 1, h.max(1));
+        // Edges rounded to the nearest pixel boundary (x1, y1 exclusive), so a third of 300 px
+        // is 100 px wherever it sits.
+        let edge = |f: f32, side: u32| ((f * side as f32).round().max(0.0) as u32).min(side);
+        let (x0, y0) = (
+            edge(self.x, w).min(w.saturating_sub(1)),
+            edge(self.y, h).min(h.saturating_sub(1)),
+        );
+        let x1 = edge(self.x + self.w, w).clamp(x0 + 1, w.max(1));
+        let y1 = edge(self.y + self.h, h).clamp(y0 + 1, h.max(1));
         (x0, y0, x1, y1)
     }
 }
