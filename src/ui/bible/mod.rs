@@ -81,11 +81,19 @@ pub fn BiblePanel(
         move |_| {
             let id = make_id("e", random_u64());
             // New entities appear in every frame; frames can opt out in their shot spec.
-            let _ = edit::user(
+            let added = edit::user(
                 state,
                 store,
-                Edit::Series(SeriesEdit::AddEntity { id, kind }),
+                Edit::Series(SeriesEdit::AddEntity {
+                    id: id.clone(),
+                    kind,
+                }),
             );
+            // The new entity is at the end of the drawer, below the fold: its name field takes
+            // the focus (which scrolls it into view), ready for the name.
+            if added.is_ok() {
+                request_animation_frame(move || focus_name(&id));
+            }
         }
     };
     view! {
@@ -133,4 +141,26 @@ pub fn BiblePanel(
             </div>
         </div>
     }
+}
+
+/// Focuses the name field of entity `id` (once its editor is in the page) and scrolls its
+/// editor to the top of the drawer, so its reference images show as they are added.
+fn focus_name(id: &str) {
+    use wasm_bindgen::JsCast;
+    let Some(editor) = web_sys::window().and_then(|w| w.document()).and_then(|d| {
+        d.query_selector(&format!("[data-entity-id=\"{id}\"]"))
+            .ok()
+            .flatten()
+    }) else {
+        return;
+    };
+    if let Some(field) = editor
+        .query_selector("[data-testid=entity-name]")
+        .ok()
+        .flatten()
+        .and_then(|f| f.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = field.focus();
+    }
+    editor.scroll_into_view();
 }
