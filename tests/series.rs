@@ -220,6 +220,8 @@ impl Open {
     /// Opens the bible, adds a character named `name` and uploads `files` as its references;
     /// waits until every thumbnail shows.
     async fn add_character(&self, name: &str, files: &[web_sys::File]) -> Element {
+        // In the open "Bible" drawer (a closed one shows nothing, so no thumbnail loads).
+        press(&self.root, "[data-testid=open-bible]");
         press(&self.root, "[data-testid=add-character]");
         wait_for("the character editor", || {
             query_in(&self.root, "[data-testid=entity]").is_some()
@@ -233,6 +235,7 @@ impl Open {
             reveal_thumbs(&entity, "[data-testid=reference]") == want
         })
         .await;
+        press(&self.root, "[data-testid=close-bible]");
         entity
     }
 

@@ -36,7 +36,12 @@ pub fn Drawer(
     });
     view! {
         <dialog node_ref=dialog class="drawer" aria-labelledby=title_id data-testid=testid
-            on:close=move |_| open.set(false)>
+            on:close=move |_| {
+                // The close event is queued: the drawer may have been opened again since.
+                if dialog.get_untracked().is_some_and(|d| !d.open()) {
+                    open.set(false);
+                }
+            }>
             <header class="drawer-head">
                 <h2 id=title_id>{title}</h2>
                 <button class="btn small" data-testid=close_testid on:click=move |_| open.set(false)>"Close"</button>
