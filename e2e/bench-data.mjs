@@ -4,7 +4,7 @@
 // images land, time from reload to the first screenful of thumbnails, the largest image the
 // grid decodes, JS heap and wasm memory, storage used.
 // Usage: node bench-data.mjs  (SERVER_BIN and DIST_DIR as for the e2e tests)
-import { startServer, launchBrowser, createSeries } from './harness.mjs';
+import { startServer, launchBrowser, createSeries, openSeriesSettings, closeSeriesSettings, planWithoutAnchor } from './harness.mjs';
 
 const SENTENCE = 'A lighthouse keeper reads by lamplight..'; // 40 characters
 const TARGETS = {
@@ -34,8 +34,10 @@ async function measure(browser, server, frames, variants) {
   await page.goto(server.url);
   await page.getByTestId('no-projects').waitFor();
   await createSeries(page, { template: 'custom', name: `Bench ${frames}x${variants}`, frames });
+  await openSeriesSettings(page);
   await page.getByTestId('variants').selectOption(String(variants));
-  await page.getByTestId('generate-all').click();
+  await closeSeriesSettings(page);
+  await planWithoutAnchor(page);
   await page.getByTestId('start-plan').click();
   const landStart = await page.evaluate(() => performance.now());
   await page.waitForFunction((n) =>

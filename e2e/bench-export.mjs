@@ -8,7 +8,7 @@
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, launchBrowser, createSeries } from './harness.mjs';
+import { startServer, launchBrowser, createSeries, planWithoutAnchor } from './harness.mjs';
 
 const TARGET_S = { ZIP: 2, 'PDF storyboard': 4, 'Animatic GIF': 6 };
 const dir = mkdtempSync(join(tmpdir(), 'continuity-bench-export-'));
@@ -24,7 +24,7 @@ try {
   });
   await page.goto(server.url);
   await createSeries(page, { template: 'storyboard', name: 'Bench export' });
-  await page.getByTestId('generate-all').click();
+  await planWithoutAnchor(page);
   await page.getByTestId('start-plan').click();
   await page.waitForFunction(() =>
     document.querySelectorAll('[data-testid=frame-card][data-status=done]').length === 12, null, { timeout: 600000 });

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
   startServer, launchBrowser, newPage, journal, createSeries, recordRequests, requestLog,
-  openSettings, closeSettings, webStorage, indexedDbText, waitForFramesSettled, makePng, openBible,
+  openSettings, closeSettings, webStorage, indexedDbText, waitForFramesSettled, makePng, openBible, closeBible,
+  planWithoutAnchor,
 } from './harness.mjs';
 import { startRecorder } from './recorder.mjs';
 
@@ -53,11 +54,10 @@ async function generateSeries(page, token) {
   await createSeries(page, { template: 'custom', name: `Connect ${token}`, frames: 2 });
   await openBible(page);
   await page.getByTestId('series-style').pressSequentially(`Pencil sketch ${token}`);
-  await page.getByTestId('generate-all').click();
-  // Builds that preview the plan first ask for a confirmation ("Start"): give it, as a user would.
-  const start = page.getByTestId('start-plan');
-  await start.or(page.getByTestId('batch-progress')).first().waitFor();
-  if (await start.isVisible()) await start.click();
+  await closeBible(page);
+  // Both frames made on their own; the plan asks for a confirmation ("Start"): give it.
+  await planWithoutAnchor(page);
+  await page.getByTestId('start-plan').click();
   await waitForFramesSettled(page, 2);
 }
 
@@ -89,6 +89,7 @@ test('SEC-KEY-04/05: the key travels only in the Authorization header to the cus
   const png = await makePng(64, 64, [200, 40, 40]);
   await page.getByTestId('reference-input').setInputFiles({ name: 'mira.png', mimeType: 'image/png', buffer: png });
   await page.getByTestId('reference').locator('img').waitFor();
+  await closeBible(page);
   await cards.nth(1).getByTestId('generate-frame').click();
   await page.waitForFunction(() =>
     document.querySelectorAll('[data-testid=frame-card]')[1].querySelectorAll('[data-testid=variant]').length === 2,

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchBrowser, newPage, journal, clearJournal, createSeries, makePng,
-  openSettings, closeSettings, waitForFramesSettled,
+  openSettings, closeSettings, waitForFramesSettled, openBible, closeBible, planWithoutAnchor,
 } from './harness.mjs';
 import { copyDist, edit, startStaticServer, recordViolations, violations, controlled } from './delivery.mjs';
 
@@ -29,16 +29,14 @@ async function journey(page, name) {
   await createSeries(page, { template: 'custom', name, frames: 2 });
   await page.getByTestId('frame-prompt').nth(0).pressSequentially('A lighthouse at dusk');
   await page.getByTestId('frame-prompt').nth(1).pressSequentially('The keeper climbs the stairs');
-  const bible = page.getByTestId('bible');
-  if (!(await bible.evaluate((d) => d.open))) await bible.locator('summary').first().click();
+  await openBible(page);
   await page.getByTestId('add-character').click();
   const png = await makePng(64, 64, [30, 90, 160]);
   await page.getByTestId('reference-input').setInputFiles({ name: 'keeper.png', mimeType: 'image/png', buffer: png });
   await page.getByTestId('reference').locator('img').waitFor();
-  await page.getByTestId('generate-all').click();
-  const start = page.getByTestId('start-plan');
-  await start.or(page.getByTestId('batch-progress')).first().waitFor();
-  if (await start.isVisible()) await start.click();
+  await closeBible(page);
+  await planWithoutAnchor(page);
+  await page.getByTestId('start-plan').click();
   await waitForFramesSettled(page, 2);
   const cards = page.getByTestId('frame-card');
   assert.deepEqual(await cards.evaluateAll((c) => c.map((x) => x.dataset.status)), ['done', 'done']);

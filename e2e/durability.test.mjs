@@ -5,7 +5,7 @@
 // simply done, never "Failed", never offered for a paid retry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, serverAndBrowser, newPage, createSeries, journal, clearJournal, waitForStatus } from './harness.mjs';
+import { startServer, serverAndBrowser, newPage, createSeries, journal, clearJournal, waitForStatus, planWithoutAnchor } from './harness.mjs';
 
 const shared = serverAndBrowser(['--fake-latency-ms', '30']);
 
@@ -86,7 +86,7 @@ test('Start, then a reload at once: every frame whose request reached the fake i
     const prompts = page.getByTestId('frame-prompt');
     for (let i = 0; i < 4; i++) await prompts.nth(i).fill(`Marker${i} a lighthouse`);
     await clearJournal(slow.url);
-    await page.getByTestId('generate-all').click();
+    await planWithoutAnchor(page);
     await page.getByTestId('start-plan').click();
     // The moment a request reaches the fake, the page goes.
     while ((await journal(slow.url)).length === 0) await new Promise((r) => setTimeout(r, 10));
@@ -122,7 +122,7 @@ test('images stored after the quota comes back are done: never "Failed", no paid
   const prompts = page.getByTestId('frame-prompt');
   for (let i = 0; i < 4; i++) await prompts.nth(i).fill(`Quota frame ${i + 1}, a red kite`);
   await clearJournal(shared.server.url);
-  await page.getByTestId('generate-all').click();
+  await planWithoutAnchor(page);
   await page.getByTestId('start-plan').click();
   await page.getByTestId('unsaved').filter({ hasText: /no room left/ }).waitFor({ timeout: 30000 });
   // Room again: the saver's retry stores everything; the line and the notice go.

@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchBrowser, newPage, createSeries, journal, clearJournal, paintStroke, editInInspector as edit,
+  cardAction, openSeriesSettings, closeSeriesSettings,
 } from './harness.mjs';
 
 let server, browser;
@@ -117,7 +118,7 @@ test('edit twice with a mask, compare, revert, delete and undo, reload; reorder;
   // Reorder: by a button, then by dragging the handle.
   const order = () => cards.evaluateAll((cs) => cs.map((c) => c.dataset.frameId));
   const start = await order();
-  await cards.nth(1).getByRole('button', { name: 'Move later' }).click();
+  await cardAction(cards.nth(1), 'Move later');
   await page.waitForFunction((s) => document.querySelectorAll('[data-testid=frame-card]')[2].dataset.frameId === s, start[1]);
   const afterButton = await order();
   assert.deepEqual(afterButton, [start[0], start[2], start[1], start[3]]);
@@ -133,7 +134,7 @@ test('edit twice with a mask, compare, revert, delete and undo, reload; reorder;
   assert.deepEqual(dragged, [afterButton[3], afterButton[0], afterButton[1], afterButton[2]]);
 
   // Delete a frame and undo it: it comes back where it was.
-  await cards.nth(2).getByRole('button', { name: 'Delete', exact: true }).click();
+  await cardAction(cards.nth(2), 'Delete');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=frame-card]').length === 3);
   await page.getByTestId('undo').click();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=frame-card]').length === 4);
@@ -145,7 +146,9 @@ test('edit twice with a mask, compare, revert, delete and undo, reload; reorder;
 
   // Locale variants of the frame with text.
   const frame0 = page.locator(`[data-testid=frame-card][data-frame-id="${start[0]}"]`);
+  await openSeriesSettings(page);
   await page.getByTestId('series-locales').pressSequentially('en, zh-Hans, ar', { delay: 3 });
+  await closeSeriesSettings(page);
   await frame0.locator('summary', { hasText: 'Shot, text and entities' }).click();
   await frame0.getByTestId('add-text').click();
   await frame0.getByTestId('text-value').pressSequentially('Spring sale', { delay: 3 });

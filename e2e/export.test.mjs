@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { allThumbnailsShown, startServer, launchBrowser, newPage, createSeries, shownImageSha256, sha256, waitForStatus, journal, clearJournal, waitForFramesSettled } from './harness.mjs';
+import { allThumbnailsShown, startServer, launchBrowser, newPage, createSeries, shownImageSha256, sha256, waitForStatus, journal, clearJournal, waitForFramesSettled, planWithoutAnchor, cardAction } from './harness.mjs';
 
 let server, browser, page, context, errors;
 const dir = mkdtempSync(join(tmpdir(), 'continuity-export-'));
@@ -86,7 +86,7 @@ test('a generated carousel exports as a ZIP with its manifest, hashes and no key
   const prompts = page.getByTestId('frame-prompt');
   await prompts.nth(0).click();
   await prompts.nth(0).pressSequentially('A fox courier waves');
-  await page.getByTestId('generate-all').click();
+  await planWithoutAnchor(page);
   await page.getByTestId('start-plan').click();
   await waitForStatus(page, 'done', 9);
   await allThumbnailsShown(page, 9);
@@ -169,7 +169,7 @@ test('the storyboard PDF opens in poppler: 6 panels a page, or one page per pane
 test('one image downloads from the grid and from the inspector, named by order and title', async () => {
   const card = page.getByTestId('frame-card').first();
   const shown = await shownImageSha256(card);
-  const [fromGrid] = await Promise.all([page.waitForEvent('download'), card.getByTestId('download-frame').click()]);
+  const [fromGrid] = await Promise.all([page.waitForEvent('download'), cardAction(card, 'Download image')]);
   assert.match(fromGrid.suggestedFilename(), /^01-[a-z0-9-]+\.png$/);
   assert.equal(await sha256(readFileSync(await fromGrid.path())), shown, 'the image the card shows');
   await card.getByTestId('open-inspector').click();
@@ -286,7 +286,8 @@ test('the ZIP comes back after the series is deleted: same 9 images, new series'
 
   // Re-run from manifest: the usual plan first, then every frame with the recorded parameters.
   await clearJournal(server.url);
-  await page.getByRole('button', { name: 'Re-run from manifest' }).click();
+  await page.getByRole('button', { name: 'Export', exact: true }).click();
+  await page.getByRole('menuitem', { name: 'Re-run from manifest' }).click();
   await page.getByTestId('plan-summary').waitFor();
   assert.match(await page.getByTestId('plan-summary').textContent(), /^9 requests/);
   assert.deepEqual(await journal(server.url), [], 'nothing is sent before Start');

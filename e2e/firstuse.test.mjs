@@ -8,8 +8,8 @@ import { createServer } from 'node:http';
 import { readFile, readdir } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import {
-  startServer, launchBrowser, newPage, createSeries, journal, clearJournal, openBible,
-  waitForFramesSettled,
+  startServer, launchBrowser, newPage, createSeries, journal, clearJournal, openBible, closeBible,
+  waitForFramesSettled, planWithoutAnchor,
 } from './harness.mjs';
 
 let server, browser;
@@ -48,20 +48,31 @@ test('the guided flow, keyboard only: bible, anchor, approve, generate the serie
   const token = `kb${Date.now()}`;
   await clearJournal(server.url);
 
-  // 1 Write the bible: its summary opens with Enter, then the overall style is typed.
-  await tabTo(page, page.getByTestId('bible').locator('summary'));
+  const guide = page.getByTestId('guide');
+  const primary = page.getByTestId('generate-all');
+  assert.equal(await guide.getAttribute('data-step'), '1', 'a new series starts at the bible');
+  // 1 Write the bible: the title bar's "Bible" opens its drawer with Enter, the overall style is
+  // typed, Escape closes the drawer.
+  await tabTo(page, page.getByRole('button', { name: 'Bible', exact: true }));
   await page.keyboard.press('Enter');
   await tabTo(page, page.getByTestId('series-style'));
   await page.keyboard.type(`Ink and wash, muted greens ${token}`, { delay: 2 });
-  // 2 The anchor: frame 1, generated at once.
-  await tabTo(page, page.getByTestId('guide-anchor'));
+  await page.keyboard.press('Escape');
+  await page.getByTestId('bible-drawer').waitFor({ state: 'hidden' });
+  assert.equal(await guide.getAttribute('data-step'), '2');
+  // 2 The anchor: frame 1, through its plan (its estimate, then Start).
+  await tabTo(page, primary);
+  assert.equal(await primary.textContent(), 'Generate the anchor');
   await page.keyboard.press('Enter');
-  const first = page.getByTestId('frame-card').first();
+  assert.match(await page.getByTestId('plan-summary').textContent(), /^1 request/);
+  await tabTo(page, page.getByTestId('start-plan'));
+  await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.querySelector('[data-testid=frame-card]').dataset.status === 'done', null, { timeout: 30000 });
-  // 3 Approve it.
-  await tabTo(page, page.getByTestId('guide-approve'));
+  // 3 Approve it: the same button now says so.
+  await primary.filter({ hasText: 'Approve the anchor' }).waitFor();
+  await tabTo(page, primary);
   await page.keyboard.press('Enter');
-  assert.equal(await page.locator('[data-step="3"]').getAttribute('class').then((c) => c.includes('done')), true);
+  assert.equal(await page.locator('li[data-step="3"]').getAttribute('class').then((c) => c.includes('done')), true);
   // 4 Ctrl+Enter opens the plan of what the one button says; the plan starts from the keyboard.
   const label = await page.getByTestId('generate-all').textContent();
   assert.match(label, /Generate 3 frames from the anchor/);
@@ -74,6 +85,7 @@ test('the guided flow, keyboard only: bible, anchor, approve, generate the serie
   assert.deepEqual(statuses, ['done', 'done', 'done', 'done']);
   const sent = (await journal(server.url)).filter((r) => r.params.prompt?.includes(token));
   assert.equal(sent.length, 4, 'the anchor once, then the three other frames');
+  assert.equal(await guide.getAttribute('data-step'), '5', 'the series is done: the guide is at step 5');
   // 5 Review: the first frame opens in the inspector; → goes to its neighbour; Escape closes.
   await tabTo(page, page.getByRole('button', { name: 'Open the first frame' }));
   await page.keyboard.press('Enter');
@@ -122,7 +134,7 @@ test('search finds a frame by its Chinese on-image text; the Failed filter shows
   await search.press('Backspace');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=frame-card]:not([hidden])').length === 4);
 
-  await page.getByTestId('generate-all').click();
+  await planWithoutAnchor(page);
   await page.getByTestId('start-plan').click();
   await waitForFramesSettled(page, 4);
   await page.getByTestId('status-filter').selectOption('failed');
@@ -153,7 +165,8 @@ test('a quota failure is named on the batch line', async () => {
   await createSeries(page, { template: 'comic', name: 'No credit' });
   await openBible(page);
   await page.getByTestId('series-style').pressSequentially('Ink [[fault:insufficient_quota]]', { delay: 2 });
-  await page.getByTestId('generate-all').click();
+  await closeBible(page);
+  await planWithoutAnchor(page);
   await page.getByTestId('start-plan').click();
   const line = page.getByTestId('batch-stopped');
   await line.waitFor({ timeout: 30000 });
@@ -209,7 +222,7 @@ test('first run on a static host on a sub-path: no server, the key is asked for 
   assert.match(await page.getByTestId('first-run').textContent(), /without a server/);
   assert.match(await page.getByTestId('connection').textContent(), /no key yet/);
   await createSeries(page, { template: 'comic', name: 'Static' });
-  await page.getByTestId('generate-all').click();
+  await planWithoutAnchor(page);
   // The plan shows what it would cost; starting it without a key opens the settings instead.
   await page.getByTestId('start-plan').click();
   await page.getByTestId('settings').waitFor();
@@ -219,7 +232,7 @@ test('first run on a static host on a sub-path: no server, the key is asked for 
   await page.getByTestId('save-key').click();
   await page.getByTestId('close-settings').click();
   assert.match(await page.getByTestId('connection').textContent(), /OpenAI directly/);
-  await page.getByTestId('generate-all').click();
+  await planWithoutAnchor(page);
   await page.getByTestId('start-plan').click();
   await waitForFramesSettled(page, 4);
   assert.ok(imageRequests.length >= 4 && imageRequests.every((u) => u.startsWith('https://api.openai.com/v1/images/')), imageRequests.join('\n'));

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, newPage, createSeries, journal, clearJournal, paintStroke, editInInspector as edit,
+  startServer, launchBrowser, newPage, createSeries, journal, clearJournal, paintStroke, editInInspector as edit, cardAction,
 } from './harness.mjs';
 
 let server, browser;
@@ -131,7 +131,7 @@ test('a frame unlike the anchor is flagged drifted, with its numbers, filter and
   await generate(page, cards.nth(0), 'A lighthouse at dusk');
   await generate(page, cards.nth(1), 'Neon jungle at noon, totally different');
   assert.equal(await page.getByTestId('drifted').count(), 0, 'no anchor, nothing to drift from');
-  await cards.nth(0).getByTestId('make-anchor').click();
+  await cardAction(cards.nth(0), 'Make anchor');
 
   const second = await cards.nth(1).getAttribute('data-frame-id');
   await page.waitForFunction((id) => document.querySelector(`[data-frame-id="${id}"]`)?.dataset.drifted === 'true',

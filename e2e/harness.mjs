@@ -276,10 +276,61 @@ export async function waitForFramesSettled(page, count, timeout = 60000) {
   }, count, { timeout });
 }
 
-/** Opens the series bible (a `<details>`) by clicking its summary, as a person would. */
+/** Opens the "Bible" drawer from the series' title bar, as a person would (no-op when open). */
 export async function openBible(page) {
-  const bible = page.getByTestId('bible');
-  if (!(await bible.evaluate((d) => d.open))) await bible.locator('summary').click();
+  if (await page.getByTestId('bible-drawer').evaluate((d) => d.open)) return;
+  await page.getByRole('button', { name: 'Bible', exact: true }).click();
+  await page.getByTestId('bible').waitFor();
+}
+
+/** Closes the "Bible" drawer with its Close button (the board behind it is inert while open). */
+export async function closeBible(page) {
+  await page.getByTestId('close-bible').click();
+  await page.getByTestId('bible-drawer').waitFor({ state: 'hidden' });
+}
+
+/** Opens the "Series settings" drawer (locales, model, quality, format, variants, storage). */
+export async function openSeriesSettings(page) {
+  if (await page.getByTestId('settings-drawer').evaluate((d) => d.open)) return;
+  await page.getByRole('button', { name: 'Series settings', exact: true }).click();
+  await page.getByTestId('series-settings').waitFor();
+}
+
+/** Closes the "Series settings" drawer with its Close button. */
+export async function closeSeriesSettings(page) {
+  await page.getByTestId('close-series-settings').click();
+  await page.getByTestId('settings-drawer').waitFor({ state: 'hidden' });
+}
+
+/** Chooses `item` ("Duplicate", "Make anchor", "Move later"…) in a frame card's "More actions" menu. */
+export async function cardAction(card, item) {
+  await card.getByRole('button', { name: 'More actions', exact: true }).click();
+  await card.getByRole('menuitem', { name: item, exact: true }).click();
+}
+
+/**
+ * Opens the plan of every frame made on its own, as a user who wants no anchor says so: the
+ * series' More menu → "Generate without an anchor". Returns when the plan shows.
+ */
+export async function planWithoutAnchor(page) {
+  await page.getByRole('button', { name: 'More series actions' }).click();
+  await page.getByRole('menuitem', { name: 'Generate without an anchor' }).click();
+  await page.getByTestId('plan-summary').waitFor();
+}
+
+/**
+ * Walks the guided flow's first steps with the primary button: "Generate the anchor" (its plan,
+ * then Start), waits for the anchor's image, then "Approve the anchor". Returns when the button
+ * offers the series.
+ */
+export async function generateAndApproveAnchor(page) {
+  const primary = page.getByTestId('generate-all');
+  await primary.filter({ hasText: 'Generate the anchor' }).click();
+  await page.getByTestId('plan-summary').waitFor();
+  await page.getByTestId('start-plan').click();
+  await primary.filter({ hasText: 'Approve the anchor' }).waitFor({ timeout: 30000 });
+  await primary.click();
+  await primary.filter({ hasText: /^Generate \d+ frames? from the anchor$/ }).waitFor();
 }
 
 /** Paints one mask stroke across the inspector's mask canvas with the mouse, as a person drags. */

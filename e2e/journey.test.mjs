@@ -2,7 +2,8 @@
 // see nine images, reload, still see them; and one failing frame shows its own readable error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { allThumbnailsShown, startServer, launchBrowser, newPage, journal, clearJournal, createSeries, loadedImages, openBible } from './harness.mjs';
+import { allThumbnailsShown, startServer, launchBrowser, newPage, journal, clearJournal, createSeries, loadedImages, openBible, closeBible,
+  planWithoutAnchor } from './harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -23,11 +24,13 @@ test('a 9-slide carousel is generated, stored and survives a reload', async () =
   assert.equal(await prompts.count(), 9);
   await openBible(page);
   await page.getByTestId('series-style').pressSequentially('Flat vector illustration, teal and coral palette');
+  await closeBible(page);
   await prompts.nth(0).fill('A fox courier in a yellow raincoat waves from a tram stop');
   await prompts.nth(1).fill('The fox hands a parcel to a smiling baker');
   await clearJournal(server.url);
 
-  await page.getByTestId('generate-all').click();
+  // Nine slides, each made on its own from its prompt (no anchor).
+  await planWithoutAnchor(page);
   // The plan preview says what will be spent before anything is sent.
   assert.match(await page.getByTestId('plan-summary').textContent(), /^9 requests · estimated \$0\.\d{3}/);
   await page.getByTestId('start-plan').click();
@@ -69,7 +72,7 @@ test('a rejected prompt fails only its own frame, with a readable message', asyn
   await prompts.nth(0).fill('A quiet harbour at dawn');
   await prompts.nth(1).fill('Something the safety system rejects [[fault:moderation]]');
   await prompts.nth(2).fill('A lighthouse keeper drinking tea');
-  await page.getByTestId('generate-all').click();
+  await planWithoutAnchor(page);
   await page.getByTestId('start-plan').click();
   await page.waitForFunction(() => {
     const s = [...document.querySelectorAll('[data-testid=frame-card]')].map((c) => c.dataset.status);
@@ -101,7 +104,7 @@ test('a reload mid-batch keeps finished frames, flags the interrupted ones and r
   await prompts.nth(1).fill('Frame two, in flight at the reload [[fault:stall:1]]');
   await prompts.nth(2).fill('Frame three, in flight at the reload [[fault:stall:1]]');
   await prompts.nth(3).fill('Frame four, finishes');
-  await page.getByTestId('generate-all').click();
+  await planWithoutAnchor(page);
   await page.getByTestId('start-plan').click();
   await page.waitForFunction(() => {
     const s = [...document.querySelectorAll('[data-testid=frame-card]')].map((c) => c.dataset.status);

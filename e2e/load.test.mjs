@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import {
   startServer, launchBrowser, newPage, createSeries, openSettings, closeSettings, openBible,
   waitForFramesSettled,
+  closeBible, openSeriesSettings, closeSeriesSettings, planWithoutAnchor,
 } from './harness.mjs';
 import { recordViolations, violations, controlled, DIST_DIR } from './delivery.mjs';
 
@@ -34,7 +35,7 @@ function recordModules(page) {
 
 /** Generates every frame of the open series through the plan (Start), and waits for them. */
 async function generateAll(page, count) {
-  await page.getByTestId('generate-all').click();
+  await planWithoutAnchor(page);
   await page.getByTestId('start-plan').click();
   await waitForFramesSettled(page, count);
 }
@@ -82,11 +83,14 @@ test('the first screen waits for its own module only; every lazy part opens on f
     await page.getByTestId('frame-prompt').nth(0).pressSequentially('A lighthouse at dusk');
     await page.getByTestId('frame-prompt').nth(1).pressSequentially('A keeper climbs');
     await generateAll(page, 2);
-    // Bible and locale matrix.
+    // The bible and the series settings (drawers, each its own module), and the locale matrix.
     await openBible(page);
     await page.getByTestId('add-character').click();
+    await closeBible(page);
+    await openSeriesSettings(page);
     await page.getByTestId('series-locales').pressSequentially('en, zh-Hans');
     await page.getByTestId('series-locales').press('Tab');
+    await closeSeriesSettings(page);
     await page.getByTestId('locale-matrix').waitFor();
     // Inspector: a second version (Regenerate) for Compare, then the mask painter.
     await page.getByTestId('generate-frame').first().click();
@@ -118,7 +122,7 @@ test('the first screen waits for its own module only; every lazy part opens on f
     await page.getByTestId('import-file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
     await page.getByTestId('import-error').waitFor();
 
-    for (const part of ['split_workspace', 'split_inspector', 'split_plan', 'split_export', 'split_settings', 'split_shortcuts', 'split_import']) {
+    for (const part of ['split_workspace', 'split_inspector', 'split_plan', 'split_bible', 'split_series_settings', 'split_export', 'split_settings', 'split_shortcuts', 'split_import']) {
       assert.ok(fetched.includes(part), `${part} was loaded (fetched: ${fetched.join(' ')})`);
     }
     assert.deepEqual(await violations(page), []);

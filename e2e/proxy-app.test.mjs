@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
   startServer, launchBrowser, newPage, createSeries, journal, clearJournal, openSettings, closeSettings,
-  webStorage, waitForStatus, SERVER_BIN,
+  webStorage, waitForStatus, SERVER_BIN, planWithoutAnchor,
 } from './harness.mjs';
 
 const KEY = `sk-e2e-owner-${randomBytes(8).toString('hex')}`;
@@ -48,7 +48,7 @@ test('a token is asked for, sent with the client header, and the rate limit is w
   await clearJournal(upstream.url);
 
   // Without a token: refused before anything is sent, and Settings opens.
-  await page.getByTestId('generate-all').click();
+  await planWithoutAnchor(page);
   await page.getByTestId('start-plan').click();
   await page.getByTestId('notice').filter({ hasText: 'This server needs an access token' }).waitFor();
   await page.getByTestId('settings').waitFor();
@@ -64,7 +64,7 @@ test('a token is asked for, sent with the client header, and the rate limit is w
   assert.equal(stored.session['continuity.token'], token, 'kept for this tab');
   assert.ok(!JSON.stringify(stored.local).includes(token), 'not remembered unless asked');
 
-  await page.getByTestId('generate-all').click();
+  await planWithoutAnchor(page);
   await page.getByTestId('start-plan').click();
   await waitForStatus(page, 'done', 5, 60000);
   // Every request carried the token and the client header, to this server only.

@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, launchBrowser, createSeries, waitForFramesSettled, openBible } from './harness.mjs';
+import { startServer, launchBrowser, createSeries, waitForFramesSettled, openBible, closeBible, generateAndApproveAnchor } from './harness.mjs';
 
 const OUT = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screens');
 const WIDTHS = [[1440, 900], [1024, 768], [390, 844]];
@@ -25,12 +25,13 @@ try {
     await page.getByTestId('series-style').pressSequentially('Flat vector illustration, teal and coral, soft paper grain', { delay: 0 });
     await page.getByTestId('bible-palette').pressSequentially('#0F766E teal, #F97360 coral', { delay: 0 });
     await page.getByTestId('add-character').click();
+    await page.waitForTimeout(300);
+    await shot('bible');
+    await closeBible(page);
     const prompts = page.getByTestId('frame-prompt');
     await prompts.nth(0).pressSequentially('A fox courier in a yellow raincoat waves from a tram stop', { delay: 0 });
     await prompts.nth(1).pressSequentially('The fox hands a parcel to a smiling baker', { delay: 0 });
-    await page.getByTestId('guide-anchor').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid=frame-card]').dataset.status === 'done', null, { timeout: 30000 });
-    await page.getByTestId('guide-approve').click();
+    await generateAndApproveAnchor(page);
     await page.getByTestId('generate-all').click();
     await page.getByTestId('plan-summary').waitFor();
     await shot('plan');
@@ -38,10 +39,11 @@ try {
     await waitForFramesSettled(page, 9);
     await page.evaluate(() => window.scrollTo(0, 0));
     await shot('series');
-    // The grid: cards off screen are not painted until scrolled to (content-visibility), so a
-    // full-page capture would show them empty; capture the grid where a user sees it.
-    await page.getByTestId('frame-search').scrollIntoViewIfNeeded();
-    await page.evaluate(() => window.scrollBy(0, -16));
+    // The grid further down, a card hovered (its toolbar shows): cards off screen are not
+    // painted until scrolled to (content-visibility), so capture the grid where a user sees it.
+    const second = page.getByTestId('frame-card').nth(width < 600 ? 1 : 4);
+    await second.scrollIntoViewIfNeeded();
+    await second.hover();
     await page.waitForTimeout(800);
     await shot('grid');
     await page.getByTestId('open-inspector').first().click();

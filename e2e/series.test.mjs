@@ -1,11 +1,12 @@
-// Anchor-first fan-out (issue 4): a 12-panel storyboard with a character that has two
-// reference images; generate the anchor, approve it, generate the series — the fake must get
-// 11 edits whose first image[] is the anchor (then the character's references); then
-// regenerate the anchor and see the 11 frames marked stale.
+// Anchor-first fan-out (issue 4, the flow of issue 19): a 12-panel storyboard with a character
+// that has two reference images; generate the anchor (through its plan), approve it, generate
+// the series — the fake must get 11 edits whose first image[] is the anchor (then the
+// character's references); then regenerate the anchor and see the 11 frames marked stale and
+// the approval reset.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, journal, clearJournal, createSeries, makePng, sha256,
-  shownImageSha256, waitForStatus } from './harness.mjs';
+  shownImageSha256, waitForStatus, openBible, closeBible, cardAction } from './harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -25,7 +26,7 @@ test('storyboard: anchor first, 11 edits from it, stale after regenerating the a
   assert.equal(await cards.count(), 12);
 
   // The bible: one character with two reference images (identity first).
-  await page.getByTestId('bible').locator('summary').click();
+  await openBible(page);
   await page.getByTestId('add-character').click();
   const entity = page.getByTestId('entity');
   await entity.getByTestId('entity-name').fill('Mira');
@@ -38,14 +39,20 @@ test('storyboard: anchor first, 11 edits from it, stale after regenerating the a
   ]);
   await page.waitForFunction(() =>
     [...document.querySelectorAll('[data-testid=reference] img')].filter((i) => i.complete && i.naturalWidth > 0).length === 2);
+  await closeBible(page);
 
-  // Panel 1 is the anchor: generate it alone, then approve it.
-  await cards.nth(0).getByTestId('make-anchor').click();
+  // Panel 1 is the anchor: generate it alone (its plan first), then approve it.
+  await cardAction(cards.nth(0), 'Make anchor');
   await cards.nth(0).getByTestId('frame-prompt').fill('Establishing shot: the lighthouse on its cliff at dusk, Mira at the door');
   await clearJournal(server.url);
-  await cards.nth(0).getByTestId('generate-frame').click();
+  const primary = page.getByTestId('generate-all');
+  assert.equal(await primary.textContent(), 'Generate the anchor');
+  await primary.click();
+  assert.match(await page.getByTestId('plan-summary').textContent(), /^1 request · estimated \$/);
+  assert.deepEqual(await journal(server.url), [], 'nothing is sent before Start');
+  await page.getByTestId('start-plan').click();
   await page.waitForFunction(() => document.querySelector('[data-testid=frame-card]').dataset.status === 'done', null, { timeout: 30000 });
-  await cards.nth(0).getByTestId('approve-anchor').click();
+  await primary.filter({ hasText: 'Approve the anchor' }).click();
   await cards.nth(0).getByTestId('anchor-tag').filter({ hasText: 'approved' }).waitFor();
   const anchorSha = await shownImageSha256(cards.nth(0));
   const first = await journal(server.url);
@@ -82,13 +89,17 @@ test('storyboard: anchor first, 11 edits from it, stale after regenerating the a
   assert.ok(sent.some((r) => lf(r.params.prompt) === previewPrompt), 'preview prompt equals a sent prompt');
   assert.equal(await page.locator('[data-testid=frame-card][data-stale=true]').count(), 0);
 
-  // Regenerate the anchor (at night now): the 11 frames made from the old one become stale.
+  // Regenerate the anchor (at night now): the 11 frames made from the old one become stale, and
+  // the new image waits for its approval before anything is remade from it.
   await cards.nth(0).getByTestId('frame-prompt').fill('Establishing shot: the lighthouse on its cliff at night, Mira at the door');
   await cards.nth(0).getByTestId('generate-frame').click();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=frame-card][data-stale=true]').length === 11,
     null, { timeout: 30000 });
   assert.notEqual(await shownImageSha256(cards.nth(0)), anchorSha, 'the anchor image changed');
-  assert.equal(await page.getByTestId('generate-all').textContent(), 'Regenerate 11 stale');
+  assert.equal(await cards.nth(0).getByTestId('anchor-tag').textContent(), 'Anchor', 'the approval was reset');
+  assert.equal(await primary.textContent(), 'Approve the anchor');
+  await primary.click();
+  await primary.filter({ hasText: 'Regenerate 11 stale' }).waitFor();
   assert.equal(await cards.nth(0).getAttribute('data-stale'), 'false');
   assert.deepEqual(errors, []);
   await context.close();

@@ -3,7 +3,7 @@
 // and only one tab runs a batch at a time (Web Locks) — the fake receives N requests, not 2N.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, createSeries, journal, clearJournal, waitForStatus } from './harness.mjs';
+import { startServer, launchBrowser, createSeries, journal, clearJournal, waitForStatus, planWithoutAnchor } from './harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -50,10 +50,10 @@ test('two tabs see each other, never overwrite newer with older, and run one bat
 
   // One batch at a time across tabs.
   await clearJournal(server.url);
-  await a.getByTestId('generate-all').click();
+  await planWithoutAnchor(a);
   await a.getByTestId('start-plan').click();
   await a.getByTestId('cancel-all').waitFor();
-  await b.getByTestId('generate-all').click();
+  await planWithoutAnchor(b);
   await b.getByTestId('start-plan').click();
   const notice = b.getByTestId('notice');
   await notice.filter({ hasText: 'A batch is running in another tab' }).waitFor();

@@ -4,7 +4,7 @@
 // lost, split or reordered — in any script — and all of it survives a reload.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, createSeries, journal, clearJournal } from './harness.mjs';
+import { startServer, launchBrowser, newPage, createSeries, journal, clearJournal, openBible, closeBible } from './harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -69,7 +69,7 @@ test('on-image text, bible rules and the palette keep every keystroke, in any sc
   assert.ok(!prompt.includes('chunji'), 'nothing of the composition is sent');
 
   // The bible's Always / Never: spaces and line breaks survive typing.
-  await page.getByTestId('bible').locator('summary').first().click();
+  await openBible(page);
   const always = page.getByTestId('bible-always');
   await always.pressSequentially('Mara wears her red scarf', { delay: 5 });
   await always.press('Enter');
@@ -87,6 +87,7 @@ test('on-image text, bible rules and the palette keep every keystroke, in any sc
 
   // A character added now shows up among the open frame's entities at once.
   await page.getByTestId('add-character').click();
+  await closeBible(page);
   await card.getByTestId('entity-pick').first().waitFor();
   assert.equal(await card.getByTestId('entity-pick').count(), 1);
 
@@ -108,7 +109,7 @@ test('on-image text, bible rules and the palette keep every keystroke, in any sc
   const reloaded = await again.getByTestId('text-value').evaluateAll((els) => els.map((e) => e.value));
   assert.deepEqual(reloaded, ['限时 5 折', 'नमस्ते दुनिया', '春季新品', 'تخفيضات الربيع']);
   assert.equal(await again.getByTestId('text-language').nth(1).inputValue(), 'Hindi (Devanagari)');
-  await page.getByTestId('bible').locator('summary').first().click();
+  await openBible(page);
   assert.equal(await page.getByTestId('bible-always').inputValue(), 'Mara wears her red scarf\nKeep the horizon level');
   assert.equal(await page.getByTestId('swatch').count(), 2);
 

@@ -18,16 +18,20 @@ import { gzipSync } from 'node:zlib';
 export const MAIN_WASM_BUDGET = 150 * 1024;
 /** HTML + JS + CSS + main wasm, gzip -9 bytes. */
 export const FIRST_LOAD_BUDGET = 175 * 1024;
-/** Lazily loaded modules and workers, gzip -9 bytes: measured on 2026-12-07 + 3 %. */
+/** Lazily loaded modules and workers, gzip -9 bytes: measured on 2026-12-07 + 3 % (the
+ * workspace, export, bible, series settings and shared chunks again after the board of
+ * issue 19: the bible and the series settings became drawers and parts of their own). */
 export const LATER_BUDGETS = {
-  'split_workspace': 216_500,
+  'split_workspace': 181_800,
+  'split_bible': 21_800,
+  'split_series_settings': 12_100,
   'split_inspector': 50_100,
   'split_plan': 8_700,
-  'split_export': 19_900,
+  'split_export': 20_700,
   'split_settings': 10_200,
   'split_shortcuts': 4_100,
   'split_import': 5_400,
-  'shared chunks': 350_800,
+  'shared chunks': 376_300,
   // The two workers (worker/src/lib.rs), measured 2026-12-07: 62,147 and 299,811 bytes gzip
   // (one worker of 367,790 before the split).
   'continuity-worker': 64_100,

@@ -142,9 +142,10 @@ fn install_flush_on_hide(state: AppState) {
     crate::app::saver::flush_when_hidden(state);
 }
 
-// Parts of the workspace opened on demand, each its own module (the bible and the locale
-// matrix are on screen as soon as a series opens, so they come with the workspace: a module
-// of their own would only add a round trip after it).
+// Parts of the workspace opened on demand, each its own module (the locale matrix is on the
+// board as soon as a series with locales opens, so it comes with the workspace: a module of
+// its own would only add a round trip after it; the bible and the series settings live in
+// drawers opened from the title bar, so they are modules of their own).
 lazy_part!(inspector:
     /// The frame inspector: version tree, compare, mask painter, edit, the guard.
     pub fn inspector(store: Store<Series>) -> AnyView {
@@ -161,12 +162,22 @@ lazy_part!(plan:
     preload preload_plan_dialog
 );
 
-lazy_part!(workspace:
-    /// The series bible editor (style, palette, characters, products, props).
+lazy_part!(bible:
+    /// The series bible editor (style, palette, characters, products, props): the "Bible"
+    /// drawer's content, loaded when the drawer first opens (or from the idle prefetch).
     pub fn bible_panel(store: Store<Series>) -> AnyView {
         view! { <crate::ui::bible::BiblePanel store=store/> }.into_any()
     }
     preload preload_bible_panel
+);
+
+lazy_part!(series_settings:
+    /// The "Series settings" drawer's content: output settings and storage, loaded when the
+    /// drawer first opens (or from the idle prefetch).
+    pub fn series_settings(store: Store<Series>) -> AnyView {
+        view! { <crate::ui::series::settings_panel::SeriesSettings store=store/> }.into_any()
+    }
+    preload preload_series_settings
 );
 
 lazy_part!(workspace:
@@ -178,9 +189,10 @@ lazy_part!(workspace:
 );
 
 lazy_part!(export:
-    /// The Export menu (ZIP, contact sheet, PDF, GIF, share page, per-frame durations).
-    pub fn export_menu(store: Store<Series>) -> AnyView {
-        view! { <crate::ui::series::export_menu::ExportMenu store=store/> }.into_any()
+    /// The Export menu (ZIP, contact sheet, PDF, GIF, share page, per-frame durations,
+    /// "Re-run from manifest", which opens the plan through `plan_open`).
+    pub fn export_menu(store: Store<Series>, plan_open: RwSignal<Option<Scope>>) -> AnyView {
+        view! { <crate::ui::series::export_menu::ExportMenu store=store plan_open=plan_open/> }.into_any()
     }
     preload preload_export_menu
 );
@@ -317,6 +329,8 @@ pub fn prefetch_when_idle(state: AppState) {
             for part in [
                 preload_inspector().await,
                 preload_plan_dialog().await,
+                preload_bible_panel().await,
+                preload_series_settings().await,
                 preload_export_menu().await,
                 preload_settings_panel().await,
                 preload_import().await,

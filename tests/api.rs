@@ -832,6 +832,7 @@ async fn run_batch(frames: usize, concurrency: u8, fault_frame: usize, fault: &s
 
     // A custom series of `frames` frames.
     create_series(&root, "Batch test", Some(frames)).await;
+    load_bible(&root).await;
 
     // The style goes into every frame's prompt: it marks this batch's requests in the journal.
     type_into(
@@ -844,7 +845,7 @@ async fn run_batch(frames: usize, concurrency: u8, fault_frame: usize, fault: &s
         &format!("The shot the fake refuses [[fault:{fault}]]"),
     );
 
-    press(&root, "[data-testid=generate-all]");
+    plan_without_anchor(&root).await;
     // Builds that preview the plan first ask for a confirmation ("Start"); confirm it as a
     // user would. Builds without the preview start the batch at once.
     wait_for("the batch (or its plan) to start", || {

@@ -11,7 +11,7 @@ use continuity::app::state::{AppState, StorageStatus};
 use continuity::ui::bible::BiblePanel;
 use continuity::ui::frame::card::{probe, FrameCard};
 use continuity::ui::frame::shot_editor::ShotEditor;
-use continuity::ui::storage_meter::StorageLine;
+use continuity::ui::storage_meter::{SaveState, StorageLine};
 use continuity_core::model::bible::{Entity, EntityKind};
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::template::Template;
@@ -251,7 +251,7 @@ async fn the_storage_meter_shows_space_warnings_and_unsaved_changes() {
     let (root, _handle) = mount(move || {
         let (state, _) = comic();
         holder.set(Some(state));
-        view! { <StorageLine series_bytes=Signal::derive(|| Some(2_500_000.0))/> }
+        view! { <StorageLine series_bytes=Signal::derive(|| Some(2_500_000.0))/><SaveState/> }
     });
     let state = holder.get_untracked().unwrap();
     state.storage.set(StorageStatus {
@@ -515,7 +515,8 @@ async fn the_generate_button_says_what_it_will_do() {
     tick().await;
     let store = holder.get_untracked().unwrap();
     let label = || text_of(&find(&root, "[data-testid=generate-all]"));
-    assert_eq!(label(), "Generate 4 frames");
+    // Frame 1 is the anchor of a new series: it is made first, alone.
+    assert_eq!(label(), "Generate the anchor");
     let ids = store.frame_order().get_untracked();
     let mut anchor = test_version("a1", &ids[0]);
     anchor.image.hash = "anchor-1".into();
@@ -553,6 +554,13 @@ async fn the_generate_button_says_what_it_will_do() {
         .unwrap();
     });
     continuity::app::state::refresh_keys(store);
+    tick().await;
+    // The new anchor image is not approved yet (the approval names the image): approving it
+    // comes first, then the stale frame.
+    assert_eq!(label(), "Approve the anchor");
+    store.update(|s| {
+        s.approve_anchor();
+    });
     tick().await;
     assert_eq!(label(), "Regenerate 1 stale");
 }

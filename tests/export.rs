@@ -36,7 +36,8 @@ async fn the_export_menu_offers_its_five_choices_by_name() {
             n
         });
         let store = state.insert_series(series);
-        view! { <ExportMenu store=store/> }
+        let plan_open = RwSignal::new(None);
+        view! { <ExportMenu store=store plan_open=plan_open/> }
     });
     let button: web_sys::HtmlElement = root
         .query_selector("[data-testid=export]")

@@ -285,6 +285,7 @@ async fn open(frames: usize, concurrency: u8, extra: &str) -> (Opened, impl Size
     })
     .await;
     create_series(&root, "Reliability", Some(frames)).await;
+    load_bible(&root).await;
     set_style(&root, &token, extra);
     (Opened { root, db, token }, handle)
 }
@@ -307,9 +308,9 @@ async fn close(opened: Opened, handle: impl Sized) {
     delete_database(opened.db).await.unwrap();
 }
 
-/// "Generate series", then "Start" in the plan.
+/// "Generate without an anchor" (every frame on its own), then "Start" in the plan.
 async fn generate_series(root: &Element) {
-    press(root, "[data-testid=generate-all]");
+    plan_without_anchor(root).await;
     wait_for("the plan", || {
         query_in(root, "[data-testid=start-plan]").is_some()
     })
@@ -485,7 +486,7 @@ async fn single_frame_generates_are_refused_once_they_would_cross_the_budget() {
     let (s, handle) = open(4, 4, "").await;
     let root = s.root.clone();
     // The plan prices the four frames; a budget of two and a half of them fits two.
-    press(&root, "[data-testid=generate-all]");
+    plan_without_anchor(&root).await;
     wait_for("the plan", || {
         query_in(&root, "[data-testid=plan-summary]").is_some()
     })

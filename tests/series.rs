@@ -77,6 +77,7 @@ async fn open_series(name: &str, custom_frames: Option<usize>) -> (Open, impl Si
     })
     .await;
     create_series(&root, name, custom_frames).await;
+    load_bible(&root).await;
     let hash = web_sys::window().unwrap().location().hash().unwrap();
     let series_id = hash
         .strip_prefix("#/series/")
@@ -219,7 +220,8 @@ impl Open {
     /// Opens the bible, adds a character named `name` and uploads `files` as its references;
     /// waits until every thumbnail shows.
     async fn add_character(&self, name: &str, files: &[web_sys::File]) -> Element {
-        press(&self.root, "[data-testid=bible] summary");
+        // In the open "Bible" drawer (a closed one shows nothing, so no thumbnail loads).
+        press(&self.root, "[data-testid=open-bible]");
         press(&self.root, "[data-testid=add-character]");
         wait_for("the character editor", || {
             query_in(&self.root, "[data-testid=entity]").is_some()
@@ -233,7 +235,19 @@ impl Open {
             reveal_thumbs(&entity, "[data-testid=reference]") == want
         })
         .await;
+        press(&self.root, "[data-testid=close-bible]");
         entity
+    }
+
+    /// Approves the anchor with the primary button, which offers it once the anchor has an
+    /// image ("Approve the anchor").
+    async fn approve_anchor(&self) {
+        wait_for("the primary button to offer the approval", || {
+            query_in(&self.root, "[data-testid=generate-all]")
+                .is_some_and(|b| text_of(&b) == "Approve the anchor")
+        })
+        .await;
+        press(&self.root, "[data-testid=generate-all]");
     }
 
     /// The fake's journal entries of this series, oldest first.
@@ -388,7 +402,6 @@ async fn references_from_the_file_input_are_stored_as_blobs_in_order() {
 #[wasm_bindgen_test]
 async fn a_refused_upload_is_explained_in_terms_of_the_file() {
     let (series, handle) = open_series("Refusal wording", None).await;
-    press(&series.root, "[data-testid=bible] summary");
     press(&series.root, "[data-testid=add-character]");
     wait_for("the character editor", || {
         query_in(&series.root, "[data-testid=reference-input]").is_some()
@@ -452,7 +465,7 @@ async fn what_will_be_sent_is_what_the_fake_receives() {
     );
 
     series.generate_frame(0).await;
-    press(&series.card(0), "[data-testid=approve-anchor]");
+    series.approve_anchor().await;
     wait_for("the approved anchor", || {
         query_in(&series.card(0), "[data-testid=anchor-tag]")
             .is_some_and(|t| text_of(&t) == "Anchor · approved")
@@ -546,7 +559,7 @@ async fn plan_over_the_budget_is_refused_and_sends_nothing() {
     let started = js_sys::Date::now();
     let (series, handle) = open_series("Budget", None).await;
     let root = series.root.clone();
-    press(&root, "[data-testid=generate-all]");
+    plan_without_anchor(&root).await;
     wait_for("the plan", || {
         query_in(&root, "[data-testid=plan-summary]").is_some()
     })
@@ -609,6 +622,7 @@ async fn plan_over_the_budget_is_refused_and_sends_nothing() {
 async fn three_variants_come_from_one_request_and_can_be_picked() {
     let started = js_sys::Date::now();
     let (series, handle) = open_series("Variants", Some(2)).await;
+    load_series_settings(&series.root).await;
     choose(&find(&series.root, "[data-testid=variants]"), "3");
     type_into(
         &find(&series.card(0), "[data-testid=frame-prompt]"),
@@ -735,7 +749,7 @@ async fn regenerating_the_anchor_marks_dependents_stale_and_one_action_remakes_t
         type_into(&find(&series.card(i), "[data-testid=frame-prompt]"), p);
     }
     series.generate_frame(0).await;
-    press(&series.card(0), "[data-testid=approve-anchor]");
+    series.approve_anchor().await;
     wait_for("the approved anchor", || {
         query_in(&series.card(0), "[data-testid=anchor-tag]")
             .is_some_and(|t| text_of(&t) == "Anchor · approved")
@@ -790,11 +804,12 @@ async fn regenerating_the_anchor_marks_dependents_stale_and_one_action_remakes_t
             "Stale"
         );
     }
-    assert_eq!(
-        text_of(&find(&root, "[data-testid=generate-all]")),
-        "Regenerate 2 stale",
-        "the one generate button says what it will do"
-    );
+    // A new anchor image waits for its approval before anything is made from it.
+    series.approve_anchor().await;
+    wait_for("the stale frames offered", || {
+        text_of(&find(&root, "[data-testid=generate-all]")) == "Regenerate 2 stale"
+    })
+    .await;
 
     // One action: the plan has exactly those two, each made from the new anchor.
     press(&root, "[data-testid=generate-all]");

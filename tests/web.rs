@@ -33,10 +33,12 @@ async fn creating_a_carousel_shows_nine_frames() {
     .await;
     assert_eq!(text("[data-testid=series-title]"), "Spring launch");
     assert_eq!(query_all("[data-testid=frame-prompt]").len(), 9);
-    // "Generate series" first shows the plan: nine requests and what they should cost.
+    // The primary button starts the guided flow with the anchor (frame 1), and shows its plan
+    // first: one request and what it should cost.
+    assert_eq!(text("[data-testid=generate-all]"), "Generate the anchor");
     click("[data-testid=generate-all]");
     wait_for("the plan", || query("[data-testid=plan-summary]").is_some()).await;
-    assert!(text("[data-testid=plan-summary]").starts_with("9 requests · estimated $"));
+    assert!(text("[data-testid=plan-summary]").starts_with("1 request · estimated $"));
 
     drop(handle);
     reset_hash();

@@ -144,26 +144,23 @@ mod tests {
     }
 }
 
-/// What the series' one generate button will do, from what the series needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SeriesNeeds {
-    /// Frames in the series.
-    pub frames: usize,
-    /// Frames without an image.
-    pub missing: usize,
-    /// Frames made from an old anchor image.
-    pub stale: usize,
-    /// The series has an anchor frame.
-    pub has_anchor_frame: bool,
-    /// The anchor has an approved image (frames will be made from it).
-    pub anchor_approved: bool,
-}
-
-/// What the one generate button does now, and its label: "Generate 11 frames from the
-/// anchor", "Generate 3 missing", "Regenerate 4 stale", "Generate 9 frames", or "Regenerate
-/// all 9 frames" when everything is made and current.
+/// What the one generate button does now, with its label. The button walks the guided flow:
+/// "Generate the anchor" → "Approve the anchor" → "Generate 11 frames from the anchor" →
+/// "Generate 3 missing" / "Regenerate 4 stale"; "Regenerate all 9 frames" once everything is
+/// made and current. The rules that choose it are in [`crate::model::derived`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GenerateAction {
+    /// Make the anchor frame's image (its plan alone). `choose`: the frame is not the anchor
+    /// yet (a new series proposes frame 1), so the button makes it the anchor first — an edit
+    /// that sends nothing.
+    Anchor {
+        /// The anchor frame.
+        frame_id: String,
+        /// Whether the frame must be made the anchor first.
+        choose: bool,
+    },
+    /// Approve the anchor's image (an edit; sends nothing).
+    Approve,
     /// Every frame (none made yet, or all remade).
     All(String),
     /// Only the frames without an image.
@@ -172,92 +169,27 @@ pub enum GenerateAction {
     Stale(String),
 }
 
+/// The primary button's label before the anchor has an image.
+pub const GENERATE_ANCHOR: &str = "Generate the anchor";
+/// The primary button's label while the anchor's image waits for approval.
+pub const APPROVE_ANCHOR: &str = "Approve the anchor";
+
 impl GenerateAction {
     /// The button's label.
     pub fn label(&self) -> &str {
         match self {
+            GenerateAction::Anchor { .. } => GENERATE_ANCHOR,
+            GenerateAction::Approve => APPROVE_ANCHOR,
             GenerateAction::All(l) | GenerateAction::Missing(l) | GenerateAction::Stale(l) => l,
         }
     }
 }
 
-fn frames(n: usize) -> String {
+/// "1 frame", "9 frames".
+pub fn frames(n: usize) -> String {
     if n == 1 {
         "1 frame".into()
     } else {
         format!("{n} frames")
-    }
-}
-
-/// The one generate button's action: stale frames first (they contradict the anchor), then
-/// missing ones (made from the approved anchor when there is one), then the whole series.
-pub fn generate_action(n: SeriesNeeds) -> GenerateAction {
-    if n.stale > 0 {
-        GenerateAction::Stale(format!("Regenerate {} stale", n.stale))
-    } else if n.missing == n.frames {
-        // Nothing made yet: an anchor frame is made first and the others from it.
-        let how = if n.has_anchor_frame {
-            ", anchor first"
-        } else {
-            ""
-        };
-        GenerateAction::All(format!("Generate {}{how}", frames(n.frames)))
-    } else if n.missing > 0 {
-        GenerateAction::Missing(if n.anchor_approved {
-            format!("Generate {} from the anchor", frames(n.missing))
-        } else {
-            format!("Generate {} missing", n.missing)
-        })
-    } else {
-        GenerateAction::All(format!("Regenerate all {}", frames(n.frames)))
-    }
-}
-
-#[cfg(test)]
-mod generate_tests {
-    use super::*;
-
-    fn needs(
-        frames: usize,
-        missing: usize,
-        stale: usize,
-        anchor: bool,
-        approved: bool,
-    ) -> SeriesNeeds {
-        SeriesNeeds {
-            frames,
-            missing,
-            stale,
-            has_anchor_frame: anchor,
-            anchor_approved: approved,
-        }
-    }
-
-    #[test]
-    fn the_one_button_says_what_it_will_do() {
-        assert_eq!(
-            generate_action(needs(9, 9, 0, false, false)).label(),
-            "Generate 9 frames"
-        );
-        assert_eq!(
-            generate_action(needs(12, 11, 0, true, true)).label(),
-            "Generate 11 frames from the anchor"
-        );
-        assert_eq!(
-            generate_action(needs(12, 12, 0, true, false)).label(),
-            "Generate 12 frames, anchor first"
-        );
-        assert_eq!(
-            generate_action(needs(12, 3, 0, false, false)),
-            GenerateAction::Missing("Generate 3 missing".into())
-        );
-        assert_eq!(
-            generate_action(needs(12, 3, 4, true, true)),
-            GenerateAction::Stale("Regenerate 4 stale".into())
-        );
-        assert_eq!(
-            generate_action(needs(1, 0, 0, false, false)).label(),
-            "Regenerate all 1 frame"
-        );
     }
 }

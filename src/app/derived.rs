@@ -2,7 +2,9 @@
 //! its approval; what the one generate button does) as one memo per open series, computed by
 //! core's [`derive`] from the fields it tracks: the frame order, each frame's active pointer
 //! and error (through their own lenses, so typing wakes nothing here), the versions, the
-//! anchor and the bible's entities. Components read it; none re-states a rule.
+//! anchor, the bible's entities and whether the bible is written (a memo of its own, so
+//! typing in the bible wakes this only when that answer flips). Components read it; none
+//! re-states a rule.
 
 use continuity_core::model::bible::BibleStoreFields;
 use continuity_core::model::derived::{derive, FrameFacts};
@@ -28,6 +30,7 @@ pub fn get() -> Memo<Derived> {
 
 /// The derived state of `store`, recomputed only when a field it reads changes.
 pub fn memo(store: Store<Series>) -> Memo<Derived> {
+    let bible_written = Memo::new(move |_| store.bible().with(|b| b.is_written()));
     Memo::new(move |_| {
         let order = store.frame_order().get();
         let frames = store.frames();
@@ -54,11 +57,12 @@ pub fn memo(store: Store<Series>) -> Memo<Derived> {
             })
             .collect();
         let anchor = store.anchor().get();
+        let written = bible_written.get();
         store.versions().with(|versions| {
             store
                 .bible()
                 .entities()
-                .with(|entities| derive(&facts, versions, anchor.as_ref(), entities))
+                .with(|entities| derive(&facts, versions, anchor.as_ref(), entities, written))
         })
     })
 }

@@ -19,6 +19,7 @@ pub mod migrate;
 pub mod references;
 pub mod route;
 pub mod runner;
+pub mod said;
 pub mod saver;
 pub mod settings;
 pub mod state;

@@ -5,6 +5,7 @@
 //! One batch runs at a time.
 
 use crate::app::frame_job::{self, Run};
+use crate::app::said;
 use crate::app::state::{AppState, BatchView, FrameRun};
 use crate::web::clock::now_ms;
 use crate::web::locks::{self, LockAnswer};
@@ -65,7 +66,7 @@ pub fn generate(state: AppState, series_id: &str, scope: Scope) {
 /// passes the same [`preflight`] against the series as it is now: the spend so far plus the
 /// plan's estimate must stay within the budget, and the batch may spend only what is left.
 /// Problems that stop it before it starts (no key, over budget, a blocked request, a batch in
-/// another tab) are shown as a notice.
+/// another tab) are shown as a notice and where the action was ([`said`]).
 pub fn start(state: AppState, series_id: &str, plan: &Plan) {
     start_with(state, series_id, plan, HashMap::new());
 }
@@ -79,7 +80,10 @@ pub fn start_with(
     work: HashMap<String, (Item, Option<Blob>)>,
 ) {
     if is_running(state) {
-        state.info("A batch is already running; wait for it or cancel it first.");
+        said::refuse(
+            state,
+            "A batch is already running; wait for it or cancel it first.",
+        );
         return;
     }
     let Some(store) = state.series(series_id) else {
@@ -90,7 +94,7 @@ pub fn start_with(
     let checked = match checked {
         Ok(checked) => checked,
         Err(refusal) => {
-            state.error(refusal.to_string());
+            said::refuse(state, refusal.to_string());
             return;
         }
     };
@@ -103,7 +107,7 @@ pub fn start_with(
     ) {
         Ok(e) => e,
         Err(message) => {
-            state.error(message);
+            said::refuse(state, message);
             state.settings_open.set(true);
             return;
         }
@@ -115,11 +119,12 @@ pub fn start_with(
     ) {
         Ok(b) => b,
         Err(e) => {
-            state.error(format!("The plan cannot run: {e}"));
+            said::refuse(state, format!("The plan cannot run: {e}"));
             return;
         }
     };
     let series_id = series_id.to_string();
+    let place = said::origin(state);
     // Claim the slot in this tab at once (a double click must not start two batches), then
     // the cross-tab lock.
     batches(state).starting.set(true);
@@ -130,7 +135,7 @@ pub fn start_with(
             LockAnswer::Held(lock) => Some(lock),
             LockAnswer::Unsupported => None,
             LockAnswer::Busy => {
-                state.error("A batch is running in another tab of Continuity. Wait for it to finish there, or cancel it, then start this one.");
+                said::refuse_at(state, place, "A batch is running in another tab of Continuity. Wait for it to finish there, or cancel it, then start this one.");
                 return;
             }
         };

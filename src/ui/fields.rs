@@ -74,7 +74,15 @@ fn restore(el: Option<impl JsCast>, value: Signal<String>) {
     }
 }
 
-/// A labelled text input or textarea.
+/// A page-unique element id starting with `prefix` (for a `<label for>` and its control).
+pub fn unique_id(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A labelled text input or textarea: named by its label only (`<label for>`); the hint
+/// describes it.
 #[component]
 pub fn TextField(
     /// Visible label.
@@ -98,17 +106,27 @@ pub fn TextField(
     #[prop(optional)]
     testid: &'static str,
 ) -> impl IntoView {
-    let control = text_control(value, on_change, rows, placeholder, testid, None, None);
+    let id = unique_id("field");
+    let hint_id = (!hint.is_empty()).then(|| format!("{id}-hint"));
+    let control = text_control(
+        value,
+        on_change,
+        rows,
+        placeholder,
+        testid,
+        Some(id.clone()),
+        hint_id.clone(),
+    );
     view! {
-        <label class="field">
-            <span>{label} {(!hint.is_empty()).then(|| view! { <small class="muted">" " {hint}</small> })}</span>
+        <div class="field">
+            <span><label for=id>{label}</label> {hint_id.map(|h| view! { <small class="muted" id=h>" " {hint}</small> })}</span>
             {control}
-        </label>
+        </div>
     }
 }
 
-/// The bare control of a [`TextField`] (for rows that label it themselves): `id` for a
-/// `<label for>`, or an `aria_label`.
+/// The bare control of a [`TextField`] (for rows that label it themselves): `id` for their
+/// `<label for>`, and the id of what describes it (a hint), if anything.
 #[allow(clippy::too_many_arguments)]
 pub fn text_control(
     value: Signal<String>,
@@ -117,7 +135,7 @@ pub fn text_control(
     placeholder: &'static str,
     testid: &'static str,
     id: Option<String>,
-    aria_label: Option<String>,
+    described_by: Option<String>,
 ) -> AnyView {
     let input = on_input(on_change);
     let commit = move |ev: leptos::ev::CompositionEvent| {
@@ -128,7 +146,7 @@ pub fn text_control(
         bind_text(node, value);
         let blur = move |_| restore(node.try_get_untracked().flatten(), value);
         view! {
-            <input type="text" node_ref=node id=id placeholder=placeholder data-testid=testid aria-label=aria_label
+            <input type="text" node_ref=node id=id placeholder=placeholder data-testid=testid aria-describedby=described_by
                 on:input=input on:compositionend=commit on:blur=blur/>
         }
         .into_any()
@@ -137,7 +155,7 @@ pub fn text_control(
         bind_text(node, value);
         let blur = move |_| restore(node.try_get_untracked().flatten(), value);
         view! {
-            <textarea rows=rows node_ref=node id=id placeholder=placeholder data-testid=testid aria-label=aria_label
+            <textarea rows=rows node_ref=node id=id placeholder=placeholder data-testid=testid aria-describedby=described_by
                 on:input=input on:compositionend=commit on:blur=blur></textarea>
         }
         .into_any()

@@ -1,6 +1,6 @@
 //! The storage meter: what this site uses of the browser's space, what the open series uses,
-//! whether the browser promised to keep it, a warning before space runs out, and how many
-//! changes are not saved yet.
+//! whether the browser promised to keep it (in the series settings), and — always on the
+//! board — how many changes are not saved yet and a warning before space runs out.
 
 use crate::app::state::AppState;
 use crate::app::storage::low_space_warning;
@@ -56,6 +56,21 @@ pub fn StorageLine(
         }
         parts.join(" · ")
     };
+    let value = move || state.storage.with(|s| s.usage.unwrap_or(0.0));
+    let max = move || state.storage.with(|s| s.quota.unwrap_or(1.0).max(1.0));
+    view! {
+        <div class="storage-meter" data-testid="storage-meter">
+            <meter min="0" max=move || max().to_string() value=move || value().to_string() aria-label="Browser storage used"></meter>
+            <span class="muted small" data-testid="storage-line">{line}</span>
+        </div>
+    }
+}
+
+/// Whether everything is saved: "Saving…" while writes wait, the count and the reason when a
+/// write failed, and a warning before the browser's space runs out.
+#[component]
+pub fn SaveState() -> impl IntoView {
+    let state = AppState::get();
     let warning = move || low_space_warning(&state.storage.get());
     // Changes waiting for their debounced write are normal ("Saving…", muted); only a write
     // that failed is a warning that counts what is not saved and says why.
@@ -70,14 +85,10 @@ pub fn StorageLine(
             }
         })
     };
-    let value = move || state.storage.with(|s| s.usage.unwrap_or(0.0));
-    let max = move || state.storage.with(|s| s.quota.unwrap_or(1.0).max(1.0));
     view! {
-        <div class="storage-meter" data-testid="storage-meter">
-            <meter min="0" max=move || max().to_string() value=move || value().to_string() aria-label="Browser storage used"></meter>
-            <span class="muted small" data-testid="storage-line">{line}</span>
+        <span class="save-state">
             {unsaved}
-            {move || warning().map(|w| view! { <p class="field-warning" role="status" data-testid="storage-warning">{w}</p> })}
-        </div>
+            {move || warning().map(|w| view! { <span class="field-warning" role="status" data-testid="storage-warning">{w}</span> })}
+        </span>
     }
 }

@@ -36,6 +36,22 @@ pub fn save_settings(settings: &Settings) {
     }
 }
 
+/// A view preference of one series (how large its cards are), by series id: kept on this
+/// device, not in the series (it is not part of the work, and another device may differ).
+pub fn series_view(series_id: &str) -> Option<String> {
+    local()?
+        .get_item(&format!("continuity.view.{series_id}"))
+        .ok()
+        .flatten()
+}
+
+/// Keeps a series' view preference ([`series_view`]).
+pub fn set_series_view(series_id: &str, value: &str) {
+    if let Some(storage) = local() {
+        let _ = storage.set_item(&format!("continuity.view.{series_id}"), value);
+    }
+}
+
 /// A secret the user gives the app: an OpenAI key (for OpenAI or a custom endpoint), or an
 /// access token for the server that serves the page. Stored apart, so one is never sent where
 /// the other belongs.

@@ -459,3 +459,43 @@ pub fn reveal_thumbs(root: &Element, selector: &str) -> usize {
     }
     shown
 }
+
+/// Opens the series screen's drawer behind `button` (e.g. `open-bible`) and waits until its
+/// content — a lazy part, mounted the first time it opens — shows `ready`; then closes it as
+/// a user does ("Close"). The content stays in the page after.
+pub async fn load_drawer(root: &Element, button: &str, ready: &str, close: &str) {
+    press(root, &format!("[data-testid={button}]"));
+    wait_for(ready, || {
+        query_in(root, &format!("[data-testid={ready}]")).is_some()
+    })
+    .await;
+    press(root, &format!("[data-testid={close}]"));
+}
+
+/// [`load_drawer`] for the "Bible" drawer (the bible editor's fields stay in the page).
+pub async fn load_bible(root: &Element) {
+    load_drawer(root, "open-bible", "series-style", "close-bible").await;
+}
+
+/// [`load_drawer`] for the "Series settings" drawer (output settings and storage).
+pub async fn load_series_settings(root: &Element) {
+    load_drawer(
+        root,
+        "open-series-settings",
+        "variants",
+        "close-series-settings",
+    )
+    .await;
+}
+
+/// Opens the plan of every frame made on its own, as a user who wants no anchor says so: the
+/// series' More menu → "Generate without an anchor" (the primary button walks the anchor
+/// flow instead). Returns when the plan shows.
+pub async fn plan_without_anchor(root: &Element) {
+    press(root, "[data-testid=series-more]");
+    press(root, "[data-testid=generate-independent]");
+    wait_for("the plan", || {
+        query_in(root, "[data-testid=plan-summary]").is_some()
+    })
+    .await;
+}

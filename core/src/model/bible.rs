@@ -127,6 +127,27 @@ impl Bible {
         self.entities.iter_mut().find(|e| e.id == id)
     }
 
+    /// Whether anything is written in it (a style, palette, setting, rule or entity): the
+    /// guide's first step is done.
+    pub fn is_written(&self) -> bool {
+        let style = &self.style;
+        [
+            &style.look,
+            &style.medium,
+            &style.rendering,
+            &style.lens,
+            &style.lighting,
+            &self.setting,
+            &self.typography,
+        ]
+        .iter()
+        .any(|text| !text.trim().is_empty())
+            || !self.palette.is_empty()
+            || !self.entities.is_empty()
+            || !self.always.is_empty()
+            || !self.never.is_empty()
+    }
+
     /// Keys of every reference image (for export and clean-up).
     pub fn image_keys(&self) -> impl Iterator<Item = &str> {
         self.entities

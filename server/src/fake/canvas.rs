@@ -13,6 +13,47 @@ pub enum Shape {
     Triangle,
 }
 
+/// A rectangle as fractions of the canvas (an edit's repainted region).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Region {
+    /// Left edge, 0 ‥ 1.
+    pub x: f32,
+    /// Top edge, 0 ‥ 1.
+    pub y: f32,
+    /// Width, 0 ‥ 1.
+    pub w: f32,
+    /// Height, 0 ‥ 1.
+    pub h: f32,
+}
+
+impl Region {
+    /// A third of the width and of the height (a ninth of the image), placed at `fx`, `fy`
+    /// (0 ‥ 1) of the room left.
+    pub fn third(fx: f32, fy: f32) -> Self {
+        let side = 1.0 / 3.0;
+        Region {
+            x: fx.clamp(0.0, 1.0) * (1.0 - side),
+            y: fy.clamp(0.0, 1.0) * (1.0 - side),
+            w: side,
+            h: side,
+        }
+    }
+
+    /// `(x0, y0, x1, y1)` in pixels of a `w` × `h` canvas (never empty, within it).
+    pub fn pixels(&self, w: u32, h: u32) -> (u32, u32, u32, u32) {
+        // Edges rounded to the nearest pixel boundary (x1, y1 exclusive), so a third of 300 px
+        // is 100 px wherever it sits.
+        let edge = |f: f32, side: u32| ((f * side as f32).round().max(0.0) as u32).min(side);
+        let (x0, y0) = (
+            edge(self.x, w).min(w.saturating_sub(1)),
+            edge(self.y, h).min(h.saturating_sub(1)),
+        );
+        let x1 = edge(self.x + self.w, w).clamp(x0 + 1, w.max(1));
+        let y1 = edge(self.y + self.h, h).clamp(y0 + 1, h.max(1));
+        (x0, y0, x1, y1)
+    }
+}
+
 /// Where the mask's alpha is 255 the original is kept exactly; where it is 0 the edit shows.
 pub fn composite_through_mask(out: &mut RgbaImage, original: &RgbaImage, mask: &RgbaImage) {
     for ((o, b), m) in out.pixels_mut().zip(original.pixels()).zip(mask.pixels()) {
@@ -66,6 +107,37 @@ impl Canvas {
                 p[c] =
                     ((u32::from(p[c]) * (255 - amount) + u32::from(color[c]) * amount) / 255) as u8;
             }
+        }
+    }
+
+    /// Blends the pixels of `[x0, x1) × [y0, y1)` `amount`/255 toward `color` (keeps alpha).
+    pub fn tint_rect(&mut self, x0: u32, y0: u32, x1: u32, y1: u32, color: [u8; 3], amount: u32) {
+        let (x1, y1) = (x1.min(self.w), y1.min(self.h));
+        if x0 >= x1 {
+            return;
+        }
+        for y in y0..y1 {
+            for p in self.row_span(y, x0, x1).chunks_exact_mut(4) {
+                for c in 0..3 {
+                    p[c] = ((u32::from(p[c]) * (255 - amount) + u32::from(color[c]) * amount) / 255)
+                        as u8;
+                }
+            }
+        }
+    }
+
+    /// Repaints every pixel in other colours, keeping its lightness: a ramp from dark to light
+    /// of the hue opposite the image's mean hue (or of `fallback`'s hue for a grey image), so
+    /// the light-and-dark layout stays and the palette changes.
+    pub fn recolour(&mut self, fallback: [u8; 3]) {
+        let hue = mean_hue(&self.pixels).unwrap_or_else(|| hue_of(fallback)) + 180.0;
+        let (dark, light) = (hsv(hue, 0.9, 0.25), hsv(hue, 0.55, 1.0));
+        for p in self.pixels.chunks_exact_mut(4) {
+            let lum =
+                (0.2126 * f32::from(p[0]) + 0.7152 * f32::from(p[1]) + 0.0722 * f32::from(p[2]))
+                    / 255.0;
+            let c = lerp(dark, light, lum);
+            p[..3].copy_from_slice(&c);
         }
     }
 
@@ -170,6 +242,64 @@ impl Canvas {
     }
 }
 
+impl Canvas {
+    /// The words, white on a dark band, fitted into `width` × at most `height` pixels at
+    /// (`x`, `y`): an edit's change of text inside its region.
+    pub fn words_in(&mut self, words: &str, x: u32, y: u32, width: u32, height: u32) {
+        let tw = font::text_width(words).max(1);
+        let by_width = width as f32 * 0.9 / tw as f32;
+        let by_height = height as f32 / (font::GLYPH_H as f32 + 4.0);
+        let scale = (by_width.min(by_height) as u32).max(1);
+        let pad = scale * 2;
+        let band_h = font::GLYPH_H * scale + 2 * pad;
+        self.rect(
+            x.into(),
+            y.into(),
+            (x + width).into(),
+            (y + band_h).into(),
+            [16, 16, 24],
+            170,
+        );
+        let tx = x + width.saturating_sub(tw * scale) / 2;
+        self.text(words, tx, y + pad, scale, [255, 255, 255]);
+    }
+}
+
+/// The mean hue of RGBA pixels in degrees, weighted by saturation (`None` for a grey image).
+fn mean_hue(pixels: &[u8]) -> Option<f32> {
+    let (mut x, mut y, mut weight) = (0f64, 0f64, 0f64);
+    for p in pixels.chunks_exact(4).step_by(7) {
+        let (max, min) = (p[..3].iter().max().copied()?, p[..3].iter().min().copied()?);
+        let chroma = f64::from(max - min) / 255.0;
+        if chroma < 0.05 {
+            continue;
+        }
+        let h = f64::from(hue_of([p[0], p[1], p[2]])).to_radians();
+        x += chroma * h.cos();
+        y += chroma * h.sin();
+        weight += chroma;
+    }
+    (weight > 0.0 && x.hypot(y) > 1e-6).then(|| (y.atan2(x).to_degrees() as f32).rem_euclid(360.0))
+}
+
+/// The hue of an RGB colour in degrees (0 for grey).
+fn hue_of(c: [u8; 3]) -> f32 {
+    let [r, g, b] = c.map(|v| f32::from(v) / 255.0);
+    let (max, min) = (r.max(g).max(b), r.min(g).min(b));
+    let d = max - min;
+    if d <= f32::EPSILON {
+        return 0.0;
+    }
+    let h = if max == r {
+        ((g - b) / d).rem_euclid(6.0)
+    } else if max == g {
+        (b - r) / d + 2.0
+    } else {
+        (r - g) / d + 4.0
+    };
+    h * 60.0
+}
+
 /// Nearest-neighbour resize (returns a copy when the size already matches).
 pub fn resize_nearest(src: &RgbaImage, w: u32, h: u32) -> RgbaImage {
     if src.dimensions() == (w, h) {
@@ -245,6 +375,35 @@ mod tests {
         assert_eq!(big.dimensions(), (8, 4));
         assert_eq!(big.get_pixel(7, 3).0, [3, 1, 0, 255]);
         assert_eq!(pixelate(&big, 4).dimensions(), (8, 4));
+    }
+
+    #[test]
+    fn regions_stay_inside_the_canvas() {
+        for (fx, fy) in [(0.0, 0.0), (1.0, 1.0), (0.5, 0.2)] {
+            let (x0, y0, x1, y1) = Region::third(fx, fy).pixels(300, 90);
+            assert!(
+                x0 < x1 && x1 <= 300 && y0 < y1 && y1 <= 90,
+                "{x0} {y0} {x1} {y1}"
+            );
+            assert!((99..=101).contains(&(x1 - x0)) && (29..=31).contains(&(y1 - y0)));
+        }
+    }
+
+    #[test]
+    fn recolouring_keeps_lightness_order_and_turns_the_hue() {
+        let mut c = Canvas::new(2, 1);
+        c.pixels = vec![20, 40, 200, 255, 120, 160, 250, 255];
+        c.recolour([0, 0, 0]);
+        let lum = |p: &[u8]| u32::from(p[0]) * 2 + u32::from(p[1]) * 7 + u32::from(p[2]);
+        assert!(
+            lum(&c.pixels[..4]) < lum(&c.pixels[4..]),
+            "the darker stays darker"
+        );
+        // Blue in, orange-ish out.
+        assert!(c.pixels[4] > c.pixels[6], "{:?}", c.pixels);
+        assert_eq!(hue_of([255, 0, 0]), 0.0);
+        assert_eq!(hue_of([0, 0, 255]), 240.0);
+        assert_eq!(mean_hue(&[128, 128, 128, 255]), None);
     }
 
     #[test]

@@ -270,10 +270,11 @@ async fn run(ctx: Context, raw: Arc<RawRequest>) -> Response {
         }
     }
     let fault = active.as_ref().map(|s| s.kind);
+    let drawn = image_place(&ctx, &raw);
     let job_raw = Arc::clone(&raw);
     let outcome = tokio::task::spawn_blocking(move || -> Result<(Job, Rendered), ApiError> {
         let job = validate::validate(&job_raw)?;
-        let rendered = render::render(&job).map_err(|why| {
+        let rendered = render::render(&job, drawn).map_err(|why| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
@@ -310,6 +311,17 @@ async fn run(ctx: Context, raw: Arc<RawRequest>) -> Response {
         Some(place) => hold_until_sent(response, place),
         None => response,
     }
+}
+
+/// How many identical requests (same endpoint and fields) came to be drawn before this one
+/// since the journal was last cleared: what makes a repeated request draw another image
+/// ([`render::render`]). Counted with the fault attempts, and cleared with them.
+fn image_place(ctx: &Context, raw: &RawRequest) -> u32 {
+    let fields = serde_json::Value::Object(raw.params.clone()).to_string();
+    ctx.state
+        .attempts
+        .next_attempt(ctx.endpoint.name(), "#image", &fields)
+        .saturating_sub(1)
 }
 
 /// Keeps `place` until the body of `response` has been sent (or the client went away).

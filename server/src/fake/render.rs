@@ -1,11 +1,24 @@
-//! Draws the fake's images: real pictures of the requested size and format whose content is
-//! derived deterministically from the prompt (same request → same bytes).
+//! Draws the fake's images: real pictures of the requested size and format, derived from the
+//! prompt and from the request's **place**: how many identical requests (same endpoint and
+//! fields) the journal received before it since it was last cleared. Like the model, which
+//! has no seed and no determinism (reference §3 and §12), asking again gives another image;
+//! like a test rig needs, a run that sends the same requests in the same order gets the same
+//! images (the first of each is what the fake has always drawn for it).
 //!
 //! Generations: a two-colour gradient, a circle, rectangle or triangle, and the prompt's first
-//! words in a band, all chosen by a hash of the prompt; variant `k` shifts the shape.
-//! Edits: the first input image resized (nearest neighbour) to the output size, tinted, with
-//! the shape and a band of prompt words; with a mask the result is composited through it, so
-//! pixels whose mask alpha is 255 stay exactly as in the (resized) first input.
+//! words in a band, all chosen by a hash of the prompt and the place; variant `k` shifts the
+//! shape.
+//!
+//! Edits behave like a model that mostly obeys (gpt-image-2 reads every input at high
+//! fidelity, so an edit keeps the first image's look):
+//! - with a mask, the first input (resized, nearest neighbour) is repainted inside the masked
+//!   area only (tinted, with the shape and a band of prompt words): pixels whose mask alpha is
+//!   255 stay exactly as in the first input;
+//! - without one, only a region chosen from the prompt (a ninth of the image) is repainted; the
+//!   rest keeps the first input's pixels, so its palette and layout hold;
+//! - a prompt carrying [`DRIFT_MARKER`] makes the edit drift as a disobedient model does: the
+//!   whole image is repainted in other colours (its light-and-dark layout kept), mask or not
+//!   (the reference calls the mask a guide, not a constraint).
 
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
@@ -13,10 +26,13 @@ use image::codecs::webp::WebPEncoder;
 use image::{ExtendedColorType, ImageEncoder, RgbaImage};
 use sha2::{Digest, Sha256};
 
-use super::canvas::{composite_through_mask, hsv, pixelate, resize_nearest, Canvas, Shape};
+use super::canvas::{composite_through_mask, hsv, pixelate, resize_nearest, Canvas, Region, Shape};
 use super::faults::strip_markers;
 use super::font;
-use super::job::{Job, OutputFormat};
+use super::job::{EditSource, Job, OutputFormat};
+
+/// A prompt marker that makes an edit drift: the whole image repainted in other colours.
+pub const DRIFT_MARKER: &str = "[[drift]]";
 
 /// The encoded images of a job.
 #[derive(Debug, Clone)]
@@ -28,8 +44,9 @@ pub struct Rendered {
 }
 
 /// Renders and encodes every image of the job (CPU work: call from a blocking thread).
-pub fn render(job: &Job) -> Result<Rendered, String> {
-    let scene = Scene::new(job);
+/// `place` is how many identical requests came before this one (0 for the first).
+pub fn render(job: &Job, place: u32) -> Result<Rendered, String> {
+    let scene = Scene::new(job, place);
     let mut images = Vec::with_capacity(job.n as usize);
     let mut partials = Vec::new();
     for k in 0..job.n {
@@ -64,12 +81,24 @@ struct Scene {
     /// Shape centre as fractions of the canvas.
     centre: (f32, f32),
     words: String,
+    /// The region an edit without a mask repaints, as fractions of the canvas.
+    region: Region,
+    /// The edit drifts ([`DRIFT_MARKER`]).
+    drift: bool,
 }
 
 impl Scene {
-    fn new(job: &Job) -> Self {
-        let prompt = strip_markers(&job.prompt);
-        let h: [u8; 32] = Sha256::digest(prompt.as_bytes()).into();
+    fn new(job: &Job, place: u32) -> Self {
+        let drift = job.prompt.contains(DRIFT_MARKER);
+        let prompt = strip_markers(&job.prompt).replace(DRIFT_MARKER, "");
+        let mut hasher = Sha256::new();
+        hasher.update(prompt.as_bytes());
+        if place > 0 {
+            // Another image for a repeated request; the first keeps the prompt's own.
+            hasher.update(b"\0place");
+            hasher.update(place.to_le_bytes());
+        }
+        let h: [u8; 32] = hasher.finalize().into();
         let hue = f32::from(h[0]) / 255.0 * 360.0;
         let words: String = prompt
             .split_whitespace()
@@ -93,6 +122,8 @@ impl Scene {
             } else {
                 words
             },
+            region: Region::third(f32::from(h[6]) / 255.0, f32::from(h[7]) / 255.0),
+            drift,
         }
     }
 }
@@ -100,36 +131,13 @@ impl Scene {
 /// Draws variant `k` (of `job.n`) at animation phase `phase` (GIF frames).
 fn draw(job: &Job, scene: &Scene, k: u32, phase: u32) -> RgbaImage {
     let (w, h) = (job.width, job.height);
-    let min = w.min(h) as f32;
-    let mut canvas = Canvas::new(w, h);
-    let shape_radius;
-    match &job.source {
-        None => {
-            canvas.gradient(
-                scene.top,
-                scene.bottom,
-                if job.transparent { 0 } else { 255 },
-            );
-            shape_radius = min * 0.22;
-        }
-        Some(src) => {
-            let base = resize_nearest(&src.first, w, h);
-            canvas.pixels = base.into_raw();
-            if let Some(markup) = &src.markup {
-                canvas.overlay(&resize_nearest(markup, w, h));
-            }
-            canvas.tint(scene.accent, 90);
-            shape_radius = min * 0.12;
-        }
-    }
-    // Variants and animation frames shift the shape so they differ visibly.
-    let step = min * 0.07;
-    let cx = (scene.centre.0 * w as f32 + (k + phase) as f32 * step) % w as f32;
-    let cy = scene.centre.1 * h as f32;
-    canvas.shape(scene.shape, cx, cy, shape_radius, scene.accent);
-    canvas.words(&scene.words, job.source.is_some());
+    let mut canvas = match &job.source {
+        None => generation(job, scene, k, phase),
+        Some(src) => edit(job, scene, src, k, phase),
+    };
     if job.n > 1 {
         // Top-right corner, small enough to stay above the generation's word band.
+        let min = w.min(h) as f32;
         let label = format!("{}/{}", k + 1, job.n);
         let scale = ((min / 120.0) as u32).max(1);
         let tw = font::text_width(&label) * scale;
@@ -141,17 +149,76 @@ fn draw(job: &Job, scene: &Scene, k: u32, phase: u32) -> RgbaImage {
             [255; 3],
         );
     }
-    let mut out = RgbaImage::from_raw(w, h, canvas.pixels).unwrap_or_else(|| RgbaImage::new(w, h));
-    if let Some(mask) = job.source.as_ref().and_then(|s| s.mask.as_ref()) {
-        if let Some(src) = &job.source {
-            composite_through_mask(
-                &mut out,
-                &resize_nearest(&src.first, w, h),
-                &resize_nearest(mask, w, h),
+    RgbaImage::from_raw(w, h, canvas.pixels).unwrap_or_else(|| RgbaImage::new(w, h))
+}
+
+/// How far variant `k` at phase `phase` shifts the shape, so variants differ visibly.
+fn shift(job: &Job, k: u32, phase: u32) -> f32 {
+    job.width.min(job.height) as f32 * 0.07 * (k + phase) as f32
+}
+
+/// A generation: gradient, shape and the prompt's words near the top.
+fn generation(job: &Job, scene: &Scene, k: u32, phase: u32) -> Canvas {
+    let (w, h) = (job.width, job.height);
+    let mut canvas = Canvas::new(w, h);
+    canvas.gradient(
+        scene.top,
+        scene.bottom,
+        if job.transparent { 0 } else { 255 },
+    );
+    let cx = (scene.centre.0 * w as f32 + shift(job, k, phase)) % w as f32;
+    let cy = scene.centre.1 * h as f32;
+    canvas.shape(scene.shape, cx, cy, w.min(h) as f32 * 0.22, scene.accent);
+    canvas.words(&scene.words, false);
+    canvas
+}
+
+/// An edit of the first input image (see the module documentation).
+fn edit(job: &Job, scene: &Scene, src: &EditSource, k: u32, phase: u32) -> Canvas {
+    let (w, h) = (job.width, job.height);
+    let base = resize_nearest(&src.first, w, h);
+    let mut canvas = Canvas::new(w, h);
+    canvas.pixels = base.as_raw().clone();
+    if let Some(markup) = &src.markup {
+        canvas.overlay(&resize_nearest(markup, w, h));
+    }
+    let min = w.min(h) as f32;
+    match (&src.mask, scene.drift) {
+        (Some(mask), false) => {
+            // Repainted inside the mask only: the rest is the first input, pixel for pixel.
+            let kept = canvas.pixels.clone();
+            canvas.tint(scene.accent, 90);
+            let cx = (scene.centre.0 * w as f32 + shift(job, k, phase)) % w as f32;
+            canvas.shape(
+                scene.shape,
+                cx,
+                scene.centre.1 * h as f32,
+                min * 0.12,
+                scene.accent,
             );
+            canvas.words(&scene.words, true);
+            let mut out =
+                RgbaImage::from_raw(w, h, canvas.pixels).unwrap_or_else(|| RgbaImage::new(w, h));
+            let original = RgbaImage::from_raw(w, h, kept).unwrap_or_else(|| RgbaImage::new(w, h));
+            composite_through_mask(&mut out, &original, &resize_nearest(mask, w, h));
+            canvas.pixels = out.into_raw();
+        }
+        (_, drift) => {
+            if drift {
+                canvas.recolour(scene.accent);
+            }
+            // One region repainted: the prompt's change, the rest kept.
+            let (x0, y0, x1, y1) = scene.region.pixels(w, h);
+            let (rw, rh) = (x1 - x0, y1 - y0);
+            canvas.tint_rect(x0, y0, x1, y1, scene.accent, 90);
+            let dx = shift(job, k, phase) * 0.3;
+            let cx = x0 as f32 + (rw as f32 / 2.0 + dx) % rw.max(1) as f32;
+            let cy = y0 as f32 + rh as f32 * 0.45;
+            canvas.shape(scene.shape, cx, cy, rw.min(rh) as f32 * 0.3, scene.accent);
+            canvas.words_in(&scene.words, x0, y1.saturating_sub(rh / 5), rw, rh / 6);
         }
     }
-    out
+    canvas
 }
 
 /// Encodes one image in the job's raster format (PNG, JPEG or WebP).

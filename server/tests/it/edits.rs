@@ -351,3 +351,73 @@ async fn markup_only_on_the_2_5_and_2_6_models_and_never_with_a_mask() {
     .await;
     assert_eq!(err["param"], "markup");
 }
+
+/// The consistency of `image` against `anchor`, with the app's default drift thresholds.
+fn consistency(image: &RgbaImage, anchor: &RgbaImage) -> continuity_core::pixels::Consistency {
+    use continuity_core::pixels::{compare, signature, DriftThresholds, Rgba};
+    let sig =
+        |i: &RgbaImage| signature(Rgba::new(i.width(), i.height(), i.as_raw()).expect("rgba"));
+    compare(&sig(image), &sig(anchor), &DriftThresholds::default()).expect("compares")
+}
+
+#[tokio::test]
+async fn edits_keep_the_first_image_and_drift_only_when_told() {
+    let server = common::fake().await;
+    let generated = json(
+        server
+            .generate(json!({"model": "gpt-image-2", "prompt": "Establishing shot: a lighthouse at dusk", "size": "1536x864"}))
+            .await,
+    )
+    .await;
+    let anchor = image_at(&generated, 0).to_rgba8();
+    // A fan-out of 11 frames from the anchor, two of whose prompts carry [[drift]].
+    let mut flagged = Vec::new();
+    for k in 0..11 {
+        let drift = if k == 3 || k == 8 { " [[drift]]" } else { "" };
+        let prompt = format!("Panel {} of the lighthouse story, a new shot{drift}", k + 2);
+        let form = Multipart::new()
+            .text("model", "gpt-image-2")
+            .text("prompt", &prompt)
+            .text("size", "1536x864")
+            .file("image[]", "anchor.png", "image/png", &png(&anchor))
+            .file(
+                "image[]",
+                "ref.png",
+                "image/png",
+                &png(&common::picture(64, 64, 9)),
+            );
+        let out = image_at(
+            &json(server.post_multipart(EDITS, form, &[]).await).await,
+            0,
+        )
+        .to_rgba8();
+        let kept = out
+            .pixels()
+            .zip(anchor.pixels())
+            .filter(|(p, q)| p.0[..3] == q.0[..3])
+            .count();
+        let share = kept as f64 / f64::from(1536 * 864);
+        let c = consistency(&out, &anchor);
+        if drift.is_empty() {
+            // One region of about a ninth is repainted; the rest is the anchor's.
+            assert!(share > 0.85, "frame {k}: {share:.3} of the pixels kept");
+        } else {
+            assert!(
+                share < 0.05,
+                "a drifted frame is repainted whole ({share:.3} kept)"
+            );
+        }
+        eprintln!(
+            "frame {k}: kept {share:.3}, palette ΔE {:.1}, structure ΔL {:.1}",
+            c.palette_distance, c.structural_distance
+        );
+        if c.drifted {
+            flagged.push(k);
+        }
+    }
+    assert_eq!(
+        flagged,
+        vec![3, 8],
+        "exactly the [[drift]] frames are flagged"
+    );
+}

@@ -46,18 +46,40 @@ async fn returns_a_png_of_the_requested_size_with_usage() {
 }
 
 #[tokio::test]
-async fn auto_resolves_and_variants_differ_but_repeat_exactly() {
+async fn auto_resolves_variants_differ_and_asking_again_gives_another_image() {
     let server = common::fake().await;
     let request = json!({"model": "gpt-image-2", "prompt": "Same prompt", "n": 2, "safety_identifier": "user-hash-1"});
     let a = json(server.generate(request.clone()).await).await;
-    let b = json(server.generate(request).await).await;
+    let b = json(server.generate(request.clone()).await).await;
     assert_eq!(a["size"], "1024x1024");
     assert_eq!(a["quality"], "high");
     assert_eq!(a["usage"]["output_tokens"], 7024 * 2);
     assert_eq!(a["safety_identifier"], "user-hash-1");
-    assert_eq!(a["data"][0], b["data"][0], "same request → same bytes");
-    assert_eq!(a["data"][1], b["data"][1]);
+    // Like the model (no seed, no determinism), the same request again is another image...
+    assert_ne!(
+        a["data"][0], b["data"][0],
+        "same request again → another image"
+    );
+    assert_ne!(a["data"][1], b["data"][1]);
     assert_ne!(a["data"][0], a["data"][1], "variants must differ");
+    // ...and a run is reproducible: after the journal is cleared the same order repeats.
+    let cleared = server
+        .client
+        .delete(server.url("/_fake/requests"))
+        .send()
+        .await
+        .expect("clear");
+    assert_eq!(cleared.status(), 204);
+    let a2 = json(server.generate(request.clone()).await).await;
+    let b2 = json(server.generate(request).await).await;
+    assert_eq!(
+        a["data"][0], a2["data"][0],
+        "first of a run → the same bytes"
+    );
+    assert_eq!(
+        b["data"][1], b2["data"][1],
+        "second of a run → the same bytes"
+    );
     let (v0, v1) = (image_at(&a, 0).to_rgb8(), image_at(&a, 1).to_rgb8());
     let differing = v0.pixels().zip(v1.pixels()).filter(|(p, q)| p != q).count();
     assert!(

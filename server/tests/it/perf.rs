@@ -23,7 +23,7 @@ fn time_render(size: &str, format: &str) -> (u128, usize) {
         .expect("parses");
     let job = validate::validate(&raw).expect("valid");
     let started = Instant::now();
-    let rendered = render::render(&job).expect("renders");
+    let rendered = render::render(&job, 0).expect("renders");
     (started.elapsed().as_millis(), rendered.images[0].len())
 }
 

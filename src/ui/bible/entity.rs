@@ -107,7 +107,7 @@ pub fn EntityEditor(
     let kind = move || entity.get().map(|e| e.kind.label()).unwrap_or("");
     let input_id = format!("refs-{entity_id}");
     view! {
-        <div class="entity card" data-testid="entity" on:paste=on_paste on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
+        <div class="entity card" data-testid="entity" data-entity-id=eid.get_value() on:paste=on_paste on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
             <div class="row">
                 <span class="badge-inline">{kind}</span>
                 <div class="grow"><TextField label="Name" value=name on_change=set_name testid="entity-name"/></div>

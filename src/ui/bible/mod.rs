@@ -1,6 +1,7 @@
 //! The series bible editor: style, palette, world, typography, always/never rules, and the
 //! characters / products / props with their reference images (file picker, drag and drop,
-//! paste; order matters, identity first). It edits the bible through the series' store.
+//! paste; order matters, identity first). It edits the bible through the series' store. It is
+//! the "Bible" drawer's content (a lazy part of its own).
 
 mod entity;
 
@@ -80,16 +81,24 @@ pub fn BiblePanel(
         move |_| {
             let id = make_id("e", random_u64());
             // New entities appear in every frame; frames can opt out in their shot spec.
-            let _ = edit::user(
+            let added = edit::user(
                 state,
                 store,
-                Edit::Series(SeriesEdit::AddEntity { id, kind }),
+                Edit::Series(SeriesEdit::AddEntity {
+                    id: id.clone(),
+                    kind,
+                }),
             );
+            // The new entity is at the end of the drawer, below the fold: its name field takes
+            // the focus (which scrolls it into view), ready for the name.
+            if added.is_ok() {
+                request_animation_frame(move || focus_name(&id));
+            }
         }
     };
     view! {
-        <details class="card bible" data-testid="bible">
-            <summary><h2>"Series bible"</h2><span class="muted small">" Compiled into every frame’s prompt"</span></summary>
+        <div class="bible" data-testid="bible">
+            <p class="muted small">"Compiled into every frame’s prompt."</p>
             <div class="bible-grid">
                 // One place for style: the overall look first, in the user's words (its test id
                 // is the old "series style" field's, which it replaces).
@@ -130,6 +139,28 @@ pub fn BiblePanel(
                 <button class="btn small" on:click=add(EntityKind::Product)>"+ Product"</button>
                 <button class="btn small" on:click=add(EntityKind::Prop)>"+ Prop"</button>
             </div>
-        </details>
+        </div>
     }
+}
+
+/// Focuses the name field of entity `id` (once its editor is in the page) and scrolls its
+/// editor to the top of the drawer, so its reference images show as they are added.
+fn focus_name(id: &str) {
+    use wasm_bindgen::JsCast;
+    let Some(editor) = web_sys::window().and_then(|w| w.document()).and_then(|d| {
+        d.query_selector(&format!("[data-entity-id=\"{id}\"]"))
+            .ok()
+            .flatten()
+    }) else {
+        return;
+    };
+    if let Some(field) = editor
+        .query_selector("[data-testid=entity-name]")
+        .ok()
+        .flatten()
+        .and_then(|f| f.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = field.focus();
+    }
+    editor.scroll_into_view();
 }

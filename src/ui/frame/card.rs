@@ -1,19 +1,22 @@
-//! One frame of a series, as a card in parts: its picture ([`FrameImage`]), its strip of
-//! images ([`VariantStrip`]), title and cost, anchor controls ([`AnchorControls`]), prompt,
-//! error, shot spec, the exact request it will send, and its actions ([`FrameActions`]). It
-//! reads its frame through a lens and the series' derived state through one memo, so an edit
-//! in another frame never re-renders it; every change goes out as an edit.
+//! One frame of a series, as a card that is a picture first: its image at the frame's true
+//! shape with the status, drift and anchor tags on it ([`FrameImage`]), its strip of images
+//! ([`VariantStrip`]), then the title and cost, "what happens" (edited in place), what was
+//! said about its last action, a compact toolbar ([`FrameActions`]: shown on hover and focus,
+//! always on touch screens), and the shot spec and the exact request folded away. It reads
+//! its frame through a lens and the series' derived state through one memo, so an edit in
+//! another frame never re-renders it; every change goes out as an edit.
 
 use super::actions::FrameActions;
-use super::anchor::AnchorControls;
 use super::image::FrameImage;
 use super::sent_preview::SentPreview;
 use super::shot_editor::ShotEditor;
 use super::variants::VariantStrip;
 use super::FrameFilter;
 use crate::app::edit::{self, Edit};
+use crate::app::said::Place;
 use crate::app::state::AppState;
 use crate::ui::fields::text_control;
+use crate::ui::said::SaidHere;
 use continuity_core::model::action::FrameEdit;
 use continuity_core::model::frame::FrameStoreFields;
 use continuity_core::model::series::SeriesStoreFields;
@@ -143,7 +146,8 @@ pub fn FrameCard(
                 }
             }
             data-status=move || status.get().class() data-stale=move || stale().to_string()
-            data-drifted=move || drift.get().is_some_and(|c| c.drifted).to_string()
+            // "true" / "false" once scored against the anchor; absent until then (or unscored).
+            data-drifted=move || drift.get().map(|c| c.drifted.to_string())
             class:drop-before=move || marker() == Some(false) class:drop-after=move || marker() == Some(true)
             class:dragging=dragging hidden=hidden
             aria-labelledby=title_id.clone()>
@@ -153,29 +157,29 @@ pub fn FrameCard(
             <div class="frame-body">
                 <div class="frame-head">
                     <h3 id=title_id.clone()>{move || title.get()}</h3>
-                    <span class="muted small">{cost}</span>
-                </div>
-                <div class="row-actions">
-                    <AnchorControls store=store frame_id=frame_id.clone() has_image=Signal::derive(move || shown.with(Option::is_some))/>
+                    <span class="muted small frame-cost">{cost}</span>
                 </div>
                 <label for=prompt_id.clone() class="sr-only">{move || format!("Prompt for {}", title.get())}</label>
-                {text_control(prompt, set_prompt, 3, "What happens in this frame?", "frame-prompt", Some(prompt_id), None)}
+                {text_control(prompt, set_prompt, 2, "What happens in this frame?", "frame-prompt", Some(prompt_id), None)}
                 {move || message().map(|e| view! { <p class="frame-error" role="alert" data-testid="frame-error">{e}</p> })}
-                <details class="more">
-                    <summary>"Shot, text and entities"</summary>
-                    <ShotEditor store=store frame=frame frame_id=frame_id.clone()/>
-                </details>
-                <details class="more" data-testid="sent-details" on:toggle=move |ev| {
-                    let open = event_target::<web_sys::HtmlDetailsElement>(&ev).open();
-                    sent_open.set(open);
-                }>
-                    <summary>"What will be sent"</summary>
-                    // Compiled only while open: the prompt compiler never runs per keystroke otherwise.
-                    <Show when=move || sent_open.get()>
-                        <SentPreview store=store frame_id=fid.get_value()/>
-                    </Show>
-                </details>
+                <SaidHere place=Place::Frame(frame_id.clone())/>
                 <FrameActions store=store frame_id=frame_id.clone() title=title shown=shown busy=busy/>
+                <div class="frame-folds">
+                    <details class="more">
+                        <summary>"Shot, text and entities"</summary>
+                        <ShotEditor store=store frame=frame frame_id=frame_id.clone()/>
+                    </details>
+                    <details class="more" data-testid="sent-details" on:toggle=move |ev| {
+                        let open = event_target::<web_sys::HtmlDetailsElement>(&ev).open();
+                        sent_open.set(open);
+                    }>
+                        <summary>"What will be sent"</summary>
+                        // Compiled only while open: the prompt compiler never runs per keystroke otherwise.
+                        <Show when=move || sent_open.get()>
+                            <SentPreview store=store frame_id=fid.get_value()/>
+                        </Show>
+                    </details>
+                </div>
             </div>
         </article>
     }

@@ -1,6 +1,8 @@
 //! Reordering frames by dragging (Pointer Events: mouse, pen and touch, with pointer capture
 //! and a visible drop position) or by keyboard on the same handle (← and →). The move is one
-//! undoable step.
+//! undoable step. After a keyboard move (and "Move earlier" / "Move later") the focus is on
+//! the moved card's handle again — the card's element is moved in the page, which drops the
+//! focus — and the move is announced ("Panel 4 moved to place 2 of 12").
 
 use crate::app::edit::{self, Edit, SeriesEdit};
 use crate::app::state::AppState;
@@ -23,6 +25,11 @@ pub struct Drag {
 #[derive(Clone, Copy)]
 pub struct DragState(pub RwSignal<Option<Drag>>);
 
+/// What the last move said, for the grid's `aria-live` region (provided by the series
+/// screen).
+#[derive(Clone, Copy)]
+pub struct Moved(pub RwSignal<String>);
+
 /// Where the pointer is over the grid: the index the dragged frame would take.
 fn drop_index(x: f64, y: f64, order: &[String], dragged: &str) -> Option<usize> {
     let document = web_sys::window()?.document()?;
@@ -36,12 +43,46 @@ fn drop_index(x: f64, y: f64, order: &[String], dragged: &str) -> Option<usize> 
     Some(if after { at + 1 } else { at })
 }
 
-fn move_to(state: AppState, store: Store<Series>, frame_id: String, to: usize) {
-    let _ = edit::user(
+fn move_to(state: AppState, store: Store<Series>, frame_id: String, to: usize) -> bool {
+    edit::user(
         state,
         store,
         Edit::Series(SeriesEdit::MoveFrame { id: frame_id, to }),
-    );
+    )
+    .is_ok()
+}
+
+/// Moves frame `frame_id` to place `to` (from 0) by keyboard or menu: the focus goes (back)
+/// to its handle once the grid has moved its card, and the move is announced in `moved`
+/// (the series screen's [`Moved`], read where the control was made).
+pub fn move_by_keyboard(
+    state: AppState,
+    store: Store<Series>,
+    moved: Option<Moved>,
+    frame_id: String,
+    to: usize,
+) {
+    let title = store.with_untracked(|s| s.frame(&frame_id).map(|f| f.title.clone()));
+    if !move_to(state, store, frame_id.clone(), to) {
+        return;
+    }
+    let total = store.frame_order().with_untracked(Vec::len);
+    if let (Some(Moved(said)), Some(title)) = (moved, title) {
+        said.set(format!("{title} moved to place {} of {total}", to + 1));
+    }
+    // After the grid has re-rendered (the move is applied synchronously; the DOM follows).
+    request_animation_frame(move || {
+        let selector = format!(
+            "[data-testid=frame-grid] [data-frame-id=\"{frame_id}\"] [data-testid=drag-handle]"
+        );
+        if let Some(handle) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector(&selector).ok().flatten())
+            .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = handle.focus();
+        }
+    });
 }
 
 /// The drag handle of one card.
@@ -57,6 +98,7 @@ pub fn DragHandle(
 ) -> impl IntoView {
     let state = AppState::get();
     let drag = expect_context::<DragState>().0;
+    let announce = use_context::<Moved>();
     let fid = StoredValue::new(frame_id);
     let down = move |ev: web_sys::PointerEvent| {
         ev.prevent_default();
@@ -107,7 +149,7 @@ pub fn DragHandle(
             _ => return,
         };
         ev.prevent_default();
-        move_to(state, store, fid.get_value(), to);
+        move_by_keyboard(state, store, announce, fid.get_value(), to);
     };
     view! {
         <button type="button" class="btn ghost small drag-handle" data-testid="drag-handle"

@@ -1,6 +1,6 @@
 //! A frame card's picture: the thumbnail of the image it shows (or the live preview while it
-//! streams), the "No image yet" placeholder, the status badge and the drift badge. The image
-//! is the button that opens the inspector.
+//! streams), the "No image yet" placeholder, the status badge, the drift badge and the
+//! anchor's tag. The image is the button that opens the inspector.
 
 use crate::app::consistency::describe;
 use crate::ui::thumb::Thumb;
@@ -56,6 +56,7 @@ pub fn FrameImage(
             </div>
             {move || hash.with(Option::is_none).then(|| view! { <span class="no-image" data-testid="no-image">"No image yet"</span> })}
             <span class=move || format!("badge {}", status.get().class()) data-testid="frame-status" role="status">{move || status.get().label()}</span>
+            <super::anchor::AnchorTag frame_id=fid.get_value()/>
             {move || drift.get().filter(|c| c.drifted).map(|c| view! {
                 <span class="badge drifted" data-testid="drifted"
                     title=format!("Drifted from the anchor (a heuristic): {}", describe(&c))>"Drifted"</span>

@@ -3,7 +3,7 @@
 
 use crate::app::edit::{self, Edit};
 use crate::app::state::AppState;
-use crate::ui::fields::{text_control, TextField};
+use crate::ui::fields::{text_control, unique_id, TextField};
 use continuity_core::model::action::{FrameEdit, ShotText, TextPart};
 use continuity_core::model::frame::FrameStoreFields;
 use continuity_core::model::series::SeriesStoreFields;
@@ -148,12 +148,13 @@ fn TextRow(
                         .flatten()
                         .unwrap_or_default()
                 });
+                let id = unique_id("translation");
                 let control = text_control(value, set(TextPart::Translation(locale.clone())), 0, "translation", "text-translation",
-                    None, Some(format!("Text {} in {name}", index + 1)));
+                    Some(id.clone()), None);
                 view! {
-                    <label class="translation" lang=locale.clone() dir=if rtl { "rtl" } else { "auto" } data-locale=locale.clone()>
-                        <span class="small muted">{name}</span>{control}
-                    </label>
+                    <div class="translation" lang=locale.clone() dir=if rtl { "rtl" } else { "auto" } data-locale=locale.clone()>
+                        <label class="small muted" for=id>{format!("Text {} in {name}", index + 1)}</label>{control}
+                    </div>
                 }
             })
             .collect_view()
@@ -181,13 +182,19 @@ fn TextRow(
     };
     let on_language =
         move |ev: leptos::ev::Event| edit.run((index, TextPart::Language, event_target_value(&ev)));
+    let (text_id, language_id, placement_id) = (
+        unique_id("text"),
+        unique_id("language"),
+        unique_id("placement"),
+    );
     view! {
         <div class="text-row" data-testid="text-row">
-            {text_control(text, set(TextPart::Text), 0, "Exact text, e.g. 限时 5 折", "text-value", None, Some(format!("Text {}", index + 1)))}
-            <label class="field narrow"><span class="sr-only">{format!("Language of text {}", index + 1)}</span>
-                <select data-testid="text-language" aria-label=format!("Language of text {}", index + 1) on:change=on_language>{languages}</select>
-            </label>
-            {text_control(placement, set(TextPart::Placement), 0, "where, e.g. top third", "text-placement", None, Some(format!("Placement of text {}", index + 1)))}
+            <label class="sr-only" for=text_id.clone()>{format!("Text {}", index + 1)}</label>
+            {text_control(text, set(TextPart::Text), 0, "Exact text, e.g. 限时 5 折", "text-value", Some(text_id), None)}
+            <label class="sr-only" for=language_id.clone()>{format!("Language of text {}", index + 1)}</label>
+            <select id=language_id data-testid="text-language" on:change=on_language>{languages}</select>
+            <label class="sr-only" for=placement_id.clone()>{format!("Placement of text {}", index + 1)}</label>
+            {text_control(placement, set(TextPart::Placement), 0, "where, e.g. top third", "text-placement", Some(placement_id), None)}
             <button type="button" class="btn ghost small danger" aria-label=format!("Remove text {}", index + 1) on:click=move |_| remove.run(index)>"✕"</button>
             <div class="translations">{translations}</div>
         </div>

@@ -4,8 +4,10 @@
 
 use super::mask_painter::Mask;
 use crate::app::edits::{self, EditJob};
+use crate::app::said::{self, Place};
 use crate::app::state::AppState;
 use crate::ui::fields::TextField;
+use crate::ui::said::SaidHere;
 use continuity_core::compiler::{compile_edit, EditSpec};
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::Series;
@@ -96,8 +98,12 @@ pub fn EditForm(
             return;
         };
         let text = instruction.get_untracked();
+        said::from(state, Place::Inspector);
         if text.trim().is_empty() {
-            state.error("Write what to change first, e.g. “change only the jacket to red”.");
+            said::refuse(
+                state,
+                "Write what to change first, e.g. “change only the jacket to red”.",
+            );
             return;
         }
         let m = masked.get_untracked().then(|| mask.get_untracked());
@@ -130,13 +136,17 @@ pub fn EditForm(
                 <span class="muted small" data-testid="edit-estimate">{estimate}</span>
                 <button class="btn primary" data-testid="send-edit" on:click=send>"Edit"</button>
             </div>
+            <SaidHere place=Place::Inspector/>
         </section>
         <Show when=move || store.locales().with(|l| l.len() > 1)>
             <section class="locale-actions" aria-label="Locales of this frame">
                 <h3>"Locales"</h3>
                 <p class="muted small">{locale_line}</p>
                 <button class="btn small" data-testid="make-frame-locales" disabled=move || locale_missing.with(Vec::is_empty)
-                    on:click=move |_| edits::start_locales(state, store, edits::locale_items(store, &[fid.get_value()]))>"Make locale variants"</button>
+                    on:click=move |_| {
+                        said::from(state, Place::Inspector);
+                        edits::start_locales(state, store, edits::locale_items(store, &[fid.get_value()]))
+                    }>"Make locale variants"</button>
             </section>
         </Show>
     }

@@ -6,8 +6,10 @@
 use crate::app::export::{self, ExportChoices, ExportJob, ExportKind};
 use crate::app::state::AppState;
 use crate::ui::series::frame_durations::FrameDurations;
+use crate::ui::series::rerun::RerunButton;
 use continuity_core::export::pdf::PageLayout;
 use continuity_core::model::Series;
+use continuity_core::plan::Scope;
 use leptos::prelude::*;
 use reactive_stores::Store;
 
@@ -16,6 +18,8 @@ use reactive_stores::Store;
 pub fn ExportMenu(
     /// The series to export.
     store: Store<Series>,
+    /// Opens the plan dialog (for "Re-run from manifest").
+    plan_open: RwSignal<Option<Scope>>,
 ) -> impl IntoView {
     let state = AppState::get();
     let open = RwSignal::new(false);
@@ -49,12 +53,13 @@ pub fn ExportMenu(
                         {ExportKind::ALL.into_iter().map(|kind| view! {
                             <button class="btn" role="menuitem" on:click=move |_| choose(kind)>{kind.label()}</button>
                         }).collect_view()}
+                        <RerunButton store=store plan_open=plan_open/>
                     </div>
                     <label class="check"><input type="checkbox" prop:checked=move || all_versions.get()
                         on:change:target=move |ev| all_versions.set(ev.target().checked())/>
                         " ZIP: include every version"</label>
-                    <label class="field narrow">"PDF: panels per page"
-                        <select data-testid="pdf-layout" on:change:target=move |ev| layout.set(match ev.target().value().as_str() {
+                    <div class="field narrow"><label for="pdf-layout">"PDF: panels per page"</label>
+                        <select id="pdf-layout" data-testid="pdf-layout" on:change:target=move |ev| layout.set(match ev.target().value().as_str() {
                             "1" => Some(PageLayout::One),
                             "2x3" => Some(PageLayout::TwoByThree),
                             "3x2" => Some(PageLayout::ThreeByTwo),
@@ -65,15 +70,15 @@ pub fn ExportMenu(
                             <option value="2x3" selected=move || layout.get() == Some(PageLayout::TwoByThree)>"2 × 3"</option>
                             <option value="3x2" selected=move || layout.get() == Some(PageLayout::ThreeByTwo)>"3 × 2"</option>
                         </select>
-                    </label>
-                    <label class="field narrow">"Animatic: seconds per frame"
-                        <input type="number" min="0.1" max="60" step="0.1" prop:value=move || seconds.get().to_string()
+                    </div>
+                    <div class="field narrow"><label for="gif-seconds">"Animatic: seconds per frame"</label>
+                        <input id="gif-seconds" type="number" min="0.1" max="60" step="0.1" prop:value=move || seconds.get().to_string()
                             on:change:target=move |ev| {
                                 if let Ok(s) = ev.target().value().parse::<f64>() {
                                     seconds.set(s.clamp(0.1, 60.0));
                                 }
                             }/>
-                    </label>
+                    </div>
                     <FrameDurations store=store default_seconds=seconds/>
                 </div>
             </Show>

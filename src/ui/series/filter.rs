@@ -33,6 +33,8 @@ pub fn FrameSearch(
     filter: RwSignal<Option<FrameFilter>>,
     /// Whether the grid shows drifted frames first.
     drifted_first: RwSignal<bool>,
+    /// How large the cards are: "small", "medium" or "large".
+    density: RwSignal<String>,
 ) -> impl IntoView {
     let derived = crate::app::derived::get();
     let scores = crate::app::consistency::Scores::get();
@@ -79,16 +81,15 @@ pub fn FrameSearch(
             })
         })
     };
+    // Every control is named by its own label (`for`), never by its options' text.
     view! {
-        <div class="row frame-search" role="search">
-            <label class="field grow">
-                <span class="sr-only">"Search frames"</span>
-                <input type="search" data-testid="frame-search" placeholder="Search titles, prompts and text in images  ( / )"
-                    prop:value=move || query.get() on:input:target=move |ev| query.set(ev.target().value())/>
-            </label>
-            <label class="field narrow">
-                <span class="sr-only">"Show frames"</span>
-                <select data-testid="status-filter" aria-label="Show frames" on:change:target=move |ev| status.set(ev.target().value())>
+        <div class="frame-search" role="search">
+            <label for="frame-search" class="sr-only">"Search frames"</label>
+            <input type="search" id="frame-search" class="search" data-testid="frame-search" placeholder="Search titles, prompts and text in images  ( / )"
+                prop:value=move || query.get() on:input:target=move |ev| query.set(ev.target().value())/>
+            <span class="filter-controls">
+                <label for="status-filter" class="sr-only">"Show frames"</label>
+                <select id="status-filter" data-testid="status-filter" on:change:target=move |ev| status.set(ev.target().value())>
                     <option value="all">"All frames"</option>
                     <option value="failed">"Failed"</option>
                     <option value="stale">"Stale"</option>
@@ -96,15 +97,19 @@ pub fn FrameSearch(
                     <option value="done">"Done"</option>
                     <option value="drifted">"Drifted"</option>
                 </select>
-            </label>
-            <label class="field narrow">
-                <span class="sr-only">"Order"</span>
-                <select data-testid="frame-order" aria-label="Order"
+                <label for="frame-order" class="sr-only">"Order"</label>
+                <select id="frame-order" data-testid="frame-order"
                     on:change:target=move |ev| drifted_first.set(ev.target().value() == "drifted")>
                     <option value="series">"Series order"</option>
                     <option value="drifted">"Drifted first"</option>
                 </select>
-            </label>
+                <label for="card-size" class="sr-only">"Card size"</label>
+                <select id="card-size" data-testid="density" on:change:target=move |ev| density.set(ev.target().value())>
+                    {["small", "medium", "large"].into_iter().map(|d| view! {
+                        <option value=d selected=move || density.get() == d>{match d { "small" => "Small cards", "large" => "Large cards", _ => "Medium cards" }}</option>
+                    }).collect_view()}
+                </select>
+            </span>
             <span class="muted small" role="status">{count}</span>
         </div>
     }

@@ -1,127 +1,77 @@
-//! The guided series flow at the top of a series: 1 write the bible → 2 choose and generate the
-//! anchor → 3 approve it → 4 generate the series → 5 review, edit, export. The current step is
-//! highlighted; each step is one sentence and one button.
+//! The guided flow as a compact stepper under the title bar: the five steps (write the bible →
+//! generate the anchor → approve it → generate the series → review, edit, export) as numbers
+//! with the current one named, one sentence about it, and its one action — the series'
+//! primary button, which walks the same steps (see [`continuity_core::model::derived`]; the
+//! current step follows the state, it is never stored). Steps 1 and 5 add their own action
+//! ("Open the bible", "Open the first frame").
 
-use crate::app::edit::{self, Edit, SeriesEdit};
-use crate::app::runner;
-use crate::app::state::AppState;
 use crate::ui::inspector::InspectorTarget;
+use continuity_core::model::derived::STEPS;
 use continuity_core::model::series::SeriesStoreFields;
-use continuity_core::model::{Anchor, Series};
-use continuity_core::plan::Scope;
+use continuity_core::model::Series;
 use leptos::prelude::*;
 use reactive_stores::Store;
 
-use crate::ui::frame::anchor::ANCHOR_WHY;
+/// One sentence about each step, by number − 1.
+const SENTENCES: [&str; 5] = [
+    "Style, palette and the characters or products every frame must share (you can skip it).",
+    "The anchor is the frame every other frame is made from, so characters and style hold. Frame 1 is the anchor until you choose another (More actions → Make anchor).",
+    "Look at the anchor: every other frame will copy its look. Approve it, or regenerate it until it is right.",
+    "Every other frame, made from the approved anchor; you see the plan and its cost first.",
+    "Open a frame to edit it, compare versions, or make locale variants; then export.",
+];
 
-/// The guide. `generate` opens the one generate button's plan.
+/// The stepper. `actions` is the primary button (and "Retry failed"), shown as the current
+/// step's action.
 #[component]
-pub fn Guide(
+pub fn Stepper(
     /// The series.
     store: Store<Series>,
-    /// Opens the plan of the one generate button.
-    generate: Callback<()>,
-    /// The one generate button's label.
-    #[prop(into)]
-    generate_label: Signal<String>,
+    /// Opens the bible drawer.
+    open_bible: Callback<()>,
+    /// The primary button and what goes with it.
+    children: Children,
 ) -> impl IntoView {
-    let state = AppState::get();
     let derived = crate::app::derived::get();
     let inspector = use_context::<InspectorTarget>();
-    let bible_written = Memo::new(move |_| {
-        store.bible().with(|b| {
-            !b.style.medium.trim().is_empty()
-                || !b.style.rendering.trim().is_empty()
-                || !b.palette.is_empty()
-                || !b.entities.is_empty()
-                || !b.setting.trim().is_empty()
-                || !b.always.is_empty()
-                || !b.style.look.trim().is_empty()
-        })
-    });
-    let anchor = Memo::new(move |_| store.anchor().get());
-    let has_anchor_image = Memo::new(move |_| derived.with(|d| d.anchor_image.is_some()));
-    let approved = Memo::new(move |_| derived.with(|d| d.anchor_approved));
-    let generated = Memo::new(move |_| derived.with(|d| d.missing == 0 && d.stale.is_empty()));
-    let step = Memo::new(move |_| {
-        if !bible_written.get() {
-            1
-        } else if !has_anchor_image.get() {
-            2
-        } else if !approved.get() {
-            3
-        } else if !generated.get() {
-            4
-        } else {
-            5
-        }
-    });
-    let open_bible = move |_| {
-        if let Some(el) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.query_selector("[data-testid=bible]").ok().flatten())
-        {
-            let _ = el.set_attribute("open", "");
-            el.scroll_into_view();
-            if let Ok(Some(first)) = el.query_selector("input, textarea") {
-                let _ = wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&first).focus();
-            }
-        }
-    };
-    let first_frame = move || store.frame_order().with(|o| o.first().cloned());
-    let anchor_frame = move || match anchor.get() {
-        Some(Anchor::Frame { frame_id, .. }) => Some(frame_id),
-        _ => None,
-    };
-    let anchor_step = move |_| match anchor_frame() {
-        Some(fid) => runner::generate(state, &store.id().get_untracked(), Scope::Frames(vec![fid])),
-        None => {
-            if let Some(fid) = first_frame() {
-                let _ = edit::user(
-                    state,
-                    store,
-                    Edit::Series(SeriesEdit::AnchorFrame(fid.clone())),
-                );
-                runner::generate(state, &store.id().get_untracked(), Scope::Frames(vec![fid]));
-            }
-        }
-    };
-    let approve = move |_| {
-        let _ = edit::user(state, store, Edit::Series(SeriesEdit::ApproveAnchor));
-    };
+    let step = Memo::new(move |_| derived.with(|d| d.step));
     let review = move |_| {
-        if let (Some(i), Some(fid)) = (inspector, first_frame()) {
+        let first = store.frame_order().with(|o| o.first().cloned());
+        if let (Some(i), Some(fid)) = (inspector, first) {
             i.open(&fid);
         }
     };
-    let item = move |n: u8, title: &'static str, sentence: Signal<String>, button: AnyView| {
-        let current = move || step.get() == n;
-        let done = move || step.get() > n;
-        view! {
-            <li class="guide-step" class:current=current class:done=done aria-current=move || current().then_some("step") data-step=n.to_string()>
-                <span class="guide-number" aria-hidden="true">{n}</span>
-                <div class="guide-text">
-                    <strong>{title}{move || done().then_some(" ✓")}</strong>
-                    <span class="small">{move || sentence.get()}</span>
-                </div>
-                {button}
-            </li>
-        }
-    };
+    let items = (1..=5u8)
+        .map(|n| {
+            let current = move || step.get() == n;
+            let done = move || step.get() > n;
+            let title = STEPS[usize::from(n - 1)];
+            view! {
+                <li class="step" class:current=current class:done=done data-step=n.to_string()
+                    aria-current=move || current().then_some("step")>
+                    <span class="step-number" aria-hidden="true">{move || if done() { "✓".to_string() } else { n.to_string() }}</span>
+                    <span class="step-title" class:sr-only=move || !current()>
+                        {title}{move || done().then_some(" (done)")}
+                    </span>
+                </li>
+            }
+        })
+        .collect_view();
     view! {
-        <ol class="guide card" aria-label="Steps to a consistent series" data-testid="guide">
-            {item(1, "Write the bible", Signal::derive(|| "Style, palette and the characters or products every frame must share.".to_string()),
-                view! { <button class="btn small" on:click=open_bible>"Open the bible"</button> }.into_any())}
-            {item(2, "Choose and generate the anchor", Signal::derive(|| ANCHOR_WHY.to_string()),
-                view! { <button class="btn small" data-testid="guide-anchor" on:click=anchor_step>
-                    {move || if anchor_frame().is_some() { "Generate the anchor" } else { "Use frame 1 as the anchor" }}
-                </button> }.into_any())}
-            {item(3, "Approve it", Signal::derive(|| "Look at the anchor: every other frame will copy its look.".to_string()),
-                view! { <button class="btn small" data-testid="guide-approve" disabled=move || !has_anchor_image.get() || approved.get() on:click=approve>"Approve the anchor"</button> }.into_any())}
-            {item(4, "Generate the series", Signal::derive(|| "Every other frame, made from the approved anchor; you see the plan and cost first.".to_string()),
-                view! { <button class="btn small" on:click=move |_| generate.run(())>{move || generate_label.get()}</button> }.into_any())}
-            {item(5, "Review, edit, export", Signal::derive(|| "Open a frame to edit it, compare versions, or make locale variants.".to_string()),
-                view! { <button class="btn small" on:click=review>"Open the first frame"</button> }.into_any())}
-        </ol>
+        <section class="stepper" aria-label="Steps to a consistent series" data-testid="guide"
+            data-step=move || step.get().to_string()>
+            <ol class="steps">{items}</ol>
+            <p class="step-sentence small muted" data-testid="guide-sentence">
+                {move || SENTENCES[usize::from(step.get().clamp(1, 5) - 1)]}
+            </p>
+            <div class="step-actions">
+                {move || match step.get() {
+                    1 => Some(view! { <button class="btn small" data-testid="guide-bible" on:click=move |_| open_bible.run(())>"Open the bible"</button> }.into_any()),
+                    5 => Some(view! { <button class="btn small" data-testid="guide-review" on:click=review>"Open the first frame"</button> }.into_any()),
+                    _ => None,
+                }}
+                {children()}
+            </div>
+        </section>
     }
 }

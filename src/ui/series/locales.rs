@@ -3,8 +3,10 @@
 //! variants" makes every missing one, planned, budgeted and retried like a batch.
 
 use crate::app::edits;
+use crate::app::said::{self, Place};
 use crate::app::state::{AppState, FrameRun};
 use crate::ui::inspector::InspectorTarget;
+use crate::ui::said::SaidHere;
 use crate::ui::thumb::Thumb;
 use continuity_core::locale::{instruction, name, NotReady};
 use continuity_core::model::series::SeriesStoreFields;
@@ -88,6 +90,7 @@ pub fn LocaleMatrix(
         })
     });
     let make_all = move |_| {
+        said::from(state, Place::Locales);
         let frames = store.frame_order().get_untracked();
         edits::start_locales(state, store, edits::locale_items(store, &frames));
     };
@@ -102,6 +105,7 @@ pub fn LocaleMatrix(
                         <button class="btn" data-testid="make-all-locales" disabled=move || missing.get() == 0 on:click=make_all>"Make locale variants"</button>
                     </div>
                 </div>
+                <SaidHere place=Place::Locales/>
                 <div class="matrix-scroll">
                     <table class="locale-matrix" data-testid="locale-matrix">
                         <caption>{move || format!("Locales: {} frames × {} languages ({} is the source)", rows.with(Vec::len), locales.with(Vec::len), locales.with(|l| l.first().map(|t| name(t)).unwrap_or_default()))}</caption>

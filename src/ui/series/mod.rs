@@ -1,36 +1,45 @@
-//! The series screen: header with the generate buttons and progress, output settings, the
-//! bible, and the frame grid. Loads the series into a keyed store; every part below receives
-//! the store (and cards their frame's lens), never an id to search for.
+//! The series screen, pictures first: a title bar (the name and a line about the series; the
+//! "Bible" and "Series settings" drawers, Export and the series' More menu), the guide as a
+//! compact stepper holding the primary button, then the board — search, filter, card size and
+//! the frame cards — with adding frames and the locale matrix below it. Loads the series into
+//! a keyed store; every part below receives the store (and cards their frame's lens), never
+//! an id to search for.
 
+mod drawer;
 pub mod export_menu;
 mod filter;
 pub mod frame_durations;
 mod guide;
 mod list_import;
 pub mod locales;
+mod more;
 mod output;
 pub mod plan_dialog;
 pub use filter::FrameFilter as Filter;
 mod progress;
 mod rerun;
+pub mod settings_panel;
 
 use crate::app::edit::{self, Edit, SeriesEdit};
 use crate::app::library;
 use crate::app::runner;
+use crate::app::said::{self, Place};
 use crate::app::state::{AppState, Route};
 use crate::parts;
 use crate::ui::frame::card::FrameCard;
 use crate::ui::inspector::InspectorTarget;
 use crate::ui::lazy_view::LazyView;
-use crate::ui::storage_meter::StorageMeter;
+use crate::ui::said::SaidHere;
+use crate::ui::storage_meter::SaveState;
 use continuity_core::model::series::{OutputSettingsStoreFields, SeriesStoreFields};
 use continuity_core::model::{Anchor, Series};
 use continuity_core::plan::Scope;
+use continuity_core::status::GenerateAction;
+use drawer::Drawer;
 use filter::{FrameFilter, FrameSearch};
-use guide::Guide;
+use guide::Stepper;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use output::OutputSettingsCard;
 use progress::{BatchProgress, SpendLine};
 use reactive_stores::Store;
 
@@ -79,6 +88,9 @@ pub fn SeriesScreen(
     }
 }
 
+/// The card sizes of the board, by the value kept per series.
+const DENSITIES: [&str; 3] = ["small", "medium", "large"];
+
 /// A loaded series.
 #[component]
 pub fn SeriesView(
@@ -90,11 +102,29 @@ pub fn SeriesView(
     let derived = crate::app::derived::provide(store);
     provide_context(InspectorTarget(RwSignal::new(None)));
     provide_context(crate::ui::frame::drag::DragState(RwSignal::new(None)));
+    let moved = RwSignal::new(String::new());
+    provide_context(crate::ui::frame::drag::Moved(moved));
     // The search publishes its filter here; cards hide when they do not match.
     let filter_slot: RwSignal<Option<FrameFilter>> = RwSignal::new(None);
     provide_context(filter_slot);
     let scores = crate::app::consistency::provide(state, store);
     let drifted_first = RwSignal::new(false);
+    // The card size, kept per series on this device.
+    let density = RwSignal::new(
+        crate::web::web_storage::series_view(&id)
+            .filter(|d| DENSITIES.contains(&d.as_str()))
+            .unwrap_or_else(|| "medium".into()),
+    );
+    {
+        let id = id.clone();
+        Effect::new(move |was: Option<String>| {
+            let now = density.get();
+            if was.is_some_and(|w| w != now) {
+                crate::web::web_storage::set_series_view(&id, &now);
+            }
+            now
+        });
+    }
     // The grid's order: the series' own, or (a view, not a change) drifted frames first.
     let grid_order = move || {
         let order = store.frame_order().get();
@@ -133,13 +163,33 @@ pub fn SeriesView(
     let inspector_wanted = Memo::new(move |was: Option<&bool>| {
         was.copied().unwrap_or(false) || inspecting.get().is_some()
     });
+    let bible_open = RwSignal::new(false);
+    let settings_open = RwSignal::new(false);
     let action = Memo::new(move |_| derived.with(|d| d.action.clone()));
-    let scope = move || derived.with_untracked(|d| d.scope());
+    // What the primary button says it does: approve the anchor (an edit), or open the plan of
+    // its scope — choosing frame 1 as the anchor first when the series has none (sends
+    // nothing).
+    let primary = move || {
+        said::from(state, Place::Series);
+        match action.get_untracked() {
+            GenerateAction::Approve => {
+                let _ = edit::user(state, store, Edit::Series(SeriesEdit::ApproveAnchor));
+            }
+            GenerateAction::Anchor { frame_id, choose } => {
+                if choose {
+                    let chosen = Edit::Series(SeriesEdit::AnchorFrame(frame_id.clone()));
+                    let _ = edit::user(state, store, chosen);
+                }
+                plan_open.set(Some(Scope::Frames(vec![frame_id])));
+            }
+            _ => plan_open.set(derived.with_untracked(|d| d.scope())),
+        }
+    };
     // Ctrl/⌘+Enter does what the button says, while this screen is open.
     if let Some(shortcut) = use_context::<crate::ui::shortcuts::GenerateShortcut>() {
         shortcut.0.set_value(Some(Callback::new(move |_| {
             if !runner::is_running(state) {
-                plan_open.set(Some(scope()));
+                primary();
             }
         })));
         on_cleanup(move || shortcut.0.set_value(None));
@@ -157,54 +207,68 @@ pub fn SeriesView(
         });
         let _ = edit::user(state, store, add);
     };
+    let retry_failed = move || {
+        let ids = derived.with(|d| d.failed.clone());
+        (!ids.is_empty()).then(|| {
+            let n = ids.len();
+            view! {
+                <button class="btn" data-testid="retry-failed" on:click=move |_| {
+                    said::from(state, Place::Series);
+                    plan_open.set(Some(Scope::Frames(ids.clone())));
+                }>{format!("Retry {n} failed")}</button>
+            }
+        })
+    };
+    let grid_class = move || format!("frame-grid density-{}", density.get());
     view! {
         <section class="screen series" aria-labelledby="series-title">
-            <nav class="crumbs"><button class="link" on:click=move |_| state.go(Route::Projects)>"← All series"</button></nav>
             <header class="series-head">
-                <div>
+                <div class="series-name">
+                    <button class="link crumb" on:click=move |_| state.go(Route::Projects)>"← All series"</button>
                     <h1 id="series-title" data-testid="series-title">{name}</h1>
-                    <p class="muted">{meta}</p>
+                    <p class="muted small series-meta">{meta} " " <SpendLine store=store/> " " <SaveState/></p>
                 </div>
-                <div class="run-controls">
-                    <LazyView load=move || parts::export_menu(store)
+                <div class="series-tools">
+                    <button class="btn" aria-haspopup="dialog" data-testid="open-bible" on:click=move |_| bible_open.set(true)>"Bible"</button>
+                    <button class="btn" aria-haspopup="dialog" data-testid="open-series-settings" on:click=move |_| settings_open.set(true)>"Series settings"</button>
+                    <LazyView load=move || parts::export_menu(store, plan_open)
                         fallback=|| view! { <button class="btn" disabled>"Export"</button> }/>
-                    <rerun::RerunButton store=store plan_open=plan_open/>
-                    <Show when=running fallback=move || view! {
-                        {move || {
-                            let ids = derived.with(|d| d.failed.clone());
-                            (!ids.is_empty()).then(|| {
-                                let n = ids.len();
-                                view! {
-                                    <button class="btn" data-testid="retry-failed" on:click=move |_| plan_open.set(Some(Scope::Frames(ids.clone())))>
-                                        {format!("Retry {n} failed")}
-                                    </button>
-                                }
-                            })
-                        }}
-                        // One button that says what it will do (stale first, then missing, then all).
-                        <button class="btn primary" on:click=move |_| plan_open.set(Some(scope())) data-testid="generate-all"
-                            aria-keyshortcuts="Control+Enter Meta+Enter">{move || action.get().label().to_string()}</button>
-                    }>
-                        <button class="btn danger" on:click=move |_| runner::cancel_all(state) data-testid="cancel-all">"Cancel all"</button>
-                    </Show>
+                    <more::SeriesMore store=store plan_open=plan_open/>
                 </div>
             </header>
-            <Guide store=store generate=Callback::new(move |_| plan_open.set(Some(scope())))
-                generate_label=Signal::derive(move || action.get().label().to_string())/>
+            <Stepper store=store open_bible=Callback::new(move |_| bible_open.set(true))>
+                <Show when=running fallback=move || view! {
+                    {retry_failed}
+                    // One button that walks the flow and says what it will do.
+                    <button class="btn primary" on:click=move |_| primary() data-testid="generate-all"
+                        aria-keyshortcuts="Control+Enter Meta+Enter">{move || action.get().label().to_string()}</button>
+                }>
+                    <button class="btn danger" on:click=move |_| runner::cancel_all(state) data-testid="cancel-all">"Cancel all"</button>
+                </Show>
+            </Stepper>
+            <SaidHere place=Place::Series/>
             <BatchProgress batch=batch_here/>
-            <SpendLine store=store/>
-            <StorageMeter store=store/>
-            <OutputSettingsCard store=store/>
-            <LazyView load=move || parts::bible_panel(store)/>
-            <FrameSearch store=store filter=filter_slot drifted_first=drifted_first/>
-            <div class="frame-grid" data-testid="frame-grid">
+            <FrameSearch store=store filter=filter_slot drifted_first=drifted_first density=density/>
+            <div class=grid_class data-testid="frame-grid">
                 <For each=grid_order key=|fid| fid.clone() let:fid>
                     <FrameCard store=store frame=store.frames().at_key(fid.clone()).into() frame_id=fid/>
                 </For>
             </div>
-            <div class="row"><button class="btn" on:click=add_frame data-testid="add-frame">"+ Add frame"</button></div>
+            // Said after a keyboard move ("Panel 4 moved to place 2 of 12").
+            <p class="sr-only" aria-live="polite" data-testid="move-announcement">
+                {move || moved.get()}
+            </p>
+            <div class="row board-end">
+                <button class="btn" on:click=add_frame data-testid="add-frame">"+ Add frame"</button>
+            </div>
             <list_import::ListImport store=store/>
             <LazyView load=move || parts::locale_matrix(store) fallback=|| ()/>
+            <Drawer open=bible_open title="Series bible" title_id="bible-title" testid="bible-drawer" close_testid="close-bible">
+                <LazyView load=move || parts::bible_panel(store)/>
+            </Drawer>
+            <Drawer open=settings_open title="Series settings" title_id="series-settings-title" testid="settings-drawer" close_testid="close-series-settings">
+                <LazyView load=move || parts::series_settings(store)/>
+            </Drawer>
             // Dialogs load when first opened (or earlier, from the idle prefetch), then stay.
             <Show when=move || plan_wanted.get()>
                 <LazyView load=move || parts::plan_dialog(store, plan_open)/>

@@ -104,20 +104,21 @@ pub fn OutputSettingsCard(
             current,
         )
     };
+    // Each select is named by its own label only (`for`), never by its options' text.
     view! {
-        <div class="series-settings card">
+        <div class="series-settings">
             <div class="grow">
                 <TextField label="Locales" hint="the language of your text first, then the languages to make variants in" value=locales on_change=set_locales
                     placeholder="en, zh-Hans, ar, hi, ru" testid="series-locales"/>
             </div>
-            <label class="field model"><span>"Model"</span>
-                <select on:change=set(|o, v| o.model = v) data-testid="model">{models}</select></label>
-            <label class="field narrow"><span>"Quality"</span>
-                <select on:change=set(|o, v| o.quality = v) data-testid="quality">{qualities}</select></label>
-            <label class="field narrow"><span>"Format"</span>
-                <select on:change=set(|o, v| o.output_format = v) data-testid="format">{formats}</select></label>
-            <label class="field narrow"><span>"Variants"</span>
-                <select on:change=set(|o, v| o.variants = v.parse().unwrap_or(1)) data-testid="variants">{variants}</select></label>
+            <div class="field model"><label for="series-model">"Model"</label>
+                <select id="series-model" on:change=set(|o, v| o.model = v) data-testid="model">{models}</select></div>
+            <div class="field narrow"><label for="series-quality">"Quality"</label>
+                <select id="series-quality" on:change=set(|o, v| o.quality = v) data-testid="quality">{qualities}</select></div>
+            <div class="field narrow"><label for="series-format">"Format"</label>
+                <select id="series-format" on:change=set(|o, v| o.output_format = v) data-testid="format">{formats}</select></div>
+            <div class="field narrow"><label for="series-variants">"Variants"</label>
+                <select id="series-variants" on:change=set(|o, v| o.variants = v.parse().unwrap_or(1)) data-testid="variants">{variants}</select></div>
             <p class="muted small model-note">{model_note}</p>
         </div>
     }

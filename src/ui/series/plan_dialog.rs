@@ -3,6 +3,7 @@
 //! refuses to start a plan over the budget.
 
 use crate::app::runner;
+use crate::app::said::{self, Place};
 use crate::app::state::AppState;
 use continuity_core::cost::format_usd;
 use continuity_core::model::series::SeriesStoreFields;
@@ -50,6 +51,8 @@ pub fn PlanDialog(
     let start = move |_| {
         if let Some(plan) = plan.get_untracked() {
             open.set(None);
+            // The dialog closes: a refusal is said by the button that opened it.
+            said::from(state, Place::Series);
             runner::start(state, &pid.read_value(), &plan);
         }
     };
@@ -111,10 +114,10 @@ pub fn PlanDialog(
                     }
                 })}
                 <div class="row">
-                    <label class="field narrow">
-                        <span>"Budget (US$)"</span>
-                        <input type="text" inputmode="decimal" placeholder="no cap" data-testid="budget" prop:value=budget_text on:change=set_budget/>
-                    </label>
+                    <div class="field narrow">
+                        <label for="plan-budget">"Budget (US$)"</label>
+                        <input id="plan-budget" type="text" inputmode="decimal" placeholder="no cap" data-testid="budget" prop:value=budget_text on:change=set_budget/>
+                    </div>
                     <div class="row end grow">
                         <button class="btn ghost" on:click=move |_| close()>"Cancel"</button>
                         <button class="btn primary" data-testid="start-plan" on:click=start

@@ -1,6 +1,8 @@
 //! "Re-run from manifest": regenerate a series with the parameters its images were made with
 //! (model, size, quality, format and variants of each active image's request, as an imported
-//! manifest recorded them), through the usual plan and cost preview — never on its own.
+//! manifest recorded them), through the usual plan and cost preview — never on its own. It is
+//! an item of the Export menu (the manifest is what an export writes and an import reads),
+//! not a button on every series.
 
 use crate::app::edit::{self, Edit, SeriesEdit};
 use crate::app::state::AppState;
@@ -11,7 +13,7 @@ use continuity_core::plan::Scope;
 use leptos::prelude::*;
 use reactive_stores::Store;
 
-/// The button. Frames made with different settings are re-run a group at a time (the anchor's
+/// The menu item (in the Export menu). Frames made with different settings are re-run a group at a time (the anchor's
 /// group first): each press sets the series' output to the next group's recorded settings
 /// and opens that group's plan.
 #[component]
@@ -53,7 +55,7 @@ pub fn RerunButton(
     };
     view! {
         <Show when=move || recorded.get()>
-            <button class="btn" data-testid="rerun" on:click=rerun
+            <button class="btn" role="menuitem" data-testid="rerun" on:click=rerun
                 title="Regenerate every frame with the model, size, quality and variants its image was made with">
                 "Re-run from manifest"
             </button>

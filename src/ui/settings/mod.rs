@@ -45,14 +45,14 @@ fn SecretBox(
     };
     view! {
         <div class="key-box">
-            <label class="field">
-                <span>{move || label.get()}</span>
-                <input type="password" autocomplete="off" spellcheck="false" autocapitalize="off" data-testid=testid
+            <div class="field">
+                <label for=testid>{move || label.get()}</label>
+                <input type="password" id=testid autocomplete="off" spellcheck="false" autocapitalize="off" data-testid=testid
                     placeholder=move || { let k = current.get(); if k.is_empty() { String::new() } else { format!("Saved: {}", mask_key(&k)) } }
                     prop:value=move || input.get()
                     on:input:target=move |ev| input.set(ev.target().value())
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| { if ev.key() == "Enter" { save() } }/>
-            </label>
+            </div>
             <div class="row">
                 <button class="btn small" on:click=move |_| save() data-testid=save_id>{format!("Use this {noun}")}</button>
                 <button class="btn ghost small" on:click=forget data-testid=forget_id>{format!("Forget {noun}")}</button>
@@ -123,12 +123,12 @@ pub fn SettingsPanel() -> impl IntoView {
                     {radio(ConnectionKind::Custom, "conn-custom", "Custom endpoint", "Any OpenAI-compatible base URL, e.g. your own proxy.")}
                 </fieldset>
                 <Show when=move || kind() == ConnectionKind::Custom>
-                    <label class="field">
-                        <span>"Base URL (ending in /v1)"</span>
-                        <input type="url" data-testid="custom-base-url" placeholder="https://proxy.example.org/v1" spellcheck="false"
+                    <div class="field">
+                        <label for="custom-base-url">"Base URL (ending in /v1)"</label>
+                        <input type="url" id="custom-base-url" data-testid="custom-base-url" placeholder="https://proxy.example.org/v1" spellcheck="false"
                             prop:value=move || state.settings.get().custom_base_url
                             on:change:target=move |ev| { let v = ev.target().value(); set(&|s| s.custom_base_url = v.trim().to_string()) }/>
-                    </label>
+                    </div>
                     {move || custom_error().map(|e| view! { <p class="frame-error" role="alert">{e}</p> })}
                 </Show>
                 <Show when=move || kind() == ConnectionKind::ThisServer>
@@ -147,13 +147,13 @@ pub fn SettingsPanel() -> impl IntoView {
                 </Show>
                 <fieldset class="row">
                     <legend>"Batches"</legend>
-                    <label class="field narrow">
-                        <span>"Requests at once"</span>
-                        <input type="number" min="1" max="12" data-testid="concurrency" prop:value=move || state.settings.get().concurrency.to_string()
+                    <div class="field narrow">
+                        <label for="concurrency">"Requests at once"</label>
+                        <input type="number" id="concurrency" min="1" max="12" data-testid="concurrency" prop:value=move || state.settings.get().concurrency.to_string()
                             on:change:target=move |ev| {
                                 if let Ok(n) = ev.target().value().parse::<u8>() { set(&|s| s.concurrency = n.clamp(1, 12)) }
                             }/>
-                    </label>
+                    </div>
                     <label class="check">
                         <input type="checkbox" data-testid="stream-previews" prop:checked=move || state.settings.get().stream_previews
                             on:change:target=move |ev| { let on = ev.target().checked(); set(&|s| s.stream_previews = on) }/>
