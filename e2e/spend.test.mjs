@@ -3,7 +3,7 @@
 // a request that would cross the budget counting what the deleted frame cost.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serverAndBrowser, newPage, journal, clearJournal, createSeries, waitForStatus } from './harness.mjs';
+import { serverAndBrowser, newPage, journal, clearJournal, createSeries, waitForStatus, cardAction } from './harness.mjs';
 
 const shared = serverAndBrowser(['--fake-latency-ms', '20']);
 
@@ -30,7 +30,7 @@ test('a deleted paid frame stays in "spent", after a reload too, and the budget 
 
   // Delete the second paid frame: what was spent does not move, and says where it went.
   const doomed = await cards.nth(2).getAttribute('data-frame-id');
-  await cards.nth(2).getByRole('button', { name: 'Delete', exact: true }).click();
+  await cardAction(cards.nth(2), 'Delete');
   await page.waitForFunction((id) => !document.querySelector(`[data-testid=frame-card][data-frame-id="${id}"]`), doomed);
   const after = await spent(page);
   assert.equal(after.usd, paid.usd, after.text);

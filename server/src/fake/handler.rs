@@ -317,10 +317,22 @@ async fn run(ctx: Context, raw: Arc<RawRequest>) -> Response {
 /// since the journal was last cleared: what makes a repeated request draw another image
 /// ([`render::render`]). Counted with the fault attempts, and cleared with them.
 fn image_place(ctx: &Context, raw: &RawRequest) -> u32 {
+    place_among_identical(&ctx.state, ctx.endpoint, raw)
+}
+
+/// How many identical requests to `endpoint` (same fields) came before this one since the
+/// journal was cleared: the seed of its image, so asking again draws another image (the real
+/// model has no seed) while a run that sends the same requests gets the same images. A
+/// batch's lines count among the same requests as the interactive ones.
+pub(crate) fn place_among_identical(
+    state: &FakeState,
+    endpoint: Endpoint,
+    raw: &RawRequest,
+) -> u32 {
     let fields = serde_json::Value::Object(raw.params.clone()).to_string();
-    ctx.state
+    state
         .attempts
-        .next_attempt(ctx.endpoint.name(), "#image", &fields)
+        .next_attempt(endpoint.name(), "#image", &fields)
         .saturating_sub(1)
 }
 

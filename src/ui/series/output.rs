@@ -39,26 +39,27 @@ pub fn OutputSettingsCard(
             })
             .collect_view()
     };
+    // Ended models are not offered (the series' own stays visible, labelled ended).
+    let today = || continuity_core::model_line::date_of_ms(crate::web::clock::now_ms());
     let models = move || {
         let current = output.get().map(|o| o.model).unwrap_or_default();
-        let list = state
-            .catalogue()
-            .get()
-            .models
-            .into_iter()
-            .filter(|m| m.selectable() || m.id == current)
-            .map(|m| {
-                (
-                    m.id.clone(),
-                    if m.shutdown.is_some() {
-                        format!("{} (ends {})", m.label, m.shutdown.unwrap_or_default())
-                    } else {
-                        m.label
-                    },
-                )
-            })
-            .collect();
+        let list =
+            continuity_core::model_line::choices(&state.catalogue().get(), &current, &today())
+                .into_iter()
+                .map(|c| (c.id, c.label))
+                .collect();
         options(list, current)
+    };
+    let lifecycle = move || {
+        let current = output.get()?.model;
+        let note = continuity_core::model_line::lifecycle_note(
+            &state.catalogue().get(),
+            &current,
+            &today(),
+        )?;
+        Some(
+            view! { <p class="field-warning" role="status" data-testid="model-lifecycle">{note}</p> },
+        )
     };
     let model_note = move || {
         let o = output.get()?;
@@ -119,6 +120,7 @@ pub fn OutputSettingsCard(
                 <select id="series-format" on:change=set(|o, v| o.output_format = v) data-testid="format">{formats}</select></div>
             <div class="field narrow"><label for="series-variants">"Variants"</label>
                 <select id="series-variants" on:change=set(|o, v| o.variants = v.parse().unwrap_or(1)) data-testid="variants">{variants}</select></div>
+            {lifecycle}
             <p class="muted small model-note">{model_note}</p>
         </div>
     }

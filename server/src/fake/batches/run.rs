@@ -286,10 +286,11 @@ async fn execute(
             return (false, out(status, body));
         }
     }
+    let place = crate::fake::handler::place_among_identical(&batches.fake, endpoint, &raw);
     let job_raw = Arc::clone(&raw);
     let rendered = tokio::task::spawn_blocking(move || {
         let job = validate::validate(&job_raw)?;
-        let rendered = render::render(&job).map_err(|why| {
+        let rendered = render::render(&job, place).map_err(|why| {
             crate::errors::ApiError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
