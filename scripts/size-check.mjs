@@ -24,7 +24,7 @@ export const FIRST_LOAD_BUDGET = 175 * 1024;
 export const LATER_BUDGETS = {
   'split_workspace': 181_800,
   'split_bible': 21_800,
-  'split_series_settings': 12_100,
+  'split_series_settings': 13_700,
   'split_inspector': 50_100,
   'split_plan': 8_700,
   'split_export': 20_700,
