@@ -63,7 +63,11 @@ pub fn SeriesScreen(
         spawn_local(async move {
             match library::open(state, &id).await {
                 Ok(found) => {
-                    let _ = loaded.try_set(Some(found));
+                    // The same series again (another series came or went): keep the screen as
+                    // it is — rendering it anew would close its open drawer and restart parts.
+                    if loaded.try_get_untracked() != Some(Some(found)) {
+                        let _ = loaded.try_set(Some(found));
+                    }
                 }
                 Err(e) => {
                     state.error(e.to_string());
