@@ -34,10 +34,13 @@ pub fn App(
         }
     });
     on_cleanup(move || keys.remove());
+    // `go` sets the route and the hash; the hashchange that follows names the same route and
+    // must not render the screen anew (that closed a drawer opened in between).
     let listener = window_event_listener(ev::hashchange, move |_| {
-        state
-            .route
-            .set(Route::from_hash(&crate::app::boot::current_hash()))
+        let route = Route::from_hash(&crate::app::boot::current_hash());
+        if state.route.with_untracked(|now| *now != route) {
+            state.route.set(route);
+        }
     });
     on_cleanup(move || listener.remove());
     // Latches: true from the first time the dialog opens (its part loads then, not before).
