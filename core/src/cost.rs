@@ -244,6 +244,23 @@ pub fn input_image_tokens(size: Size, high_fidelity: bool) -> u64 {
     tokens
 }
 
+/// What `text_tokens` of prompt and these reference images cost at the model's input rates.
+pub(crate) fn input_usd(
+    model: &ModelInfo,
+    text_tokens: u64,
+    images: &[Size],
+    high_fidelity: bool,
+) -> f64 {
+    let image_tokens: u64 = images
+        .iter()
+        .map(|s| input_image_tokens(*s, high_fidelity))
+        .sum();
+    let p = &model.pricing;
+    (text_tokens as f64 * p.text_input_per_million
+        + image_tokens as f64 * p.image_input_per_million)
+        / 1e6
+}
+
 /// The input side of a request: prompt text (≈ 4 characters a token) and reference images.
 /// `high_fidelity` is true for models that always use it (gpt-image-2 and later).
 pub fn input_estimate(
@@ -253,16 +270,10 @@ pub fn input_estimate(
     high_fidelity: bool,
 ) -> Estimate {
     let text_tokens = (prompt_chars as u64).div_ceil(4);
-    let image_tokens: u64 = images
-        .iter()
-        .map(|s| input_image_tokens(*s, high_fidelity))
-        .sum();
     let p = &model.pricing;
     Estimate {
         output_tokens: 0,
-        usd: (text_tokens as f64 * p.text_input_per_million
-            + image_tokens as f64 * p.image_input_per_million)
-            / 1e6,
+        usd: input_usd(model, text_tokens, images, high_fidelity),
         confidence: if images.is_empty() && p.confirmed {
             Confidence::Confirmed
         } else {

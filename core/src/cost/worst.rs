@@ -2,7 +2,7 @@
 //! budget that reserves this before a request is sent (continuity-server's token budgets)
 //! cannot be overspent by requests in flight, as long as the API bills by the catalogue's rules.
 
-use super::{estimate, input_image_tokens, Confidence, CostQuery, Estimate};
+use super::{estimate, Confidence, CostQuery, Estimate};
 use crate::catalogue::ModelInfo;
 use crate::model::size::{Size, SizeRule};
 
@@ -112,16 +112,9 @@ pub fn worst_case_input(
     images: &[Size],
     high_fidelity: bool,
 ) -> Estimate {
-    let image_tokens: u64 = images
-        .iter()
-        .map(|s| input_image_tokens(*s, high_fidelity))
-        .sum();
-    let p = &model.pricing;
     Estimate {
         output_tokens: 0,
-        usd: (prompt_bytes as f64 * p.text_input_per_million
-            + image_tokens as f64 * p.image_input_per_million)
-            / 1e6,
+        usd: super::input_usd(model, prompt_bytes as u64, images, high_fidelity),
         confidence: Confidence::Assumed,
     }
 }
