@@ -20,6 +20,7 @@ use continuity_core::model::{
 };
 use continuity_core::openai::request::ImageRequest;
 use continuity_core::openai::types::Usage;
+use continuity_core::output_options::compile_request;
 use continuity_core::requests::{compile_item, Item, Work};
 use continuity_core::scheduler::{AttemptEnd, Batch, Gate, Outcome};
 use continuity_core::settings::Endpoint;
@@ -109,13 +110,8 @@ pub(crate) async fn run_frame(
         .get(&output.model)
         .unwrap_or(catalogue.default_model())
         .clone();
-    let mut request = ImageRequest::new(
-        &model.id,
-        &compiled.prompt,
-        Some(output.size),
-        &output.quality,
-    );
-    request.output_format = output.output_format.clone();
+    // Model, size, quality, format, transparency and complexity as the series' model takes them.
+    let mut request = compile_request(&output, &model, &compiled.prompt);
     request.n = match &origin.pointer {
         // One image per locale variant: the text is the only thing that changes.
         Pointer::Locale(_) => 1,

@@ -381,6 +381,8 @@ pub fn to_series(
             quality: s.output.quality.clone(),
             output_format: s.output.output_format.clone(),
             variants,
+            transparent_background: false,
+            complexity: None,
         },
         locales: s.locales.clone(),
         frame_order: frames.iter().map(|f| f.id.clone()).collect(),
