@@ -190,6 +190,7 @@ pub fn to_series(
                 n: r.n,
                 images: r.images.clone(),
                 mask: r.mask.clone(),
+                markup: None,
                 note: r.note.clone(),
             },
             instruction: v.instruction.clone(),
