@@ -4,7 +4,8 @@
 // makes is recorded by Playwright, and every request that reaches the endpoint is recorded
 // byte for byte (multipart bodies too, which Playwright's request events do not carry); both
 // are searched for it: the key may appear in exactly one place, the `Authorization: Bearer`
-// header of image requests to the configured endpoint.
+// header of requests to the configured endpoint (image requests, and `GET /v1/models`, whose
+// shutdown dates the Model select follows).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -34,6 +35,8 @@ after(async () => {
  * would paste it). */
 const baseUrl = () => `${recorder.url}/v1`;
 const isImageRequest = (r) => r.url.startsWith(`${baseUrl()}/images/`);
+/** The endpoint's model list (issue 21: its shutdown dates win over the catalogue's). */
+const isModelList = (r) => r.method === 'GET' && r.url === `${baseUrl()}/models`;
 
 /** Settings → Custom endpoint = the fake, then types the key and presses "Use this key". */
 async function connectWithKey(page) {
@@ -109,7 +112,7 @@ test('SEC-KEY-04/05: the key travels only in the Authorization header to the cus
     for (const [name, value] of Object.entries(r.headers)) {
       if (!value.includes(KEY)) continue;
       assert.equal(name, 'authorization', `key in header ${name} of ${r.url.slice(0, 120)}`);
-      assert.ok(isImageRequest(r), `key sent to ${r.url.slice(0, 120)}`);
+      assert.ok(isImageRequest(r) || isModelList(r), `key sent to ${r.url.slice(0, 120)}`);
     }
   }
   // What reached the endpoint, byte for byte, for every kind of request (JSON generations,
@@ -129,8 +132,9 @@ test('SEC-KEY-04/05: the key travels only in the Authorization header to the cus
       if (name === 'authorization') continue;
       assert.ok(!String(value).includes(KEY), `key in header ${name} of ${r.url}`);
     }
-    if (r.method === 'POST') assert.equal(r.headers.authorization, `Bearer ${KEY}`, r.url);
-    else assert.equal(r.headers.authorization, undefined, `credentials on ${r.method} ${r.url}`);
+    if (r.method === 'POST' || (r.method === 'GET' && r.url === '/v1/models')) {
+      assert.equal(r.headers.authorization, `Bearer ${KEY}`, r.url);
+    } else assert.equal(r.headers.authorization, undefined, `credentials on ${r.method} ${r.url}`);
   }
   // What the fake itself received for this series: every request authorised.
   const received = (await journal(server.url)).filter((e) => e.params.prompt?.includes(token));
