@@ -83,7 +83,7 @@ test('Mark changes: a circle, an arrow and a typed note go as markup of the imag
 
   await clearJournal(shared.server.url);
   await edit(page, 'Change only what is marked');
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=inspector] [data-testid=version-node] img[data-hash]').length === 2,
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=inspector] [data-testid=version-node]').length === 2,
     null, { timeout: 30000 });
   const sent = await journal(shared.server.url);
   assert.equal(sent.length, 1, JSON.stringify(sent.map((s) => s.endpoint)));
