@@ -195,3 +195,43 @@ test('Quality offers xhigh only where the model lists it; complexity only on 2.6
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("the endpoint's model dates win over the catalogue's; no answer leaves the catalogue's", async () => {
+  // An endpoint that reports an earlier end for gpt-image-2.5-flare than the catalogue (none).
+  // The fake reports the reference's dates, so its answer is rewritten here as another
+  // endpoint's would differ; everything else goes to the fake.
+  let { page, context, errors } = await newPage(shared.browser);
+  await page.clock.setFixedTime(new Date('2026-12-07T12:00:00Z'));
+  let asked = 0;
+  await page.route('**/v1/models', async (route) => {
+    asked += 1;
+    const answer = await (await route.fetch()).json();
+    for (const m of answer.data) if (m.id === 'gpt-image-2.5-flare') m.shutdown_date = '2026-12-05';
+    for (const m of answer.data) if (m.id === 'gpt-image-2.5-sunburst') m.shutdown_date = '2026-12-20';
+    await route.fulfill({ json: answer });
+  });
+  await page.goto(shared.server.url);
+  await createSeries(page, { template: 'product_set', name: 'Dates' });
+  await openSeriesSettings(page);
+  await page.waitForFunction(() => ![...document.querySelectorAll('#series-model option')].some((o) => o.value === 'gpt-image-2.5-flare'),
+    null, { timeout: 15000 });
+  const options = await page.locator('#series-model option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+  assert.ok(asked >= 1, 'the endpoint was asked');
+  const sunburst = options.find(([id]) => id === 'gpt-image-2.5-sunburst');
+  assert.match(sunburst[1], /\(ends 2026-12-20\)$/, JSON.stringify(options));
+  assert.deepEqual(errors, []);
+  await context.close();
+
+  // An endpoint without a model list: the catalogue's models, silently.
+  ({ page, context, errors } = await newPage(shared.browser));
+  await page.clock.setFixedTime(new Date('2026-12-07T12:00:00Z'));
+  await page.route('**/v1/models', (route) => route.fulfill({ status: 404, json: { error: { message: 'not found' } } }));
+  await page.goto(shared.server.url);
+  await createSeries(page, { template: 'product_set', name: 'No list' });
+  await openSeriesSettings(page);
+  const ids = await page.locator('#series-model option').evaluateAll((os) => os.map((o) => o.value));
+  assert.ok(ids.includes('gpt-image-2.5-flare') && ids.includes('gpt-image-2'), JSON.stringify(ids));
+  assert.equal(await page.getByTestId('notice').count(), 0, 'no message about it');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
