@@ -362,6 +362,63 @@ async fn the_mask_painter_turns_a_stroke_into_the_expected_mask_png() {
     );
 }
 
+/// The output settings follow the series' model: Quality lists xhigh only where the model
+/// does, Complexity shows only on 2.6, a switch drops what the new model lacks and says so on
+/// screen, and "Transparent background" is disabled with the reason where unsupported.
+#[wasm_bindgen_test]
+async fn the_output_settings_follow_the_model() {
+    use continuity::ui::series::output::OutputSettingsCard;
+    let holder: RwSignal<Option<Store<Series>>> = RwSignal::new(None);
+    let (root, _handle) = mount(move || {
+        let (_, store) = comic();
+        holder.set(Some(store));
+        view! { <OutputSettingsCard store=store/> }
+    });
+    tick().await;
+    let store = holder.get_untracked().unwrap();
+    let choose = |selector: &str, value: &str| {
+        let select: web_sys::HtmlSelectElement = find(&root, selector).unchecked_into();
+        select.set_value(value);
+        let init = web_sys::EventInit::new();
+        init.set_bubbles(true);
+        let ev = web_sys::Event::new_with_event_init_dict("change", &init).unwrap();
+        select.dispatch_event(&ev).unwrap();
+    };
+    let qualities = || -> Vec<String> {
+        query_all_in(&root, "#series-quality option")
+            .iter()
+            .map(|o| o.get_attribute("value").unwrap_or_default())
+            .collect()
+    };
+    let checkbox = || -> web_sys::HtmlInputElement {
+        find(&root, "[data-testid=transparent-background]").unchecked_into()
+    };
+    assert!(!qualities().contains(&"xhigh".to_string()));
+    assert!(query_in(&root, "#series-complexity").is_none());
+    assert!(
+        !checkbox().disabled(),
+        "gpt-image-2 makes transparent backgrounds (preview)"
+    );
+    choose("#series-model", "gpt-image-2.5-flare");
+    tick().await;
+    assert!(qualities().contains(&"xhigh".to_string()));
+    choose("#series-quality", "xhigh");
+    tick().await;
+    choose("#series-model", "gpt-image-2.6-flare");
+    tick().await;
+    assert_eq!(store.output().get_untracked().quality, "high");
+    assert!(!qualities().contains(&"xhigh".to_string()));
+    assert!(
+        text_of(&find(&root, "[data-testid=output-notice]"))
+            .contains("Quality “xhigh” is not available on GPT Image 2.6 Flare"),
+        "the drop is said"
+    );
+    assert!(query_in(&root, "#series-complexity").is_some());
+    assert!(checkbox().disabled());
+    assert!(text_of(&find(&root, "[data-testid=transparent-reason]"))
+        .contains("cannot make transparent backgrounds"));
+}
+
 /// "Mark changes": a circle dragged with pointer events and a typed note become marks, and the
 /// layer sent as `markup` is a PNG of the image's size (not the screen's), transparent except
 /// for the ink; undo removes the last mark, clear all of them.
