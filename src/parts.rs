@@ -131,6 +131,15 @@ fn install_settings_persist(state: AppState) {
     }
 }
 
+/// The endpoint's model dates win over the catalogue's (after the catalogue is loaded).
+fn install_model_dates(state: AppState) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static INSTALLED: AtomicBool = AtomicBool::new(false);
+    if !INSTALLED.swap(true, Ordering::Relaxed) {
+        state.in_app_owner(|| crate::app::model_dates::follow(state));
+    }
+}
+
 /// Pending edits are written at once when the page is hidden or left. Installed when the
 /// workspace first opens a series: before that there is nothing to write.
 fn install_flush_on_hide(state: AppState) {
@@ -274,13 +283,13 @@ lazy_part!(workspace:
     /// valid one (a host can add a model or fix a price without rebuilding); a broken file is
     /// reported and ignored.
     pub fn load_catalogue(state: AppState) -> () {
-        let Some(text) = crate::web::http::get_text("models.json").await else {
-            return;
-        };
-        match continuity_core::catalogue::Catalogue::parse(&text) {
-            Ok(catalogue) => state.catalogue().set(catalogue),
-            Err(e) => state.error(format!("{e} Using the built-in model list.")),
+        if let Some(text) = crate::web::http::get_text("models.json").await {
+            match continuity_core::catalogue::Catalogue::parse(&text) {
+                Ok(catalogue) => state.catalogue().set(catalogue),
+                Err(e) => state.error(format!("{e} Using the built-in model list.")),
+            }
         }
+        install_model_dates(state);
     }
     preload preload_load_catalogue
 );

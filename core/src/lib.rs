@@ -28,6 +28,7 @@ pub mod meter;
 pub mod model;
 pub mod model_line;
 pub mod openai;
+pub mod output_options;
 pub mod pixels;
 pub mod plan;
 pub mod requests;

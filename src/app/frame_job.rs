@@ -20,6 +20,7 @@ use continuity_core::model::{
 };
 use continuity_core::openai::request::ImageRequest;
 use continuity_core::openai::types::Usage;
+use continuity_core::output_options::compile_request;
 use continuity_core::requests::{compile_item, Item, Work};
 use continuity_core::scheduler::{AttemptEnd, Batch, Gate, Outcome};
 use continuity_core::settings::Endpoint;
@@ -42,7 +43,7 @@ pub(crate) struct Run {
     /// Released when the batch ends (the run is dropped).
     pub(crate) _lock: Option<HeldLock>,
     /// Jobs that are not plain generations (edits, locale variants), by job id, with the
-    /// mask an edit sends.
+    /// mask an edit sends (its markup layer when the item says `marked`).
     pub(crate) work: RefCell<HashMap<String, (Item, Option<Blob>)>>,
     /// Starts whatever the scheduler allows now (a job calls it when its slot frees).
     pub(crate) pump: fn(&Rc<Run>),
@@ -103,19 +104,25 @@ pub(crate) async fn run_frame(
     });
     let origin = origin_of(work.as_ref().map(|(item, _)| item), active);
     let mask = work.as_ref().and_then(|(_, m)| m.clone());
+    // A markup edit's overlay is its marks, sent as `markup` (never with a mask).
+    let marked = work.as_ref().is_some_and(|(item, _)| {
+        matches!(
+            item.work,
+            Work::Edit {
+                marked: true,
+                masked: false,
+                ..
+            }
+        )
+    });
     let settings = state.settings.get_untracked();
     let catalogue = state.catalogue().get_untracked();
     let model = catalogue
         .get(&output.model)
         .unwrap_or(catalogue.default_model())
         .clone();
-    let mut request = ImageRequest::new(
-        &model.id,
-        &compiled.prompt,
-        Some(output.size),
-        &output.quality,
-    );
-    request.output_format = output.output_format.clone();
+    // Model, size, quality, format, transparency and complexity as the series' model takes them.
+    let mut request = compile_request(&output, &model, &compiled.prompt);
     request.n = match &origin.pointer {
         // One image per locale variant: the text is the only thing that changes.
         Pointer::Locale(_) => 1,
@@ -208,7 +215,11 @@ pub(crate) async fn run_frame(
             },
         ),
     };
-    files.mask = mask.clone();
+    if marked {
+        files.markup = mask.clone();
+    } else {
+        files.mask = mask.clone();
+    }
     let files = (!files.images.is_empty()).then_some(files);
     // Mark the frame in flight and store that before the request goes (not debounced, and
     // after any write running now), so a reload mid-request can say it may have been billed.
@@ -247,6 +258,7 @@ pub(crate) async fn run_frame(
                 job_id,
                 origin,
                 mask,
+                marked,
             };
             store_images(state, store, target, result.images, made, total).await
         }
@@ -298,6 +310,8 @@ struct Target<'a> {
     job_id: &'a str,
     origin: Origin,
     mask: Option<web_sys::Blob>,
+    /// Whether `mask` is a markup layer.
+    marked: bool,
 }
 
 /// How a job's versions come about: a generation, a directed edit of a version, or a locale
@@ -367,9 +381,10 @@ async fn store_images(
         job_id,
         origin,
         mask,
+        marked,
     } = target;
     state.set_run(job_id, FrameRun::Saving);
-    // The mask is stored with the versions it made (its hash is in their request).
+    // The mask (or markup) is stored with the versions it made (its hash is in their request).
     let mut stored = Vec::new();
     let mask_hash = match &mask {
         Some(m) => match blob::sha256(m).await {
@@ -405,7 +420,8 @@ async fn store_images(
             .iter()
             .map(|r| r.key.clone())
             .collect(),
-        mask: mask_hash,
+        mask: mask_hash.clone().filter(|_| !marked),
+        markup: mask_hash.filter(|_| marked),
         note: String::new(),
     };
     let mut versions = Vec::new();

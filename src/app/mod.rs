@@ -16,6 +16,7 @@ pub mod images;
 pub mod import;
 pub mod library;
 pub mod migrate;
+pub mod model_dates;
 pub mod references;
 pub mod route;
 pub mod runner;

@@ -272,6 +272,27 @@ fn gloo_detail(error: gloo_net::Error) -> String {
     }
 }
 
+/// Fetches a small JSON document with GET from an API endpoint (e.g. `GET /v1/models`);
+/// `bearer` goes only into the `Authorization` header of this request. `None` on any failure.
+pub async fn get_api_text(
+    url: &str,
+    bearer: Option<&str>,
+    extra_headers: &[(String, String)],
+) -> Option<String> {
+    let mut builder = RequestBuilder::new(url).method(Method::GET);
+    if let Some(key) = bearer.filter(|k| !k.is_empty()) {
+        builder = builder.header("Authorization", &format!("Bearer {key}"));
+    }
+    for (name, value) in extra_headers {
+        builder = builder.header(name, value);
+    }
+    let response = builder.build().ok()?.send().await.ok()?;
+    if !response.ok() {
+        return None;
+    }
+    response.text().await.ok()
+}
+
 /// Fetches a small JSON document with GET (config and catalogue files); `None` on any failure.
 /// Plain `fetch`, not gloo-net: the first screen asks for its config with it, and gloo-net's
 /// request builder and body streams are not first-screen code.

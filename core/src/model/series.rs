@@ -28,6 +28,14 @@ pub struct OutputSettings {
     /// Images per frame (`n`, 1–4) to pick from.
     #[serde(default = "one")]
     pub variants: u8,
+    /// Whether images are asked for with `background: "transparent"` (PNG or WebP only; on
+    /// models whose catalogue entry supports it).
+    #[serde(default)]
+    pub transparent_background: bool,
+    /// `complexity` sent (`low` / `medium` / `high`: planning effort), on models that take it;
+    /// `None` leaves it to the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complexity: Option<String>,
 }
 
 fn one() -> u8 {
@@ -158,6 +166,8 @@ impl Series {
                 quality: "medium".into(),
                 output_format: default_format(),
                 variants: 1,
+                transparent_background: false,
+                complexity: None,
             },
             locales: Vec::new(),
             frame_order: frames.iter().map(|f| f.id.clone()).collect(),

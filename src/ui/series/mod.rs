@@ -13,7 +13,7 @@ mod guide;
 mod list_import;
 pub mod locales;
 mod more;
-mod output;
+pub mod output;
 pub mod plan_dialog;
 pub use filter::FrameFilter as Filter;
 mod progress;
