@@ -50,8 +50,14 @@ pub const FAULT_NAMES: &[(&str, &str)] = &[
         "done=<n> (lines finished first; default half)",
     ),
     ("batch_failed", ""),
-    ("schema_break", "(Responses) an answer that breaks the request's json_schema"),
-    ("refusal", "(Responses) the model declines with a refusal item"),
+    (
+        "schema_break",
+        "(Responses) an answer that breaks the request's json_schema",
+    ),
+    (
+        "refusal",
+        "(Responses) the model declines with a refusal item",
+    ),
 ];
 
 /// Which fault to inject.

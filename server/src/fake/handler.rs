@@ -170,7 +170,11 @@ async fn handle(state: Arc<FakeState>, endpoint: Endpoint, req: Request) -> Resp
 }
 
 /// Reads at most `limit` bytes; a larger body is a 413 in OpenAI's envelope.
-pub(crate) async fn read_limited(body: Body, limit: usize, declared: Option<u64>) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_limited(
+    body: Body,
+    limit: usize,
+    declared: Option<u64>,
+) -> Result<Bytes, ApiError> {
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(ApiError::too_large(limit));
     }

@@ -45,10 +45,10 @@ pub fn answer(call: &TextCall, rendered: &RenderedPrompts) -> Value {
         }
         Some("continuity_describe_images") => describe(call, data.as_ref()),
         Some("continuity_check_result") => check(call, data.as_ref(), rendered),
-        _ => call.schema.as_ref().map_or_else(
-            || json!("Fake answer."),
-            |schema| simplest(schema, 0),
-        ),
+        _ => call
+            .schema
+            .as_ref()
+            .map_or_else(|| json!("Fake answer."), |schema| simplest(schema, 0)),
     }
 }
 
@@ -195,7 +195,9 @@ fn plan(brief: &str, frames: usize) -> Value {
         })
         .collect();
     let h = Sha256::digest(brief.as_bytes());
-    let palette: Vec<String> = (0..3).map(|i| hex([h[3 * i], h[3 * i + 1], h[3 * i + 2]])).collect();
+    let palette: Vec<String> = (0..3)
+        .map(|i| hex([h[3 * i], h[3 * i + 1], h[3 * i + 2]]))
+        .collect();
     json!({
         "frames": planned,
         "bible": {
@@ -231,9 +233,7 @@ pub fn dominant_colours(bytes: &[u8]) -> Vec<[u8; 3]> {
         .take(2)
         .enumerate()
         .filter(|(i, (_, (n, _)))| *i == 0 || n * 10 >= total)
-        .map(|(_, (_, (n, sum)))| {
-            [0, 1, 2].map(|c| ((sum[c] + n / 2) / n).min(255) as u8)
-        })
+        .map(|(_, (_, (n, sum)))| [0, 1, 2].map(|c| ((sum[c] + n / 2) / n).min(255) as u8))
         .collect()
 }
 
@@ -258,7 +258,12 @@ fn describe(call: &TextCall, data: Option<&Map<String, Value>>) -> Value {
     let names: Vec<String> = data
         .and_then(|d| d.get("entities"))
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     let entities: Vec<Value> = names
         .iter()
@@ -309,14 +314,25 @@ fn check(call: &TextCall, data: Option<&Map<String, Value>>, rendered: &Rendered
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
-                .map(|t| t.get("text").and_then(Value::as_str).unwrap_or_default().to_string())
+                .map(|t| {
+                    t.get("text")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                })
                 .collect()
         })
         .unwrap_or_default();
     let reads: Vec<String> = asked
         .iter()
         .enumerate()
-        .map(|(i, t)| if i == 0 && typo_drawn { typo(t) } else { t.clone() })
+        .map(|(i, t)| {
+            if i == 0 && typo_drawn {
+                typo(t)
+            } else {
+                t.clone()
+            }
+        })
         .collect();
     let first_text = asked.first().cloned().unwrap_or_default();
     let mut first_text_verdict = true;
@@ -354,7 +370,11 @@ fn simplest(schema: &Value, depth: usize) -> Value {
     if depth > 16 {
         return Value::Null;
     }
-    if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|e| e.first()) {
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
         return first.clone();
     }
     match schema.get("type").and_then(Value::as_str) {
@@ -397,7 +417,10 @@ mod tests {
             ]
         );
         assert_eq!(title("灯笼在夜里发光。"), "灯笼在夜里发光");
-        assert_eq!(quoted("A sign reads “限时 5 折” and \"SALE\"."), ["SALE", "限时 5 折"]);
+        assert_eq!(
+            quoted("A sign reads “限时 5 折” and \"SALE\"."),
+            ["SALE", "限时 5 折"]
+        );
         assert_eq!(language("限时 5 折"), "zh-Hans");
     }
 
@@ -407,7 +430,11 @@ mod tests {
         assert_eq!(typo("SALE!"), "SALF!");
         assert_eq!(typo("fizz"), "fizy");
         for t in ["限时 5 折", "SALE", "a", "9"] {
-            let changed = t.chars().zip(typo(t).chars()).filter(|(a, b)| a != b).count();
+            let changed = t
+                .chars()
+                .zip(typo(t).chars())
+                .filter(|(a, b)| a != b)
+                .count();
             assert_eq!(changed, 1, "{t}");
         }
     }

@@ -70,12 +70,30 @@ pub async fn responses(State(state): State<Arc<FakeState>>, req: Request) -> Res
         .await
     {
         Ok(permit) => permit,
-        Err(err) => return finish(&state, &facts, Map::new(), vec![], err.into_response(), None),
+        Err(err) => {
+            return finish(
+                &state,
+                &facts,
+                Map::new(),
+                vec![],
+                err.into_response(),
+                None,
+            )
+        }
     };
     let read = super::handler::read_limited(body, limit, declared);
     let body = match tokio::time::timeout(state.body_timeout, read).await {
         Ok(Ok(body)) => body,
-        Ok(Err(err)) => return finish(&state, &facts, Map::new(), vec![], err.into_response(), None),
+        Ok(Err(err)) => {
+            return finish(
+                &state,
+                &facts,
+                Map::new(),
+                vec![],
+                err.into_response(),
+                None,
+            )
+        }
         Err(_) => {
             let err = ApiError::new(
                 StatusCode::REQUEST_TIMEOUT,
@@ -84,7 +102,14 @@ pub async fn responses(State(state): State<Arc<FakeState>>, req: Request) -> Res
                 None,
                 "The request body did not arrive in time: the client sent it too slowly.",
             );
-            return finish(&state, &facts, Map::new(), vec![], err.into_response(), None);
+            return finish(
+                &state,
+                &facts,
+                Map::new(),
+                vec![],
+                err.into_response(),
+                None,
+            );
         }
     };
     let json_body = facts
@@ -97,7 +122,14 @@ pub async fn responses(State(state): State<Arc<FakeState>>, req: Request) -> Res
             None,
             "Invalid Content-Type header; expected application/json.",
         );
-        return finish(&state, &facts, Map::new(), vec![], err.into_response(), None);
+        return finish(
+            &state,
+            &facts,
+            Map::new(),
+            vec![],
+            err.into_response(),
+            None,
+        );
     }
     let checked = tokio::task::spawn_blocking(move || {
         let (params, files) = journal_view(&body);
@@ -112,7 +144,14 @@ pub async fn responses(State(state): State<Arc<FakeState>>, req: Request) -> Res
             None,
             "The fake failed while reading the request.",
         );
-        return finish(&state, &facts, Map::new(), vec![], err.into_response(), None);
+        return finish(
+            &state,
+            &facts,
+            Map::new(),
+            vec![],
+            err.into_response(),
+            None,
+        );
     };
     drop(memory);
     let call = match call {
@@ -215,7 +254,8 @@ fn journal_view(body: &[u8]) -> (Map<String, Value>, Vec<FileInfo>) {
             let Some(Value::String(url)) = part.get_mut("image_url") else {
                 continue;
             };
-            let Some((meta, data)) = url.strip_prefix("data:").and_then(|r| r.split_once(',')) else {
+            let Some((meta, data)) = url.strip_prefix("data:").and_then(|r| r.split_once(','))
+            else {
                 continue;
             };
             use base64::Engine as _;
@@ -239,12 +279,17 @@ fn response_body(call: &TextCall, answer: &Value, refuse: bool) -> Value {
     let text = answer.to_string();
     let input_bytes: usize = call.texts.iter().map(String::len).sum::<usize>()
         + call.schema.as_ref().map_or(0, |s| s.to_string().len());
-    let input_tokens = (input_bytes as u64).div_ceil(4) + TOKENS_PER_IMAGE * call.images.len() as u64;
+    let input_tokens =
+        (input_bytes as u64).div_ceil(4) + TOKENS_PER_IMAGE * call.images.len() as u64;
     let mut output_tokens = (text.len() as u64).div_ceil(4);
     let (content, status, incomplete) = if refuse {
         let refusal = "I'm sorry, I can't help with that request.";
         output_tokens = (refusal.len() as u64).div_ceil(4);
-        (json!({"type": "refusal", "refusal": refusal}), "completed", Value::Null)
+        (
+            json!({"type": "refusal", "refusal": refusal}),
+            "completed",
+            Value::Null,
+        )
     } else {
         match call.max_output_tokens {
             Some(cap) if output_tokens > cap => {

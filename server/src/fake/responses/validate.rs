@@ -106,7 +106,10 @@ pub fn validate(body: &[u8]) -> Result<TextCall, ApiError> {
         Some(Value::String(m)) => m.clone(),
         Some(other) => return Err(ApiError::invalid_type("model", "a string", other)),
     };
-    if model.starts_with("gpt-image") || model.starts_with("chatgpt-image") || model.starts_with("dall-e") {
+    if model.starts_with("gpt-image")
+        || model.starts_with("chatgpt-image")
+        || model.starts_with("dall-e")
+    {
         return Err(ApiError::invalid_value(
             "model",
             format!(
@@ -139,7 +142,13 @@ pub fn validate(body: &[u8]) -> Result<TextCall, ApiError> {
                 ),
             ))
         }
-        Some(other) => return Err(ApiError::invalid_type("max_output_tokens", "an integer", other)),
+        Some(other) => {
+            return Err(ApiError::invalid_type(
+                "max_output_tokens",
+                "an integer",
+                other,
+            ))
+        }
     };
     let mut call = TextCall {
         model,
@@ -157,7 +166,13 @@ pub fn validate(body: &[u8]) -> Result<TextCall, ApiError> {
                 read_item(item, &format!("input[{i}]"), &mut call)?;
             }
         }
-        Some(other) => return Err(ApiError::invalid_type("input", "a string or an array", other)),
+        Some(other) => {
+            return Err(ApiError::invalid_type(
+                "input",
+                "a string or an array",
+                other,
+            ))
+        }
     }
     if let Some(text) = body.get("text") {
         read_format(text, &mut call)?;
@@ -217,7 +232,13 @@ fn read_part(part: &Value, at: &str, call: &mut TextCall) -> Result<(), ApiError
     match part.get("type").and_then(Value::as_str) {
         Some("input_text") => match part.get("text") {
             Some(Value::String(text)) => call.texts.push(text.clone()),
-            Some(other) => return Err(ApiError::invalid_type(&format!("{at}.text"), "a string", other)),
+            Some(other) => {
+                return Err(ApiError::invalid_type(
+                    &format!("{at}.text"),
+                    "a string",
+                    other,
+                ))
+            }
             None => return Err(ApiError::missing(&format!("{at}.text"))),
         },
         Some("input_image") => call.images.push(read_image(part, at)?),
@@ -255,7 +276,10 @@ fn read_image(part: &Map<String, Value>, at: &str) -> Result<InputImage, ApiErro
             };
             let (meta, data) = rest.split_once(',').unwrap_or((rest, ""));
             let mime = meta.strip_suffix(";base64");
-            if !matches!(mime, Some("image/png" | "image/jpeg" | "image/webp" | "image/gif")) {
+            if !matches!(
+                mime,
+                Some("image/png" | "image/jpeg" | "image/webp" | "image/gif")
+            ) {
                 return Err(ApiError::invalid(
                     "invalid_image_url",
                     Some(&param),
@@ -264,9 +288,18 @@ fn read_image(part: &Map<String, Value>, at: &str) -> Result<InputImage, ApiErro
             }
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(data)
-                .map_err(|_| ApiError::invalid("invalid_image_url", Some(&param), "The image data URL is not valid base64."))?;
+                .map_err(|_| {
+                    ApiError::invalid(
+                        "invalid_image_url",
+                        Some(&param),
+                        "The image data URL is not valid base64.",
+                    )
+                })?;
             if bytes.len() > MAX_IMAGE_BYTES {
-                return Err(ApiError::invalid_value(&param, "The image is larger than 50 MB."));
+                return Err(ApiError::invalid_value(
+                    &param,
+                    "The image is larger than 50 MB.",
+                ));
             }
             if image::guess_format(&bytes).is_err() {
                 return Err(ApiError::invalid(
@@ -280,7 +313,10 @@ fn read_image(part: &Map<String, Value>, at: &str) -> Result<InputImage, ApiErro
         (None, Some(Value::String(id))) if id.starts_with("file-") && id.len() > 5 => {
             Ok(InputImage::File(id.clone()))
         }
-        (None, Some(_)) => Err(ApiError::invalid_value(&format!("{at}.file_id"), "Invalid file id.")),
+        (None, Some(_)) => Err(ApiError::invalid_value(
+            &format!("{at}.file_id"),
+            "Invalid file id.",
+        )),
         (Some(_), Some(_)) => Err(ApiError::invalid(
             "invalid_request_error",
             Some(at),
@@ -308,10 +344,18 @@ fn read_format(text: &Value, call: &mut TextCall) -> Result<(), ApiError> {
     let name = match format.get("name") {
         Some(Value::String(n)) => n.clone(),
         None => return Err(ApiError::missing("text.format.name")),
-        Some(other) => return Err(ApiError::invalid_type("text.format.name", "a string", other)),
+        Some(other) => {
+            return Err(ApiError::invalid_type(
+                "text.format.name",
+                "a string",
+                other,
+            ))
+        }
     };
     let valid_name = (1..=64).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !valid_name {
         return Err(ApiError::invalid(
             "invalid_value",
@@ -322,16 +366,32 @@ fn read_format(text: &Value, call: &mut TextCall) -> Result<(), ApiError> {
     let schema = match format.get("schema") {
         Some(s @ Value::Object(_)) => s.clone(),
         None => return Err(ApiError::missing("text.format.schema")),
-        Some(other) => return Err(ApiError::invalid_type("text.format.schema", "an object", other)),
+        Some(other) => {
+            return Err(ApiError::invalid_type(
+                "text.format.schema",
+                "an object",
+                other,
+            ))
+        }
     };
     let strict = match format.get("strict") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(other) => return Err(ApiError::invalid_type("text.format.strict", "a boolean", other)),
+        Some(other) => {
+            return Err(ApiError::invalid_type(
+                "text.format.strict",
+                "a boolean",
+                other,
+            ))
+        }
     };
     if strict {
         if schema.get("type").and_then(Value::as_str) != Some("object") {
-            return Err(schema_error(&name, "", "schema must be a JSON Schema of 'type: \"object\"', got something else."));
+            return Err(schema_error(
+                &name,
+                "",
+                "schema must be a JSON Schema of 'type: \"object\"', got something else.",
+            ));
         }
         check_strict(&schema, &name, "")?;
     }
@@ -362,7 +422,10 @@ fn check_strict(schema: &Value, name: &str, context: &str) -> Result<(), ApiErro
             ));
         }
         let empty = Map::new();
-        let props = node.get("properties").and_then(Value::as_object).unwrap_or(&empty);
+        let props = node
+            .get("properties")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
         let required: Vec<&str> = match node.get("required") {
             Some(Value::Array(r)) => r.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
