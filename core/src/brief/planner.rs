@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::schema::{array, object, one_of, string};
 use super::validate::{AnswerError, Reader};
 use super::*;
+use crate::model::template::Template;
 use crate::openai::responses::{InputPart, ResponsesRequest};
 
 /// `text.format.name` of a planner call.
@@ -109,6 +110,38 @@ pub fn schema() -> Value {
 
 /// The planner call for `brief` and `frames` frames (1–[`MAX_FRAMES`]) on `model`.
 pub fn request(model: &str, brief: &str, frames: usize) -> Result<ResponsesRequest, String> {
+    build(model, brief, frames, None)
+}
+
+/// The planner call for a series made from `template`: its frame count, and per frame the
+/// template's title and shot spec as the plan's starting point.
+pub fn request_for_template(
+    model: &str,
+    brief: &str,
+    template: Template,
+) -> Result<ResponsesRequest, String> {
+    let frames = template.frame_count();
+    let shots: Vec<Value> = (0..frames)
+        .map(|i| {
+            let spec = template.shot_spec(i);
+            json!({
+                "title": template.frame_title(i),
+                "shot_size": spec.shot_size,
+                "camera_angle": spec.camera_angle,
+                "composition": spec.composition,
+            })
+        })
+        .collect();
+    let hint = json!({"name": template.label(), "frames": shots});
+    build(model, brief, frames, Some(hint))
+}
+
+fn build(
+    model: &str,
+    brief: &str,
+    frames: usize,
+    template: Option<Value>,
+) -> Result<ResponsesRequest, String> {
     let brief = brief.trim();
     if brief.is_empty() {
         return Err("Write a brief first: a story, a product launch, a lesson.".into());
@@ -134,7 +167,16 @@ pub fn request(model: &str, brief: &str, frames: usize) -> Result<ResponsesReque
          specific enough to draw it identically every time and the items that must not change. \
          Name in each frame's entities only names you suggest."
     );
-    let data = json!({"brief": brief, "frames": frames}).to_string();
+    let mut instructions = instructions;
+    let mut data = json!({"brief": brief, "frames": frames});
+    if let Some(template) = template {
+        instructions.push_str(
+            " The series follows the template in the JSON: keep its frame count and use each \
+             frame's shot size, camera angle and composition unless the brief asks otherwise.",
+        );
+        data["template"] = template;
+    }
+    let data = data.to_string();
     let max_output = OUTPUT_TOKENS_BASE + OUTPUT_TOKENS_PER_FRAME * frames as u64;
     Ok(ResponsesRequest::structured(
         model,

@@ -65,6 +65,22 @@ fn the_planner_request_keeps_the_brief_and_asks_for_a_strict_schema() {
 }
 
 #[test]
+fn a_template_gives_the_plan_its_frame_count_and_shot_specs() {
+    use crate::model::template::Template;
+    let template = Template::Storyboard;
+    let r = planner::request_for_template("gpt-5-mini", "灯笼。", template).unwrap();
+    let body: Value = serde_json::from_str(&r.to_json()).unwrap();
+    let data: Value =
+        serde_json::from_str(body["input"][0]["content"][1]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(data["brief"], "灯笼。");
+    assert_eq!(data["frames"], 12);
+    let shots = data["template"]["frames"].as_array().unwrap();
+    assert_eq!(shots.len(), 12);
+    assert_eq!(shots[0]["shot_size"], template.shot_spec(0).shot_size);
+    assert!(r.max_output_tokens > planner::request("m", "x", 1).unwrap().max_output_tokens);
+}
+
+#[test]
 fn a_valid_plan_is_read_and_normalised() {
     let plan = parse(&answer_plan(3).to_string(), 6).unwrap();
     assert_eq!(plan.frames.len(), 3);

@@ -9,6 +9,8 @@
 //! Faults as for images (the `x-fake-fault` header or a `[[fault:…]]` marker in any input
 //! text): the error faults answer as they do there; `stall`, `truncated_json` likewise;
 //! `schema_break` answers JSON that breaks the request's schema and `refusal` a refusal.
+//! `concurrency_limit`, `stream_cut`, `bad_image` and the batch faults have no effect here (the
+//! answer is normal), and a `stall` without `ms=` answers after an hour.
 
 pub mod answers;
 pub mod rendered;
