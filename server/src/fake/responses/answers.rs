@@ -23,6 +23,11 @@ use super::validate::{InputImage, TextCall};
 
 /// Longest title drawn from a sentence.
 const TITLE_CHARS: usize = 60;
+/// Longest "what happens" written (a model summarises a run-on sentence).
+const WHAT_HAPPENS_CHARS: usize = 1_000;
+/// On-image text rows per frame, and characters per row, that the fake writes.
+const TEXT_ROWS: usize = 8;
+const TEXT_ROW_CHARS: usize = 500;
 /// Frames planned when the data part does not say.
 const DEFAULT_FRAMES: usize = 12;
 
@@ -181,11 +186,14 @@ fn plan(brief: &str, frames: usize) -> Value {
         .map(|(i, s)| {
             let texts: Vec<Value> = quoted(&s)
                 .into_iter()
+                .filter(|t| t.chars().count() <= TEXT_ROW_CHARS)
+                .take(TEXT_ROWS)
                 .map(|t| json!({"text": t, "language": language(&t)}))
                 .collect();
+            let what_happens: String = s.chars().take(WHAT_HAPPENS_CHARS).collect();
             json!({
                 "title": title(&s),
-                "what_happens": s,
+                "what_happens": what_happens,
                 "shot_size": SHOTS[i % SHOTS.len()],
                 "camera_angle": "eye level",
                 "composition": "rule of thirds",
@@ -422,6 +430,18 @@ mod tests {
             ["SALE", "限时 5 折"]
         );
         assert_eq!(language("限时 5 折"), "zh-Hans");
+    }
+
+    #[test]
+    fn any_other_schema_gets_its_simplest_value() {
+        let schema = json!({"type": "object", "properties": {
+            "a": {"type": "string"}, "b": {"type": "array", "items": {"type": "string"}},
+            "c": {"type": "string", "enum": ["x", "y"]}, "d": {"type": "boolean"},
+            "e": {"type": "object", "properties": {"f": {"type": "integer"}}}}});
+        assert_eq!(
+            simplest(&schema, 0),
+            json!({"a": "", "b": [], "c": "x", "d": false, "e": {"f": 0}})
+        );
     }
 
     #[test]
