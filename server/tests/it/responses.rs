@@ -364,3 +364,31 @@ async fn faults_answer_as_for_images_and_a_broken_answer_is_refused_by_the_clien
     assert_eq!(a.incomplete_reason.as_deref(), Some("max_output_tokens"));
     assert!(a.text().unwrap_err().to_string().contains("output limit"));
 }
+
+/// Whatever the brief, the fake's plan is one the app's validator accepts, with at most the
+/// asked frames: bullets, numbered lists, run-on text, many quotes, other scripts.
+#[tokio::test]
+async fn every_brief_gives_a_plan_the_app_accepts() {
+    let server = common::fake().await;
+    let run_on = "and then the fox walks on ".repeat(200);
+    let quotes = (0..20)
+        .map(|i| format!("\"sign {i}\" "))
+        .collect::<String>();
+    let briefs = [
+        "- Open on the harbour\n- The ship leaves\n* Gulls\n• Night\n1. Dawn\n2) The end",
+        run_on.as_str(),
+        quotes.as_str(),
+        "مرحبا بالعالم. القارب يغادر الميناء! Привет, мир? नमस्ते।",
+        "No end mark at all",
+        "v1.2 ships today... Really?! Yes.",
+    ];
+    for brief in briefs {
+        for frames in [1, 4, 12] {
+            let request = planner::request(MODEL, brief, frames).unwrap();
+            let a = answer(send(&server, &request, &[]).await).await;
+            let plan = planner::parse(a.text().unwrap(), frames)
+                .unwrap_or_else(|e| panic!("{brief:?} / {frames}: {e}"));
+            assert!(!plan.frames.is_empty() && plan.frames.len() <= frames);
+        }
+    }
+}
