@@ -12,9 +12,13 @@
 //! - [`plan`], [`cost`], [`catalogue`], [`settings`]: what a batch will cost and where it goes.
 //! - [`image_type`]: which bytes are an image we accept.
 //! - [`fields`]: reading the first screen's few records without serde (summaries, settings).
+//! - [`brief`]: the brief planner, describe-from-images and result-check schemas, their
+//!   requests and validators, and frame templates with variable rows.
+//! - [`text_models`]: the Responses API's text models and what a call costs.
 //! - [`export`]: ZIP, PDF, GIF and contact-sheet writers, the ZIP and CSV readers for import.
 #![forbid(unsafe_code)]
 
+pub mod brief;
 pub mod catalogue;
 pub mod compiler;
 pub mod cost;
@@ -35,3 +39,4 @@ pub mod requests;
 pub mod scheduler;
 pub mod settings;
 pub mod status;
+pub mod text_models;

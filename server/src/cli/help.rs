@@ -197,11 +197,26 @@ FAULT INJECTION (fake mode)
     batch_expired       a batch's window closes after done=<n> of its lines (default half):
                         status expired, the rest in the error file (batch_expired)
     batch_failed        a batch fails validation (status failed)
+    schema_break        POST /v1/responses: 200 whose answer breaks the request's json_schema
+    refusal             POST /v1/responses: 200 whose message is a refusal
   Error faults answer at once; the others after the normal latency. A bad spec -> 400
   invalid_fault_spec.
 
+TEXT CALLS (POST /v1/responses, both modes)
+  Fake mode validates as the real endpoint: a text model (gpt-5, gpt-5-mini, ...; image models
+  refused at the top level), input as a string or messages of input_text / input_image parts
+  (base64 data URLs or file ids), text.format json_schema with strict: every object lists all
+  its properties in required and has additionalProperties false (else 400
+  invalid_json_schema). Answers by the schema's name: continuity_brief_plan (one frame per
+  sentence or bullet of the brief, up to the asked count), continuity_describe_images (the
+  images' dominant colours), continuity_check_result (the asked text read back, one character
+  changed when the image was drawn from a prompt with [[typo]]); any other schema gets its
+  simplest value. usage is reported; max_output_tokens cuts an answer (status incomplete).
+  Forward mode: the image routes' guard, token, rate and budget rules; a budgeted call
+  reserves its worst case at the catalogue's text rates and is settled from its usage.
+
 JOURNAL (GET /_fake/requests, newest last, at most 1000 entries)
-  [{\"seq\", \"endpoint\": \"generations\"|\"edits\", \"content_type\", \"authorization_present\": bool,
+  [{\"seq\", \"endpoint\": \"generations\"|\"edits\"|\"responses\", \"content_type\", \"authorization_present\": bool,
     \"params\": {every non-file field as received},
     \"images\": [{\"field\", \"filename\", \"content_type\", \"bytes\", \"sha256\", \"width\", \"height\"}],
     \"mask\": {same shape}|null, \"status\": <HTTP status, null while a stall holds>,

@@ -98,7 +98,9 @@ pub fn error_response(spec: &FaultSpec, model: &str, request_id: &str) -> Option
         | FaultKind::Echo
         | FaultKind::ConcurrencyLimit
         | FaultKind::BatchExpired
-        | FaultKind::BatchFailed => return None,
+        | FaultKind::BatchFailed
+        | FaultKind::SchemaBreak
+        | FaultKind::Refusal => return None,
     };
     Some(err.into_response())
 }

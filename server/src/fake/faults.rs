@@ -50,6 +50,14 @@ pub const FAULT_NAMES: &[(&str, &str)] = &[
         "done=<n> (lines finished first; default half)",
     ),
     ("batch_failed", ""),
+    (
+        "schema_break",
+        "(Responses) an answer that breaks the request's json_schema",
+    ),
+    (
+        "refusal",
+        "(Responses) the model declines with a refusal item",
+    ),
 ];
 
 /// Which fault to inject.
@@ -90,6 +98,11 @@ pub enum FaultKind {
     BatchExpired,
     /// A batch that fails validation (status `failed`).
     BatchFailed,
+    /// `POST /v1/responses`: 200 whose answer breaks the request's json_schema (what Structured
+    /// Outputs promises never happens; the client must still refuse it). No effect on images.
+    SchemaBreak,
+    /// `POST /v1/responses`: 200 whose message is a `refusal`. No effect on images.
+    Refusal,
 }
 
 impl FaultKind {
@@ -117,6 +130,8 @@ impl FaultKind {
             "concurrency_limit" => Self::ConcurrencyLimit,
             "batch_expired" => Self::BatchExpired,
             "batch_failed" => Self::BatchFailed,
+            "schema_break" => Self::SchemaBreak,
+            "refusal" => Self::Refusal,
             _ => return None,
         })
     }
@@ -141,6 +156,8 @@ impl FaultKind {
             Self::ConcurrencyLimit => "concurrency_limit",
             Self::BatchExpired => "batch_expired",
             Self::BatchFailed => "batch_failed",
+            Self::SchemaBreak => "schema_break",
+            Self::Refusal => "refusal",
         }
     }
 

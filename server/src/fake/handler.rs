@@ -170,7 +170,11 @@ async fn handle(state: Arc<FakeState>, endpoint: Endpoint, req: Request) -> Resp
 }
 
 /// Reads at most `limit` bytes; a larger body is a 413 in OpenAI's envelope.
-async fn read_limited(body: Body, limit: usize, declared: Option<u64>) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_limited(
+    body: Body,
+    limit: usize,
+    declared: Option<u64>,
+) -> Result<Bytes, ApiError> {
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(ApiError::too_large(limit));
     }
@@ -300,6 +304,10 @@ async fn run(ctx: Context, raw: Arc<RawRequest>) -> Response {
             return ctx.finish(raw, err.into_response(), fault).await;
         }
     };
+    // Remembered as returned, so that a check call sending an image back knows its prompt.
+    for image in &rendered.images {
+        ctx.state.rendered.record(image, &job.prompt);
+    }
     if fault == Some(FaultKind::BadImage) {
         for image in &mut rendered.images {
             *image = stream::NOT_AN_IMAGE.to_vec();

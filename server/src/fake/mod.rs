@@ -1,6 +1,7 @@
 //! The fake OpenAI Images API: strict validation, deterministic real images, SSE streaming,
 //! fault injection and a request journal; the model list with shutdown dates
-//! ([`lifecycle`]); Files and Batches ([`files`], [`batches`]). See `--help` for the fault
+//! ([`lifecycle`]); Files and Batches ([`files`], [`batches`]); text calls with Structured
+//! Outputs on `/v1/responses` ([`responses`]). See `--help` for the fault
 //! grammar.
 
 pub mod batches;
@@ -18,6 +19,7 @@ pub mod lifecycle;
 pub mod models;
 pub mod params;
 pub mod render;
+pub mod responses;
 pub mod stream;
 pub mod tokens;
 pub mod validate;
@@ -56,6 +58,8 @@ pub struct FakeState {
     pub attempts: faults::AttemptCounter,
     /// Requests in flight per `concurrency_limit` spec.
     pub in_flight: faults::InFlight,
+    /// The prompt of every image returned, by hash, for `/v1/responses` checks.
+    pub rendered: responses::rendered::RenderedPrompts,
 }
 
 impl FakeState {
@@ -69,6 +73,7 @@ impl FakeState {
             journal: journal::Journal::default(),
             attempts: faults::AttemptCounter::default(),
             in_flight: faults::InFlight::default(),
+            rendered: responses::rendered::RenderedPrompts::default(),
         }
     }
 }
@@ -129,6 +134,12 @@ pub fn routes(state: Arc<FakeState>, config: &Config) -> Router {
             jobs::capture::capture,
         ))
         .with_state(Arc::clone(&state));
+    let text = Router::new()
+        .route(
+            "/v1/responses",
+            post(responses::responses).fallback(crate::app::api_not_found),
+        )
+        .with_state(Arc::clone(&state));
     let job_route = Router::new()
         .route(
             "/v1/continuity/jobs/{id}",
@@ -155,6 +166,7 @@ pub fn routes(state: Arc<FakeState>, config: &Config) -> Router {
         )
         .with_state(Arc::clone(&state));
     images
+        .merge(text)
         .merge(job_route)
         .merge(models)
         .merge(batches::routes(&state, config))

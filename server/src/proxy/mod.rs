@@ -16,7 +16,9 @@
 //! Responses stream (SSE event by event); upstream error bodies are passed on with fragments
 //! of the server's key redacted ([`redact`]). An image request with a job id is kept for its
 //! token ([`crate::jobs`]; read back by `GET /v1/continuity/jobs/{id}`). The Files and Batches
-//! routes pass the same steps ([`batches`]).
+//! routes pass the same steps ([`batches`]), and so does `POST /v1/responses`, the text calls
+//! of the brief planner, describe and checks, priced at the catalogue's text rates
+//! ([`responses`]).
 
 pub mod admission;
 pub mod batches;
@@ -25,6 +27,7 @@ pub mod meter;
 pub mod pricing;
 pub mod redact;
 pub mod refuse;
+pub mod responses;
 pub mod spool;
 pub mod upstream;
 pub mod usage;
@@ -138,7 +141,18 @@ pub fn routes(config: &ForwardConfig, server: &Config) -> Router {
                 .fallback(crate::app::api_not_found),
         )
         .with_state(Arc::clone(&state));
-    images.merge(job_route).merge(batches::routes(state))
+    let text = Router::new()
+        .route(
+            responses::PATH,
+            post(responses::responses)
+                .options(options)
+                .fallback(crate::app::api_not_found),
+        )
+        .with_state(Arc::clone(&state));
+    images
+        .merge(job_route)
+        .merge(text)
+        .merge(batches::routes(state))
 }
 
 /// `GET /v1/continuity/jobs/{id}`: the cross-site guard and the caller's token (no rate or
@@ -199,13 +213,24 @@ pub(crate) async fn relay(
     upstream: reqwest::Response,
     ticket: Option<Ticket>,
 ) -> Response {
+    relay_priced(state, upstream, ticket, None).await
+}
+
+/// [`relay`] for a request whose worst case (`priced`: model and micro-dollars) was reserved:
+/// settled to the cost of the `usage` it returned.
+pub(crate) async fn relay_priced(
+    state: &Arc<Proxy>,
+    upstream: reqwest::Response,
+    ticket: Option<Ticket>,
+    priced: Option<(String, u64)>,
+) -> Response {
     let status = upstream.status();
     let headers = upstream::response_headers(&upstream);
     let meter = Metered {
         inner: upstream.bytes_stream().boxed(),
         scanner: UsageScanner::default(),
         ticket,
-        priced: None,
+        priced,
         success: status.is_success(),
         state: Arc::clone(state),
     };
@@ -302,25 +327,7 @@ async fn forward(
         }
     };
 
-    let status = upstream.status();
-    let headers = upstream::response_headers(&upstream);
-    let meter = Metered {
-        inner: upstream.bytes_stream().boxed(),
-        scanner: UsageScanner::default(),
-        ticket,
-        priced,
-        success: status.is_success(),
-        state: Arc::clone(state),
-    };
-    let body = if status.is_success() {
-        metered(meter)
-    } else {
-        redacted_error(meter, status).await
-    };
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    *response.headers_mut() = headers;
-    Ok(response)
+    Ok(relay_priced(state, upstream, ticket, priced).await)
 }
 
 /// An upstream error answer, read whole (it is small) so that fragments of the server's key

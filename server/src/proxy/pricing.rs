@@ -6,7 +6,9 @@
 use continuity_core::catalogue::Catalogue;
 use continuity_core::cost::{self, CostQuery};
 use continuity_core::model::size::Size;
+use continuity_core::openai::responses::ResponsesUsage;
 use continuity_core::openai::types::Usage;
+use continuity_core::text_models::{self, TextCallSize, TextCatalogue};
 use serde_json::Value;
 
 use super::meter::Summary;
@@ -15,6 +17,8 @@ use super::meter::Summary;
 #[derive(Debug)]
 pub struct Pricer {
     catalogue: Catalogue,
+    /// The text models (`public/text_models.json`), for `/v1/responses`.
+    text: TextCatalogue,
 }
 
 impl Pricer {
@@ -22,6 +26,7 @@ impl Pricer {
     pub fn builtin() -> Self {
         Self {
             catalogue: Catalogue::builtin(),
+            text: TextCatalogue::builtin(),
         }
     }
 
@@ -54,11 +59,22 @@ impl Pricer {
         Some(output.usd + input.usd)
     }
 
-    /// The cost of one `usage` object (`cost::actual_usd`), or `None` for an unknown model or
-    /// a usage without `output_tokens` (then the estimate stays charged).
+    /// The most a text call (`POST /v1/responses`) can cost in USD
+    /// (`text_models::worst_case_usd`), or `None` for a model the catalogue does not list.
+    pub fn worst_case_text_usd(&self, model: &str, call: &TextCallSize) -> Option<f64> {
+        Some(text_models::worst_case_usd(self.text.get(model)?, call))
+    }
+
+    /// The cost of one `usage` object (`cost::actual_usd`; a text model's by
+    /// `text_models::call_cost_usd`), or `None` for an unknown model or a usage without
+    /// `output_tokens` (then the estimate stays charged).
     pub fn actual_usd(&self, model: &str, usage: &Value) -> Option<f64> {
-        let model = self.catalogue.get(model)?;
         usage.get("output_tokens")?.as_u64()?;
+        if let Some(text_model) = self.text.get(model) {
+            let usage: ResponsesUsage = serde_json::from_value(usage.clone()).ok()?;
+            return Some(text_models::call_cost_usd(text_model, &usage));
+        }
+        let model = self.catalogue.get(model)?;
         let usage: Usage = serde_json::from_value(usage.clone()).ok()?;
         Some(cost::actual_usd(model, &usage))
     }
@@ -126,5 +142,22 @@ mod tests {
             .actual_usd("gpt-image-2", &json!({"input_tokens": 1}))
             .is_none());
         assert!(p.actual_usd("nope", &usage).is_none());
+    }
+
+    /// Text calls: the core's worst case, and the actual cost from a Responses `usage`.
+    #[test]
+    fn text_calls_are_priced_at_the_text_rates() {
+        let p = Pricer::builtin();
+        let call = TextCallSize {
+            text_bytes: 4_000,
+            images: 1,
+            max_output_tokens: Some(10_000),
+        };
+        let worst = p.worst_case_text_usd("gpt-5-mini", &call).expect("listed");
+        assert!((worst - ((4_000.0 + 2_500.0) * 0.25 + 10_000.0 * 2.0) / 1e6).abs() < 1e-12);
+        assert!(p.worst_case_text_usd("gpt-image-2", &call).is_none());
+        let usage = json!({"input_tokens": 1000, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 500, "total_tokens": 1500});
+        let usd = p.actual_usd("gpt-5-mini", &usage).expect("priced");
+        assert!((usd - (1000.0 * 0.25 + 500.0 * 2.0) / 1e6).abs() < 1e-12);
     }
 }

@@ -20,6 +20,8 @@ mod jobs_binary;
 mod journal;
 mod limits;
 mod perf;
+mod responses;
+mod responses_proxy;
 mod shared_limits;
 mod static_files;
 mod streaming;

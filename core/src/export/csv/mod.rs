@@ -12,7 +12,7 @@
 //! and `text:<locale>` such as `text:zh-Hans` or `text:ar`; `shot` / `shot size`; every other
 //! column is a `{variable}` for the frame template and for placeholders in cells.
 
-mod parse;
+pub(crate) mod parse;
 pub mod template;
 
 #[cfg(test)]

@@ -288,6 +288,7 @@ async fn execute(
     }
     let place = crate::fake::handler::place_among_identical(&batches.fake, endpoint, &raw);
     let job_raw = Arc::clone(&raw);
+    let fake = Arc::clone(&batches.fake);
     let rendered = tokio::task::spawn_blocking(move || {
         let job = validate::validate(&job_raw)?;
         let rendered = render::render(&job, place).map_err(|why| {
@@ -299,6 +300,9 @@ async fn execute(
                 why,
             )
         })?;
+        for image in &rendered.images {
+            fake.rendered.record(image, &job.prompt);
+        }
         let created = crate::clock::unix_seconds();
         Ok::<Value, crate::errors::ApiError>(stream::images_response(
             &job,
