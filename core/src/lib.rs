@@ -15,6 +15,7 @@
 //! - [`export`]: ZIP, PDF, GIF and contact-sheet writers, the ZIP and CSV readers for import.
 #![forbid(unsafe_code)]
 
+pub mod batch_run;
 pub mod catalogue;
 pub mod compiler;
 pub mod cost;
