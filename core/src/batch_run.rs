@@ -127,7 +127,11 @@ impl BatchRun {
             BatchStatus::Cancelling => "Batch cancelling",
             BatchStatus::Validating => "Batch running (validating)",
             BatchStatus::Finalizing => "Batch running (finishing)",
-            _ => "Batch running",
+            BatchStatus::Completed => "Batch finished, storing its images",
+            BatchStatus::Expired => "Batch expired, storing what it made",
+            BatchStatus::Cancelled => "Batch cancelled, storing what it made",
+            BatchStatus::Failed => "Batch refused",
+            BatchStatus::InProgress | BatchStatus::Unknown => "Batch running",
         };
         format!("{what} · submitted {submitted} · {done} / {total}")
     }
