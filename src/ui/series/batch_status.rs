@@ -1,7 +1,6 @@
 //! The series' batches of the Batch API while they run: "Batch running · submitted 14:02 ·
 //! 3 / 11" per batch (a polite live region), and "Cancel batch".
 
-use crate::app::batch;
 use crate::app::said::{self, Place};
 use crate::app::state::AppState;
 use crate::web::clock::hours_minutes;
@@ -36,7 +35,12 @@ pub fn BatchRuns(
     };
     let cancel = move |_| {
         said::from(state, Place::Series);
-        batch::cancel(state, &store.id().get_untracked());
+        let series_id = store.id().get_untracked();
+        leptos::task::spawn_local(async move {
+            if let Err(missing) = crate::parts::batch_cancel(state, series_id).await {
+                said::refuse(state, missing.to_string());
+            }
+        });
     };
     view! {
         <div class="batch-runs row" role="status" aria-live="polite">

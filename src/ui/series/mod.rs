@@ -211,7 +211,11 @@ pub fn SeriesView(
         let id = id.clone();
         Effect::new(move |_| {
             if waiting_for_batch() {
-                crate::app::batch::watch(state, &id);
+                let id = id.clone();
+                spawn_local(async move {
+                    // A part that cannot load now is asked for again when the series reopens.
+                    let _ = parts::batch_watch(state, id).await;
+                });
             }
         });
     }

@@ -63,7 +63,9 @@ pub fn PlanDialog(
         batch_mode.set(true);
         batch_check.set(None);
         leptos::task::spawn_local(async move {
-            let answer = crate::app::batch::check(state).await;
+            let answer = crate::parts::batch_check(state)
+                .await
+                .unwrap_or_else(|missing| Err(missing.to_string()));
             let _ = batch_check.try_set(Some(answer));
         });
     };
@@ -74,7 +76,12 @@ pub fn PlanDialog(
             // The dialog closes: a refusal is said by the button that opened it.
             said::from(state, Place::Series);
             if batch_mode.get_untracked() && offers_batch() {
-                crate::app::batch::submit(state, &pid.read_value(), plan);
+                let series_id = pid.read_value().clone();
+                leptos::task::spawn_local(async move {
+                    if let Err(missing) = crate::parts::batch_submit(state, series_id, plan).await {
+                        said::refuse(state, missing.to_string());
+                    }
+                });
             } else {
                 runner::start(state, &pid.read_value(), &plan);
             }
