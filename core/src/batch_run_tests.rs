@@ -230,3 +230,33 @@ fn frames_in_a_batch_are_not_missing_and_the_run_is_stored() {
     let back: Series = serde_json::from_value(old).unwrap();
     assert!(back.batches.is_empty());
 }
+
+/// A frame waiting for a batch cannot be sent again now (it would be paid twice).
+#[test]
+fn a_frame_in_a_batch_is_blocked_in_a_plan() {
+    let mut n = 0u64;
+    let mut series =
+        Series::from_template("S", Template::Storyboard, "gpt-image-2", 0.0, move || {
+            n += 1;
+            n
+        });
+    let id = series.frames[3].id.clone();
+    series.batches = vec![BatchRun::new(
+        &batch("in_progress", 0, 0),
+        BatchEndpoint::Edits,
+        1.0,
+        vec![line(&id)],
+    )];
+    let plan = crate::plan::plan(
+        &series,
+        &Catalogue::builtin(),
+        &crate::plan::Scope::Frames(vec![id.clone()]),
+        0,
+    );
+    let request = plan.requests.iter().find(|r| r.frame_id == id).unwrap();
+    assert!(request
+        .blockers
+        .iter()
+        .any(|b| b.contains("waiting for its batch")));
+    assert!(plan.refusal().is_some());
+}
