@@ -4,7 +4,7 @@
 // closed before the batch ends and the series opened again, an expired batch, a cancel.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serverAndBrowser, newPage, journal, createSeries, waitForStatus, generateAndApproveAnchor } from './harness.mjs';
+import { serverAndBrowser, newPage, journal, createSeries, waitForStatus, generateAndApproveAnchor, openSettings, closeSettings } from './harness.mjs';
 
 const shared = serverAndBrowser(['--fake-latency-ms', '20', '--fake-batch-seconds', '8']);
 
@@ -62,6 +62,8 @@ async function startBatch(page, name, prompt2) {
   await page.getByTestId('start-plan').and(page.locator(':enabled')).waitFor();
   await page.getByTestId('start-plan').click();
   await page.getByTestId('batch-status').filter({ hasText: /^Batch running.* · submitted \d\d:\d\d · \d+ \/ 11$/ }).waitFor({ timeout: 20000 });
+  // Said once the batch is stored with the series.
+  await page.getByTestId('notice').locator('p').filter({ hasText: /^Batch sent: 11 requests at half price.*You may close this tab/ }).waitFor();
   return { sent, spentOnAnchor };
 }
 
@@ -120,7 +122,11 @@ test('a storyboard in batch mode: anchor now, 11 edits in one batch, the tab clo
   await reopened.waitForTimeout(500);
   assert.ok(Math.abs(await spent(reopened) - (spentOnAnchor + batchSum)) < 0.0015, 'spend counts each batch image once');
 
-  // The same request made now costs twice its batch price (same usage, full rate).
+  // The same request made now costs twice its batch price (same usage, full rate; without
+  // streamed previews, whose partial images add tokens).
+  await openSettings(reopened);
+  await reopened.getByTestId('stream-previews').uncheck();
+  await closeSettings(reopened);
   const second = reopened.getByTestId('frame-card').nth(1);
   const secondId = await second.getAttribute('data-frame-id');
   await second.getByTestId('generate-frame').click();
@@ -160,7 +166,7 @@ test('cancel stops a running batch and says so', async () => {
   const { page, context, errors } = await newPage(shared.browser);
   await startBatch(page, 'Cancelled board');
   await page.getByTestId('cancel-batch').click();
-  const notice = page.getByTestId('notice').filter({ hasText: /^Batch cancelled: \d+ of 11 frames made; \d+ not made\.$/ });
+  const notice = page.getByTestId('notice').locator('p').filter({ hasText: /^Batch cancelled: \d+ of 11 frames made; \d+ not made\.$/ });
   await notice.waitFor({ timeout: 30000 });
   const [, made, notMade] = (await notice.textContent()).match(/(\d+) of 11 frames made; (\d+) not made/).map(Number);
   assert.equal(made + notMade, 11);

@@ -72,10 +72,12 @@ pub fn PlanDialog(
     let batch_blocked = move || batch_mode.get() && !matches!(batch_check.get(), Some(Ok(())));
     let start = move |_| {
         if let Some(plan) = plan.get_untracked() {
+            // Read before the dialog closes (closed, it plans nothing).
+            let batch = batch_mode.get_untracked() && plan.requests.iter().any(|r| !r.is_anchor);
             open.set(None);
             // The dialog closes: a refusal is said by the button that opened it.
             said::from(state, Place::Series);
-            if batch_mode.get_untracked() && offers_batch() {
+            if batch {
                 let series_id = pid.read_value().clone();
                 leptos::task::spawn_local(async move {
                     if let Err(missing) = crate::parts::batch_submit(state, series_id, plan).await {
