@@ -294,6 +294,7 @@ pub fn upgrade(project: Project, hashes: &HashMap<String, String>) -> Upgraded {
         output: project.output,
         locales: Vec::new(),
         frame_order: frames.iter().map(|f| f.id.clone()).collect(),
+        batches: Vec::new(),
         frames: Vec::new(),
         versions: Vec::new(),
     };

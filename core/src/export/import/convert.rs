@@ -387,6 +387,7 @@ pub fn to_series(
         },
         locales: s.locales.clone(),
         frame_order: frames.iter().map(|f| f.id.clone()).collect(),
+        batches: Vec::new(),
         frames,
         versions,
     };
