@@ -7,7 +7,7 @@ use crate::app::edit::{self, Arrival, ArrivalError, Edit};
 use crate::app::saver::Pointer;
 use crate::app::state::{AppState, FrameRun};
 use crate::web::blob::{self, object_url};
-use crate::web::clock::{now_ms, random_u64};
+use crate::web::clock::{now_ms, random_job_id, random_u64};
 use crate::web::http::DEFAULT_TIMEOUT_MS;
 use crate::web::idb;
 use crate::web::locks::HeldLock;
@@ -16,7 +16,7 @@ use continuity_core::cost::actual_usd;
 use continuity_core::failure::FailureClass;
 use continuity_core::model::action::FrameEdit;
 use continuity_core::model::{
-    make_id, FrameError, ImageRef, SentRequest, Series, Version, VersionKind,
+    make_id, FrameError, ImageRef, InFlightJob, SentRequest, Series, Version, VersionKind,
 };
 use continuity_core::openai::request::ImageRequest;
 use continuity_core::openai::types::Usage;
@@ -175,11 +175,54 @@ pub(crate) async fn run_frame(
         Gate::Wait => Permit::Wait,
         Gate::Hold(hold) => Permit::Refuse(hold.message()),
     };
+    // What the request sends, by content hash: its versions' record, and the in-flight
+    // record a recovered answer is stored from.
+    let mask_hash = match &mask {
+        Some(m) => blob::sha256(m).await.ok(),
+        None => None,
+    };
+    let (sent, anchor_image) = sent_request(&compiled, &request, mask_hash);
+    // Server mode: every attempt carries a fresh job id (an id is used once), recorded on
+    // the frame so a reload can ask for its answer. Direct mode sends none.
+    let first_job = run
+        .endpoint
+        .continuity_server
+        .then(|| random_job_id().to_string());
+    let in_flight = InFlightJob {
+        job_id: first_job.clone(),
+        since_ms: now_ms(),
+        kind: origin.kind,
+        parent: origin.parent.clone(),
+        instruction: origin.instruction.clone(),
+        locale: origin.locale.clone(),
+        request: sent.clone(),
+        anchor_image: anchor_image.clone(),
+    };
+    let retry_record = in_flight.clone();
+    let job_of_attempt = move |attempt: u32| -> String {
+        match (&first_job, attempt) {
+            (Some(first), 1) => first.clone(),
+            _ => {
+                let fresh = random_job_id().to_string();
+                let record = InFlightJob {
+                    job_id: Some(fresh.clone()),
+                    since_ms: now_ms(),
+                    ..retry_record.clone()
+                };
+                frame_edit(state, store, frame_id, FrameEdit::Sending(Box::new(record)));
+                fresh
+            }
+        }
+    };
     let options = Options {
         signal: Some(&signal),
         timeout_ms: DEFAULT_TIMEOUT_MS,
         extra_headers: run.endpoint.extra_headers(),
         gate: Some(&gate),
+        job: run
+            .endpoint
+            .continuity_server
+            .then_some(&job_of_attempt as &dyn Fn(u32) -> String),
     };
     let frame = job_id.to_string();
     let batch_run = run.clone();
@@ -212,7 +255,12 @@ pub(crate) async fn run_frame(
     let files = (!files.images.is_empty()).then_some(files);
     // Mark the frame in flight and store that before the request goes (not debounced, and
     // after any write running now), so a reload mid-request can say it may have been billed.
-    frame_edit(state, store, frame_id, FrameEdit::InFlight(now_ms()));
+    frame_edit(
+        state,
+        store,
+        frame_id,
+        FrameEdit::Sending(Box::new(in_flight)),
+    );
     state.saver().save_now(state).await;
     let result = client::send(
         &run.endpoint,
@@ -234,8 +282,8 @@ pub(crate) async fn run_frame(
                 .map(|u| actual_usd(&model, u))
                 .unwrap_or(0.0);
             let made = Made {
-                compiled: &compiled,
-                request: &request,
+                sent,
+                anchor_image,
                 usage: result.usage.clone(),
                 request_cost: result.usage.as_ref().map(|_| total),
                 request_id: result.request_id.clone(),
@@ -282,6 +330,10 @@ pub(crate) async fn run_frame(
             state.runs.update(|r| {
                 r.remove(job_id);
             });
+            // The server may have its answer (a dropped connection): ask for it.
+            if failure.may_be_billed() && run.endpoint.continuity_server {
+                crate::app::recovery::recover(state, store);
+            }
             Outcome::Failed {
                 may_be_billed: failure.may_be_billed(),
                 reason: failure.message,
@@ -292,22 +344,72 @@ pub(crate) async fn run_frame(
 }
 
 /// Where a result goes and how its versions were made.
-struct Target<'a> {
-    series_id: &'a str,
-    frame_id: &'a str,
-    job_id: &'a str,
-    origin: Origin,
-    mask: Option<web_sys::Blob>,
+pub(crate) struct Target<'a> {
+    /// The series.
+    pub(crate) series_id: &'a str,
+    /// The frame.
+    pub(crate) frame_id: &'a str,
+    /// The run's name for the job (its progress entry).
+    pub(crate) job_id: &'a str,
+    /// How its versions come about.
+    pub(crate) origin: Origin,
+    /// An edit's mask, stored with its versions.
+    pub(crate) mask: Option<web_sys::Blob>,
 }
 
 /// How a job's versions come about: a generation, a directed edit of a version, or a locale
 /// variant of the frame's active version.
-struct Origin {
+pub(crate) struct Origin {
     kind: VersionKind,
     parent: Option<String>,
     instruction: Option<String>,
     locale: Option<String>,
     pointer: Pointer,
+}
+
+impl Origin {
+    /// The origin a lost request recorded before it was sent.
+    pub(crate) fn of_job(job: &InFlightJob) -> Origin {
+        Origin {
+            kind: job.kind,
+            parent: job.parent.clone(),
+            instruction: job.instruction.clone(),
+            locale: job.locale.clone(),
+            pointer: match &job.locale {
+                Some(locale) => Pointer::Locale(locale.clone()),
+                None => Pointer::Active,
+            },
+        }
+    }
+}
+
+/// The request as its versions record it (inputs by content hash), and the anchor image it
+/// was made from.
+fn sent_request(
+    compiled: &CompiledFrame,
+    request: &ImageRequest,
+    mask: Option<String>,
+) -> (SentRequest, Option<String>) {
+    let sent = SentRequest {
+        endpoint: if compiled.references.is_empty() {
+            "images/generations".into()
+        } else {
+            "images/edits".into()
+        },
+        model: request.model.clone(),
+        prompt: compiled.prompt.clone(),
+        size: request.size.map(|s| s.to_string()).unwrap_or_default(),
+        quality: request.quality.clone(),
+        output_format: request.output_format.clone(),
+        n: request.n,
+        images: compiled.references.iter().map(|r| r.key.clone()).collect(),
+        mask,
+        note: String::new(),
+    };
+    let anchor_image = compiled
+        .uses_anchor
+        .then(|| compiled.references[0].key.clone());
+    (sent, anchor_image)
 }
 
 /// `active` is the frame's active version when the request is made (a locale variant's
@@ -341,24 +443,30 @@ fn origin_of(item: Option<&Item>, active: Option<String>) -> Origin {
 }
 
 /// What a successful request sent and got, shared by its images.
-struct Made<'a> {
-    compiled: &'a CompiledFrame,
-    request: &'a ImageRequest,
-    usage: Option<Usage>,
-    request_cost: Option<f64>,
-    request_id: Option<String>,
-    maybe_billed_attempts: u32,
+pub(crate) struct Made {
+    /// The request as sent.
+    pub(crate) sent: SentRequest,
+    /// The anchor image it was made from.
+    pub(crate) anchor_image: Option<String>,
+    /// Token usage.
+    pub(crate) usage: Option<Usage>,
+    /// What the request cost (with usage).
+    pub(crate) request_cost: Option<f64>,
+    /// The endpoint's `x-request-id`.
+    pub(crate) request_id: Option<String>,
+    /// Earlier attempts that may have been billed.
+    pub(crate) maybe_billed_attempts: u32,
 }
 
 /// Hashes the images, makes their thumbnails, adds their versions to the store and writes them
 /// with the frame in one strict transaction. Only then is the frame done. When the write
 /// fails the images stay in this tab (shown, and retried) and the batch stops.
-async fn store_images(
+pub(crate) async fn store_images(
     state: AppState,
     store: Store<Series>,
     target: Target<'_>,
     images: Vec<Image>,
-    made: Made<'_>,
+    made: Made,
     total: f64,
 ) -> Outcome {
     let Target {
@@ -371,42 +479,15 @@ async fn store_images(
     state.set_run(job_id, FrameRun::Saving);
     // The mask is stored with the versions it made (its hash is in their request).
     let mut stored = Vec::new();
-    let mask_hash = match &mask {
-        Some(m) => match blob::sha256(m).await {
-            Ok(h) => {
-                stored.push((h.clone(), m.clone(), None));
-                Some(h)
-            }
-            Err(_) => None,
-        },
-        None => None,
-    };
+    if let (Some(m), Some(h)) = (&mask, &made.sent.mask) {
+        stored.push((h.clone(), m.clone(), None));
+    }
     let count = images.len().max(1);
     let group = make_id("g", random_u64());
-    let anchor_image = made
-        .compiled
-        .uses_anchor
-        .then(|| made.compiled.references[0].key.clone());
+    let anchor_image = made.anchor_image.clone();
     let sent = SentRequest {
-        endpoint: if made.compiled.references.is_empty() {
-            "images/generations".into()
-        } else {
-            "images/edits".into()
-        },
-        model: made.request.model.clone(),
-        prompt: made.compiled.prompt.clone(),
-        size: made.request.size.map(|s| s.to_string()).unwrap_or_default(),
-        quality: made.request.quality.clone(),
-        output_format: made.request.output_format.clone(),
         n: count.min(255) as u8,
-        images: made
-            .compiled
-            .references
-            .iter()
-            .map(|r| r.key.clone())
-            .collect(),
-        mask: mask_hash,
-        note: String::new(),
+        ..made.sent.clone()
     };
     let mut versions = Vec::new();
     for image in images {

@@ -104,6 +104,36 @@ impl Call {
         user_signal: Option<&AbortSignal>,
         timeout_ms: u64,
     ) -> Result<Call, NetError> {
+        Self::start(
+            url,
+            bearer,
+            Some(body),
+            extra_headers,
+            user_signal,
+            timeout_ms,
+        )
+        .await
+    }
+
+    /// Sends a GET (reading a job back). `bearer` goes only into the `Authorization` header.
+    pub async fn get(
+        url: &str,
+        bearer: Option<&str>,
+        extra_headers: &[(String, String)],
+        timeout_ms: u64,
+    ) -> Result<Call, NetError> {
+        Self::start(url, bearer, None, extra_headers, None, timeout_ms).await
+    }
+
+    /// Sends a POST with `body`, or a GET without one.
+    async fn start(
+        url: &str,
+        bearer: Option<&str>,
+        body: Option<Body>,
+        extra_headers: &[(String, String)],
+        user_signal: Option<&AbortSignal>,
+        timeout_ms: u64,
+    ) -> Result<Call, NetError> {
         let controller =
             AbortController::new().map_err(|_| network("AbortController unavailable", false))?;
         let mut call = Call {
@@ -122,8 +152,13 @@ impl Call {
         }
         call.arm(timeout_ms);
 
+        let method = if body.is_some() {
+            Method::POST
+        } else {
+            Method::GET
+        };
         let mut builder = RequestBuilder::new(url)
-            .method(Method::POST)
+            .method(method)
             .abort_signal(Some(&call.controller.signal()));
         if let Some(key) = bearer.filter(|k| !k.is_empty()) {
             builder = builder.header("Authorization", &format!("Bearer {key}"));
@@ -132,11 +167,12 @@ impl Call {
             builder = builder.header(name, value);
         }
         let request = match &body {
-            Body::Json(json) => builder
+            Some(Body::Json(json)) => builder
                 .header("Content-Type", "application/json")
                 .body(JsValue::from_str(json)),
             // Multipart: the browser sets the boundary (never set Content-Type by hand).
-            Body::Form(form) => builder.body(form.clone()),
+            Some(Body::Form(form)) => builder.body(form.clone()),
+            None => builder.build(),
         }
         .map_err(|e| network(&gloo_detail(e), false))?;
         match request.send().await {
@@ -211,6 +247,13 @@ impl Call {
             retry_after_ms: get("retry-after-ms"),
             should_retry: get("x-should-retry"),
         }
+    }
+
+    /// One response header (readable only if the server exposes it via CORS).
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.response
+            .as_ref()
+            .and_then(|r| r.headers().get(name).ok().flatten())
     }
 
     /// The whole body as a JS string (it stays in JS memory).

@@ -91,6 +91,14 @@ pub fn ledger_total(entries: &[LedgerEntry]) -> f64 {
     entries.iter().filter_map(|e| e.cost_usd).sum()
 }
 
+/// Whether version `id` came back by recovery after its request was lost (what the card and
+/// the inspector note as "recovered").
+pub fn is_recovered(entries: &[LedgerEntry], id: &str) -> bool {
+    entries
+        .iter()
+        .any(|e| e.recovered && e.versions.iter().any(|v| v == id))
+}
+
 impl Series {
     /// Appends `entry` unless its request is already there. A known cost replaces a
     /// "may have been billed" entry of the same request (a job recovered after it was
@@ -170,9 +178,7 @@ impl Series {
 
     /// Whether version `id` came back by recovery after its request was lost.
     pub fn is_recovered(&self, id: &str) -> bool {
-        self.ledger
-            .iter()
-            .any(|e| e.recovered && e.versions.iter().any(|v| v == id))
+        is_recovered(&self.ledger, id)
     }
 
     /// How many requests may have been billed although no image arrived.
