@@ -15,7 +15,7 @@ use crate::web::clock::sleep;
 use continuity_core::cost::actual_usd;
 use continuity_core::model::action::FrameEdit;
 use continuity_core::model::{FrameError, Series};
-use continuity_core::settings::Endpoint;
+use continuity_core::settings::{Endpoint, THIS_SERVER_BASE};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use reactive_stores::Store;
@@ -26,9 +26,6 @@ thread_local! {
     /// Jobs being asked for now (one question per job at a time).
     static ASKING: RefCell<HashSet<String>> = RefCell::default();
 }
-
-/// How long recovery waits for the server's config at start before giving up for now.
-const SERVER_CHECK_WAIT_MS: u64 = 10_000;
 
 /// From then on, asks again about every lost job whenever the browser comes back online.
 /// Installed when the workspace first opens a series.
@@ -63,32 +60,23 @@ pub fn recover(state: AppState, store: Store<Series>) {
     }
 }
 
-/// The endpoint jobs are read from, once the server's config is known; `None` in direct
-/// mode (nothing to ask) or without a usable connection.
-async fn job_endpoint(state: AppState) -> Option<Endpoint> {
-    let mut waited = 0;
-    while !state.server.get_untracked().checked && waited < SERVER_CHECK_WAIT_MS {
-        let _ = sleep(100, None).await;
-        waited += 100;
+/// The endpoint jobs are read from: job ids are sent only to the server that serves the page
+/// ("This server"), with its access token — whatever the page learned of it at this start
+/// (loaded offline, it has not learned anything yet, and the jobs are still there).
+fn job_endpoint(state: AppState) -> Endpoint {
+    let token = state.token.get_untracked();
+    let token = token.trim();
+    Endpoint {
+        base_url: THIS_SERVER_BASE.into(),
+        bearer: (!token.is_empty()).then(|| token.to_string()),
+        continuity_server: true,
     }
-    let settings = state.settings.get_untracked();
-    let (key, token) = (state.key.get_untracked(), state.token.get_untracked());
-    settings
-        .endpoint(
-            Some(&key),
-            Some(&token),
-            state.server.get_untracked().caps(),
-        )
-        .ok()
-        .filter(|e| e.continuity_server)
 }
 
 /// Asks about one job until it is settled (or the server cannot be reached: the `online`
 /// event asks again).
 async fn ask(state: AppState, store: Store<Series>, frame_id: &str, job_id: &str) {
-    let Some(endpoint) = job_endpoint(state).await else {
-        return;
-    };
+    let endpoint = job_endpoint(state);
     loop {
         // Still the frame's lost job? (It may have been recovered or dropped meanwhile.)
         let job = store.with_untracked(|s| {
