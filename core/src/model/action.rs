@@ -83,6 +83,12 @@ pub enum FrameEdit {
     },
     /// A request for the frame was sent at this time (ms since the epoch).
     InFlight(f64),
+    /// A request for the frame is being sent: its record (job id, what its versions need)
+    /// is stored before it leaves.
+    Sending(Box<crate::model::InFlightJob>),
+    /// The server does not know the frame's lost job (never seen, expired): nothing more to
+    /// ask; the frame keeps its "may have been billed" message.
+    JobUnknown,
     /// The request ended without a result (held back or cancelled).
     Settled,
     /// The request failed (clears the in-flight mark).
@@ -446,6 +452,7 @@ impl Frame {
         }
         self.error = None;
         self.in_flight_since = None;
+        self.in_flight_job = None;
     }
 }
 
