@@ -26,3 +26,4 @@ pub mod settings;
 pub mod state;
 pub mod storage;
 pub mod sync;
+pub mod text_call;
