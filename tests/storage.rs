@@ -432,6 +432,7 @@ fn paid_version(
         request_id: None,
         anchor_image: None,
         maybe_billed_attempts: 0,
+        check: None,
     }
 }
 

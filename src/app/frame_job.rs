@@ -251,6 +251,7 @@ pub(crate) async fn run_frame(
                 request_cost: result.usage.as_ref().map(|_| total),
                 request_id: result.request_id.clone(),
                 maybe_billed_attempts: result.maybe_billed_attempts(),
+                check: None,
             };
             let target = Target {
                 series_id: &run.series_id,
@@ -362,6 +363,7 @@ struct Made<'a> {
     request_cost: Option<f64>,
     request_id: Option<String>,
     maybe_billed_attempts: u32,
+    check: None,
 }
 
 /// Hashes the images, makes their thumbnails, adds their versions to the store and writes them
@@ -464,6 +466,7 @@ async fn store_images(
             request_id: made.request_id.clone(),
             anchor_image: anchor_image.clone(),
             maybe_billed_attempts: made.maybe_billed_attempts,
+            check: None,
         });
         stored.push((hash, image.blob, thumb));
     }

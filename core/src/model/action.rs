@@ -91,6 +91,13 @@ pub enum FrameEdit {
     NotSaved(String),
     /// The frame's image is stored: a "not saved yet" error goes.
     Saved,
+    /// The check of one of the frame's versions ended (paid: never undone).
+    Checked {
+        /// The version checked.
+        version: String,
+        /// The report or the failed call.
+        check: crate::brief::check_frame::ResultCheck,
+    },
 }
 
 /// A text field of the bible.
@@ -234,6 +241,8 @@ pub enum SeriesEdit {
     Budget(Option<f64>),
     /// Sets the locales.
     Locales(Vec<String>),
+    /// Turns "Check every result" on or off.
+    CheckResults(bool),
 }
 
 /// Any change: to one frame, or to the series.
@@ -351,6 +360,8 @@ pub enum SeriesField {
     Budget,
     /// `locales`.
     Locales,
+    /// `check_results`.
+    CheckResults,
 }
 
 /// The narrowest part of the series an edit changed: only its readers need to wake.

@@ -115,6 +115,19 @@ impl Series {
                 };
                 vec![pointer, FrameField::Error, FrameField::InFlight]
             }
+            FrameEdit::Checked { version, check } => {
+                let v = self
+                    .versions
+                    .iter_mut()
+                    .find(|v| v.id == version && v.frame_id == id)
+                    .ok_or_else(|| refused("That version is not one of this frame's."))?;
+                v.check = Some(check);
+                // Paid: a check is never undone, so it leaves no undo record.
+                let mut touched = Touched::default();
+                touched.versions.push(version);
+                touched.lenses.push(Lens::Versions);
+                return Ok(touched);
+            }
             edit => edit_frame(&mut self.frames[at], edit),
         };
         if self.frames[at] == before && touched.versions.is_empty() {
@@ -261,6 +274,10 @@ impl Series {
             SeriesEdit::Locales(locales) => {
                 self.locales = locales;
                 vec![SeriesField::Locales]
+            }
+            SeriesEdit::CheckResults(on) => {
+                self.check_results = on;
+                vec![SeriesField::CheckResults]
             }
             structural => return self.apply_structure(structural),
         };
@@ -467,7 +484,7 @@ fn edit_frame(frame: &mut Frame, edit: FrameEdit) -> Vec<FrameField> {
             }
             vec![F::Error]
         }
-        FrameEdit::ResultArrived { .. } => Vec::new(),
+        FrameEdit::ResultArrived { .. } | FrameEdit::Checked { .. } => Vec::new(),
         shot => {
             edit_shot(&mut frame.shot, shot);
             vec![F::Shot]

@@ -258,6 +258,7 @@ pub fn upgrade(project: Project, hashes: &HashMap<String, String>) -> Upgraded {
                 request_id: t.request_id.clone(),
                 anchor_image: t.anchor_image.as_deref().map(&mut hash_of),
                 maybe_billed_attempts: t.maybe_billed_attempts,
+                check: None,
             });
         }
         let active = f
@@ -293,6 +294,7 @@ pub fn upgrade(project: Project, hashes: &HashMap<String, String>) -> Upgraded {
         spent_on_deleted_usd: 0.0,
         output: project.output,
         locales: Vec::new(),
+        check_results: false,
         frame_order: frames.iter().map(|f| f.id.clone()).collect(),
         frames: Vec::new(),
         versions: Vec::new(),
