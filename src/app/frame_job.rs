@@ -251,9 +251,9 @@ pub(crate) async fn run_frame(
                 request_cost: result.usage.as_ref().map(|_| total),
                 request_id: result.request_id.clone(),
                 maybe_billed_attempts: result.maybe_billed_attempts(),
-                check: None,
             };
             let target = Target {
+                endpoint: &run.endpoint,
                 series_id: &run.series_id,
                 frame_id,
                 job_id,
@@ -306,6 +306,8 @@ pub(crate) async fn run_frame(
 
 /// Where a result goes and how its versions were made.
 struct Target<'a> {
+    /// Where the images came from (their checks go there too).
+    endpoint: &'a Endpoint,
     series_id: &'a str,
     frame_id: &'a str,
     job_id: &'a str,
@@ -363,7 +365,6 @@ struct Made<'a> {
     request_cost: Option<f64>,
     request_id: Option<String>,
     maybe_billed_attempts: u32,
-    check: None,
 }
 
 /// Hashes the images, makes their thumbnails, adds their versions to the store and writes them
@@ -378,6 +379,7 @@ async fn store_images(
     total: f64,
 ) -> Outcome {
     let Target {
+        endpoint,
         series_id,
         frame_id,
         job_id,
@@ -426,7 +428,8 @@ async fn store_images(
         markup: mask_hash.filter(|_| marked),
         note: String::new(),
     };
-    let mut versions = Vec::new();
+    let mut versions: Vec<Version> = Vec::new();
+    let mut to_check = Vec::new();
     for image in images {
         let hash = match blob::sha256(&image.blob).await {
             Ok(h) => h,
@@ -468,6 +471,10 @@ async fn store_images(
             maybe_billed_attempts: made.maybe_billed_attempts,
             check: None,
         });
+        to_check.push((
+            versions.last().map(|v| v.id.clone()).unwrap_or_default(),
+            image.blob.clone(),
+        ));
         stored.push((hash, image.blob, thumb));
     }
     let arrival = Arrival {
@@ -481,7 +488,17 @@ async fn store_images(
         r.remove(job_id);
     });
     match saved {
-        Ok(()) => Outcome::Done { cost_usd: total },
+        Ok(()) => {
+            // Checked once stored, so the report lands on a version that is kept.
+            crate::app::checks::arrived(
+                state,
+                store,
+                endpoint.clone(),
+                frame_id.to_string(),
+                to_check,
+            );
+            Outcome::Done { cost_usd: total }
+        }
         // The frame was deleted while its image was being made.
         Err(ArrivalError::FrameGone) => Outcome::Cancelled {
             may_be_billed: true,

@@ -3,6 +3,7 @@
 //! reference images. Components call into here.
 
 pub mod boot;
+pub mod checks;
 pub mod client;
 pub mod consistency;
 pub mod derived;
