@@ -18,6 +18,7 @@
 //! - [`export`]: ZIP, PDF, GIF and contact-sheet writers, the ZIP and CSV readers for import.
 #![forbid(unsafe_code)]
 
+pub mod batch_run;
 pub mod brief;
 pub mod catalogue;
 pub mod compiler;

@@ -2,6 +2,7 @@
 //! saver, cross-tab sync, storage governance), the images client, the batch runner and
 //! reference images. Components call into here.
 
+pub mod batch;
 pub mod boot;
 pub mod checks;
 pub mod client;

@@ -243,6 +243,8 @@ pub enum SeriesEdit {
     Locales(Vec<String>),
     /// Turns "Check every result" on or off.
     CheckResults(bool),
+    /// Sets the Batch API batches the series waits for (the app's own edit).
+    Batches(Vec<crate::batch_run::BatchRun>),
 }
 
 /// Any change: to one frame, or to the series.
@@ -362,6 +364,8 @@ pub enum SeriesField {
     Locales,
     /// `check_results`.
     CheckResults,
+    /// `batches`.
+    Batches,
 }
 
 /// The narrowest part of the series an edit changed: only its readers need to wake.

@@ -279,6 +279,10 @@ impl Series {
                 self.check_results = on;
                 vec![SeriesField::CheckResults]
             }
+            SeriesEdit::Batches(runs) => {
+                self.batches = runs;
+                vec![SeriesField::Batches]
+            }
             structural => return self.apply_structure(structural),
         };
         let record_changed = !same_record(self, &before);

@@ -296,6 +296,7 @@ pub fn upgrade(project: Project, hashes: &HashMap<String, String>) -> Upgraded {
         locales: Vec::new(),
         check_results: false,
         frame_order: frames.iter().map(|f| f.id.clone()).collect(),
+        batches: Vec::new(),
         frames: Vec::new(),
         versions: Vec::new(),
     };

@@ -389,6 +389,7 @@ pub fn to_series(
         locales: s.locales.clone(),
         check_results: false,
         frame_order: frames.iter().map(|f| f.id.clone()).collect(),
+        batches: Vec::new(),
         frames,
         versions,
     };
