@@ -123,6 +123,22 @@ impl Asked {
     }
 }
 
+/// What "Check every result" reserves for `images` images of frame `frame_id`: each one's
+/// check call at its worst case at the default text model's rates (0 when the series does
+/// not check, or the frame is gone).
+pub fn reserve_usd(series: &Series, frame_id: &str, images: usize) -> f64 {
+    if !series.check_results {
+        return 0.0;
+    }
+    let catalogue = crate::text_models::TextCatalogue::builtin();
+    match (series.frame(frame_id), catalogue.default_model()) {
+        (Some(frame), Some(model)) => {
+            Asked::of(series, frame).worst_case_usd(model) * images as f64
+        }
+        _ => 0.0,
+    }
+}
+
 /// How a check of a version ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

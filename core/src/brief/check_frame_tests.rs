@@ -248,3 +248,30 @@ fn check_every_result_is_off_by_default_and_a_series_setting() {
     let back = Series::from_record_json(&s.record_json()).unwrap();
     assert!(back.check_results);
 }
+
+#[test]
+fn the_plan_counts_each_images_check_only_when_the_series_checks() {
+    let catalogue = crate::catalogue::Catalogue::builtin();
+    let mut s = series();
+    let scope = crate::plan::Scope::All;
+    let without = crate::plan::plan(&s, &catalogue, &scope, 0);
+    s.check_results = true;
+    s.output.variants = 2;
+    let with = crate::plan::plan(&s, &catalogue, &scope, 0);
+    let text = TextCatalogue::builtin();
+    let model = text.default_model().unwrap();
+    let mut reserved = 0.0;
+    for r in &with.requests {
+        let frame = s.frame(&r.frame_id).unwrap();
+        reserved += 2.0 * Asked::of(&s, frame).worst_case_usd(model);
+    }
+    assert!(reserved > 0.0);
+    let s2 = {
+        let mut x = s.clone();
+        x.check_results = false;
+        x
+    };
+    let base = crate::plan::plan(&s2, &catalogue, &scope, 0);
+    assert!((with.total_usd - base.total_usd - reserved).abs() < 1e-9);
+    assert!(without.total_usd < with.total_usd);
+}
