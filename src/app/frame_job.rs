@@ -494,10 +494,13 @@ pub(crate) async fn store_images(
             maybe_billed_attempts: made.maybe_billed_attempts,
             check: None,
         });
-        to_check.push((
-            versions.last().map(|v| v.id.clone()).unwrap_or_default(),
-            image.blob.clone(),
-        ));
+        // A locale variant's text is another language than the frame's rows: not checked.
+        if origin.locale.is_none() {
+            to_check.push((
+                versions.last().map(|v| v.id.clone()).unwrap_or_default(),
+                image.blob.clone(),
+            ));
+        }
         stored.push((hash, image.blob, thumb));
     }
     let arrival = Arrival {
