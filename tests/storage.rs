@@ -489,6 +489,7 @@ fn paid_version(
         request_id: None,
         anchor_image: None,
         maybe_billed_attempts: 0,
+        check: None,
     }
 }
 

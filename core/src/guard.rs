@@ -136,6 +136,7 @@ pub fn composite_version(
         request_id: None,
         anchor_image: edited.anchor_image.clone(),
         maybe_billed_attempts: 0,
+        check: None,
     })
 }
 

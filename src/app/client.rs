@@ -339,7 +339,35 @@ pub async fn send(
     }
 }
 
-fn body_kind(content_type: &str) -> BodyKind {
+/// Reads a non-2xx answer: its observation for the failure rules and the API's own message
+/// (shared with [`crate::app::text_call`], so text calls fail in the same words as images).
+pub(crate) async fn http_error(
+    call: &mut Call,
+    info: &ResponseInfo,
+) -> (Observation, Option<String>) {
+    let text: Option<String> = call.text().await.ok().and_then(|t| t.as_string());
+    let error = text.as_deref().and_then(parse_error_envelope);
+    let api_message = error.as_ref().map(|e| e.message.clone());
+    let now = js_sys::Date::now() as u64;
+    let observation = Observation::Http {
+        status: info.status,
+        error,
+        retry_after: parse_retry_after(
+            info.retry_after_ms.as_deref(),
+            info.retry_after.as_deref(),
+            now,
+        ),
+        should_retry: info
+            .should_retry
+            .as_deref()
+            .map(|v| v.eq_ignore_ascii_case("true")),
+        body: body_kind(&info.content_type),
+    };
+    (observation, api_message)
+}
+
+/// What kind of body a `Content-Type` announces.
+pub(crate) fn body_kind(content_type: &str) -> BodyKind {
     let ct = content_type.to_ascii_lowercase();
     if ct.contains("json") {
         BodyKind::Json
@@ -352,7 +380,8 @@ fn body_kind(content_type: &str) -> BodyKind {
     }
 }
 
-fn net_observation(e: NetError) -> Observation {
+/// A network-level failure as the failure rules see it.
+pub(crate) fn net_observation(e: NetError) -> Observation {
     match e {
         NetError::Cancelled { after_send } => Observation::Cancelled {
             in_flight: after_send,
@@ -415,24 +444,7 @@ async fn attempt(
     let kind = body_kind(&info.content_type);
 
     if !(200..300).contains(&info.status) {
-        let text: Option<String> = call.text().await.ok().and_then(|t| t.as_string());
-        let error = text.as_deref().and_then(parse_error_envelope);
-        let api_message = error.as_ref().map(|e| e.message.clone());
-        let now = js_sys::Date::now() as u64;
-        let observation = Observation::Http {
-            status: info.status,
-            error,
-            retry_after: parse_retry_after(
-                info.retry_after_ms.as_deref(),
-                info.retry_after.as_deref(),
-                now,
-            ),
-            should_retry: info
-                .should_retry
-                .as_deref()
-                .map(|v| v.eq_ignore_ascii_case("true")),
-            body: kind,
-        };
+        let (observation, api_message) = http_error(&mut call, &info).await;
         return Err(fail(observation, api_message, &info));
     }
 

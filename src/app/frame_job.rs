@@ -350,6 +350,7 @@ pub(crate) async fn run_frame(
                 maybe_billed_attempts: result.maybe_billed_attempts(),
             };
             let target = Target {
+                endpoint: &run.endpoint,
                 series_id: &run.series_id,
                 frame_id,
                 job_id,
@@ -405,6 +406,8 @@ pub(crate) async fn run_frame(
 
 /// Where a result goes and how its versions were made.
 pub(crate) struct Target<'a> {
+    /// Where the images came from (their checks go there too).
+    pub(crate) endpoint: &'a Endpoint,
     /// The series.
     pub(crate) series_id: &'a str,
     /// The frame.
@@ -501,6 +504,7 @@ pub(crate) async fn store_images(
     total: f64,
 ) -> Outcome {
     let Target {
+        endpoint,
         series_id,
         frame_id,
         job_id,
@@ -520,7 +524,8 @@ pub(crate) async fn store_images(
         n: count.min(255) as u8,
         ..made.sent.clone()
     };
-    let mut versions = Vec::new();
+    let mut versions: Vec<Version> = Vec::new();
+    let mut to_check = Vec::new();
     for image in images {
         let hash = match blob::sha256(&image.blob).await {
             Ok(h) => h,
@@ -560,7 +565,15 @@ pub(crate) async fn store_images(
             request_id: made.request_id.clone(),
             anchor_image: anchor_image.clone(),
             maybe_billed_attempts: made.maybe_billed_attempts,
+            check: None,
         });
+        // A locale variant's text is another language than the frame's rows: not checked.
+        if origin.locale.is_none() {
+            to_check.push((
+                versions.last().map(|v| v.id.clone()).unwrap_or_default(),
+                image.blob.clone(),
+            ));
+        }
         stored.push((hash, image.blob, thumb));
     }
     let arrival = Arrival {
@@ -574,7 +587,17 @@ pub(crate) async fn store_images(
         r.remove(job_id);
     });
     match saved {
-        Ok(()) => Outcome::Done { cost_usd: total },
+        Ok(()) => {
+            // Checked once stored, so the report lands on a version that is kept.
+            crate::app::checks::arrived(
+                state,
+                store,
+                endpoint.clone(),
+                frame_id.to_string(),
+                to_check,
+            );
+            Outcome::Done { cost_usd: total }
+        }
         // The frame was deleted while its image was being made.
         Err(ArrivalError::FrameGone) => Outcome::Cancelled {
             may_be_billed: true,

@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod boot;
+pub mod checks;
 pub mod client;
 pub mod consistency;
 pub mod derived;
@@ -29,3 +30,4 @@ pub mod settings;
 pub mod state;
 pub mod storage;
 pub mod sync;
+pub mod text_call;

@@ -3,7 +3,7 @@
 //! reason. The text comparison is made here, from the read-back, not taken from the model's
 //! verdict: "asked 限时 5 折, reads 限时 5 拆" is the app's finding.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::planner::TextRow;
@@ -30,7 +30,7 @@ pub const CONSTRAINT_KINDS: &[&str] = &[
 ];
 
 /// One constraint to check.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Constraint {
     /// A short id, unique in the check (`c1`, `c2`, …).
     pub id: String,
@@ -115,7 +115,7 @@ pub fn request(
 }
 
 /// The model's verdict on one constraint.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Verdict {
     /// The constraint's id.
@@ -127,7 +127,7 @@ pub struct Verdict {
 }
 
 /// A validated check answer.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckReport {
     /// The text read back, one per asked row.

@@ -29,6 +29,7 @@
 //! names the field at fault in plain text. Nothing from it is ever rendered as HTML.
 
 pub mod check;
+pub mod check_frame;
 pub mod describe;
 pub mod planner;
 pub mod rows;

@@ -3,7 +3,7 @@
 //! suggestions for the series bible (style, palette, characters and products). The brief is
 //! sent as written (its language is kept; the model is told to answer in it).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::schema::{array, object, one_of, string};
@@ -191,7 +191,7 @@ fn build(
 }
 
 /// An on-image text row.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TextRow {
     /// The exact words.

@@ -97,6 +97,13 @@ pub enum FrameEdit {
     NotSaved(String),
     /// The frame's image is stored: a "not saved yet" error goes.
     Saved,
+    /// The check of one of the frame's versions ended (paid: never undone).
+    Checked {
+        /// The version checked.
+        version: String,
+        /// The report or the failed call.
+        check: crate::brief::check_frame::ResultCheck,
+    },
 }
 
 /// A text field of the bible.
@@ -240,6 +247,8 @@ pub enum SeriesEdit {
     Budget(Option<f64>),
     /// Sets the locales.
     Locales(Vec<String>),
+    /// Turns "Check every result" on or off.
+    CheckResults(bool),
     /// Sets the Batch API batches the series waits for (the app's own edit).
     Batches(Vec<crate::batch_run::BatchRun>),
 }
@@ -359,6 +368,8 @@ pub enum SeriesField {
     Budget,
     /// `locales`.
     Locales,
+    /// `check_results`.
+    CheckResults,
     /// `batches`.
     Batches,
 }

@@ -128,6 +128,19 @@ impl Series {
                 };
                 vec![pointer, FrameField::Error, FrameField::InFlight]
             }
+            FrameEdit::Checked { version, check } => {
+                let v = self
+                    .versions
+                    .iter_mut()
+                    .find(|v| v.id == version && v.frame_id == id)
+                    .ok_or_else(|| refused("That version is not one of this frame's."))?;
+                v.check = Some(check);
+                // Paid: a check is never undone, so it leaves no undo record.
+                let mut touched = Touched::default();
+                touched.versions.push(version);
+                touched.lenses.push(Lens::Versions);
+                return Ok(touched);
+            }
             edit => {
                 let billed = match &edit {
                     FrameEdit::Failed(e) if e.may_be_billed => Some(e.request_ids.clone()),
@@ -296,6 +309,10 @@ impl Series {
             SeriesEdit::Locales(locales) => {
                 self.locales = locales;
                 vec![SeriesField::Locales]
+            }
+            SeriesEdit::CheckResults(on) => {
+                self.check_results = on;
+                vec![SeriesField::CheckResults]
             }
             SeriesEdit::Batches(runs) => {
                 self.batches = runs;
@@ -531,7 +548,7 @@ fn edit_frame(frame: &mut Frame, edit: FrameEdit) -> Vec<FrameField> {
             }
             vec![F::Error]
         }
-        FrameEdit::ResultArrived { .. } => Vec::new(),
+        FrameEdit::ResultArrived { .. } | FrameEdit::Checked { .. } => Vec::new(),
         shot => {
             edit_shot(&mut frame.shot, shot);
             vec![F::Shot]

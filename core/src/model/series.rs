@@ -119,6 +119,10 @@ pub struct Series {
     /// Locales of its on-image text (e.g. `en`, `zh-Hans`, `ar`); empty: one language.
     #[serde(default)]
     pub locales: Vec<String>,
+    /// "Check every result": each image that arrives is checked by one text-model call
+    /// against what its frame asked (off by default; priced in the plan).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub check_results: bool,
     /// Frame ids in order. `frames` is always kept in this order.
     #[serde(default)]
     pub frame_order: Vec<String>,
@@ -179,6 +183,7 @@ impl Series {
                 complexity: None,
             },
             locales: Vec::new(),
+            check_results: false,
             frame_order: frames.iter().map(|f| f.id.clone()).collect(),
             batches: Vec::new(),
             frames,
@@ -654,7 +659,11 @@ mod tests;
 
 /// What these versions cost together (versions without a known cost count nothing).
 pub fn spent_on(versions: &[Version]) -> f64 {
-    versions.iter().filter_map(|v| v.cost_usd).sum()
+    // A version's check was paid for too.
+    versions
+        .iter()
+        .map(|v| v.cost_usd.unwrap_or(0.0) + v.check.as_ref().map_or(0.0, |c| c.cost_usd))
+        .sum()
 }
 
 fn is_zero(usd: &f64) -> bool {

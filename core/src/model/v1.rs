@@ -258,6 +258,7 @@ pub fn upgrade(project: Project, hashes: &HashMap<String, String>) -> Upgraded {
                 request_id: t.request_id.clone(),
                 anchor_image: t.anchor_image.as_deref().map(&mut hash_of),
                 maybe_billed_attempts: t.maybe_billed_attempts,
+                check: None,
             });
         }
         let active = f
@@ -295,6 +296,7 @@ pub fn upgrade(project: Project, hashes: &HashMap<String, String>) -> Upgraded {
         ledger: Vec::new(),
         output: project.output,
         locales: Vec::new(),
+        check_results: false,
         frame_order: frames.iter().map(|f| f.id.clone()).collect(),
         batches: Vec::new(),
         frames: Vec::new(),

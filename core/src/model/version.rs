@@ -134,6 +134,10 @@ pub struct Version {
     /// Failed attempts before this one that may still have been billed.
     #[serde(default)]
     pub maybe_billed_attempts: u32,
+    /// The check of this image against what its frame asked ("Check every result"), once
+    /// it has been made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<crate::brief::check_frame::ResultCheck>,
 }
 
 impl Version {
@@ -237,6 +241,7 @@ impl Version {
             request_id: Some(format!("req_{id}")),
             anchor_image: anchor_image.map(str::to_string),
             maybe_billed_attempts: 0,
+            check: None,
         }
     }
 }

@@ -87,7 +87,15 @@ pub struct Plan {
 impl Plan {
     /// A plan of `requests` for `series`, checked by the [`preflight`] (edits and locale
     /// variants build their requests themselves and come in here).
-    pub fn new(series: &Series, catalogue: &Catalogue, requests: Vec<PlannedRequest>) -> Plan {
+    pub fn new(series: &Series, catalogue: &Catalogue, mut requests: Vec<PlannedRequest>) -> Plan {
+        // "Check every result": each image's check call is reserved at its worst case.
+        for r in &mut requests {
+            r.estimate_usd += crate::brief::check_frame::reserve_usd(
+                series,
+                &r.frame_id,
+                usize::from(series.output.variants.clamp(1, 4)),
+            );
+        }
         let checked = preflight(series, catalogue, &requests);
         Plan {
             total_usd: requests.iter().map(|r| r.estimate_usd).sum(),

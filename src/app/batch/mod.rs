@@ -426,6 +426,7 @@ async fn land(state: AppState, store: Store<Series>, endpoint: &Endpoint, run: &
                     }
                 };
                 let target = Target {
+                    endpoint,
                     series_id: &series_id,
                     frame_id: &line.frame_id,
                     job_id: &line.frame_id,

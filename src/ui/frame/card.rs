@@ -168,6 +168,7 @@ pub fn FrameCard(
                     <span class="muted small frame-cost">{cost}</span>
                     {move || recovered().then(|| view! { <span class="note small" data-testid="frame-recovered">"recovered"</span> })}
                 </div>
+                <super::checks::ChecksBadge active=active/>
                 <label for=prompt_id.clone() class="sr-only">{move || format!("Prompt for {}", title.get())}</label>
                 {text_control(prompt, set_prompt, 2, "What happens in this frame?", "frame-prompt", Some(prompt_id), None)}
                 {move || message().map(|e| view! { <p class="frame-error" role="alert" data-testid="frame-error">{e}</p> })}

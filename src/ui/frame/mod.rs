@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod anchor;
 pub mod card;
+pub mod checks;
 pub mod drag;
 pub mod image;
 pub mod sent_preview;

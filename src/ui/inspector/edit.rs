@@ -157,6 +157,7 @@ pub fn EditForm(
         );
     };
     view! {
+        <super::checks::CheckFindings store=store base=base draft=set_instruction/>
         <section class="edit-form" aria-label="Edit this version">
             <h3>"Edit"</h3>
             <TextField label="Instruction" value=Signal::derive(move || instruction.get()) on_change=set_instruction rows=2

@@ -3,6 +3,7 @@
 //! optional painted mask), what changed, and its place among the series' locales. A native
 //! `<dialog>` opened with `showModal()`: it traps focus and Escape closes it.
 
+pub mod checks;
 pub mod compare;
 pub mod edit;
 pub mod guard;

@@ -1,5 +1,6 @@
 //! Search and filter inside a series: by text in titles, prompts and on-image text (in every
-//! locale), and by status (failed, stale, empty, done, drifted from the anchor). The grid
+//! locale), and by status (failed, stale, empty, done, drifted from the anchor, checks
+//! failed). The grid
 //! shows the matches, in series order or drifted frames first.
 
 use continuity_core::model::Series;
@@ -63,6 +64,11 @@ pub fn FrameSearch(
                         "stale" => frame.stale,
                         "empty" => !has_image,
                         "drifted" => drifted.contains(&f.id),
+                        // A failed check call is not a pass either.
+                        "checks-failed" => s
+                            .active(f)
+                            .and_then(|v| v.check.as_ref())
+                            .is_some_and(|c| !c.passed()),
                         "done" => has_image && !frame.has_error && !frame.stale,
                         _ => true,
                     };
@@ -96,6 +102,7 @@ pub fn FrameSearch(
                     <option value="empty">"Empty"</option>
                     <option value="done">"Done"</option>
                     <option value="drifted">"Drifted"</option>
+                    <option value="checks-failed">"Checks failed"</option>
                 </select>
                 <label for="frame-order" class="sr-only">"Order"</label>
                 <select id="frame-order" data-testid="frame-order"

@@ -213,6 +213,7 @@ pub fn to_series(
             request_id: v.request_id.clone(),
             anchor_image: v.anchor_image.clone(),
             maybe_billed_attempts: v.maybe_billed_attempts,
+            check: None,
         });
     }
     // A version id of `frame`, if it was kept and belongs to that frame.
@@ -387,6 +388,7 @@ pub fn to_series(
             complexity: None,
         },
         locales: s.locales.clone(),
+        check_results: false,
         frame_order: frames.iter().map(|f| f.id.clone()).collect(),
         batches: Vec::new(),
         frames,

@@ -1,0 +1,141 @@
+//! "Check every result" (issue 22 item 5): when a series asks for it, every image that arrives
+//! is checked by one vision call ([`crate::app::text_call`]) against what its frame asked; the
+//! report (or the failed call, never shown as passed) lands on the version through the one
+//! door ([`crate::app::edit`]). Nothing is re-sent automatically. "Edit to fix" drafts a
+//! directed edit from the misses.
+
+use crate::app::client::Permit;
+use crate::app::edit::{self, Edit};
+use crate::app::state::AppState;
+use crate::app::text_call::{self, TextOptions};
+use crate::web::download;
+use continuity_core::brief::check::{self as check_call};
+use continuity_core::brief::check_frame::{Asked, CheckOutcome, ResultCheck};
+use continuity_core::export::share::data_url;
+use continuity_core::model::action::FrameEdit;
+use continuity_core::model::series::SeriesStoreFields;
+use continuity_core::model::Series;
+use continuity_core::settings::Endpoint;
+use continuity_core::text_models::{TextCatalogue, TextModelInfo};
+use leptos::prelude::*;
+use reactive_stores::Store;
+use web_sys::Blob;
+
+/// The text model checks use: the catalogue's default (it reads images).
+pub fn check_model() -> Option<TextModelInfo> {
+    TextCatalogue::builtin().default_model().cloned()
+}
+
+/// What "Check every result" reserves per image of `frame_id` (0 when off or unknown).
+pub fn worst_case_per_image_usd(series: &Series, frame_id: &str) -> f64 {
+    if !series.check_results {
+        return 0.0;
+    }
+    match (series.frame(frame_id), check_model()) {
+        (Some(frame), Some(model)) => Asked::of(series, frame).worst_case_usd(&model),
+        _ => 0.0,
+    }
+}
+
+/// Checks the versions that just arrived and were stored (`(version id, image)`), one call
+/// each, in the background, when the series asks for it.
+pub fn arrived(
+    state: AppState,
+    store: Store<Series>,
+    endpoint: Endpoint,
+    frame_id: String,
+    versions: Vec<(String, Blob)>,
+) {
+    if !store.check_results().get_untracked() || versions.is_empty() {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        for (version, image) in versions {
+            check_one(state, store, &endpoint, &frame_id, &version, &image).await;
+        }
+    });
+}
+
+/// One check: asks, then lands what came back (or why nothing did) on the version.
+async fn check_one(
+    state: AppState,
+    store: Store<Series>,
+    endpoint: &Endpoint,
+    frame_id: &str,
+    version: &str,
+    image: &Blob,
+) {
+    let Some(asked) = store.with_untracked(|s| s.frame(frame_id).map(|f| Asked::of(s, f))) else {
+        return;
+    };
+    let outcome = ask(store, endpoint, &asked, image).await;
+    let (outcome, cost_usd) = match outcome {
+        Ok((report, cost)) => (CheckOutcome::Report(report), cost),
+        Err((message, cost)) => (CheckOutcome::Failed(message), cost),
+    };
+    let check = ResultCheck {
+        asked,
+        outcome,
+        cost_usd,
+    };
+    let landed = edit::app(
+        state,
+        store,
+        Edit::frame(
+            frame_id,
+            FrameEdit::Checked {
+                version: version.to_string(),
+                check,
+            },
+        ),
+    );
+    if landed.is_err() {
+        // The version went meanwhile; what the call cost is still spent.
+        state.error(format!(
+            "A check finished after its image was deleted; it cost {}.",
+            continuity_core::cost::format_usd(cost_usd)
+        ));
+    }
+}
+
+/// The call itself: the report and its cost, or the failure in words and what it cost.
+async fn ask(
+    store: Store<Series>,
+    endpoint: &Endpoint,
+    asked: &Asked,
+    image: &Blob,
+) -> Result<(check_call::CheckReport, f64), (String, f64)> {
+    let model = check_model().ok_or(("No text model is available for checks.".to_string(), 0.0))?;
+    let bytes = download::bytes(image).await.map_err(|e| {
+        (
+            format!("The image could not be read for its check: {e}."),
+            0.0,
+        )
+    })?;
+    let request = asked
+        .request(&model.id, &data_url(&image.type_(), &bytes))
+        .map_err(|e| (e, 0.0))?;
+    let worst = asked.worst_case_usd(&model);
+    // The series budget is asked once before the call: a check never goes over it.
+    let gate = move || {
+        store.with_untracked(|s| match s.budget_usd {
+            Some(budget) if s.spent_usd() + worst > budget => Permit::Refuse(format!(
+                "Not checked: the check (up to {}) would go over the series budget.",
+                continuity_core::cost::format_usd(worst)
+            )),
+            _ => Permit::Go,
+        })
+    };
+    let options = TextOptions {
+        gate: Some(&gate),
+        ..Default::default()
+    };
+    let parse = |text: &str| check_call::parse(text, &asked.texts, &asked.constraints);
+    match text_call::send(endpoint, &model, &request, &options, parse).await {
+        Ok(answer) => Ok((answer.value, answer.cost_usd)),
+        Err(failure) => Err((
+            format!("The check failed: {}", failure.message),
+            failure.cost_usd,
+        )),
+    }
+}
