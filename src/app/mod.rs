@@ -3,6 +3,7 @@
 //! reference images. Components call into here.
 
 pub mod boot;
+pub mod brief;
 pub mod client;
 pub mod consistency;
 pub mod derived;

@@ -102,6 +102,10 @@ pub struct Series {
     /// frees budget. Undoing the delete puts the versions back and takes this back down.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub spent_on_deleted_usd: f64,
+    /// What the series' text calls cost (the planner that made it, "Describe from images"):
+    /// counted once, never given back, and part of [`Series::spent_usd`] like images.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub spent_on_text_usd: f64,
     /// Output settings.
     pub output: OutputSettings,
     /// Locales of its on-image text (e.g. `en`, `zh-Hans`, `ar`); empty: one language.
@@ -152,6 +156,7 @@ impl Series {
             anchor: None,
             budget_usd: None,
             spent_on_deleted_usd: 0.0,
+            spent_on_text_usd: 0.0,
             output: OutputSettings {
                 model: model.into(),
                 size: template.size(),
@@ -511,7 +516,15 @@ impl Series {
     /// What the series has spent so far: its versions' shares of their requests, and what
     /// was paid for versions deleted since ([`Series::spent_on_deleted_usd`]).
     pub fn spent_usd(&self) -> f64 {
-        self.spent_on_versions_usd() + self.spent_on_deleted_usd
+        self.spent_on_versions_usd() + self.spent_on_deleted_usd + self.spent_on_text_usd
+    }
+
+    /// Counts a text call's cost against the series (a negative or non-finite figure counts
+    /// nothing: money is never given back).
+    pub fn record_text_spend(&mut self, usd: f64) {
+        if usd.is_finite() && usd > 0.0 {
+            self.spent_on_text_usd += usd;
+        }
     }
 
     /// What the series' versions that still exist cost.

@@ -290,6 +290,7 @@ pub fn upgrade(project: Project, hashes: &HashMap<String, String>) -> Upgraded {
         anchor,
         budget_usd: project.budget_usd,
         spent_on_deleted_usd: 0.0,
+        spent_on_text_usd: 0.0,
         output: project.output,
         locales: Vec::new(),
         frame_order: frames.iter().map(|f| f.id.clone()).collect(),
