@@ -4,7 +4,8 @@
 // the schema is refused with a message and nothing changes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, journal, clearJournal, planWithoutAnchor, waitForStatus } from './harness.mjs';
+import { startServer, launchBrowser, newPage, journal, clearJournal, planWithoutAnchor, waitForStatus, createSeries,
+  openBible, makePng } from './harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -133,5 +134,42 @@ test('a schema-breaking answer is refused with a message and nothing changes', a
   assert.equal(calls[0].fault, 'schema_break');
   assert.deepEqual(await titles(page), planned, 'the preview is unchanged');
   assert.equal(await page.getByTestId('project-list').locator('li').count(), before, 'no series was made');
+  assert.deepEqual(errors, []);
+});
+
+test('"Describe from images" on two reference images fills the palette with their colours after accepting', async () => {
+  const { page, errors } = await newPage(browser);
+  await page.goto(server.url);
+  await page.getByTestId('project-list').or(page.getByTestId('no-projects')).first().waitFor();
+  await createSeries(page, { template: 'comic', name: 'Described' });
+  await openBible(page);
+  await page.getByTestId('add-character').click();
+  const entity = page.getByTestId('entity');
+  await entity.getByTestId('entity-name').pressSequentially('Mira', { delay: 5 });
+  await entity.getByTestId('reference-input').setInputFiles([
+    { name: 'red.png', mimeType: 'image/png', buffer: await makePng(256, 256, [200, 40, 40]) },
+    { name: 'blue.png', mimeType: 'image/png', buffer: await makePng(256, 256, [40, 120, 200]) },
+  ]);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=reference]').length === 2);
+  const swatches = () => page.getByTestId('swatch').evaluateAll((els) => els.map((e) => e.title.toLowerCase()));
+  assert.deepEqual(await swatches(), []);
+
+  await clearJournal(server.url);
+  await page.getByRole('button', { name: 'Describe from images' }).click();
+  await page.getByTestId('proposal').first().waitFor();
+  const calls = await journal(server.url);
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].endpoint, 'responses');
+  assert.equal(calls[0].images.length, 2, 'both reference images are sent');
+  assert.equal(calls[0].params.text.format.strict, true);
+  assert.deepEqual(await swatches(), [], 'nothing changes before a proposal is accepted');
+
+  // Field by field: the palette accepted, the description rejected.
+  await page.getByRole('button', { name: 'Accept Palette' }).click();
+  await page.getByRole('button', { name: 'Reject Mira description' }).click();
+  assert.deepEqual(await swatches(), ['#c82828', '#2878c8']);
+  assert.equal(await entity.getByTestId('entity-description').inputValue(), '');
+  assert.equal(await page.getByTestId('reference').count(), 2, 'the images stay attached');
+  assert.match(await page.getByTestId('describe-cost').textContent(), /Describing cost \$/);
   assert.deepEqual(errors, []);
 });

@@ -34,7 +34,7 @@ pub fn planner_request(
 }
 
 /// The configured endpoint with the key or token of this tab.
-fn endpoint(state: AppState) -> Result<Endpoint, String> {
+pub fn endpoint(state: AppState) -> Result<Endpoint, String> {
     let settings = state.settings.get_untracked();
     let (key, token) = (state.key.get_untracked(), state.token.get_untracked());
     settings.endpoint(

@@ -7,6 +7,7 @@ pub mod brief;
 pub mod client;
 pub mod consistency;
 pub mod derived;
+pub mod describe;
 pub mod edit;
 pub mod edits;
 pub mod export;

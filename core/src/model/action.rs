@@ -232,6 +232,9 @@ pub enum SeriesEdit {
     Output(OutputSettings),
     /// Sets the budget (`None`: no budget).
     Budget(Option<f64>),
+    /// Counts a text call's cost (the planner, "Describe from images") against the series:
+    /// money spent, never given back (an undo of another edit keeps it).
+    TextSpend(f64),
     /// Sets the locales.
     Locales(Vec<String>),
 }

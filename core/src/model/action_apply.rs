@@ -42,9 +42,12 @@ impl Series {
             back.record = Some(self.record());
             let frames = std::mem::take(&mut self.frames);
             let versions = std::mem::take(&mut self.versions);
+            // Money spent on text calls since is not given back by an undo.
+            let spent_on_text_usd = self.spent_on_text_usd.max(record.spent_on_text_usd);
             *self = Series {
                 frames,
                 versions,
+                spent_on_text_usd,
                 ..record
             };
             touched.record = true;
@@ -256,6 +259,10 @@ impl Series {
             }
             SeriesEdit::Budget(budget) => {
                 self.budget_usd = budget;
+                vec![SeriesField::Budget]
+            }
+            SeriesEdit::TextSpend(usd) => {
+                self.record_text_spend(usd);
                 vec![SeriesField::Budget]
             }
             SeriesEdit::Locales(locales) => {

@@ -579,3 +579,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn text_spend_counts_once_and_an_undo_does_not_give_it_back() {
+    let mut s = series();
+    let before = s.spent_usd();
+    let palette = s
+        .apply(Edit::Series(SeriesEdit::Palette(Vec::new())))
+        .expect("applies");
+    s.apply(Edit::Series(SeriesEdit::TextSpend(0.25)))
+        .expect("applies");
+    s.apply(Edit::Series(SeriesEdit::TextSpend(-1.0)))
+        .expect("applies");
+    assert!((s.spent_usd() - before - 0.25).abs() < 1e-12);
+    // Undoing the earlier palette edit restores the record but keeps what was spent.
+    s.restore(palette.undo);
+    assert_eq!(s.spent_on_text_usd, 0.25);
+}
