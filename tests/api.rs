@@ -175,6 +175,7 @@ async fn send_and_listen(
         signal: Some(&signal),
         timeout_ms: TIMEOUT_MS,
         gate: None,
+        job: None,
         extra_headers: headers
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

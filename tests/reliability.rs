@@ -76,6 +76,7 @@ async fn send_to(
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         gate,
+        job: None,
     };
     let (mut attempts, mut failures, mut waits) = (Vec::new(), Vec::new(), Vec::new());
     let mut on_progress = |p: Progress| match p {

@@ -398,6 +398,63 @@ async fn a_full_disk_keeps_paid_images_in_the_tab_until_they_are_written() {
     tear_down(name, owner, state, db).await;
 }
 
+/// Issue 21: an image that has arrived is kept even if the frame's other writes are
+/// interrupted. The frame's debounced write (a typed prompt) fails; the paid result's own
+/// strict transaction still stores the image, its version and the frame's pointer to it;
+/// the typed text is written by the retry, and neither overwrites the other.
+#[wasm_bindgen_test]
+async fn an_arrived_image_is_kept_when_the_frames_other_writes_fail() {
+    use continuity::app::edit::Arrival;
+    use continuity::app::saver::Pointer;
+    let (name, owner, state, sid, frames) = app_with_series("paid-own", Template::Comic).await;
+    let fid = frames[1].clone();
+    let store = state.series(&sid).unwrap();
+    let typed = FrameEdit::Prompt("typed just before the image arrived".into());
+    edit::user(state, store, Edit::frame(&fid, typed)).unwrap();
+    // The frame's own write is interrupted (its transaction aborts).
+    idb::faults::fail_writes_with_quota(1);
+    state.saver().save_now(state).await;
+    assert!(
+        state.saving.with_untracked(|s| s.unsaved > 0),
+        "the typed text waits, counted"
+    );
+    let bytes = png_rgba(16, 16, |x, y| [40, x as u8 * 7, y as u8 * 7, 255]);
+    let hash = sha256_hex(&bytes).await;
+    // The result lands as a live one does: in memory, then its own transaction.
+    let arrival = Arrival {
+        frame_id: fid.clone(),
+        versions: vec![paid_version("v_own", &sid, &fid, &hash, bytes.len())],
+        images: vec![(
+            hash.clone(),
+            blob_from_bytes(&bytes, "image/png").unwrap(),
+            None,
+        )],
+        pointer: Pointer::Active,
+    };
+    edit::arrived(state, store, arrival)
+        .await
+        .expect("the paid image's own transaction is written");
+    let db = Db::open(name, || {}).await.unwrap();
+    let stored = db.blob(idb::IMAGES, &hash).await.unwrap().expect("stored");
+    assert_eq!(blob_bytes(&stored).await, bytes);
+    let (after, _) = read_series(&db, &sid).await.unwrap().unwrap();
+    assert_eq!(
+        after.frame(&fid).unwrap().active_version.as_deref(),
+        Some("v_own")
+    );
+    assert!(after.version("v_own").is_some());
+    // The retry writes the text on top: the pointer to the paid image stays.
+    wait_for("the typed text to be written", || {
+        state.saving.with_untracked(|s| s.unsaved == 0)
+    })
+    .await;
+    let (after, _) = read_series(&db, &sid).await.unwrap().unwrap();
+    let frame = after.frame(&fid).unwrap();
+    assert_eq!(frame.prompt, "typed just before the image arrived");
+    assert_eq!(frame.active_version.as_deref(), Some("v_own"));
+    tear_down(name, owner, state, db).await;
+}
+
 /// A generated version of frame `fid` whose image has content hash `hash`.
 fn paid_version(
     id: &str,

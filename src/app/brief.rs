@@ -79,7 +79,7 @@ pub async fn create(
 ) -> Result<String, String> {
     let model = state.catalogue().get_untracked().default_model().id.clone();
     let mut series = series_from_plan(&name, &plan, &model, now_ms(), random_u64);
-    series.record_text_spend(spent_usd);
+    series.record_text_spend(spent_usd, None, now_ms());
     let id = series.id.clone();
     library::create(state, series)
         .await

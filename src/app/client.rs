@@ -10,6 +10,7 @@ use continuity_core::failure::{
     FailureClass, IncompleteKind, Observation, RetryAfter, RetryDecision,
 };
 use continuity_core::image_type::{mime_for_format, CheckedImage};
+use continuity_core::openai::jobs::JOB_HEADER;
 use continuity_core::openai::request::ImageRequest;
 use continuity_core::openai::response::ResponseMeta;
 use continuity_core::openai::sse::{parse_image_event, ImageStreamEvent, SseParser};
@@ -134,6 +135,9 @@ pub struct Options<'a> {
     /// Asked before every attempt, the first included: the batch's concurrency limit,
     /// circuit breaker and budget. `None` sends at once.
     pub gate: Option<&'a dyn Fn() -> Permit>,
+    /// Server mode: the job id of attempt `n` (1-based), sent in `X-Continuity-Job` (an id
+    /// is used once, so a retry gets a fresh one). `None`: no job header (direct mode).
+    pub job: Option<&'a dyn Fn(u32) -> String>,
 }
 
 /// The batch's answer before an attempt (see [`Options::gate`]).
@@ -237,7 +241,8 @@ pub async fn send(
         }
         let number = attempts.len() as u32 + 1;
         on_progress(Progress::Attempt(number));
-        match attempt(endpoint, request, files, options, on_progress).await {
+        let job = options.job.map(|job| job(number));
+        match attempt(endpoint, request, files, options, job, on_progress).await {
             Ok((images, usage, info)) => {
                 attempts.push(AttemptRecord {
                     number,
@@ -253,7 +258,18 @@ pub async fn send(
                 });
             }
             Err(err) => {
-                let classification = classify(&err.observation);
+                let mut classification = classify(&err.observation);
+                // With a job id, anything the server may have received (a dropped or cut
+                // connection too, however early) is asked for later, never sent again.
+                let recoverable = options.job.is_some()
+                    && (classification.may_be_billed
+                        || matches!(
+                            err.observation,
+                            Observation::Network { .. }
+                                | Observation::Timeout
+                                | Observation::Incomplete(_)
+                        ));
+                classification.may_be_billed |= recoverable;
                 attempts.push(AttemptRecord {
                     number,
                     status: (err.info.status != 0).then_some(err.info.status),
@@ -273,12 +289,19 @@ pub async fn send(
                 }
                 let message =
                     user_message(&classification, &request.model, err.api_message.as_deref());
-                match decide_retry(
-                    &classification,
-                    &retry_after,
-                    retries,
-                    crate::web::clock::jitter(),
-                ) {
+                // With a job id the server keeps the answer of anything it received: what
+                // may have been processed is asked for later, never sent again.
+                let decision = if recoverable {
+                    RetryDecision::GiveUp(continuity_core::failure::GiveUpWhy::Recoverable)
+                } else {
+                    decide_retry(
+                        &classification,
+                        &retry_after,
+                        retries,
+                        crate::web::clock::jitter(),
+                    )
+                };
+                match decision {
                     RetryDecision::RetryAfterMs(ms) => {
                         retries += 1;
                         on_progress(Progress::Waiting {
@@ -377,6 +400,7 @@ async fn attempt(
     request: &ImageRequest,
     files: Option<&Files>,
     options: &Options<'_>,
+    job: Option<String>,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<AttemptOk, AttemptError> {
     let no_info = |observation| AttemptError {
@@ -397,11 +421,15 @@ async fn attempt(
         }
         None => ("images/generations", Body::Json(request.generation_json())),
     };
+    let mut headers = options.extra_headers.clone();
+    if let Some(job) = job {
+        headers.push((JOB_HEADER.to_string(), job));
+    }
     let mut call = Call::post(
         &endpoint.url(path),
         endpoint.bearer.as_deref(),
         body,
-        &options.extra_headers,
+        &headers,
         options.signal,
         options.timeout_ms,
     )
@@ -457,7 +485,10 @@ async fn attempt(
     Ok((images, meta.and_then(|m| m.usage), info))
 }
 
-async fn decode(b64: &JsString, format: &str) -> Result<Image, crate::web::blob::BlobError> {
+pub(crate) async fn decode(
+    b64: &JsString,
+    format: &str,
+) -> Result<Image, crate::web::blob::BlobError> {
     let blob = base64_to_blob(b64, mime_for_format(format)).await?;
     let checked = check_image(&blob).await?;
     Ok(Image { blob, checked })

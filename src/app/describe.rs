@@ -74,12 +74,18 @@ pub async fn describe(
         |text| describe::parse(text, &names),
     )
     .await;
-    let cost = match &result {
-        Ok(answer) => answer.cost_usd,
-        Err(failure) => failure.cost_usd,
+    let (usd, request_id) = match &result {
+        Ok(answer) => (answer.cost_usd, answer.request_id.clone()),
+        Err(failure) => (failure.cost_usd, None),
     };
-    if cost > 0.0 {
-        let _ = edit::app(state, store, Edit::Series(SeriesEdit::TextSpend(cost)));
+    if usd > 0.0 {
+        let at_ms = crate::web::clock::now_ms();
+        let spend = SeriesEdit::TextSpend {
+            usd,
+            request_id,
+            at_ms,
+        };
+        let _ = edit::app(state, store, Edit::Series(spend));
     }
     result
 }

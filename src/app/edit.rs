@@ -189,7 +189,12 @@ pub async fn arrived(
         },
     );
     // In memory first; the paid transaction below is what stores these records.
-    apply_in_memory(store, edit).map_err(|_| ArrivalError::FrameGone)?;
+    let touched = apply_in_memory(store, edit).map_err(|_| ArrivalError::FrameGone)?;
+    // The series record holds the spend ledger, which the result has just grown.
+    if touched.record {
+        let series_id = store.with_untracked(|s| s.id.clone());
+        state.saver().series_changed(state, &series_id);
+    }
     let frame = store
         .with_untracked(|s| s.frame(&frame_id).cloned())
         .ok_or(ArrivalError::FrameGone)?;

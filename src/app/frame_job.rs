@@ -7,7 +7,7 @@ use crate::app::edit::{self, Arrival, ArrivalError, Edit};
 use crate::app::saver::Pointer;
 use crate::app::state::{AppState, FrameRun};
 use crate::web::blob::{self, object_url};
-use crate::web::clock::{now_ms, random_u64};
+use crate::web::clock::{now_ms, random_job_id, random_u64};
 use crate::web::http::DEFAULT_TIMEOUT_MS;
 use crate::web::idb;
 use crate::web::locks::HeldLock;
@@ -17,7 +17,8 @@ use continuity_core::cost::actual_usd;
 use continuity_core::failure::FailureClass;
 use continuity_core::model::action::FrameEdit;
 use continuity_core::model::{
-    make_id, FrameError, ImageRef, OutputSettings, SentRequest, Series, Version, VersionKind,
+    make_id, FrameError, ImageRef, InFlightJob, OutputSettings, SentRequest, Series, Version,
+    VersionKind,
 };
 use continuity_core::openai::request::ImageRequest;
 use continuity_core::openai::types::Usage;
@@ -224,11 +225,60 @@ pub(crate) async fn run_frame(
         Gate::Wait => Permit::Wait,
         Gate::Hold(hold) => Permit::Refuse(hold.message()),
     };
+    // What the request sends, by content hash: its versions' record, and the in-flight
+    // record a recovered answer is stored from.
+    let mask_hash = match &mask {
+        Some(m) => blob::sha256(m).await.ok(),
+        None => None,
+    };
+    let mut sent = sent_request(&compiled, &request);
+    if marked {
+        sent.markup = mask_hash;
+    } else {
+        sent.mask = mask_hash;
+    }
+    let anchor_image = anchor_of(&compiled);
+    // Server mode: every attempt carries a fresh job id (an id is used once), recorded on
+    // the frame so a reload can ask for its answer. Direct mode sends none.
+    let first_job = run
+        .endpoint
+        .continuity_server
+        .then(|| random_job_id().to_string());
+    let in_flight = InFlightJob {
+        job_id: first_job.clone(),
+        since_ms: now_ms(),
+        kind: origin.kind,
+        parent: origin.parent.clone(),
+        instruction: origin.instruction.clone(),
+        locale: origin.locale.clone(),
+        request: sent.clone(),
+        anchor_image: anchor_image.clone(),
+    };
+    let retry_record = in_flight.clone();
+    let job_of_attempt = move |attempt: u32| -> String {
+        match (&first_job, attempt) {
+            (Some(first), 1) => first.clone(),
+            _ => {
+                let fresh = random_job_id().to_string();
+                let record = InFlightJob {
+                    job_id: Some(fresh.clone()),
+                    since_ms: now_ms(),
+                    ..retry_record.clone()
+                };
+                frame_edit(state, store, frame_id, FrameEdit::Sending(Box::new(record)));
+                fresh
+            }
+        }
+    };
     let options = Options {
         signal: Some(&signal),
         timeout_ms: DEFAULT_TIMEOUT_MS,
         extra_headers: run.endpoint.extra_headers(),
         gate: Some(&gate),
+        job: run
+            .endpoint
+            .continuity_server
+            .then_some(&job_of_attempt as &dyn Fn(u32) -> String),
     };
     let frame = job_id.to_string();
     let batch_run = run.clone();
@@ -265,7 +315,12 @@ pub(crate) async fn run_frame(
     let files = (!files.images.is_empty()).then_some(files);
     // Mark the frame in flight and store that before the request goes (not debounced, and
     // after any write running now), so a reload mid-request can say it may have been billed.
-    frame_edit(state, store, frame_id, FrameEdit::InFlight(now_ms()));
+    frame_edit(
+        state,
+        store,
+        frame_id,
+        FrameEdit::Sending(Box::new(in_flight)),
+    );
     state.saver().save_now(state).await;
     let result = client::send(
         &run.endpoint,
@@ -287,8 +342,8 @@ pub(crate) async fn run_frame(
                 .map(|u| actual_usd(&model, u))
                 .unwrap_or(0.0);
             let made = Made {
-                sent: sent_request(&compiled, &request),
-                anchor_image: anchor_of(&compiled),
+                sent,
+                anchor_image,
                 usage: result.usage.clone(),
                 request_cost: result.usage.as_ref().map(|_| total),
                 request_id: result.request_id.clone(),
@@ -300,7 +355,6 @@ pub(crate) async fn run_frame(
                 job_id,
                 origin,
                 mask,
-                marked,
             };
             store_images(state, store, target, result.images, made, total).await
         }
@@ -336,6 +390,10 @@ pub(crate) async fn run_frame(
             state.runs.update(|r| {
                 r.remove(job_id);
             });
+            // The server may have its answer (a dropped connection): ask for it.
+            if failure.may_be_billed() && run.endpoint.continuity_server {
+                crate::app::recovery::recover(state, store);
+            }
             Outcome::Failed {
                 may_be_billed: failure.may_be_billed(),
                 reason: failure.message,
@@ -347,13 +405,16 @@ pub(crate) async fn run_frame(
 
 /// Where a result goes and how its versions were made.
 pub(crate) struct Target<'a> {
+    /// The series.
     pub(crate) series_id: &'a str,
+    /// The frame.
     pub(crate) frame_id: &'a str,
+    /// The run's name for the job (its progress entry).
     pub(crate) job_id: &'a str,
+    /// How its versions come about.
     pub(crate) origin: Origin,
+    /// An edit's mask, stored with its versions.
     pub(crate) mask: Option<web_sys::Blob>,
-    /// Whether `mask` is a markup layer.
-    pub(crate) marked: bool,
 }
 
 /// How a job's versions come about: a generation, a directed edit of a version, or a locale
@@ -364,6 +425,22 @@ pub(crate) struct Origin {
     instruction: Option<String>,
     locale: Option<String>,
     pointer: Pointer,
+}
+
+impl Origin {
+    /// The origin a lost request recorded before it was sent.
+    pub(crate) fn of_job(job: &InFlightJob) -> Origin {
+        Origin {
+            kind: job.kind,
+            parent: job.parent.clone(),
+            instruction: job.instruction.clone(),
+            locale: job.locale.clone(),
+            pointer: match &job.locale {
+                Some(locale) => Pointer::Locale(locale.clone()),
+                None => Pointer::Active,
+            },
+        }
+    }
 }
 
 /// `active` is the frame's active version when the request is made (a locale variant's
@@ -398,11 +475,17 @@ pub(crate) fn origin_of(item: Option<&Item>, active: Option<String>) -> Origin {
 
 /// What a successful request sent and got, shared by its images.
 pub(crate) struct Made {
+    /// The request as sent.
     pub(crate) sent: SentRequest,
+    /// The anchor image it was made from.
     pub(crate) anchor_image: Option<String>,
+    /// Token usage.
     pub(crate) usage: Option<Usage>,
+    /// What the request cost (with usage).
     pub(crate) request_cost: Option<f64>,
+    /// The endpoint's `x-request-id`.
     pub(crate) request_id: Option<String>,
+    /// Earlier attempts that may have been billed.
     pub(crate) maybe_billed_attempts: u32,
 }
 
@@ -423,28 +506,18 @@ pub(crate) async fn store_images(
         job_id,
         origin,
         mask,
-        marked,
     } = target;
     state.set_run(job_id, FrameRun::Saving);
     // The mask (or markup) is stored with the versions it made (its hash is in their request).
     let mut stored = Vec::new();
-    let mask_hash = match &mask {
-        Some(m) => match blob::sha256(m).await {
-            Ok(h) => {
-                stored.push((h.clone(), m.clone(), None));
-                Some(h)
-            }
-            Err(_) => None,
-        },
-        None => None,
-    };
+    if let (Some(m), Some(h)) = (&mask, made.sent.mask.as_ref().or(made.sent.markup.as_ref())) {
+        stored.push((h.clone(), m.clone(), None));
+    }
     let count = images.len().max(1);
     let group = make_id("g", random_u64());
     let anchor_image = made.anchor_image.clone();
     let sent = SentRequest {
         n: count.min(255) as u8,
-        mask: mask_hash.clone().filter(|_| !marked),
-        markup: mask_hash.filter(|_| marked),
         ..made.sent.clone()
     };
     let mut versions = Vec::new();

@@ -132,13 +132,24 @@ pub async fn open(state: AppState, id: &str) -> Result<Option<Store<Series>>, St
     }
     state.saver().know(&series);
     let (interrupted, cleared) = series.reconcile_interrupted();
+    // Paid is paid: a series stored before the ledger (or whose record missed an entry)
+    // gets one from its versions; the flags above may have added entries too.
+    let ledgered = series.settle_ledger() || !interrupted.is_empty();
+    let recoverable = !series.recoverable_jobs().is_empty();
     let store = state.insert_series(series);
     for fid in interrupted.iter().chain(&cleared) {
         state.saver().frame_changed(state, id, fid);
     }
-    if !interrupted.is_empty() {
+    if ledgered {
+        state.saver().series_changed(state, id);
+    }
+    if recoverable {
+        state.info("Some frames were still being generated when the page closed; Continuity is asking the server for their images.");
+    } else if !interrupted.is_empty() {
         state.info("Some frames were still being generated when the page closed; they are marked and can be generated again.");
     }
+    crate::app::recovery::install(state);
+    crate::app::recovery::recover(state, store);
     Ok(Some(store))
 }
 

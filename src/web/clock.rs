@@ -14,17 +14,29 @@ pub fn now_ms() -> f64 {
 /// 64 random bits from the browser's CSPRNG (ids must not collide across tabs).
 pub fn random_u64() -> u64 {
     let mut bytes = [0u8; 8];
+    fill_random(&mut bytes);
+    u64::from_le_bytes(bytes)
+}
+
+/// A fresh job id: 128 bits from the browser's `crypto.getRandomValues` (the id is what lets
+/// a token read its job back, so it must not be guessable).
+pub fn random_job_id() -> continuity_core::openai::jobs::JobId {
+    let mut bytes = [0u8; 16];
+    fill_random(&mut bytes);
+    continuity_core::openai::jobs::JobId::from_bytes(bytes)
+}
+
+fn fill_random(bytes: &mut [u8]) {
     let filled = web_sys::window()
         .and_then(|w| w.crypto().ok())
-        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes).ok())
+        .and_then(|c| c.get_random_values_with_u8_array(bytes).ok())
         .is_some();
     if !filled {
         // No WebCrypto (very old browser): Math.random is good enough for ids.
-        for b in &mut bytes {
+        for b in bytes.iter_mut() {
             *b = (js_sys::Math::random() * 256.0) as u8;
         }
     }
-    u64::from_le_bytes(bytes)
 }
 
 /// A number in [0, 1) for retry jitter.

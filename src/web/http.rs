@@ -255,6 +255,13 @@ impl Call {
         }
     }
 
+    /// One response header (readable only if the server exposes it via CORS).
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.response
+            .as_ref()
+            .and_then(|r| r.headers().get(name).ok().flatten())
+    }
+
     /// The whole body as a JS string (it stays in JS memory).
     pub async fn text(&mut self) -> Result<JsString, NetError> {
         let response = self

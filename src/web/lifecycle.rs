@@ -1,5 +1,5 @@
-//! Page lifecycle events: the only module that listens to `pagehide` and
-//! `visibilitychange`. Pending edits are flushed when the page is hidden or left, because a
+//! Page lifecycle events: the only module that listens to `pagehide`, `visibilitychange` and
+//! `online`. Pending edits are flushed when the page is hidden or left, because a
 //! hidden page may be discarded without any further event.
 
 use leptos::prelude::*;
@@ -19,4 +19,11 @@ pub fn on_hide(flush: impl Fn() + Clone + 'static) {
     // For the page's lifetime: forget the handles instead of removing them on cleanup.
     std::mem::forget(pagehide);
     std::mem::forget(visibility);
+}
+
+/// Calls `back` every time the browser comes back online (the `online` event). The listener
+/// stays for the page's life.
+pub fn on_online(back: impl Fn() + 'static) {
+    let online = window_event_listener(leptos::ev::online, move |_| back());
+    std::mem::forget(online);
 }

@@ -143,7 +143,10 @@ mod tests {
         assert_eq!(series.frames[0].shot.texts[0].text, "限时 5 折");
         let mira = &series.bible.entities[0];
         assert_eq!(mira.kind, EntityKind::Character);
-        assert_eq!(series.frames[0].shot.entities, std::slice::from_ref(&mira.id));
+        assert_eq!(
+            series.frames[0].shot.entities,
+            std::slice::from_ref(&mira.id)
+        );
         assert!(series.frames[1].shot.entities.is_empty());
         assert_eq!(series.bible.palette[0].hex, "#112233");
         assert_eq!(series.bible.style.medium, "ink");

@@ -183,6 +183,9 @@ pub enum GiveUpWhy {
     },
     /// The one automatic retry for possibly-billed work is spent.
     MaybeBilled,
+    /// Not sent again: the server keeps the answer of this request under its job id, and
+    /// the app asks for it instead (a retry could pay twice).
+    Recoverable,
     /// The server asked for a wait longer than [`MAX_RETRY_AFTER_MS`].
     WaitTooLong {
         /// The requested wait in milliseconds.
@@ -205,6 +208,10 @@ impl GiveUpWhy {
             )),
             GiveUpWhy::MaybeBilled => Some(
                 "It was not retried again automatically because each attempt may be billed."
+                    .to_owned(),
+            ),
+            GiveUpWhy::Recoverable => Some(
+                "It is not sent again: Continuity asks the server for its answer (now, and when the connection is back)."
                     .to_owned(),
             ),
             GiveUpWhy::WaitTooLong { ms } => Some(format!(

@@ -83,6 +83,12 @@ pub enum FrameEdit {
     },
     /// A request for the frame was sent at this time (ms since the epoch).
     InFlight(f64),
+    /// A request for the frame is being sent: its record (job id, what its versions need)
+    /// is stored before it leaves.
+    Sending(Box<crate::model::InFlightJob>),
+    /// The server does not know the frame's lost job (never seen, expired): nothing more to
+    /// ask; the frame keeps its "may have been billed" message.
+    JobUnknown,
     /// The request ended without a result (held back or cancelled).
     Settled,
     /// The request failed (clears the in-flight mark).
@@ -232,9 +238,16 @@ pub enum SeriesEdit {
     Output(OutputSettings),
     /// Sets the budget (`None`: no budget).
     Budget(Option<f64>),
-    /// Counts a text call's cost (the planner, "Describe from images") against the series:
+    /// Counts a text call's cost (the planner, "Describe from images") in the series' ledger:
     /// money spent, never given back (an undo of another edit keeps it).
-    TextSpend(f64),
+    TextSpend {
+        /// US dollars.
+        usd: f64,
+        /// The answer's `x-request-id` (counted once).
+        request_id: Option<String>,
+        /// When (ms since the epoch).
+        at_ms: f64,
+    },
     /// Sets the locales.
     Locales(Vec<String>),
     /// Sets the Batch API batches the series waits for (the app's own edit).
@@ -449,6 +462,7 @@ impl Frame {
         }
         self.error = None;
         self.in_flight_since = None;
+        self.in_flight_job = None;
     }
 }
 

@@ -9,7 +9,7 @@ use crate::model::bible::{lines, Entity};
 use crate::model::records::version_uses;
 use crate::model::series::spent_on;
 use crate::model::shot::{OnImageText, ShotSpec};
-use crate::model::{clean_name, Anchor, Frame, FrameError, Series, Version};
+use crate::model::{clean_name, Anchor, Frame, FrameError, LedgerEntry, Series, Version};
 
 fn refused(why: &str) -> Refused {
     Refused(why.to_string())
@@ -42,12 +42,12 @@ impl Series {
             back.record = Some(self.record());
             let frames = std::mem::take(&mut self.frames);
             let versions = std::mem::take(&mut self.versions);
-            // Money spent on text calls since is not given back by an undo.
-            let spent_on_text_usd = self.spent_on_text_usd.max(record.spent_on_text_usd);
+            // The ledger is never rolled back: undo does not un-pay.
+            let ledger = std::mem::take(&mut self.ledger);
             *self = Series {
                 frames,
                 versions,
-                spent_on_text_usd,
+                ledger,
                 ..record
             };
             touched.record = true;
@@ -103,7 +103,17 @@ impl Series {
         let fields = match edit {
             FrameEdit::ResultArrived { versions, pointer } => {
                 let frame = &mut self.frames[at];
+                // A job still recorded on a frame whose request is no longer in flight was
+                // lost with the page and read back from the server: it is "recovered".
+                let job = frame.in_flight_job.take();
+                let recovered = job.is_some() && frame.in_flight_since.is_none();
                 frame.land(&pointer, versions.first().map(|v| v.id.as_str()));
+                // Paid is recorded once, where it lands, whatever path brought it.
+                if let Some(entry) =
+                    LedgerEntry::of_versions(id, &versions, job.as_ref(), recovered)
+                {
+                    touched.record |= self.record_spend(entry);
+                }
                 for mut v in versions {
                     v.series_id = self.id.clone();
                     v.frame_id = id.to_string();
@@ -118,7 +128,29 @@ impl Series {
                 };
                 vec![pointer, FrameField::Error, FrameField::InFlight]
             }
-            edit => edit_frame(&mut self.frames[at], edit),
+            edit => {
+                let billed = match &edit {
+                    FrameEdit::Failed(e) if e.may_be_billed => Some(e.request_ids.clone()),
+                    _ => None,
+                };
+                let fields = edit_frame(&mut self.frames[at], edit);
+                if let Some(request_ids) = billed {
+                    let job = self.frames[at].in_flight_job.as_ref();
+                    touched.record |= self.record_spend(LedgerEntry {
+                        frame_id: id.to_string(),
+                        versions: Vec::new(),
+                        job_id: job.and_then(|j| j.job_id.clone()),
+                        request_id: request_ids.last().cloned(),
+                        cost_usd: None,
+                        usage: None,
+                        at_ms: job.map_or(0.0, |j| j.since_ms),
+                        maybe_billed: true,
+                        recovered: false,
+                        seeded: false,
+                    });
+                }
+                fields
+            }
         };
         if self.frames[at] == before && touched.versions.is_empty() {
             return Ok(Touched::default());
@@ -261,8 +293,12 @@ impl Series {
                 self.budget_usd = budget;
                 vec![SeriesField::Budget]
             }
-            SeriesEdit::TextSpend(usd) => {
-                self.record_text_spend(usd);
+            SeriesEdit::TextSpend {
+                usd,
+                request_id,
+                at_ms,
+            } => {
+                self.record_text_spend(usd, request_id, at_ms);
                 vec![SeriesField::Budget]
             }
             SeriesEdit::Locales(locales) => {
@@ -323,6 +359,11 @@ impl Series {
                 }
             }
             SeriesEdit::DeleteFrame(id) => {
+                if self.frame(&id).is_none() {
+                    return Err(refused(FRAME_GONE));
+                }
+                // Paid is paid: the ledger covers every paid version before any goes.
+                self.settle_ledger();
                 let (_, frame, versions) =
                     self.delete_frame(&id).ok_or_else(|| refused(FRAME_GONE))?;
                 // Paid is paid: the deleted versions' cost stays in "spent".
@@ -343,13 +384,17 @@ impl Series {
                     .iter()
                     .filter_map(|c| self.version(c).cloned())
                     .collect();
-                let deleted = self
-                    .delete_version(&id)
-                    .map_err(|e| Refused(e.to_string()))?;
+                let ledger = self.ledger.clone();
+                let ledgered = self.settle_ledger();
+                let deleted = self.delete_version(&id).map_err(|e| {
+                    // Refused: nothing changes, the ledger included.
+                    self.ledger = ledger;
+                    Refused(e.to_string())
+                })?;
                 // Paid is paid: a paid version's cost stays in "spent", kept in the series
                 // record; otherwise the record does not change (frames and versions do).
                 let paid = spent_on(std::slice::from_ref(&deleted.version));
-                touched.record = paid > 0.0;
+                touched.record = paid > 0.0 || ledgered;
                 if touched.record {
                     self.spent_on_deleted_usd += paid;
                     touched.undo.record = Some(before);
@@ -453,11 +498,26 @@ fn edit_frame(frame: &mut Frame, edit: FrameEdit) -> Vec<FrameField> {
             frame.in_flight_since = Some(since);
             vec![F::InFlight]
         }
+        FrameEdit::Sending(job) => {
+            frame.in_flight_since = Some(job.since_ms);
+            frame.in_flight_job = Some(*job);
+            vec![F::InFlight]
+        }
+        FrameEdit::JobUnknown => {
+            frame.in_flight_job = None;
+            vec![F::InFlight]
+        }
         FrameEdit::Settled => {
             frame.in_flight_since = None;
+            frame.in_flight_job = None;
             vec![F::InFlight]
         }
         FrameEdit::Failed(error) => {
+            // A request that may have been billed keeps its job: the server may still have
+            // its answer (a dropped connection), and recovery asks for it.
+            if !error.may_be_billed {
+                frame.in_flight_job = None;
+            }
             frame.error = Some(error);
             frame.in_flight_since = None;
             vec![F::Error, F::InFlight]
@@ -470,6 +530,7 @@ fn edit_frame(frame: &mut Frame, edit: FrameEdit) -> Vec<FrameField> {
                 unsaved: true,
             });
             frame.in_flight_since = None;
+            frame.in_flight_job = None;
             vec![F::Error, F::InFlight]
         }
         FrameEdit::Saved => {

@@ -4,7 +4,7 @@
 use super::*;
 use crate::model::bible::EntityKind;
 use crate::model::template::Template;
-use crate::model::Anchor;
+use crate::model::{Anchor, LedgerEntry};
 use proptest::prelude::*;
 
 fn series() -> Series {
@@ -46,6 +46,12 @@ fn round_trip(s: &mut Series, edit: Edit) -> Touched {
     let touched = s.apply(edit).expect("applies");
     let after = s.clone();
     let redo = s.restore(touched.undo.clone());
+    // Undo restores exactly, except that it never un-pays: the ledger stays.
+    assert_eq!(s.ledger, after.ledger, "undo keeps the ledger");
+    let before = Series {
+        ledger: after.ledger.clone(),
+        ..before
+    };
     assert_eq!(*s, before, "undo restores exactly");
     s.restore(redo.undo);
     assert_eq!(*s, after, "redo restores the edit exactly");
@@ -290,28 +296,32 @@ fn structure_edits_say_which_records_come_and_go() {
 fn deleting_paid_work_never_lowers_what_was_spent() {
     let mut s = series();
     let ids = ids(&s);
+    // The costs as they arrived (set before the ledger recorded them).
+    s.ledger.clear();
     for (id, usd) in [("a1", 0.04), ("b1", 0.02), ("b2", 0.03)] {
         s.versions.iter_mut().find(|v| v.id == id).unwrap().cost_usd = Some(usd);
     }
+    assert!(s.settle_ledger(), "paid versions are ledgered once");
+    assert!(!s.settle_ledger());
     let spent = s.spent_usd();
     assert!((spent - 0.09).abs() < 1e-12);
 
     let t = round_trip(&mut s, Edit::Series(SeriesEdit::DeleteVersion("b2".into())));
     assert!(t.record, "the paid share is kept in the series record");
     assert!((s.spent_usd() - spent).abs() < 1e-12);
-    assert!((s.spent_on_deleted_usd - 0.03).abs() < 1e-12);
+    assert!((s.spent_on_deleted_now_usd() - 0.03).abs() < 1e-12);
 
     round_trip(
         &mut s,
         Edit::Series(SeriesEdit::DeleteFrame(ids[1].clone())),
     );
     assert!((s.spent_usd() - spent).abs() < 1e-12);
-    assert!((s.spent_on_deleted_usd - 0.05).abs() < 1e-12);
+    assert!((s.spent_on_deleted_now_usd() - 0.05).abs() < 1e-12);
     assert!((s.spent_on_versions_usd() - 0.04).abs() < 1e-12);
     // What is stored and read back keeps it.
     let stored: Series =
         serde_json::from_str(&serde_json::to_string(&s.record()).unwrap()).unwrap();
-    assert_eq!(stored.spent_on_deleted_usd, s.spent_on_deleted_usd);
+    assert_eq!(stored.ledger, s.ledger);
 
     // Undo of the frame's delete: its versions are back, the deleted share goes down with it.
     let t = s
@@ -319,7 +329,7 @@ fn deleting_paid_work_never_lowers_what_was_spent() {
         .unwrap();
     s.restore(t.undo);
     assert!((s.spent_usd() - spent).abs() < 1e-12);
-    assert!((s.spent_on_deleted_usd - 0.05).abs() < 1e-12);
+    assert!((s.spent_on_deleted_now_usd() - 0.05).abs() < 1e-12);
 }
 
 #[test]
@@ -567,11 +577,14 @@ proptest! {
         }
         let before = s.clone();
         let e = resolve(&s, last);
+        // Undo never un-pays: the ledger is kept as it is; everything else goes back.
+        let unledgered = |s: &Series, ledger: &[LedgerEntry]| Series { ledger: ledger.to_vec(), ..s.clone() };
         match s.apply(e) {
             Ok(touched) => {
                 let after = s.clone();
                 let redo = s.restore(touched.undo);
-                prop_assert_eq!(&s, &before);
+                prop_assert_eq!(&s.ledger, &after.ledger);
+                prop_assert_eq!(&s, &unledgered(&before, &after.ledger));
                 s.restore(redo.undo);
                 prop_assert_eq!(&s, &after);
             }
@@ -587,12 +600,19 @@ fn text_spend_counts_once_and_an_undo_does_not_give_it_back() {
     let palette = s
         .apply(Edit::Series(SeriesEdit::Palette(Vec::new())))
         .expect("applies");
-    s.apply(Edit::Series(SeriesEdit::TextSpend(0.25)))
-        .expect("applies");
-    s.apply(Edit::Series(SeriesEdit::TextSpend(-1.0)))
-        .expect("applies");
+    let spend = |usd: f64| {
+        Edit::Series(SeriesEdit::TextSpend {
+            usd,
+            request_id: Some("req_text".into()),
+            at_ms: 1.0,
+        })
+    };
+    s.apply(spend(0.25)).expect("applies");
+    s.apply(spend(-1.0)).expect("applies");
+    // The same request again is not counted twice.
+    s.apply(spend(0.25)).expect("applies");
     assert!((s.spent_usd() - before - 0.25).abs() < 1e-12);
     // Undoing the earlier palette edit restores the record but keeps what was spent.
     s.restore(palette.undo);
-    assert_eq!(s.spent_on_text_usd, 0.25);
+    assert!((s.spent_usd() - before - 0.25).abs() < 1e-12);
 }

@@ -2,6 +2,7 @@
 //! edit of one frame writes one small record whatever the size of the series.
 
 use crate::model::shot::ShotSpec;
+use crate::model::version::{SentRequest, VersionKind};
 use serde::{Deserialize, Serialize};
 
 /// A failure that is kept with the frame until it is generated again.
@@ -20,6 +21,37 @@ pub struct FrameError {
     /// the record when false, so records stay as they were.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unsaved: bool,
+}
+
+/// The request a frame has in flight, stored (awaited) before it leaves the browser: what a
+/// version made from its answer needs, so an answer read back from the server after a
+/// reload (by [`InFlightJob::job_id`]) is stored as a normal version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InFlightJob {
+    /// The job id sent in `X-Continuity-Job` (server mode only; `None`: nothing to ask).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// When it was sent (ms since the epoch).
+    #[serde(default)]
+    pub since_ms: f64,
+    /// How its versions come about (generated, edited, localized).
+    #[serde(default)]
+    pub kind: VersionKind,
+    /// The version it was made from (edits, locale variants).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// An edit's instruction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instruction: Option<String>,
+    /// A locale variant's locale (its version becomes that locale's pointer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// The request as sent (prompt, model, size, quality, format, inputs by hash).
+    #[serde(default)]
+    pub request: SentRequest,
+    /// Content hash of the anchor image it was made from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor_image: Option<String>,
 }
 
 /// One frame of a series.
@@ -56,6 +88,10 @@ pub struct Frame {
     /// [`crate::model::Series::reconcile_interrupted`].
     #[serde(default)]
     pub in_flight_since: Option<f64>,
+    /// The request in flight (or lost with the page and not yet asked for), with what its
+    /// answer needs to become a version. Left out of the record when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight_job: Option<InFlightJob>,
     /// How long this frame shows in the animatic, in seconds; `None` = the export's default.
     /// Set through [`hold_seconds_from_input`] (0.1–60 s). Left out of the record when unset,
     /// so records stay as they were for frames without an override.
@@ -102,6 +138,7 @@ impl Frame {
             locale_versions: std::collections::BTreeMap::new(),
             error: None,
             in_flight_since: None,
+            in_flight_job: None,
             hold_seconds: None,
         }
     }

@@ -9,6 +9,7 @@ pub mod action;
 pub mod bible;
 pub mod derived;
 pub mod frame;
+pub mod ledger;
 pub mod records;
 pub mod series;
 pub mod shot;
@@ -19,7 +20,8 @@ pub mod tree;
 pub mod v1;
 pub mod version;
 
-pub use frame::{Frame, FrameError};
+pub use frame::{Frame, FrameError, InFlightJob};
+pub use ledger::LedgerEntry;
 pub use series::{Anchor, OutputSettings, Series};
 pub use summary::SeriesSummary;
 pub use version::{ImageRef, SentRequest, Version, VersionKind};

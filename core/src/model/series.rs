@@ -110,10 +110,10 @@ pub struct Series {
     /// frees budget. Undoing the delete puts the versions back and takes this back down.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub spent_on_deleted_usd: f64,
-    /// What the series' text calls cost (the planner that made it, "Describe from images"):
-    /// counted once, never given back, and part of [`Series::spent_usd`] like images.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub spent_on_text_usd: f64,
+    /// Every request paid for (or that may have been), never shrunk: what "spent" reads
+    /// ([`crate::model::ledger`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ledger: Vec<crate::model::LedgerEntry>,
     /// Output settings.
     pub output: OutputSettings,
     /// Locales of its on-image text (e.g. `en`, `zh-Hans`, `ar`); empty: one language.
@@ -168,7 +168,7 @@ impl Series {
             anchor: None,
             budget_usd: None,
             spent_on_deleted_usd: 0.0,
-            spent_on_text_usd: 0.0,
+            ledger: Vec::new(),
             output: OutputSettings {
                 model: model.into(),
                 size: template.size(),
@@ -281,6 +281,7 @@ impl Series {
     /// goes. Returns the ids of the frames changed: `(flagged, cleared)`.
     pub fn reconcile_interrupted(&mut self) -> (Vec<String>, Vec<String>) {
         let (mut flagged, mut cleared) = (Vec::new(), Vec::new());
+        let mut pending = Vec::new();
         for at in 0..self.frames.len() {
             let frame = &self.frames[at];
             let unsaved = frame.error.as_ref().is_some_and(|e| e.unsaved);
@@ -294,6 +295,11 @@ impl Series {
                 cleared.push(frame.id.clone());
             } else if frame.in_flight_since.take().is_some() || unsaved {
                 flagged.push(frame.id.clone());
+                // It may have been billed: the ledger says so (once per job). Its job stays
+                // on the frame so the server can be asked for the answer.
+                if let Some(job) = frame.in_flight_job.clone().filter(|_| !unsaved) {
+                    pending.push((frame.id.clone(), job));
+                }
                 frame.error = Some(FrameError {
                     message: "The page was closed or reloaded while this frame's request was in flight. Its image was not received; generate it again.".into(),
                     may_be_billed: true,
@@ -302,7 +308,33 @@ impl Series {
                 });
             }
         }
+        for (frame_id, job) in pending {
+            self.record_spend(crate::model::LedgerEntry {
+                frame_id,
+                versions: Vec::new(),
+                job_id: job.job_id.clone(),
+                request_id: None,
+                cost_usd: None,
+                usage: None,
+                at_ms: job.since_ms,
+                maybe_billed: true,
+                recovered: false,
+                seeded: false,
+            });
+        }
         (flagged, cleared)
+    }
+
+    /// Frames whose lost request can be asked for by job id: `(frame id, job id)`.
+    pub fn recoverable_jobs(&self) -> Vec<(String, String)> {
+        self.frames
+            .iter()
+            .filter(|f| f.in_flight_since.is_none())
+            .filter_map(|f| {
+                let job = f.in_flight_job.as_ref()?.job_id.clone()?;
+                Some((f.id.clone(), job))
+            })
+            .collect()
     }
 
     /// Ids of frames without an image, in order (what "Generate missing" makes). A frame
@@ -530,18 +562,27 @@ impl Series {
             .count()
     }
 
-    /// What the series has spent so far: its versions' shares of their requests, and what
-    /// was paid for versions deleted since ([`Series::spent_on_deleted_usd`]).
+    /// What the series has spent so far: its ledger, which deleting never shrinks (a
+    /// version that is not in it yet, e.g. not settled since loading, counts too).
     pub fn spent_usd(&self) -> f64 {
-        self.spent_on_versions_usd() + self.spent_on_deleted_usd + self.spent_on_text_usd
+        let unledgered: f64 = self
+            .versions
+            .iter()
+            .filter(|v| !self.ledger.iter().any(|e| e.versions.contains(&v.id)))
+            .filter_map(|v| v.cost_usd)
+            .sum();
+        // A series stored before the ledger (not settled yet) kept its deleted part here.
+        let pre_ledger = if self.ledger.is_empty() {
+            self.spent_on_deleted_usd
+        } else {
+            0.0
+        };
+        crate::model::ledger::ledger_total(&self.ledger) + unledgered + pre_ledger
     }
 
-    /// Counts a text call's cost against the series (a negative or non-finite figure counts
-    /// nothing: money is never given back).
-    pub fn record_text_spend(&mut self, usd: f64) {
-        if usd.is_finite() && usd > 0.0 {
-            self.spent_on_text_usd += usd;
-        }
+    /// What of [`Series::spent_usd`] was spent on frames or versions deleted since.
+    pub fn spent_on_deleted_now_usd(&self) -> f64 {
+        (self.spent_usd() - self.spent_on_versions_usd()).max(0.0)
     }
 
     /// What the series' versions that still exist cost.

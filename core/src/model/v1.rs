@@ -275,6 +275,7 @@ pub fn upgrade(project: Project, hashes: &HashMap<String, String>) -> Upgraded {
             locale_versions: Default::default(),
             error: f.error,
             in_flight_since: f.in_flight_since,
+            in_flight_job: None,
             hold_seconds: None,
         });
     }
@@ -291,7 +292,7 @@ pub fn upgrade(project: Project, hashes: &HashMap<String, String>) -> Upgraded {
         anchor,
         budget_usd: project.budget_usd,
         spent_on_deleted_usd: 0.0,
-        spent_on_text_usd: 0.0,
+        ledger: Vec::new(),
         output: project.output,
         locales: Vec::new(),
         frame_order: frames.iter().map(|f| f.id.clone()).collect(),

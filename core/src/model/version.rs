@@ -234,7 +234,7 @@ impl Version {
             usage: None,
             request_cost_usd: Some(0.045),
             cost_usd: Some(0.045),
-            request_id: Some("req_1".into()),
+            request_id: Some(format!("req_{id}")),
             anchor_image: anchor_image.map(str::to_string),
             maybe_billed_attempts: 0,
         }

@@ -156,9 +156,79 @@ pub fn job_info(json: &str) -> Option<JobInfo> {
         .map(|w| w.continuity_job)
 }
 
+/// What one answer of the job route means for the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobReply {
+    /// Answered: `http_status` is the endpoint's (2xx: images and usage; otherwise the error
+    /// envelope of a refusal, which was not billed).
+    Done {
+        /// The endpoint's HTTP status.
+        http_status: u16,
+        /// The endpoint's `x-request-id`.
+        request_id: Option<String>,
+    },
+    /// Still being answered: ask again later.
+    Running,
+    /// Not known for this token (never seen, expired, evicted).
+    Unknown,
+}
+
+/// Reads an answer of the job route from its HTTP status, its [`JOB_STATUS_HEADER`] and its
+/// `continuity_job` member (any of which may be missing: a server without the route answers
+/// 404 without either, which is "unknown").
+pub fn job_reply(
+    http_status: u16,
+    status_header: Option<&str>,
+    info: Option<&JobInfo>,
+) -> JobReply {
+    let status = info.map(|i| i.status).or(match status_header {
+        Some(h) if h.eq_ignore_ascii_case("done") => Some(JobStatus::Done),
+        Some(h) if h.eq_ignore_ascii_case("running") => Some(JobStatus::Running),
+        Some(_) => Some(JobStatus::Unknown),
+        None => None,
+    });
+    match status {
+        Some(JobStatus::Done) => JobReply::Done {
+            http_status: info.and_then(|i| i.http_status).unwrap_or(http_status),
+            request_id: info.and_then(|i| i.request_id.clone()),
+        },
+        Some(JobStatus::Running) => JobReply::Running,
+        Some(JobStatus::Unknown) => JobReply::Unknown,
+        // No job member and no header: only a 202 means anything but "unknown".
+        None if http_status == 202 => JobReply::Running,
+        None => JobReply::Unknown,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replies_are_read_from_the_member_the_header_or_the_status() {
+        let done = job_info(
+            r#"{"continuity_job":{"id":"x","status":"done","http_status":400,"request_id":"req_9"}}"#,
+        );
+        assert_eq!(
+            job_reply(400, Some("done"), done.as_ref()),
+            JobReply::Done {
+                http_status: 400,
+                request_id: Some("req_9".into())
+            }
+        );
+        assert_eq!(job_reply(202, Some("running"), None), JobReply::Running);
+        assert_eq!(job_reply(202, None, None), JobReply::Running);
+        assert_eq!(job_reply(404, Some("unknown"), None), JobReply::Unknown);
+        // A server without the route (an older one, a static host's 404 page).
+        assert_eq!(job_reply(404, None, None), JobReply::Unknown);
+        assert_eq!(
+            job_reply(200, Some("DONE"), None),
+            JobReply::Done {
+                http_status: 200,
+                request_id: None
+            }
+        );
+    }
 
     #[test]
     fn ids_are_128_bits_in_hex() {

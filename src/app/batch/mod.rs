@@ -431,7 +431,6 @@ async fn land(state: AppState, store: Store<Series>, endpoint: &Endpoint, run: &
                     job_id: &line.frame_id,
                     origin: frame_job::origin_of(None, None),
                     mask: None,
-                    marked: false,
                 };
                 let made_by = Made {
                     sent: line.request.clone(),

@@ -19,6 +19,7 @@ use crate::ui::fields::text_control;
 use crate::ui::said::SaidHere;
 use continuity_core::model::action::FrameEdit;
 use continuity_core::model::frame::FrameStoreFields;
+use continuity_core::model::ledger::is_recovered;
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::{Frame, Series, Version};
 use continuity_core::status::badge;
@@ -82,6 +83,13 @@ pub fn FrameCard(
             })
     };
     let cost = move || active.with(|v| v.as_ref().map(Version::cost_line).unwrap_or_default());
+    // Its image was read back from the server after the page lost the request.
+    let recovered = move || {
+        active.with(|v| {
+            v.as_ref()
+                .is_some_and(|v| store.ledger().with(|l| is_recovered(l, &v.id)))
+        })
+    };
     let busy = Signal::derive(move || run.with(|r| r.as_ref().is_some_and(|r| r.is_busy())));
     let set_prompt = Callback::new(move |text: String| {
         let _ = edit::user(
@@ -158,6 +166,7 @@ pub fn FrameCard(
                 <div class="frame-head">
                     <h3 id=title_id.clone()>{move || title.get()}</h3>
                     <span class="muted small frame-cost">{cost}</span>
+                    {move || recovered().then(|| view! { <span class="note small" data-testid="frame-recovered">"recovered"</span> })}
                 </div>
                 <label for=prompt_id.clone() class="sr-only">{move || format!("Prompt for {}", title.get())}</label>
                 {text_control(prompt, set_prompt, 2, "What happens in this frame?", "frame-prompt", Some(prompt_id), None)}

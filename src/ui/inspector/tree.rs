@@ -70,6 +70,7 @@ pub fn VersionTree(
                     if n.siblings > 1 {
                         label.push_str(&format!(" · 1 of {} variants", n.siblings));
                     }
+                    let recovered = s.is_recovered(&n.id);
                     let detail = v
                         .instruction
                         .clone()
@@ -82,7 +83,9 @@ pub fn VersionTree(
                                 on:click=move |_| pick(id.clone())>
                                 <span class="version-thumb"><Thumb hash=Signal::derive(move || Some(hash.clone())) alt=""/></span>
                                 <span class="version-text">
-                                    <span>{label}{n.active.then_some(" · active")}</span>
+                                    <span>{label}{n.active.then_some(" · active")}
+                                        {recovered.then(|| view! { " · " <span class="note" data-testid="version-recovered">"recovered"</span> })}
+                                    </span>
                                     <span class="muted small">{detail}</span>
                                 </span>
                             </button>

@@ -4,7 +4,7 @@
 
 use crate::app::runner;
 use continuity_core::cost::{format_usd, spend_line};
-use continuity_core::model::series::{spent_on, SeriesStoreFields};
+use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::Series;
 use leptos::prelude::*;
 use reactive_stores::Store;
@@ -58,7 +58,7 @@ pub fn BatchProgress(
     }
 }
 
-/// What the series has spent so far (its versions' costs, and what deleted versions cost:
+/// What the series has spent so far (its ledger: what every request cost, deleted work too:
 /// paid is paid) against its budget, e.g. "$0.196 spent of $0.10 budget · $0.04 of it on
 /// deleted frames"; nothing before the first cost or budget.
 #[component]
@@ -67,9 +67,12 @@ pub fn SpendLine(
     store: Store<Series>,
 ) -> impl IntoView {
     let line = move || {
-        let on_versions: f64 = store.versions().with(|vs| spent_on(vs));
-        let on_deleted = store.spent_on_deleted_usd().get();
-        let spent = on_versions + on_deleted;
+        // "Spent" is the ledger (deleting never shrinks it); read with the versions, which
+        // every landing result notifies.
+        store.versions().track();
+        store.ledger().track();
+        let (spent, on_deleted) =
+            store.with_untracked(|s| (s.spent_usd(), s.spent_on_deleted_now_usd()));
         let budget = store.budget_usd().get();
         (spent > 0.0 || budget.is_some()).then(|| {
             let line = spend_line(spent, budget);

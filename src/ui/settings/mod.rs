@@ -144,6 +144,9 @@ pub fn SettingsPanel() -> impl IntoView {
                     <SecretBox secret=Secret::Key current=state.key testid="api-key" noun="key"
                         label=Signal::derive(move || if kind() == ConnectionKind::Custom { "Key or access token (optional)".to_string() } else { "OpenAI API key".to_string() })
                         advice="By default the key is kept for this tab only. Use a restricted key that can only create images, in a project with a spend limit: anything running in this page can read it."/>
+                    <p class="muted small" data-testid="recovery-note">
+                        "Without a server, an image whose request is in flight when the page reloads, crashes or loses the network is lost (and may have been billed). Through continuity-server (“This server”) in-flight work is recoverable: the server keeps each answer for 24 hours and the app stores it when it comes back."
+                    </p>
                 </Show>
                 <fieldset class="row">
                     <legend>"Batches"</legend>

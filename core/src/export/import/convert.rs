@@ -376,7 +376,7 @@ pub fn to_series(
         anchor,
         budget_usd: s.budget_usd,
         spent_on_deleted_usd: 0.0,
-        spent_on_text_usd: 0.0,
+        ledger: Vec::new(),
         output: OutputSettings {
             model: s.output.model.clone(),
             size,
