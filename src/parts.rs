@@ -249,6 +249,14 @@ lazy_part!(settings:
     preload preload_settings_panel
 );
 
+lazy_part!(brief:
+    /// "New from a brief": the brief, the planner call, the editable preview, "Create series".
+    pub fn brief_planner() -> AnyView {
+        view! { <crate::ui::projects::brief::BriefPlanner/> }.into_any()
+    }
+    preload preload_brief_planner
+);
+
 lazy_part!(shortcuts:
     /// The keyboard shortcut sheet (`?`).
     pub fn shortcut_sheet() -> AnyView {
@@ -379,6 +387,7 @@ pub fn prefetch_when_idle(state: AppState) {
                 preload_settings_panel().await,
                 preload_import().await,
                 preload_shortcut_sheet().await,
+                preload_brief_planner().await,
             ] {
                 let _ = part;
             }

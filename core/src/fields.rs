@@ -125,6 +125,7 @@ pub fn settings(fields: &impl Fields) -> Settings {
         stream_previews: fields
             .flag("stream_previews")
             .unwrap_or(defaults.stream_previews),
+        text_model: fields.text("text_model").unwrap_or(defaults.text_model),
     }
 }
 
@@ -170,7 +171,7 @@ mod tests {
             kind in 0..3u8, url in "\\PC{0,40}", remember: bool, concurrency in 1u8..=12, stream: bool,
         ) {
             let connection = [ConnectionKind::ThisServer, ConnectionKind::OpenAiDirect, ConnectionKind::Custom][kind as usize];
-            let s = Settings { connection, custom_base_url: url, remember_key: remember, concurrency, stream_previews: stream };
+            let s = Settings { connection, custom_base_url: url, remember_key: remember, concurrency, stream_previews: stream, text_model: String::new() };
             let written = serde_json::to_value(&s).unwrap();
             prop_assert_eq!(super::settings(&written), s);
         }

@@ -39,6 +39,9 @@ pub struct Settings {
     pub concurrency: u8,
     /// Stream partial previews.
     pub stream_previews: bool,
+    /// The text model of the planner, "Describe from images" and the checks; empty: the
+    /// text catalogue's default.
+    pub text_model: String,
 }
 
 impl Default for Settings {
@@ -49,6 +52,7 @@ impl Default for Settings {
             remember_key: false,
             concurrency: 4,
             stream_previews: true,
+            text_model: String::new(),
         }
     }
 }

@@ -4,10 +4,12 @@
 
 pub mod batch;
 pub mod boot;
+pub mod brief;
 pub mod checks;
 pub mod client;
 pub mod consistency;
 pub mod derived;
+pub mod describe;
 pub mod edit;
 pub mod edits;
 pub mod export;

@@ -209,3 +209,14 @@ async fn thumbnail_here(blob: &Blob, width: u32, height: u32) -> Result<Blob, Bl
     .map_err(|_| BlobError::Thumbnail("cannot encode"))?;
     Ok(thumb.unchecked_into())
 }
+
+/// The image `blob` as a `data:` URL of type `mime` (for a text call's `input_image`), or `None`
+/// if it cannot be read.
+pub async fn data_url(blob: &Blob, mime: &str) -> Option<String> {
+    let buffer = JsFuture::from(blob.array_buffer()).await.ok()?;
+    let bytes = Uint8Array::new(&buffer).to_vec();
+    // `btoa` takes a "binary string": one char per byte.
+    let binary: String = bytes.iter().map(|&b| char::from(b)).collect();
+    let b64 = web_sys::window()?.btoa(&binary).ok()?;
+    Some(format!("data:{mime};base64,{b64}"))
+}

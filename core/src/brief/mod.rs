@@ -28,6 +28,7 @@
 //! unknown field, every field present) and then held to length and count limits; the error
 //! names the field at fault in plain text. Nothing from it is ever rendered as HTML.
 
+pub mod adopt;
 pub mod check;
 pub mod check_frame;
 pub mod describe;

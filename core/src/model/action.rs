@@ -245,6 +245,16 @@ pub enum SeriesEdit {
     Output(OutputSettings),
     /// Sets the budget (`None`: no budget).
     Budget(Option<f64>),
+    /// Counts a text call's cost (the planner, "Describe from images") in the series' ledger:
+    /// money spent, never given back (an undo of another edit keeps it).
+    TextSpend {
+        /// US dollars.
+        usd: f64,
+        /// The answer's `x-request-id` (counted once).
+        request_id: Option<String>,
+        /// When (ms since the epoch).
+        at_ms: f64,
+    },
     /// Sets the locales.
     Locales(Vec<String>),
     /// Turns "Check every result" on or off.

@@ -306,6 +306,14 @@ impl Series {
                 self.budget_usd = budget;
                 vec![SeriesField::Budget]
             }
+            SeriesEdit::TextSpend {
+                usd,
+                request_id,
+                at_ms,
+            } => {
+                self.record_text_spend(usd, request_id, at_ms);
+                vec![SeriesField::Budget]
+            }
             SeriesEdit::Locales(locales) => {
                 self.locales = locales;
                 vec![SeriesField::Locales]

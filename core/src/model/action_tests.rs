@@ -592,3 +592,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn text_spend_counts_once_and_an_undo_does_not_give_it_back() {
+    let mut s = series();
+    let before = s.spent_usd();
+    let palette = s
+        .apply(Edit::Series(SeriesEdit::Palette(Vec::new())))
+        .expect("applies");
+    let spend = |usd: f64| {
+        Edit::Series(SeriesEdit::TextSpend {
+            usd,
+            request_id: Some("req_text".into()),
+            at_ms: 1.0,
+        })
+    };
+    s.apply(spend(0.25)).expect("applies");
+    s.apply(spend(-1.0)).expect("applies");
+    // The same request again is not counted twice.
+    s.apply(spend(0.25)).expect("applies");
+    assert!((s.spent_usd() - before - 0.25).abs() < 1e-12);
+    // Undoing the earlier palette edit restores the record but keeps what was spent.
+    s.restore(palette.undo);
+    assert!((s.spent_usd() - before - 0.25).abs() < 1e-12);
+}

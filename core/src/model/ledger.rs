@@ -190,3 +190,26 @@ impl Series {
 #[cfg(test)]
 #[path = "ledger_tests.rs"]
 mod tests;
+
+impl Series {
+    /// Counts a text call's cost (the planner that made the series, "Describe from images")
+    /// in the ledger: an entry of no frame, once per request id; a negative or non-finite
+    /// figure counts nothing (money is never given back). Returns whether the ledger changed.
+    pub fn record_text_spend(&mut self, usd: f64, request_id: Option<String>, at_ms: f64) -> bool {
+        if !(usd.is_finite() && usd > 0.0) {
+            return false;
+        }
+        self.record_spend(LedgerEntry {
+            frame_id: String::new(),
+            versions: Vec::new(),
+            job_id: None,
+            request_id,
+            cost_usd: Some(usd),
+            usage: None,
+            at_ms,
+            maybe_billed: false,
+            recovered: false,
+            seeded: false,
+        })
+    }
+}

@@ -3,6 +3,7 @@
 //! paste; order matters, identity first). It edits the bible through the series' store. It is
 //! the "Bible" drawer's content (a lazy part of its own).
 
+mod describe;
 mod entity;
 
 use crate::app::edit::{self, Edit, SeriesEdit};
@@ -128,6 +129,7 @@ pub fn BiblePanel(
                     <TextField label="Never" value=never on_change=set_never rows=3 hint="one rule per line" testid="bible-never"/>
                 </div>
             </div>
+            <describe::DescribeFromImages store=store/>
             <h3>"Characters, products and props"</h3>
             <div class="entities">
                 <For each=move || entity_ids.get() key=|id| id.clone() let:eid>

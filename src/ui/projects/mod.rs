@@ -1,6 +1,7 @@
 //! The series list: start a series from a template, open, rename or delete one. It reads light
 //! summaries (name, template, frames, a few thumbnails, last change, spent), never whole series.
 
+pub mod brief;
 pub mod import;
 
 use crate::app::state::{AppState, Route};
@@ -18,6 +19,8 @@ pub fn ProjectsScreen() -> impl IntoView {
     let state = AppState::get();
     let query = RwSignal::new(String::new());
     let sort = RwSignal::new("changed".to_string());
+    // "New from a brief" is a lazy part: loaded when first opened.
+    let brief_open = RwSignal::new(false);
     // Light summaries only: the list never reads a whole series.
     let shown = Memo::new(move |_| {
         let q = lowercase(&query.get());
@@ -48,6 +51,13 @@ pub fn ProjectsScreen() -> impl IntoView {
             <h1 id="projects-title">"Your series"</h1>
             {no_server}
             <NewSeriesForm/>
+            <div class="row">
+                <button type="button" class="btn" data-testid="new-from-brief" aria-expanded=move || brief_open.get().to_string()
+                    on:click=move |_| brief_open.update(|o| *o = !*o)>"New from a brief"</button>
+            </div>
+            <Show when=move || brief_open.get()>
+                <crate::ui::lazy_view::LazyView load=crate::parts::brief_planner/>
+            </Show>
             <div class="row">
                 <h2 class="grow">"Saved in this browser"</h2>
                 <import::ImportButton/>

@@ -163,6 +163,16 @@ pub fn SettingsPanel() -> impl IntoView {
                         "Show live previews (streaming; +100 tokens per preview)"
                     </label>
                 </fieldset>
+                <div class="field">
+                    <label for="text-model">"Text model (plans from a brief, describing images)"</label>
+                    <select id="text-model" data-testid="text-model"
+                        on:change:target=move |ev| { let id = ev.target().value(); set(&|s| s.text_model = id.clone()) }>
+                        {continuity_core::text_models::TextCatalogue::builtin().text_models.into_iter().map(|m| {
+                            let chosen = crate::app::brief::text_model(&state.settings.get_untracked()).id == m.id;
+                            view! { <option value=m.id.clone() selected=chosen>{format!("{} — {}", m.label, m.note)}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
                 <div class="row end">
                     <button class="btn primary" on:click=move |_| close() data-testid="close-settings">"Done"</button>
                 </div>
