@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod brief;
+pub mod bulk_edit;
 pub mod catalogue;
 pub mod compiler;
 pub mod cost;
