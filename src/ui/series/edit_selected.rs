@@ -55,9 +55,15 @@ pub fn EditSelected(
         let plan = edits::plan(state, store, &items);
         Some((items, skipped, plan))
     });
-    let close = move || open.set(false);
     // Said inside the dialog (the page behind it is inert while it is open).
     let problem = RwSignal::new(None::<String>);
+    // Closing forgets the form: the next "Edit selected" starts empty.
+    let close = move || {
+        open.set(false);
+        instruction.set(String::new());
+        use_region.set(false);
+        problem.set(None);
+    };
     let start = move |_| {
         said::from(state, Place::Series);
         let text = instruction.get_untracked();
@@ -77,7 +83,6 @@ pub fn EditSelected(
         let Some((items, _, _)) = planned.get_untracked() else {
             return;
         };
-        problem.set(None);
         close();
         edits::start_many(state, store, items, region);
     };
