@@ -4,7 +4,7 @@
 //! The frames are previewed, with the table's or template's problem said plainly, before
 //! "Add N frames" adds them as one undoable step.
 
-use continuity_core::brief::rows::{list_preview, RowFrame, VariableTable};
+use continuity_core::brief::rows::{list_preview, RowFrame, RowsError, VariableTable};
 use continuity_core::export::csv::template::variables;
 use continuity_core::export::csv::ListPreview;
 use leptos::prelude::*;
@@ -39,6 +39,14 @@ pub fn VariableRows(
                 })
                 .filter(|r| r.iter().any(|c| !c.trim().is_empty()))
                 .collect();
+            // A blank cell in a typed grid is a value not typed yet, named like a missing one.
+            for (i, row) in rows.iter().enumerate() {
+                if let Some(c) = row.iter().position(|v| v.trim().is_empty()) {
+                    return Some(Err(
+                        RowsError::MissingValue(i + 1, columns[c].clone()).to_string()
+                    ));
+                }
+            }
             return (!rows.is_empty()).then_some(Ok(VariableTable { columns, rows }));
         }
         let text = csv.get();
