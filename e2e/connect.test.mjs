@@ -4,7 +4,8 @@
 // makes is recorded by Playwright, and every request that reaches the endpoint is recorded
 // byte for byte (multipart bodies too, which Playwright's request events do not carry); both
 // are searched for it: the key may appear in exactly one place, the `Authorization: Bearer`
-// header of image requests to the configured endpoint.
+// header of requests to the configured endpoint (image requests, and `GET /v1/models`, whose
+// shutdown dates the Model select follows).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -34,6 +35,8 @@ after(async () => {
  * would paste it). */
 const baseUrl = () => `${recorder.url}/v1`;
 const isImageRequest = (r) => r.url.startsWith(`${baseUrl()}/images/`);
+/** The endpoint's model list (issue 21: its shutdown dates win over the catalogue's). */
+const isModelList = (r) => r.method === 'GET' && r.url === `${baseUrl()}/models`;
 
 /** Settings → Custom endpoint = the fake, then types the key and presses "Use this key". */
 async function connectWithKey(page) {
@@ -109,7 +112,7 @@ test('SEC-KEY-04/05: the key travels only in the Authorization header to the cus
     for (const [name, value] of Object.entries(r.headers)) {
       if (!value.includes(KEY)) continue;
       assert.equal(name, 'authorization', `key in header ${name} of ${r.url.slice(0, 120)}`);
-      assert.ok(isImageRequest(r), `key sent to ${r.url.slice(0, 120)}`);
+      assert.ok(isImageRequest(r) || isModelList(r), `key sent to ${r.url.slice(0, 120)}`);
     }
   }
   // What reached the endpoint, byte for byte, for every kind of request (JSON generations,
@@ -130,7 +133,10 @@ test('SEC-KEY-04/05: the key travels only in the Authorization header to the cus
       assert.ok(!String(value).includes(KEY), `key in header ${name} of ${r.url}`);
     }
     if (r.method === 'POST') assert.equal(r.headers.authorization, `Bearer ${KEY}`, r.url);
-    else assert.equal(r.headers.authorization, undefined, `credentials on ${r.method} ${r.url}`);
+    // The model list is asked for as soon as the endpoint is set, before a key is given too.
+    else if (r.method === 'GET' && r.url === '/v1/models') {
+      assert.ok([undefined, `Bearer ${KEY}`].includes(r.headers.authorization), r.url);
+    } else assert.equal(r.headers.authorization, undefined, `credentials on ${r.method} ${r.url}`);
   }
   // What the fake itself received for this series: every request authorised.
   const received = (await journal(server.url)).filter((e) => e.params.prompt?.includes(token));
@@ -186,9 +192,12 @@ test('"This server" sends no Authorization header, even with a key stored for an
   for (const r of images) {
     assert.equal(r.headers.authorization, undefined, `Authorization sent to ${r.url}`);
   }
-  for (const r of log) {
+  // The custom endpoint's model list was asked for (with the key) while it was the one in use.
+  for (const r of log.filter((r) => !isModelList(r))) {
     assert.ok(!JSON.stringify(r).includes(KEY), `key in ${r.method} ${r.url.slice(0, 120)}`);
   }
+  const ownList = log.filter((r) => r.method === 'GET' && r.url === `${server.url}v1/models`);
+  for (const r of ownList) assert.equal(r.headers.authorization, undefined, 'no credentials to this server');
   const received = (await journal(server.url)).filter((e) => e.params.prompt?.includes(token));
   assert.equal(received.length, 2);
   assert.ok(received.every((e) => e.authorization_present === false), JSON.stringify(received));

@@ -27,7 +27,7 @@ use crate::web::clock::{now_ms, random_u64};
 use crate::web::idb::Db;
 use continuity_core::model::template::Template;
 use continuity_core::model::Series;
-use continuity_core::plan::Scope;
+use continuity_core::plan::{Plan, Scope};
 use leptos::prelude::*;
 use reactive_stores::Store;
 
@@ -131,6 +131,15 @@ fn install_settings_persist(state: AppState) {
     }
 }
 
+/// The endpoint's model dates win over the catalogue's (after the catalogue is loaded).
+fn install_model_dates(state: AppState) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static INSTALLED: AtomicBool = AtomicBool::new(false);
+    if !INSTALLED.swap(true, Ordering::Relaxed) {
+        state.in_app_owner(|| crate::app::model_dates::follow(state));
+    }
+}
+
 /// Pending edits are written at once when the page is hidden or left. Installed when the
 /// workspace first opens a series: before that there is nothing to write.
 fn install_flush_on_hide(state: AppState) {
@@ -169,6 +178,40 @@ lazy_part!(plan:
         view! { <crate::ui::series::edit_selected::EditSelected store=store open=open selection=selection/> }.into_any()
     }
     preload preload_edit_selected
+);
+
+// Batch mode (the Batch API): sending, polling, cancelling and landing a series' batches, a
+// module of its own — most series never use it, and the plan and the board only call in here.
+lazy_part!(batch:
+    /// Whether this browser may reach the Batch API with the current settings.
+    pub fn batch_check(state: AppState) -> Result<(), String> {
+        crate::app::batch::check(state).await
+    }
+    preload preload_batch
+);
+
+lazy_part!(batch:
+    /// Sends `plan` of `series_id` in batch mode (the anchor now, the rest in a batch).
+    pub fn batch_submit(state: AppState, series_id: String, plan: Plan) -> () {
+        crate::app::batch::submit(state, &series_id, plan)
+    }
+    preload preload_batch_submit
+);
+
+lazy_part!(batch:
+    /// Polls the batches `series_id` waits for until they have landed.
+    pub fn batch_watch(state: AppState, series_id: String) -> () {
+        crate::app::batch::watch(state, &series_id)
+    }
+    preload preload_batch_watch
+);
+
+lazy_part!(batch:
+    /// Cancels the running batches of `series_id`.
+    pub fn batch_cancel(state: AppState, series_id: String) -> () {
+        crate::app::batch::cancel(state, &series_id)
+    }
+    preload preload_batch_cancel
 );
 
 lazy_part!(bible:
@@ -283,13 +326,13 @@ lazy_part!(workspace:
     /// valid one (a host can add a model or fix a price without rebuilding); a broken file is
     /// reported and ignored.
     pub fn load_catalogue(state: AppState) -> () {
-        let Some(text) = crate::web::http::get_text("models.json").await else {
-            return;
-        };
-        match continuity_core::catalogue::Catalogue::parse(&text) {
-            Ok(catalogue) => state.catalogue().set(catalogue),
-            Err(e) => state.error(format!("{e} Using the built-in model list.")),
+        if let Some(text) = crate::web::http::get_text("models.json").await {
+            match continuity_core::catalogue::Catalogue::parse(&text) {
+                Ok(catalogue) => state.catalogue().set(catalogue),
+                Err(e) => state.error(format!("{e} Using the built-in model list.")),
+            }
         }
+        install_model_dates(state);
     }
     preload preload_load_catalogue
 );
@@ -338,6 +381,7 @@ pub fn prefetch_when_idle(state: AppState) {
             for part in [
                 preload_inspector().await,
                 preload_plan_dialog().await,
+                preload_batch().await,
                 preload_bible_panel().await,
                 preload_series_settings().await,
                 preload_export_menu().await,

@@ -310,6 +310,7 @@ async fn edit_sends_three_images_in_order_and_the_mask_byte_for_byte() {
             .map(|p| blob_from_bytes(p, "image/png").unwrap())
             .collect(),
         mask: Some(blob_from_bytes(&mask, "image/png").unwrap()),
+        markup: None,
     };
     let prompt = unique_prompt("Give the fox a red scarf");
     let mut req = request(&prompt, "low");

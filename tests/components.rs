@@ -362,6 +362,131 @@ async fn the_mask_painter_turns_a_stroke_into_the_expected_mask_png() {
     );
 }
 
+/// The output settings follow the series' model: Quality lists xhigh only where the model
+/// does, Complexity shows only on 2.6, a switch drops what the new model lacks and says so on
+/// screen, and "Transparent background" is disabled with the reason where unsupported.
+#[wasm_bindgen_test]
+async fn the_output_settings_follow_the_model() {
+    use continuity::ui::series::output::OutputSettingsCard;
+    let holder: RwSignal<Option<Store<Series>>> = RwSignal::new(None);
+    let (root, _handle) = mount(move || {
+        let (_, store) = comic();
+        holder.set(Some(store));
+        view! { <OutputSettingsCard store=store/> }
+    });
+    tick().await;
+    let store = holder.get_untracked().unwrap();
+    let choose = |selector: &str, value: &str| {
+        let select: web_sys::HtmlSelectElement = find(&root, selector).unchecked_into();
+        select.set_value(value);
+        let init = web_sys::EventInit::new();
+        init.set_bubbles(true);
+        let ev = web_sys::Event::new_with_event_init_dict("change", &init).unwrap();
+        select.dispatch_event(&ev).unwrap();
+    };
+    let qualities = || -> Vec<String> {
+        query_all_in(&root, "#series-quality option")
+            .iter()
+            .map(|o| o.get_attribute("value").unwrap_or_default())
+            .collect()
+    };
+    let checkbox = || -> web_sys::HtmlInputElement {
+        find(&root, "[data-testid=transparent-background]").unchecked_into()
+    };
+    assert!(!qualities().contains(&"xhigh".to_string()));
+    assert!(query_in(&root, "#series-complexity").is_none());
+    assert!(
+        !checkbox().disabled(),
+        "gpt-image-2 makes transparent backgrounds (preview)"
+    );
+    choose("#series-model", "gpt-image-2.5-flare");
+    tick().await;
+    assert!(qualities().contains(&"xhigh".to_string()));
+    choose("#series-quality", "xhigh");
+    tick().await;
+    choose("#series-model", "gpt-image-2.6-flare");
+    tick().await;
+    assert_eq!(store.output().get_untracked().quality, "high");
+    assert!(!qualities().contains(&"xhigh".to_string()));
+    assert!(
+        text_of(&find(&root, "[data-testid=output-notice]"))
+            .contains("Quality “xhigh” is not available on GPT Image 2.6 Flare"),
+        "the drop is said"
+    );
+    assert!(query_in(&root, "#series-complexity").is_some());
+    assert!(checkbox().disabled());
+    assert!(text_of(&find(&root, "[data-testid=transparent-reason]"))
+        .contains("cannot make transparent backgrounds"));
+}
+
+/// "Mark changes": a circle dragged with pointer events and a typed note become marks, and the
+/// layer sent as `markup` is a PNG of the image's size (not the screen's), transparent except
+/// for the ink; undo removes the last mark, clear all of them.
+#[wasm_bindgen_test]
+async fn the_markup_painter_draws_marks_on_a_layer_the_image_size() {
+    use continuity::ui::inspector::markup_painter::MarkupPainter;
+    use continuity::web::markup::{markup_png, Mark};
+    let marks = RwSignal::new(Vec::<Mark>::new());
+    let (root, _handle) = mount(move || {
+        view! { <div style="position: relative; width: 200px; height: 100px"><MarkupPainter width=400 height=200 marks=marks/></div> }
+    });
+    tick().await;
+    let canvas = find(&root, "[data-testid=markup-canvas]");
+    let rect = canvas.get_bounding_client_rect();
+    let at = |fx: f64, fy: f64| {
+        (
+            rect.left() + rect.width() * fx,
+            rect.top() + rect.height() * fy,
+        )
+    };
+    let pointer = |kind: &str, (x, y): (f64, f64)| {
+        let init = web_sys::PointerEventInit::new();
+        init.set_bubbles(true);
+        init.set_client_x(x as i32);
+        init.set_client_y(y as i32);
+        init.set_pointer_id(3);
+        init.set_pointer_type("mouse");
+        let ev = web_sys::PointerEvent::new_with_event_init_dict(kind, &init).unwrap();
+        canvas.dispatch_event(&ev).unwrap();
+    };
+    // The circle tool is the first choice: a drag from (25%, 20%) to (75%, 80%).
+    pointer("pointerdown", at(0.25, 0.2));
+    pointer("pointermove", at(0.5, 0.5));
+    pointer("pointermove", at(0.75, 0.8));
+    pointer("pointerup", at(0.75, 0.8));
+    tick().await;
+    assert_eq!(marks.get_untracked().len(), 1);
+    assert!(matches!(marks.get_untracked()[0], Mark::Circle(..)));
+    // A note: the tool, the text typed, a click where it goes.
+    click_labelled(&root, "button", "Text note");
+    tick().await;
+    let note = find(&root, "[data-testid=markup-note]");
+    type_into(&note, "blue");
+    tick().await;
+    pointer("pointerdown", at(0.05, 0.05));
+    tick().await;
+    let drawn = marks.get_untracked();
+    assert_eq!(drawn.len(), 2);
+    assert!(
+        matches!(&drawn[1], Mark::Note(_, t) if t == "blue"),
+        "{drawn:?}"
+    );
+    let png = markup_png(400, 200, &drawn).await.unwrap();
+    let (w, h, alpha) = decode_alpha(&png).await;
+    assert_eq!((w, h), (400, 200), "the layer has the image's size");
+    let a = |x: u32, y: u32| alpha[(y * w + x) as usize];
+    assert_eq!(a(200, 100), 0, "inside the circle: transparent");
+    assert_eq!(a(395, 195), 0, "away from every mark: transparent");
+    // The ellipse's leftmost point is near image (100, 100) (client pixels are whole).
+    assert!((94..=106).any(|x| a(x, 100) > 0), "on the circle: ink");
+    click_in(&root, "[data-testid=undo-mark]");
+    tick().await;
+    assert_eq!(marks.get_untracked().len(), 1, "undo removes the note");
+    click_in(&root, "[data-testid=clear-marks]");
+    tick().await;
+    assert!(marks.get_untracked().is_empty());
+}
+
 /// The version tree draws an edit under the version it was made from, and a click shows it.
 #[wasm_bindgen_test]
 async fn the_version_tree_renders_branches() {

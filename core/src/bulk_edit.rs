@@ -42,6 +42,7 @@ pub fn items(
                     base: version.id.clone(),
                     instruction: instruction.trim().to_string(),
                     masked,
+                    marked: false,
                 },
             }),
             None => without_image.push(frame.title.clone()),

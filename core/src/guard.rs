@@ -22,6 +22,10 @@ pub struct GuardInputs {
     pub result_hash: String,
     /// Content hash of the mask PNG sent (painted = alpha 0), when the edit had one.
     pub mask_hash: Option<String>,
+    /// Content hash of the markup layer sent (marks over image 1), when the edit had one: the
+    /// leak is then measured outside the marks widened by
+    /// [`MARKUP_MARGIN`](crate::pixels::MARKUP_MARGIN).
+    pub markup_hash: Option<String>,
     /// Whether "Keep outside mask" applies (a masked edit; a composite is already kept).
     pub can_composite: bool,
 }
@@ -44,6 +48,11 @@ pub fn guard_inputs(series: &Series, version_id: &str) -> Option<GuardInputs> {
         parent_hash: parent.image.hash.clone(),
         result_hash: v.image.hash.clone(),
         mask_hash: v.request.mask.clone(),
+        markup_hash: v
+            .request
+            .markup
+            .clone()
+            .filter(|_| v.request.mask.is_none()),
         can_composite: v.kind == VersionKind::Edited && v.request.mask.is_some(),
     })
 }
@@ -63,6 +72,17 @@ pub fn leak_figure(changed: u32, share: f64, threshold: f32, masked: bool) -> St
     } else {
         format!("{shown}% of pixels changed against the parent (ΔE > {threshold}; no mask)")
     }
+}
+
+/// The leak figure of a markup edit: "2.1% of pixels away from the marks changed (ΔE > 10;
+/// marks widened by 48 px)". Never "0.0%" for a real leak, as [`leak_figure`].
+pub fn marks_leak_figure(changed: u32, share: f64, threshold: f32) -> String {
+    let figure = leak_figure(changed, share, threshold, true);
+    let shown = figure.split('%').next().unwrap_or_default();
+    format!(
+        "{shown}% of pixels away from the marks changed (ΔE > {threshold}; marks widened by {} px)",
+        crate::pixels::MARKUP_MARGIN
+    )
 }
 
 /// "composite of Cover, version 2 over Cover, version 1": what a composite version's request
@@ -105,6 +125,7 @@ pub fn composite_version(
             n: 1,
             images: vec![edited.image.hash.clone(), parent.image.hash.clone()],
             mask: edited.request.mask.clone(),
+            markup: None,
             note: composite_note(series, edited, parent),
         },
         instruction: None,
@@ -171,6 +192,25 @@ mod tests {
         assert_eq!(g.mask_hash.as_deref(), Some("m1"));
         assert!(g.can_composite);
         assert_eq!(guard_inputs(&s, "v1"), None, "a generation has no parent");
+    }
+
+    /// A markup edit is measured outside its marks (the layer's hash is in its request), and
+    /// cannot be composited (marks are no mask).
+    #[test]
+    fn a_markup_edit_is_measured_outside_its_marks() {
+        let mut s = series();
+        s.versions.iter_mut().for_each(|v| {
+            v.request.mask = None;
+            v.request.markup = Some("mk".into());
+        });
+        let g = guard_inputs(&s, "v2").unwrap();
+        assert_eq!((g.mask_hash, g.markup_hash.as_deref()), (None, Some("mk")));
+        assert!(!g.can_composite);
+        assert_eq!(
+            marks_leak_figure(3, 0.021, 10.0),
+            "2.1% of pixels away from the marks changed (ΔE > 10; marks widened by 48 px)"
+        );
+        assert!(marks_leak_figure(1, 0.000_01, 10.0).starts_with("< 0.1%"));
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! - [`export`]: ZIP, PDF, GIF and contact-sheet writers, the ZIP and CSV readers for import.
 #![forbid(unsafe_code)]
 
+pub mod batch_run;
 pub mod brief;
 pub mod bulk_edit;
 pub mod catalogue;
@@ -33,6 +34,7 @@ pub mod meter;
 pub mod model;
 pub mod model_line;
 pub mod openai;
+pub mod output_options;
 pub mod pixels;
 pub mod plan;
 pub mod requests;

@@ -276,6 +276,7 @@ pub fn compile_locale(
         base_label: format!("{}, source language", frame.title.trim()),
         instruction,
         masked: false,
+        marked: false,
         replaces_text: true,
     };
     Ok(compile_edit(&localized, index, &spec))

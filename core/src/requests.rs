@@ -21,6 +21,8 @@ pub enum Work {
         instruction: String,
         /// Whether a mask is sent.
         masked: bool,
+        /// Whether a markup layer is sent instead (never both).
+        marked: bool,
     },
     /// The locale variant of the frame's active version for `locale`.
     Locale {
@@ -65,6 +67,7 @@ pub fn compile_item(series: &Series, item: &Item) -> Result<CompiledFrame, Strin
             base,
             instruction,
             masked,
+            marked,
         } => {
             let v = series
                 .version(base)
@@ -75,6 +78,7 @@ pub fn compile_item(series: &Series, item: &Item) -> Result<CompiledFrame, Strin
                 base_label: base_label(series, v),
                 instruction: instruction.clone(),
                 masked: *masked,
+                marked: *marked && !*masked,
                 replaces_text: false,
             };
             Ok(compile_edit(series, index, &spec))
@@ -209,6 +213,7 @@ mod tests {
                     base: "v1".into(),
                     instruction: "Make the sky pink.".into(),
                     masked: true,
+                    marked: false,
                 },
             },
             Item {
@@ -253,6 +258,7 @@ mod tests {
                     base: "gone".into(),
                     instruction: "x".into(),
                     masked: false,
+                    marked: false,
                 },
             },
             Item {

@@ -1,12 +1,16 @@
 //! Text models: the mainline models the Responses API runs for the brief planner, "Describe
 //! from images" and the result checks (reference §7.1, §18 "Structured Outputs"). Catalogue
-//! data like the image models (`public/models.json`, `text_models`), priced per million
-//! tokens: input, cached input and output.
+//! data like the image models, in a file of their own (`public/text_models.json`, beside
+//! `models.json`) so that the image catalogue the app reads today does not carry them;
+//! priced per million tokens: input, cached input and output.
 //!
 //! The reference carries no text-model price; the catalogue's figures are OpenAI's list prices
 //! for the GPT-5 family and are marked `confirmed: false` until a bill confirms them.
 
-use crate::catalogue::{ModelStatus, BUILTIN_JSON};
+use crate::catalogue::ModelStatus;
+
+/// The text-model catalogue shipped with the app and the server.
+pub const BUILTIN_JSON: &str = include_str!("../../public/text_models.json");
 use crate::openai::responses::{ResponsesRequest, ResponsesUsage};
 use serde::{Deserialize, Serialize};
 
@@ -48,8 +52,7 @@ pub struct TextModelInfo {
     pub note: String,
 }
 
-/// The text half of a catalogue file: read from the same `models.json` as
-/// [`crate::catalogue::Catalogue`] (which ignores these keys, as this ignores the image models).
+/// The text-model catalogue (`text_models.json`): the models and the default.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TextCatalogue {
     /// The model new work uses, if the file names one.
@@ -61,14 +64,14 @@ pub struct TextCatalogue {
 }
 
 impl TextCatalogue {
-    /// Parses the text models of a catalogue file; a file without any is an empty catalogue.
+    /// Parses a text-model catalogue; a file without models is an empty catalogue.
     pub fn parse(json: &str) -> Result<Self, String> {
         serde_json::from_str(json).map_err(|e| format!("The text model list is not valid: {e}"))
     }
 
     /// The text models compiled in.
     pub fn builtin() -> Self {
-        Self::parse(BUILTIN_JSON).expect("the built-in models.json is valid (tested)")
+        Self::parse(BUILTIN_JSON).expect("the built-in text_models.json is valid (tested)")
     }
 
     /// Looks a text model up by id.
@@ -150,9 +153,10 @@ mod tests {
             images.get("gpt-5-mini").is_none(),
             "text models are not image models"
         );
-        // A catalogue file without text models still reads (older deployments' copies).
-        let old = TextCatalogue::parse(r#"{"default_model":"m","models":[]}"#).unwrap();
-        assert!(old.default_model().is_none());
+        // A file without text models reads as an empty catalogue; a broken one is refused.
+        let empty = TextCatalogue::parse(r#"{"version":1}"#).unwrap();
+        assert!(empty.default_model().is_none());
+        assert!(TextCatalogue::parse("{").unwrap_err().contains("not valid"));
     }
 
     #[test]

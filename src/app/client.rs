@@ -4,7 +4,7 @@
 
 use crate::web::blob::{base64_to_blob, check_image};
 use crate::web::http::{Body, Call, NetError, ResponseInfo};
-use crate::web::image_body::{edit_form, read_answer, AnswerProblem};
+use crate::web::image_body::{edit_form, read_answer, AnswerProblem, Overlay};
 use continuity_core::failure::{
     classify, decide_retry, parse_retry_after, user_message, BodyKind, Classification,
     FailureClass, IncompleteKind, Observation, RetryAfter, RetryDecision,
@@ -26,6 +26,9 @@ pub struct Files {
     pub images: Vec<Blob>,
     /// The `mask` part: a PNG whose transparent pixels mark what may change.
     pub mask: Option<Blob>,
+    /// The `markup` part: marks on a transparent PNG of the first image's size (sent only
+    /// without a mask).
+    pub markup: Option<Blob>,
 }
 
 /// One finished image.
@@ -354,7 +357,12 @@ async fn attempt(
     };
     let (path, body) = match files {
         Some(files) => {
-            let form = edit_form(request.edit_fields(), &files.images, files.mask.as_ref())
+            let overlay = match (&files.mask, &files.markup) {
+                (Some(mask), _) => Some(Overlay::Mask(mask)),
+                (None, Some(marks)) => Some(Overlay::Markup(marks)),
+                (None, None) => None,
+            };
+            let form = edit_form(request.edit_fields(), &files.images, overlay)
                 .map_err(|_| no_info(Observation::Network { sent: false }))?;
             ("images/edits", Body::Form(form))
         }

@@ -47,6 +47,9 @@ pub fn memo(store: Store<Series>) -> Memo<Derived> {
                 Some((id, pointer, failed, has_error))
             })
             .collect();
+        let in_batches = store
+            .batches()
+            .with(|runs| continuity_core::batch_run::frames_in_batches(runs));
         let facts: Vec<FrameFacts> = facts
             .iter()
             .map(|(id, pointer, failed, has_error)| FrameFacts {
@@ -54,6 +57,7 @@ pub fn memo(store: Store<Series>) -> Memo<Derived> {
                 pointer: pointer.as_deref(),
                 failed: *failed,
                 has_error: *has_error,
+                in_batch: in_batches.contains(id),
             })
             .collect();
         let anchor = store.anchor().get();

@@ -104,6 +104,7 @@ fn tell(store: Store<Series>, lenses: &[Lens]) {
                 SeriesField::Output => notify(store.output()),
                 SeriesField::Budget => notify(store.budget_usd()),
                 SeriesField::Locales => notify(store.locales()),
+                SeriesField::Batches => notify(store.batches()),
             },
             Lens::Versions => {
                 store.versions().update_keys();

@@ -6,6 +6,7 @@ use crate::app::runner;
 use crate::app::said;
 use crate::app::state::AppState;
 use crate::web::canvas::{self, Mask};
+use crate::web::markup::{self, Mark};
 use continuity_core::locale::missing_locales;
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::Series;
@@ -29,6 +30,8 @@ pub struct EditJob {
     pub instruction: String,
     /// The painted mask, if one limits the change.
     pub mask: Option<Mask>,
+    /// The marks drawn over the image ("Mark changes"), sent as `markup` when there is no mask.
+    pub marks: Option<Vec<Mark>>,
 }
 
 /// The plan of `items` for the open series (for the cost shown before sending).
@@ -38,8 +41,8 @@ pub fn plan(state: AppState, store: Store<Series>, items: &[Item]) -> Plan {
     store.with_untracked(|s| plan_items(s, &catalogue, items, previews))
 }
 
-/// Sends a directed edit: the mask (if any) is drawn as a PNG of the base image's size, then
-/// the edit is planned and started like a one-request batch.
+/// Sends a directed edit: the mask or the marks (if any; never both) are drawn as a PNG of the
+/// base image's size, then the edit is planned and started like a one-request batch.
 pub fn start(state: AppState, store: Store<Series>, job: EditJob) {
     let series_id = store.id().get_untracked();
     let size = store.with_untracked(|s| {
@@ -61,6 +64,16 @@ pub fn start(state: AppState, store: Store<Series>, job: EditJob) {
             },
             None => None,
         };
+        let markup = match job.marks.as_deref().filter(|_| mask.is_none()) {
+            Some(marks) => match markup::markup_png(width, height, marks).await {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    state.error(format!("The marks could not be made: {e}"));
+                    return;
+                }
+            },
+            None => None,
+        };
         let item = Item {
             job_id: job.frame_id.clone(),
             frame_id: job.frame_id.clone(),
@@ -68,10 +81,12 @@ pub fn start(state: AppState, store: Store<Series>, job: EditJob) {
                 base: job.base_version.clone(),
                 instruction: job.instruction.clone(),
                 masked: mask.is_some(),
+                marked: markup.is_some(),
             },
         };
         let plan = plan(state, store, std::slice::from_ref(&item));
-        let work = HashMap::from([(item.job_id.clone(), (item, mask))]);
+        // One overlay goes with the job: the mask, or the markup (the item says which).
+        let work = HashMap::from([(item.job_id.clone(), (item, mask.or(markup)))]);
         runner::start_with(state, &series_id, &plan, work);
     });
 }

@@ -11,15 +11,17 @@ use crate::web::clock::{now_ms, random_u64};
 use crate::web::http::DEFAULT_TIMEOUT_MS;
 use crate::web::idb;
 use crate::web::locks::HeldLock;
+use continuity_core::catalogue::ModelInfo;
 use continuity_core::compiler::{compile, CompiledFrame};
 use continuity_core::cost::actual_usd;
 use continuity_core::failure::FailureClass;
 use continuity_core::model::action::FrameEdit;
 use continuity_core::model::{
-    make_id, FrameError, ImageRef, SentRequest, Series, Version, VersionKind,
+    make_id, FrameError, ImageRef, OutputSettings, SentRequest, Series, Version, VersionKind,
 };
 use continuity_core::openai::request::ImageRequest;
 use continuity_core::openai::types::Usage;
+use continuity_core::output_options::compile_request;
 use continuity_core::requests::{compile_item, Item, Work};
 use continuity_core::scheduler::{AttemptEnd, Batch, Gate, Outcome};
 use continuity_core::settings::Endpoint;
@@ -42,7 +44,7 @@ pub(crate) struct Run {
     /// Released when the batch ends (the run is dropped).
     pub(crate) _lock: Option<HeldLock>,
     /// Jobs that are not plain generations (edits, locale variants), by job id, with the
-    /// mask an edit sends.
+    /// mask an edit sends (its markup layer when the item says `marked`).
     pub(crate) work: RefCell<HashMap<String, (Item, Option<Blob>)>>,
     /// Starts whatever the scheduler allows now (a job calls it when its slot frees).
     pub(crate) pump: fn(&Rc<Run>),
@@ -64,6 +66,59 @@ fn frame_edit(state: AppState, store: Store<Series>, frame_id: &str, change: Fra
 /// Records a failure on the frame (saved with the next debounced write).
 fn set_error(state: AppState, store: Store<Series>, frame_id: &str, error: FrameError) {
     frame_edit(state, store, frame_id, FrameEdit::Failed(error));
+}
+
+/// The request for `compiled` with the series' output settings (not streamed), and the
+/// model it goes to. Shared by live requests and batch lines.
+pub(crate) fn image_request(
+    state: AppState,
+    compiled: &CompiledFrame,
+    output: &OutputSettings,
+    pointer: &Pointer,
+) -> (ModelInfo, ImageRequest) {
+    let catalogue = state.catalogue().get_untracked();
+    let model = catalogue
+        .get(&output.model)
+        .unwrap_or(catalogue.default_model())
+        .clone();
+    // Model, size, quality, format, transparency and complexity as the series' model takes them.
+    let mut request = compile_request(output, &model, &compiled.prompt);
+    request.n = match pointer {
+        // One image per locale variant: the text is the only thing that changes.
+        Pointer::Locale(_) => 1,
+        Pointer::Active => output.variants.clamp(1, 4),
+    };
+    request.safety_identifier = state.safety_id.get_untracked();
+    (model, request)
+}
+
+/// What a request of `compiled` sends, as its versions record it (`n` and the mask are set
+/// when its images are stored).
+pub(crate) fn sent_request(compiled: &CompiledFrame, request: &ImageRequest) -> SentRequest {
+    SentRequest {
+        endpoint: if compiled.references.is_empty() {
+            "images/generations".into()
+        } else {
+            "images/edits".into()
+        },
+        model: request.model.clone(),
+        prompt: compiled.prompt.clone(),
+        size: request.size.map(|s| s.to_string()).unwrap_or_default(),
+        quality: request.quality.clone(),
+        output_format: request.output_format.clone(),
+        n: request.n,
+        images: compiled.references.iter().map(|r| r.key.clone()).collect(),
+        mask: None,
+        markup: None,
+        note: String::new(),
+    }
+}
+
+/// The anchor image `compiled` is made from, if its image 1 is the anchor.
+pub(crate) fn anchor_of(compiled: &CompiledFrame) -> Option<String> {
+    compiled
+        .uses_anchor
+        .then(|| compiled.references[0].key.clone())
 }
 
 /// Makes one job (a frame's generation, a directed edit or a locale variant) and reports
@@ -103,25 +158,19 @@ pub(crate) async fn run_frame(
     });
     let origin = origin_of(work.as_ref().map(|(item, _)| item), active);
     let mask = work.as_ref().and_then(|(_, m)| m.clone());
+    // A markup edit's overlay is its marks, sent as `markup` (never with a mask).
+    let marked = work.as_ref().is_some_and(|(item, _)| {
+        matches!(
+            item.work,
+            Work::Edit {
+                marked: true,
+                masked: false,
+                ..
+            }
+        )
+    });
     let settings = state.settings.get_untracked();
-    let catalogue = state.catalogue().get_untracked();
-    let model = catalogue
-        .get(&output.model)
-        .unwrap_or(catalogue.default_model())
-        .clone();
-    let mut request = ImageRequest::new(
-        &model.id,
-        &compiled.prompt,
-        Some(output.size),
-        &output.quality,
-    );
-    request.output_format = output.output_format.clone();
-    request.n = match &origin.pointer {
-        // One image per locale variant: the text is the only thing that changes.
-        Pointer::Locale(_) => 1,
-        Pointer::Active => output.variants.clamp(1, 4),
-    };
-    request.safety_identifier = state.safety_id.get_untracked();
+    let (model, mut request) = image_request(state, &compiled, &output, &origin.pointer);
     if settings.stream_previews {
         request.stream = true;
         request.partial_images = 1;
@@ -208,7 +257,11 @@ pub(crate) async fn run_frame(
             },
         ),
     };
-    files.mask = mask.clone();
+    if marked {
+        files.markup = mask.clone();
+    } else {
+        files.mask = mask.clone();
+    }
     let files = (!files.images.is_empty()).then_some(files);
     // Mark the frame in flight and store that before the request goes (not debounced, and
     // after any write running now), so a reload mid-request can say it may have been billed.
@@ -234,8 +287,8 @@ pub(crate) async fn run_frame(
                 .map(|u| actual_usd(&model, u))
                 .unwrap_or(0.0);
             let made = Made {
-                compiled: &compiled,
-                request: &request,
+                sent: sent_request(&compiled, &request),
+                anchor_image: anchor_of(&compiled),
                 usage: result.usage.clone(),
                 request_cost: result.usage.as_ref().map(|_| total),
                 request_id: result.request_id.clone(),
@@ -247,6 +300,7 @@ pub(crate) async fn run_frame(
                 job_id,
                 origin,
                 mask,
+                marked,
             };
             store_images(state, store, target, result.images, made, total).await
         }
@@ -292,17 +346,19 @@ pub(crate) async fn run_frame(
 }
 
 /// Where a result goes and how its versions were made.
-struct Target<'a> {
-    series_id: &'a str,
-    frame_id: &'a str,
-    job_id: &'a str,
-    origin: Origin,
-    mask: Option<web_sys::Blob>,
+pub(crate) struct Target<'a> {
+    pub(crate) series_id: &'a str,
+    pub(crate) frame_id: &'a str,
+    pub(crate) job_id: &'a str,
+    pub(crate) origin: Origin,
+    pub(crate) mask: Option<web_sys::Blob>,
+    /// Whether `mask` is a markup layer.
+    pub(crate) marked: bool,
 }
 
 /// How a job's versions come about: a generation, a directed edit of a version, or a locale
 /// variant of the frame's active version.
-struct Origin {
+pub(crate) struct Origin {
     kind: VersionKind,
     parent: Option<String>,
     instruction: Option<String>,
@@ -312,7 +368,7 @@ struct Origin {
 
 /// `active` is the frame's active version when the request is made (a locale variant's
 /// parent).
-fn origin_of(item: Option<&Item>, active: Option<String>) -> Origin {
+pub(crate) fn origin_of(item: Option<&Item>, active: Option<String>) -> Origin {
     match item.map(|i| &i.work) {
         Some(Work::Edit {
             base, instruction, ..
@@ -341,24 +397,24 @@ fn origin_of(item: Option<&Item>, active: Option<String>) -> Origin {
 }
 
 /// What a successful request sent and got, shared by its images.
-struct Made<'a> {
-    compiled: &'a CompiledFrame,
-    request: &'a ImageRequest,
-    usage: Option<Usage>,
-    request_cost: Option<f64>,
-    request_id: Option<String>,
-    maybe_billed_attempts: u32,
+pub(crate) struct Made {
+    pub(crate) sent: SentRequest,
+    pub(crate) anchor_image: Option<String>,
+    pub(crate) usage: Option<Usage>,
+    pub(crate) request_cost: Option<f64>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) maybe_billed_attempts: u32,
 }
 
 /// Hashes the images, makes their thumbnails, adds their versions to the store and writes them
 /// with the frame in one strict transaction. Only then is the frame done. When the write
 /// fails the images stay in this tab (shown, and retried) and the batch stops.
-async fn store_images(
+pub(crate) async fn store_images(
     state: AppState,
     store: Store<Series>,
     target: Target<'_>,
     images: Vec<Image>,
-    made: Made<'_>,
+    made: Made,
     total: f64,
 ) -> Outcome {
     let Target {
@@ -367,9 +423,10 @@ async fn store_images(
         job_id,
         origin,
         mask,
+        marked,
     } = target;
     state.set_run(job_id, FrameRun::Saving);
-    // The mask is stored with the versions it made (its hash is in their request).
+    // The mask (or markup) is stored with the versions it made (its hash is in their request).
     let mut stored = Vec::new();
     let mask_hash = match &mask {
         Some(m) => match blob::sha256(m).await {
@@ -383,30 +440,12 @@ async fn store_images(
     };
     let count = images.len().max(1);
     let group = make_id("g", random_u64());
-    let anchor_image = made
-        .compiled
-        .uses_anchor
-        .then(|| made.compiled.references[0].key.clone());
+    let anchor_image = made.anchor_image.clone();
     let sent = SentRequest {
-        endpoint: if made.compiled.references.is_empty() {
-            "images/generations".into()
-        } else {
-            "images/edits".into()
-        },
-        model: made.request.model.clone(),
-        prompt: made.compiled.prompt.clone(),
-        size: made.request.size.map(|s| s.to_string()).unwrap_or_default(),
-        quality: made.request.quality.clone(),
-        output_format: made.request.output_format.clone(),
         n: count.min(255) as u8,
-        images: made
-            .compiled
-            .references
-            .iter()
-            .map(|r| r.key.clone())
-            .collect(),
-        mask: mask_hash,
-        note: String::new(),
+        mask: mask_hash.clone().filter(|_| !marked),
+        markup: mask_hash.filter(|_| marked),
+        ..made.sent.clone()
     };
     let mut versions = Vec::new();
     for image in images {

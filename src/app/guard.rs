@@ -11,7 +11,7 @@ use crate::web::blob;
 use crate::web::clock::{now_ms, random_u64};
 use crate::web::worker::{self, LeakReport, Mask};
 use continuity_core::guard::{
-    composite_version, guard_inputs, leak_figure, GuardInputs, COMPOSITE_FEATHER,
+    composite_version, guard_inputs, leak_figure, marks_leak_figure, GuardInputs, COMPOSITE_FEATHER,
 };
 use continuity_core::model::{make_id, ImageRef, Series};
 use continuity_core::pixels::LEAK_DELTA_E;
@@ -34,17 +34,23 @@ async fn load(state: AppState, hash: &str, what: &str) -> Result<Blob, String> {
 pub async fn measure(state: AppState, inputs: &GuardInputs) -> Result<LeakReport, String> {
     let parent = load(state, &inputs.parent_hash, "parent image").await?;
     let result = load(state, &inputs.result_hash, "edited image").await?;
-    let mask = match &inputs.mask_hash {
-        Some(h) => Some(Mask::OpenAi(load(state, h, "mask").await?.into())),
-        None => None,
+    // A markup edit is measured outside its marks (widened), as a masked one outside its mask.
+    let mask = match (&inputs.mask_hash, &inputs.markup_hash) {
+        (Some(h), _) => Some(Mask::OpenAi(load(state, h, "mask").await?.into())),
+        (None, Some(h)) => Some(Mask::Markup(load(state, h, "markup").await?.into())),
+        (None, None) => None,
     };
     worker::leak(parent, result, mask, LEAK_DELTA_E)
         .await
         .map_err(|e| e.to_string())
 }
 
-/// The figure the inspector shows, e.g. "3.2% of pixels outside the mask changed (ΔE > 10)".
-pub fn leak_text(report: &LeakReport) -> String {
+/// The figure the inspector shows, e.g. "3.2% of pixels outside the mask changed (ΔE > 10)"
+/// (for a markup edit, `marked`: "… away from the marks changed …").
+pub fn leak_text(report: &LeakReport, marked: bool) -> String {
+    if marked {
+        return marks_leak_figure(report.changed, report.share, report.threshold);
+    }
     leak_figure(
         report.changed,
         report.share,

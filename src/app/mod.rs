@@ -2,6 +2,7 @@
 //! saver, cross-tab sync, storage governance), the images client, the batch runner and
 //! reference images. Components call into here.
 
+pub mod batch;
 pub mod boot;
 pub mod client;
 pub mod consistency;
@@ -16,6 +17,7 @@ pub mod images;
 pub mod import;
 pub mod library;
 pub mod migrate;
+pub mod model_dates;
 pub mod references;
 pub mod route;
 pub mod runner;

@@ -34,7 +34,8 @@ pub struct Mask {
 /// The colour painted areas show in on the overlay.
 const OVERLAY: &str = "rgba(229, 57, 53, 0.45)";
 
-fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+/// The 2d context of a canvas.
+pub(crate) fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas
         .get_context("2d")
         .ok()
@@ -152,7 +153,8 @@ async fn encode_mask(
     to_png(canvas).await
 }
 
-fn blank(width: u32, height: u32) -> Result<HtmlCanvasElement, String> {
+/// A detached canvas of `width`×`height`, transparent.
+pub(crate) fn blank(width: u32, height: u32) -> Result<HtmlCanvasElement, String> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
@@ -181,7 +183,7 @@ async fn mask_in_worker(canvas: &HtmlCanvasElement, width: u32, height: u32) -> 
 }
 
 /// Encodes a canvas as PNG (asynchronously, off the main thread).
-async fn to_png(canvas: &HtmlCanvasElement) -> Result<Blob, String> {
+pub(crate) async fn to_png(canvas: &HtmlCanvasElement) -> Result<Blob, String> {
     let mut resolve_blob: Option<js_sys::Function> = None;
     let promise = Promise::new(&mut |resolve, _| resolve_blob = Some(resolve));
     let resolve = resolve_blob.expect("promise executor runs at once");

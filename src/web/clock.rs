@@ -83,3 +83,9 @@ pub async fn sha256_hex(bytes: &[u8]) -> Option<String> {
     let digest = js_sys::Uint8Array::new(&buffer).to_vec();
     Some(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
+
+/// The time of day of `ms` (since the epoch) in this browser's time zone, `14:02`.
+pub fn hours_minutes(ms: f64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(ms));
+    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+}

@@ -104,6 +104,47 @@ impl Call {
         user_signal: Option<&AbortSignal>,
         timeout_ms: u64,
     ) -> Result<Call, NetError> {
+        Self::send(
+            Method::POST,
+            url,
+            bearer,
+            Some(body),
+            extra_headers,
+            user_signal,
+            timeout_ms,
+        )
+        .await
+    }
+
+    /// Sends a GET (batch status, file contents). `bearer` goes only into the
+    /// `Authorization` header of this request.
+    pub async fn get(
+        url: &str,
+        bearer: Option<&str>,
+        extra_headers: &[(String, String)],
+        timeout_ms: u64,
+    ) -> Result<Call, NetError> {
+        Self::send(
+            Method::GET,
+            url,
+            bearer,
+            None,
+            extra_headers,
+            None,
+            timeout_ms,
+        )
+        .await
+    }
+
+    async fn send(
+        method: Method,
+        url: &str,
+        bearer: Option<&str>,
+        body: Option<Body>,
+        extra_headers: &[(String, String)],
+        user_signal: Option<&AbortSignal>,
+        timeout_ms: u64,
+    ) -> Result<Call, NetError> {
         let controller =
             AbortController::new().map_err(|_| network("AbortController unavailable", false))?;
         let mut call = Call {
@@ -123,7 +164,7 @@ impl Call {
         call.arm(timeout_ms);
 
         let mut builder = RequestBuilder::new(url)
-            .method(Method::POST)
+            .method(method)
             .abort_signal(Some(&call.controller.signal()));
         if let Some(key) = bearer.filter(|k| !k.is_empty()) {
             builder = builder.header("Authorization", &format!("Bearer {key}"));
@@ -132,11 +173,12 @@ impl Call {
             builder = builder.header(name, value);
         }
         let request = match &body {
-            Body::Json(json) => builder
+            Some(Body::Json(json)) => builder
                 .header("Content-Type", "application/json")
                 .body(JsValue::from_str(json)),
             // Multipart: the browser sets the boundary (never set Content-Type by hand).
-            Body::Form(form) => builder.body(form.clone()),
+            Some(Body::Form(form)) => builder.body(form.clone()),
+            None => builder.build(),
         }
         .map_err(|e| network(&gloo_detail(e), false))?;
         match request.send().await {
@@ -270,6 +312,27 @@ fn gloo_detail(error: gloo_net::Error) -> String {
         gloo_net::Error::JsError(e) => e.message,
         other => other.to_string(),
     }
+}
+
+/// Fetches a small JSON document with GET from an API endpoint (e.g. `GET /v1/models`);
+/// `bearer` goes only into the `Authorization` header of this request. `None` on any failure.
+pub async fn get_api_text(
+    url: &str,
+    bearer: Option<&str>,
+    extra_headers: &[(String, String)],
+) -> Option<String> {
+    let mut builder = RequestBuilder::new(url).method(Method::GET);
+    if let Some(key) = bearer.filter(|k| !k.is_empty()) {
+        builder = builder.header("Authorization", &format!("Bearer {key}"));
+    }
+    for (name, value) in extra_headers {
+        builder = builder.header(name, value);
+    }
+    let response = builder.build().ok()?.send().await.ok()?;
+    if !response.ok() {
+        return None;
+    }
+    response.text().await.ok()
 }
 
 /// Fetches a small JSON document with GET (config and catalogue files); `None` on any failure.

@@ -7,11 +7,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, FormData};
 
 /// The multipart form of `/v1/images/edits`: the text `fields` in order, the reference
-/// images as repeated `image[]` parts (even a single one), then the mask.
+/// images as repeated `image[]` parts (even a single one), then the mask or the markup.
 pub fn edit_form(
     fields: Vec<(&'static str, String)>,
     images: &[Blob],
-    mask: Option<&Blob>,
+    overlay: Option<Overlay<'_>>,
 ) -> Result<FormData, JsValue> {
     let form = FormData::new()?;
     for (name, value) in fields {
@@ -21,10 +21,26 @@ pub fn edit_form(
         let ext = blob.type_().rsplit('/').next().unwrap_or("png").to_string();
         form.append_with_blob_and_filename("image[]", blob, &format!("image-{}.{ext}", i + 1))?;
     }
-    if let Some(mask) = mask {
-        form.append_with_blob_and_filename("mask", mask, "mask.png")?;
+    // One overlay at most: the API refuses `mask` and `markup` together.
+    match overlay {
+        Some(Overlay::Mask(mask)) => {
+            form.append_with_blob_and_filename("mask", mask, "mask.png")?
+        }
+        Some(Overlay::Markup(marks)) => {
+            form.append_with_blob_and_filename("markup", marks, "markup.png")?
+        }
+        None => {}
     }
     Ok(form)
+}
+
+/// The one PNG an edit may carry over its first image.
+#[derive(Clone, Copy)]
+pub enum Overlay<'a> {
+    /// `mask`: transparent pixels mark what may change.
+    Mask(&'a Blob),
+    /// `markup`: marks (circles, arrows, notes) on a transparent layer say what to change.
+    Markup(&'a Blob),
 }
 
 /// What is wrong with a JSON answer.

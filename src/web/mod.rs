@@ -12,6 +12,7 @@ pub mod image_body;
 pub mod json;
 pub mod lifecycle;
 pub mod locks;
+pub mod markup;
 pub mod quota;
 pub mod service_worker;
 pub mod text;

@@ -127,6 +127,9 @@ pub enum Mask {
     /// A mask PNG as sent to OpenAI: painted where alpha is 0 (e.g. the one stored with a
     /// version).
     OpenAi(Source),
+    /// A markup layer as sent with an edit: its marks (alpha > 0) widened by
+    /// `continuity_core::pixels::MARKUP_MARGIN` pixels are the area that may change.
+    Markup(Source),
 }
 
 /// Why a worker request failed. All but a refusal and a cancel name the worker.

@@ -11,12 +11,13 @@
 //! | `thumbnail` | `image`, `maxEdge` (default 384), `quality` (0 ‥ 1, default 0.8) | `image` (WebP), `width`, `height` |
 //!
 //! `maskKind` says how to read a mask image: `"coverage"` (default; the painter's canvas,
-//! painted where alpha ≥ 128) or `"openai"` (a mask PNG as sent to OpenAI, painted where
-//! alpha = 0).
+//! painted where alpha ≥ 128), `"openai"` (a mask PNG as sent to OpenAI, painted where
+//! alpha = 0) or `"markup"` (a markup layer: its marks, alpha > 0, widened by
+//! `core::pixels::MARKUP_MARGIN` pixels).
 
 use continuity_core::pixels::{
-    self, check_mask_png_len, coverage_from_alpha, coverage_from_mask_image, Coverage,
-    DriftThresholds, PixelError, Signature, LEAK_DELTA_E, THUMB_MAX_EDGE,
+    self, check_mask_png_len, coverage_from_alpha, coverage_from_markup, coverage_from_mask_image,
+    Coverage, DriftThresholds, PixelError, Signature, LEAK_DELTA_E, MARKUP_MARGIN, THUMB_MAX_EDGE,
 };
 use continuity_worker::canvas::{self, Format, Pixels};
 use continuity_worker::protocol::{self, object, Request};
@@ -56,6 +57,7 @@ fn size(width: u32, height: u32) -> [(&'static str, JsValue); 2] {
 enum MaskKind {
     Coverage,
     OpenAi,
+    Markup,
 }
 
 impl MaskKind {
@@ -66,8 +68,9 @@ impl MaskKind {
         match request.text("maskKind")?.as_str() {
             "coverage" => Ok(MaskKind::Coverage),
             "openai" => Ok(MaskKind::OpenAi),
+            "markup" => Ok(MaskKind::Markup),
             other => Err(format!(
-                "unknown maskKind \"{other}\" (expected \"coverage\" or \"openai\")"
+                "unknown maskKind \"{other}\" (expected \"coverage\", \"openai\" or \"markup\")"
             )),
         }
     }
@@ -78,6 +81,7 @@ impl MaskKind {
         Ok(match self {
             MaskKind::Coverage => coverage_from_alpha(rgba),
             MaskKind::OpenAi => coverage_from_mask_image(rgba),
+            MaskKind::Markup => coverage_from_markup(rgba, MARKUP_MARGIN),
         })
     }
 }

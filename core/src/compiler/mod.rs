@@ -52,6 +52,9 @@ pub struct EditSpec {
     pub instruction: String,
     /// Whether a mask limits the change (its transparent area may change).
     pub masked: bool,
+    /// Whether a markup layer (marks drawn over image 1: circles, arrows, notes) shows what
+    /// to change. Never together with a mask.
+    pub marked: bool,
     /// Whether the edit replaces the on-image text (a locale variant): then the text is the
     /// one thing not kept.
     pub replaces_text: bool,
@@ -266,6 +269,8 @@ fn compile_with(series: &Series, index: usize, edit: Option<&EditSpec>) -> Compi
         let mut body = e.instruction.trim().to_string();
         body.push_str(if e.masked {
             "\nChange only the transparent area of the mask. Everything outside it must stay exactly as it is in image 1."
+        } else if e.marked {
+            "\nThe markup drawn over image 1 (circles, arrows, written notes) shows where and what to change; change only what is marked, and draw none of the marks into the result."
         } else {
             "\nChange only what this instruction asks."
         });

@@ -730,6 +730,7 @@ fn an_edit_starts_from_its_version_and_keeps_everything_else() {
         base_label: "Panel 4, version 2".into(),
         instruction: "Change only the jacket to red.".into(),
         masked: true,
+        marked: false,
         replaces_text: false,
     };
     let c = compile_edit(&p, 3, &spec);

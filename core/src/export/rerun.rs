@@ -52,6 +52,7 @@ pub fn rerun_plan_inputs(series: &Series) -> Vec<(String, OutputSettings)> {
                     } else {
                         r.n.clamp(1, 4)
                     },
+                    ..base.clone()
                 },
             };
             (frame.id.clone(), settings)

@@ -234,6 +234,8 @@ pub enum SeriesEdit {
     Budget(Option<f64>),
     /// Sets the locales.
     Locales(Vec<String>),
+    /// Sets the Batch API batches the series waits for (the app's own edit).
+    Batches(Vec<crate::batch_run::BatchRun>),
 }
 
 /// Any change: to one frame, or to the series.
@@ -351,6 +353,8 @@ pub enum SeriesField {
     Budget,
     /// `locales`.
     Locales,
+    /// `batches`.
+    Batches,
 }
 
 /// The narrowest part of the series an edit changed: only its readers need to wake.

@@ -262,6 +262,10 @@ impl Series {
                 self.locales = locales;
                 vec![SeriesField::Locales]
             }
+            SeriesEdit::Batches(runs) => {
+                self.batches = runs;
+                vec![SeriesField::Batches]
+            }
             structural => return self.apply_structure(structural),
         };
         let record_changed = !same_record(self, &before);

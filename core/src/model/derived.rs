@@ -40,6 +40,8 @@ pub struct FrameFacts<'a> {
     pub failed: bool,
     /// Whether it has an error of any kind (the badge says "Failed").
     pub has_error: bool,
+    /// Whether a batch of the Batch API is making it (then it is not missing).
+    pub in_batch: bool,
 }
 
 /// What one frame shows.
@@ -270,7 +272,7 @@ pub fn derive(
             failed: f.failed,
             has_error: f.has_error,
         };
-        missing += usize::from(active.is_none());
+        missing += usize::from(active.is_none() && !f.in_batch);
         if state.stale {
             stale.push(f.id.to_string());
         }
@@ -321,6 +323,7 @@ mod tests {
                 pointer: f.active_version.as_deref(),
                 failed: f.error.as_ref().is_some_and(|e| !e.unsaved),
                 has_error: f.error.is_some(),
+                in_batch: false,
             })
             .collect();
         derive(

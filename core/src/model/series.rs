@@ -28,6 +28,14 @@ pub struct OutputSettings {
     /// Images per frame (`n`, 1–4) to pick from.
     #[serde(default = "one")]
     pub variants: u8,
+    /// Whether images are asked for with `background: "transparent"` (PNG or WebP only; on
+    /// models whose catalogue entry supports it).
+    #[serde(default)]
+    pub transparent_background: bool,
+    /// `complexity` sent (`low` / `medium` / `high`: planning effort), on models that take it;
+    /// `None` leaves it to the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complexity: Option<String>,
 }
 
 fn one() -> u8 {
@@ -110,6 +118,10 @@ pub struct Series {
     /// Frame ids in order. `frames` is always kept in this order.
     #[serde(default)]
     pub frame_order: Vec<String>,
+    /// Batches of the Batch API this series waits for (kept until their results have
+    /// landed, so a closed browser picks them up again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub batches: Vec<crate::batch_run::BatchRun>,
     /// The frames, in `frame_order` order (stored as their own records).
     #[serde(skip)]
     #[cfg_attr(feature = "store", store(key: String = |f| f.id.clone()))]
@@ -158,9 +170,12 @@ impl Series {
                 quality: "medium".into(),
                 output_format: default_format(),
                 variants: 1,
+                transparent_background: false,
+                complexity: None,
             },
             locales: Vec::new(),
             frame_order: frames.iter().map(|f| f.id.clone()).collect(),
+            batches: Vec::new(),
             frames,
             versions: Vec::new(),
         }
@@ -285,11 +300,13 @@ impl Series {
         (flagged, cleared)
     }
 
-    /// Ids of frames without an image, in order (what "Generate missing" makes).
+    /// Ids of frames without an image, in order (what "Generate missing" makes). A frame
+    /// waiting for a batch is not missing: generating it now would pay for it twice.
     pub fn missing_frames(&self) -> Vec<String> {
+        let waiting = crate::batch_run::frames_in_batches(&self.batches);
         self.frames
             .iter()
-            .filter(|f| self.active(f).is_none())
+            .filter(|f| self.active(f).is_none() && !waiting.contains(&f.id))
             .map(|f| f.id.clone())
             .collect()
     }

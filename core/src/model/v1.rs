@@ -247,6 +247,7 @@ pub fn upgrade(project: Project, hashes: &HashMap<String, String>) -> Upgraded {
                     n: siblings.len().min(255) as u8,
                     images: t.references.iter().map(|k| hash_of(k)).collect(),
                     mask: None,
+                    markup: None,
                     note: String::new(),
                 },
                 instruction: None,
@@ -293,6 +294,7 @@ pub fn upgrade(project: Project, hashes: &HashMap<String, String>) -> Upgraded {
         output: project.output,
         locales: Vec::new(),
         frame_order: frames.iter().map(|f| f.id.clone()).collect(),
+        batches: Vec::new(),
         frames: Vec::new(),
         versions: Vec::new(),
     };

@@ -72,6 +72,9 @@ pub struct SentRequest {
     pub images: Vec<String>,
     /// The mask by content hash, if one was sent.
     pub mask: Option<String>,
+    /// The markup layer (marks over image 1) by content hash, if one was sent instead of a mask.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markup: Option<String>,
     /// For versions made without a request, what was done (e.g. "composite of X over Y").
     pub note: String,
 }

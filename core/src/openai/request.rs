@@ -44,7 +44,12 @@ pub struct ImageRequest {
     pub partial_images: u8,
     /// `low` / `high`, only on models that accept it (never gpt-image-2).
     pub input_fidelity: Option<String>,
+    /// `low` / `medium` / `high` planning effort, only on models that accept it (2.6).
+    pub complexity: Option<String>,
 }
+
+/// The `complexity` values the API accepts (reference §17).
+pub const COMPLEXITIES: [&str; 3] = ["low", "medium", "high"];
 
 impl ImageRequest {
     /// A plain request with the API's defaults for everything optional.
@@ -63,6 +68,7 @@ impl ImageRequest {
             stream: false,
             partial_images: 0,
             input_fidelity: None,
+            complexity: None,
         }
     }
 
@@ -127,6 +133,16 @@ impl ImageRequest {
                 model.id
             ));
         }
+        if let Some(c) = &self.complexity {
+            if !model.complexity {
+                problems.push(format!("{} does not take a complexity setting.", model.id));
+            } else if !COMPLEXITIES.contains(&c.as_str()) {
+                problems.push(format!(
+                    "Complexity “{c}” is not one of {}.",
+                    COMPLEXITIES.join(", ")
+                ));
+            }
+        }
         if edit_images > model.max_input_images {
             problems.push(format!(
                 "{edit_images} reference images; {} accepts at most {}.",
@@ -172,6 +188,9 @@ impl ImageRequest {
         }
         if let Some(fidelity) = &self.input_fidelity {
             f.push(("input_fidelity", json!(fidelity)));
+        }
+        if let Some(complexity) = &self.complexity {
+            f.push(("complexity", json!(complexity)));
         }
         if self.stream {
             f.push(("stream", json!(true)));
@@ -359,6 +378,10 @@ mod tests {
         check(
             &|r| r.input_fidelity = Some("high".into()),
             "must not be set",
+        );
+        check(
+            &|r| r.complexity = Some("high".into()),
+            "does not take a complexity",
         );
         check(
             &|r| {

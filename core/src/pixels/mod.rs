@@ -21,6 +21,7 @@ mod error;
 mod image;
 pub mod lab;
 pub mod leak;
+pub mod markup;
 pub mod mask;
 pub mod thumb;
 
@@ -36,6 +37,7 @@ pub use error::PixelError;
 pub use image::{Coverage, Rgba};
 pub use lab::{delta_e, srgb_to_lab, Lab};
 pub use leak::{changed_area, heat_colour, leak, Leak, LEAK_DELTA_E};
+pub use markup::{check_markup_size, coverage_from_markup, marks_anything, MARKUP_MARGIN};
 pub use mask::{
     check_mask_png_len, check_mask_size, coverage_from_alpha, coverage_from_mask_image,
     encode_mask, invert, is_painted, MASK_PNG_LIMIT, PAINTED_MIN,

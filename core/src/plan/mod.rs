@@ -191,6 +191,7 @@ pub fn plan(series: &Series, catalogue: &Catalogue, scope: &Scope, partial_image
         (Some(a), Scope::Missing) => missing.contains(a) || (others_need_anchor && no_anchor_image),
     };
     let model = model_of(series, catalogue);
+    let in_batch = crate::batch_run::frames_in_batches(&series.batches);
     let mut requests = Vec::new();
     for (index, frame) in series.frames.iter().enumerate() {
         let is_anchor = anchor_frame.as_deref() == Some(frame.id.as_str());
@@ -233,6 +234,13 @@ pub fn plan(series: &Series, catalogue: &Catalogue, scope: &Scope, partial_image
             blockers: Vec::new(),
         };
         request.blockers = request_blockers(model, &request);
+        if in_batch.contains(&frame.id) {
+            // Sending it now as well would pay for it twice.
+            request.blockers.push(
+                "It is waiting for its batch (sent at half price); cancel the batch to make it now."
+                    .into(),
+            );
+        }
         if request.is_anchor {
             requests.insert(0, request);
         } else {

@@ -200,9 +200,13 @@ pub fn preflight(
         requests.len(),
     )?;
     let model = model_of(series, catalogue);
+    let series_wide = crate::output_options::output_blockers(&series.output, model);
     let mut blocked = requests.iter().filter_map(|r| {
         let mut why = r.blockers.clone();
-        for b in request_blockers(model, r) {
+        for b in request_blockers(model, r)
+            .into_iter()
+            .chain(series_wide.clone())
+        {
             if !why.contains(&b) {
                 why.push(b);
             }

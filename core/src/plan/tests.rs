@@ -413,3 +413,21 @@ fn edits_and_locale_variants_pass_the_same_preflight() {
         both.refused
     );
 }
+
+/// "Transparent background" on a model that cannot make one refuses the whole plan with the
+/// reason before anything is sent; on a model that can, the plan passes.
+#[test]
+fn transparency_on_a_model_without_it_is_refused_with_the_reason() {
+    let mut p = series(Template::ProductSet);
+    p.output.transparent_background = true;
+    let catalogue = Catalogue::builtin();
+    assert!(plan(&p, &catalogue, &Scope::All, 0).refusal().is_none());
+    p.output.model = "gpt-image-2.6-flare".into();
+    p.output.size = crate::model::size::Size::new(1024, 1024);
+    let refusal = plan(&p, &catalogue, &Scope::All, 0).refusal().unwrap();
+    assert!(
+        refusal.contains("6 requests cannot be sent yet")
+            && refusal.contains("GPT Image 2.6 Flare cannot make transparent backgrounds"),
+        "{refusal}"
+    );
+}

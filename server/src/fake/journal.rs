@@ -69,6 +69,8 @@ pub struct RequestRecord {
     pub images: Vec<FileInfo>,
     /// The mask.
     pub mask: Option<FileInfo>,
+    /// The markup layer.
+    pub markup: Option<FileInfo>,
 }
 
 impl RequestRecord {
@@ -85,6 +87,7 @@ impl RequestRecord {
             params: raw.params.clone(),
             images: raw.images.iter().map(FileInfo::describe).collect(),
             mask: raw.mask.as_ref().map(FileInfo::describe),
+            markup: raw.markup.as_ref().map(FileInfo::describe),
         }
     }
 }
@@ -106,6 +109,8 @@ pub struct Entry {
     pub images: Vec<FileInfo>,
     /// The mask, or null.
     pub mask: Option<FileInfo>,
+    /// The markup layer (marks over the first image), or null.
+    pub markup: Option<FileInfo>,
     /// HTTP status returned (null for a `stall` that never answered).
     pub status: Option<u16>,
     /// The fault applied to this attempt, or null.
@@ -137,6 +142,7 @@ impl Journal {
             params: request.params,
             images: request.images,
             mask: request.mask,
+            markup: request.markup,
             status,
             fault,
         };
@@ -174,6 +180,7 @@ mod tests {
             params: Map::new(),
             images: vec![],
             mask: None,
+            markup: None,
         }
     }
 

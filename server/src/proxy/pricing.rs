@@ -17,7 +17,7 @@ use super::meter::Summary;
 #[derive(Debug)]
 pub struct Pricer {
     catalogue: Catalogue,
-    /// The text models of the same file (`/v1/responses`).
+    /// The text models (`public/text_models.json`), for `/v1/responses`.
     text: TextCatalogue,
 }
 

@@ -1,5 +1,6 @@
 //! The directed edit of the shown version: an instruction ("change only …"), an optional mask
-//! painted over the image, what will be sent, and "Edit". Each edit starts from the version it
+//! painted over the image or marks drawn on it ("Mark changes", on models with markup edits),
+//! what will be sent, and "Edit". Each edit starts from the version it
 //! is made on, so a chain of edits is a path in the version tree.
 
 use super::mask_painter::Mask;
@@ -8,6 +9,7 @@ use crate::app::said::{self, Place};
 use crate::app::state::AppState;
 use crate::ui::fields::TextField;
 use crate::ui::said::SaidHere;
+use crate::web::markup::Mark;
 use continuity_core::compiler::{compile_edit, EditSpec};
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::Series;
@@ -27,6 +29,10 @@ pub fn EditForm(
     painting: RwSignal<bool>,
     /// The painted mask.
     mask: RwSignal<Mask>,
+    /// Whether the markup layer ("Mark changes") is shown; never together with the mask.
+    marking: RwSignal<bool>,
+    /// The marks drawn.
+    marks: RwSignal<Vec<Mark>>,
 ) -> impl IntoView {
     let state = AppState::get();
     let fid = StoredValue::new(frame_id);
@@ -35,6 +41,34 @@ pub fn EditForm(
     let masked = Memo::new(move |_| {
         painting.get() && mask.with(|m| crate::web::canvas::paints_anything(&m.strokes, m.inverted))
     });
+    // Why the series' model cannot take markup (`None`: it can).
+    let no_markup = Memo::new(move |_| {
+        let model = store.output().with(|o| o.model.clone());
+        state.catalogue().with(|c| {
+            let m = c.get(&model)?;
+            (!m.markup).then(|| {
+                format!(
+                    "{} has no markup edits: choose a 2.5 or 2.6 model in the series settings to mark changes.",
+                    m.label
+                )
+            })
+        })
+    });
+    let marked = Memo::new(move |_| {
+        !masked.get()
+            && marking.get()
+            && no_markup.with(Option::is_none)
+            && marks.with(|m| crate::web::markup::marks_anything(m))
+    });
+    // The mask and the marks exclude each other (the API refuses both in one request).
+    let toggle_mask = move |_| {
+        marking.set(false);
+        painting.update(|p| *p = !*p);
+    };
+    let toggle_marks = move |_| {
+        painting.set(false);
+        marking.update(|m| *m = !*m);
+    };
     let preview = move || {
         let base_id = base.get()?;
         let text = instruction.get();
@@ -50,6 +84,7 @@ pub fn EditForm(
                     text.trim().to_string()
                 },
                 masked: masked.get(),
+                marked: marked.get(),
                 replaces_text: false,
             };
             Some(compile_edit(s, index, &spec).prompt)
@@ -65,6 +100,7 @@ pub fn EditForm(
                 base: base_id,
                 instruction: instruction.get(),
                 masked: masked.get(),
+                marked: marked.get(),
             },
         };
         store.track();
@@ -107,6 +143,7 @@ pub fn EditForm(
             return;
         }
         let m = masked.get_untracked().then(|| mask.get_untracked());
+        let drawn = marked.get_untracked().then(|| marks.get_untracked());
         edits::start(
             state,
             store,
@@ -115,6 +152,7 @@ pub fn EditForm(
                 base_version: base_id,
                 instruction: text.trim().to_string(),
                 mask: m,
+                marks: drawn,
             },
         );
     };
@@ -125,9 +163,20 @@ pub fn EditForm(
                 placeholder="Change only … (everything else stays)" testid="edit-instruction"/>
             <div class="row">
                 <button type="button" class="btn small" aria-pressed=move || painting.get().to_string()
-                    on:click=move |_| painting.update(|p| *p = !*p)>"Paint mask"</button>
-                <span class="muted small">{move || if masked.get() { "Only the painted area may change." } else { "No mask: the instruction alone says what changes." }}</span>
+                    on:click=toggle_mask>"Paint mask"</button>
+                <button type="button" class="btn small" aria-pressed=move || marking.get().to_string()
+                    data-testid="mark-changes" disabled=move || no_markup.with(Option::is_some)
+                    title=move || no_markup.get().unwrap_or_default() aria-describedby="markup-why"
+                    on:click=toggle_marks>"Mark changes"</button>
+                <span class="muted small" data-testid="edit-overlay-note">{move || if masked.get() {
+                    "Only the painted area may change."
+                } else if marked.get() {
+                    "The marks are sent as markup: they show what to change (never drawn into the result)."
+                } else {
+                    "No mask or marks: the instruction alone says what changes."
+                }}</span>
             </div>
+            <p id="markup-why" class="muted small" data-testid="markup-unavailable">{move || no_markup.get()}</p>
             <details class="more">
                 <summary>"What will be sent"</summary>
                 <pre class="prompt" data-testid="edit-sent-prompt">{preview}</pre>

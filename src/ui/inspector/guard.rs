@@ -73,7 +73,7 @@ pub fn GuardPanel(
                     let heat = ObjectUrl::new(&report.heat_map).map(Rc::new);
                     let _ = measured.try_set(heat.map(|heat| Measured {
                         version: id,
-                        text: leak_text(&report),
+                        text: leak_text(&report, inputs.markup_hash.is_some()),
                         heat,
                     }));
                 }

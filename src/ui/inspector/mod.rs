@@ -6,6 +6,7 @@
 pub mod compare;
 pub mod edit;
 pub mod guard;
+pub mod markup_painter;
 pub mod mask_painter;
 pub mod tree;
 
@@ -18,6 +19,7 @@ use edit::EditForm;
 use guard::{GuardPanel, HeatMap};
 use leptos::html;
 use leptos::prelude::*;
+use markup_painter::MarkupPainter;
 use mask_painter::{Mask, MaskPainter};
 use reactive_stores::Store;
 use tree::VersionTree;
@@ -98,6 +100,8 @@ fn InspectorBody(store: Store<Series>, frame_id: String) -> impl IntoView {
     let compare_with: RwSignal<Option<String>> = RwSignal::new(None);
     let painting = RwSignal::new(false);
     let mask = RwSignal::new(Mask::default());
+    let marking = RwSignal::new(false);
+    let marks = RwSignal::new(Vec::<crate::web::markup::Mark>::new());
     let heat: HeatMap = RwSignal::new_local(None);
     // ←/→ go to the neighbour frame (not while typing).
     let neighbour = move |delta: isize| {
@@ -135,6 +139,7 @@ fn InspectorBody(store: Store<Series>, frame_id: String) -> impl IntoView {
                     <FullImage hash=Signal::derive(move || Some(hash.clone())) alt=Signal::derive(move || format!("{} (large)", title.get()))/>
                     {move || heat.get().map(|url| view! { <img class="heat-map" data-testid="heat-map" src=url.as_str().to_string() alt=""/> })}
                     {move || painting.get().then(|| view! { <MaskPainter width=w height=h mask=mask/> })}
+                    {move || marking.get().then(|| view! { <MarkupPainter width=w height=h marks=marks/> })}
                 </div>
             }
             .into_any(),
@@ -163,7 +168,7 @@ fn InspectorBody(store: Store<Series>, frame_id: String) -> impl IntoView {
                 </div>
                 <aside class="inspector-side">
                     <VersionTree store=store frame_id=fid.get_value() picked=picked shown=shown compare_with=compare_with/>
-                    <EditForm store=store frame_id=fid.get_value() base=shown painting=painting mask=mask/>
+                    <EditForm store=store frame_id=fid.get_value() base=shown painting=painting mask=mask marking=marking marks=marks/>
                 </aside>
             </div>
             {move || state.saving.with(|s| s.unsaved > 0).then(|| view! { <p class="muted small">"Saving…"</p> })}

@@ -5,6 +5,7 @@
 //! a keyed store; every part below receives the store (and cards their frame's lens), never
 //! an id to search for.
 
+mod batch_status;
 mod drawer;
 pub mod edit_selected;
 pub mod export_menu;
@@ -14,7 +15,7 @@ mod guide;
 mod list_import;
 pub mod locales;
 mod more;
-mod output;
+pub mod output;
 pub mod plan_dialog;
 pub use filter::FrameFilter as Filter;
 mod progress;
@@ -212,6 +213,21 @@ pub fn SeriesView(
         Memo::new(move |_| state.batch.get().filter(|b| b.series_id == id))
     };
     let running = move || batch_here.get().is_some_and(|b| b.finished_ms.is_none());
+    // Batches of the Batch API the series waits for: polled while it is open (from the
+    // moment one is sent, and whenever the series is opened again).
+    let waiting_for_batch = move || store.batches().with(|runs| !runs.is_empty());
+    {
+        let id = id.clone();
+        Effect::new(move |_| {
+            if waiting_for_batch() {
+                let id = id.clone();
+                spawn_local(async move {
+                    // A part that cannot load now is asked for again when the series reopens.
+                    let _ = parts::batch_watch(state, id).await;
+                });
+            }
+        });
+    }
     let add_frame = move |_| {
         let random = crate::web::clock::random_u64();
         let add = Edit::Series(SeriesEdit::AddFrame {
@@ -252,9 +268,12 @@ pub fn SeriesView(
             <Stepper store=store open_bible=Callback::new(move |_| bible_open.set(true))>
                 <Show when=running fallback=move || view! {
                     {retry_failed}
-                    // One button that walks the flow and says what it will do.
-                    <button class="btn primary" on:click=move |_| primary() data-testid="generate-all"
-                        aria-keyshortcuts="Control+Enter Meta+Enter">{move || action.get().label().to_string()}</button>
+                    // One button that walks the flow and says what it will do (not while a
+                    // batch of the Batch API is making frames: its status line is there).
+                    <Show when=move || !waiting_for_batch() fallback=move || view! { <batch_status::BatchRuns store=store/> }>
+                        <button class="btn primary" on:click=move |_| primary() data-testid="generate-all"
+                            aria-keyshortcuts="Control+Enter Meta+Enter">{move || action.get().label().to_string()}</button>
+                    </Show>
                 }>
                     <button class="btn danger" on:click=move |_| runner::cancel_all(state) data-testid="cancel-all">"Cancel all"</button>
                 </Show>

@@ -5,7 +5,7 @@
 use crate::app::runner;
 use crate::app::said::{self, Place};
 use crate::app::state::AppState;
-use continuity_core::cost::format_usd;
+use continuity_core::cost::{format_usd, BATCH_PRICE_FACTOR, BATCH_RATE_LABEL};
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::Series;
 use continuity_core::plan::Scope;
@@ -48,12 +48,45 @@ pub fn PlanDialog(
         let budget = crate::app::edit::Edit::Series(crate::app::edit::SeriesEdit::Budget(budget));
         let _ = crate::app::edit::user(state, store, budget);
     };
+    // "Now" or "Batch: half price, within 24 h" (the anchor is always made now).
+    let batch_mode = RwSignal::new(false);
+    let offers_batch = move || {
+        plan.with(|p| {
+            p.as_ref()
+                .is_some_and(|p| p.requests.iter().any(|r| !r.is_anchor))
+        })
+    };
+    // Whether this browser may reach the Batch API, asked when Batch is chosen (before
+    // anything is uploaded): `None` while asking.
+    let batch_check: RwSignal<Option<Result<(), String>>> = RwSignal::new(None);
+    let choose_batch = move |_| {
+        batch_mode.set(true);
+        batch_check.set(None);
+        leptos::task::spawn_local(async move {
+            let answer = crate::parts::batch_check(state)
+                .await
+                .unwrap_or_else(|missing| Err(missing.to_string()));
+            let _ = batch_check.try_set(Some(answer));
+        });
+    };
+    let batch_blocked = move || batch_mode.get() && !matches!(batch_check.get(), Some(Ok(())));
     let start = move |_| {
         if let Some(plan) = plan.get_untracked() {
+            // Read before the dialog closes (closed, it plans nothing).
+            let batch = batch_mode.get_untracked() && plan.requests.iter().any(|r| !r.is_anchor);
             open.set(None);
             // The dialog closes: a refusal is said by the button that opened it.
             said::from(state, Place::Series);
-            runner::start(state, &pid.read_value(), &plan);
+            if batch {
+                let series_id = pid.read_value().clone();
+                leptos::task::spawn_local(async move {
+                    if let Err(missing) = crate::parts::batch_submit(state, series_id, plan).await {
+                        said::refuse(state, missing.to_string());
+                    }
+                });
+            } else {
+                runner::start(state, &pid.read_value(), &plan);
+            }
         }
     };
     let close = move || open.set(None);
@@ -77,6 +110,7 @@ pub fn PlanDialog(
                         if assumed { " (includes assumed prices)" } else { "" }
                     );
                     let refusal = p.refusal();
+                    let anchor_usd: f64 = p.requests.iter().filter(|r| r.is_anchor).map(|r| r.estimate_usd).sum();
                     let rows = p.requests.into_iter().map(|r| {
                         // A request waiting for a new anchor gets it as image 1 when it starts.
                         let images = r.compiled.references.len() + usize::from(r.waits_for_anchor && !r.compiled.uses_anchor);
@@ -106,8 +140,35 @@ pub fn PlanDialog(
                             </li>
                         }
                     }).collect_view();
+                    let batch_usd = anchor_usd + (p.total_usd - anchor_usd) * BATCH_PRICE_FACTOR;
+                    let now_usd = p.total_usd;
                     view! {
                         <p data-testid="plan-summary">{summary}</p>
+                        <Show when=offers_batch>
+                            <fieldset class="plan-mode" data-testid="plan-mode">
+                                <legend>"When"</legend>
+                                <div class="row">
+                                    <label><input type="radio" name="plan-mode" aria-describedby="plan-price-now"
+                                        prop:checked=move || !batch_mode.get() on:change=move |_| batch_mode.set(false)/>"Now"</label>
+                                    <span id="plan-price-now" class="muted small" data-testid="price-now">{format_usd(now_usd)}</span>
+                                </div>
+                                <div class="row">
+                                    <label><input type="radio" name="plan-mode" aria-describedby="plan-price-batch"
+                                        prop:checked=move || batch_mode.get() on:change=choose_batch/>"Batch: half price, within 24 h"</label>
+                                    <span id="plan-price-batch" class="muted small" data-testid="price-batch">
+                                        {format!("{} ({}{})", format_usd(batch_usd), BATCH_RATE_LABEL,
+                                            if anchor_usd > 0.0 { "; the anchor is made now at the full price" } else { "" })}
+                                    </span>
+                                </div>
+                                <Show when=move || batch_mode.get()>
+                                    {move || match batch_check.get() {
+                                        None => view! { <p class="muted small">"Checking that this browser can reach the Batch API…"</p> }.into_any(),
+                                        Some(Ok(())) => view! { <p class="muted small">"The anchor (if any) is made now; the other frames go in one batch, answered within 24 hours. You may close the tab meanwhile."</p> }.into_any(),
+                                        Some(Err(why)) => view! { <p class="frame-error" role="alert" data-testid="batch-refusal">{why}</p> }.into_any(),
+                                    }}
+                                </Show>
+                            </fieldset>
+                        </Show>
                         {anchor.map(|a| view! { <p class="small">"The anchor (" {a} ") runs first; " {waiting} " request(s) are made from it."</p> })}
                         <ol class="plan-list">{rows}</ol>
                         {refusal.map(|r| view! { <p class="frame-error" role="alert" data-testid="plan-refusal">{r}</p> })}
@@ -121,7 +182,7 @@ pub fn PlanDialog(
                     <div class="row end grow">
                         <button class="btn ghost" on:click=move |_| close()>"Cancel"</button>
                         <button class="btn primary" data-testid="start-plan" on:click=start
-                            disabled=move || plan.get().is_none_or(|p| p.refusal().is_some())>"Start"</button>
+                            disabled=move || plan.get().is_none_or(|p| p.refusal().is_some()) || (offers_batch() && batch_blocked())>"Start"</button>
                     </div>
                 </div>
             </dialog>

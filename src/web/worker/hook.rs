@@ -36,6 +36,7 @@ fn mask(args: &JsValue) -> Result<Option<Mask>, JsError> {
     let s = source(args, "mask")?;
     Ok(Some(match get(args, "maskKind").as_string().as_deref() {
         Some("openai") => Mask::OpenAi(s),
+        Some("markup") => Mask::Markup(s),
         _ => Mask::Coverage(s),
     }))
 }

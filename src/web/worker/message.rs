@@ -47,6 +47,7 @@ impl Request {
         let (kind, source) = match mask {
             Mask::Coverage(s) => ("coverage", s),
             Mask::OpenAi(s) => ("openai", s),
+            Mask::Markup(s) => ("markup", s),
         };
         self.set("maskKind", kind.into());
         self.image("mask", source);
