@@ -20,8 +20,10 @@ pub fn VariableRows(
     let csv = RwSignal::new(String::new());
     // Typed rows: one value per placeholder of the template, by name (a renamed placeholder
     // starts empty; the others keep what was typed).
-    let grid: RwSignal<Vec<RwSignal<std::collections::BTreeMap<String, String>>>> =
-        RwSignal::new(vec![RwSignal::new(Default::default())]);
+    let grid: RwSignal<Vec<std::collections::BTreeMap<String, String>>> =
+        RwSignal::new(vec![Default::default()]);
+    // The grid is drawn anew only when rows are added (not on every keystroke in a cell).
+    let row_count = Memo::new(move |_| grid.with(Vec::len));
     let columns = Memo::new(move |_| variables(&template.get()));
     let table = Memo::new(move |_| -> Option<Result<VariableTable, String>> {
         if typed.get() {
@@ -30,12 +32,10 @@ pub fn VariableRows(
                 .get()
                 .iter()
                 .map(|r| {
-                    r.with(|r| {
-                        columns
-                            .iter()
-                            .map(|c| r.get(c).cloned().unwrap_or_default())
-                            .collect::<Vec<_>>()
-                    })
+                    columns
+                        .iter()
+                        .map(|c| r.get(c).cloned().unwrap_or_default())
+                        .collect::<Vec<_>>()
                 })
                 .filter(|r| r.iter().any(|c| !c.trim().is_empty()))
                 .collect();
@@ -71,7 +71,7 @@ pub fn VariableRows(
         if let Some(Ok((table, rows))) = frames.get_untracked() {
             add.run(list_preview(&table, &rows));
             csv.set(String::new());
-            grid.set(vec![RwSignal::new(Default::default())]);
+            grid.set(vec![Default::default()]);
         }
     };
     let typed_grid = move || {
@@ -83,14 +83,14 @@ pub fn VariableRows(
             .iter()
             .map(|c| view! { <th scope="col">{c.clone()}</th> })
             .collect_view();
-        let body = grid.get().into_iter().enumerate().map(|(i, row)| {
+        let body = (0..row_count.get()).map(|i| {
             let cells = columns.clone().into_iter().map(|c| {
                 let name = c.clone();
                 let label = format!("Row {} {c}", i + 1);
                 view! {
                     <td><input type="text" data-testid="rows-cell" aria-label=label
-                        prop:value=move || row.with(|r| r.get(&name).cloned().unwrap_or_default())
-                        on:input:target=move |ev| { let v = ev.target().value(); row.update(|r| { r.insert(c.clone(), v); }); }/></td>
+                        prop:value=move || grid.with(|g| g.get(i).and_then(|r| r.get(&name)).cloned().unwrap_or_default())
+                        on:input:target=move |ev| { let v = ev.target().value(); grid.update(|g| { if let Some(r) = g.get_mut(i) { r.insert(c.clone(), v); } }); }/></td>
                 }
             }).collect_view();
             view! { <tr>{cells}</tr> }
@@ -98,7 +98,7 @@ pub fn VariableRows(
         view! {
             <table class="rows-grid" data-testid="rows-grid"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
             <button type="button" class="btn small" data-testid="rows-add-row"
-                on:click=move |_| grid.update(|g| g.push(RwSignal::new(Default::default())))>"+ Add row"</button>
+                on:click=move |_| grid.update(|g| g.push(Default::default()))>"+ Add row"</button>
         }.into_any()
     };
     view! {
