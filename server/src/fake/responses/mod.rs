@@ -231,6 +231,7 @@ fn finish(
         params,
         images,
         mask: None,
+        markup: None,
     };
     state.journal.record(
         record,
