@@ -171,6 +171,15 @@ lazy_part!(plan:
     preload preload_plan_dialog
 );
 
+lazy_part!(plan:
+    /// "Edit selected": one instruction as one edit per selected frame, its plan, and Start
+    /// (in the plan dialog's module: both are a plan before spending).
+    pub fn edit_selected(store: Store<Series>, open: RwSignal<bool>, selection: crate::app::selection::Selection) -> AnyView {
+        view! { <crate::ui::series::edit_selected::EditSelected store=store open=open selection=selection/> }.into_any()
+    }
+    preload preload_edit_selected
+);
+
 // Batch mode (the Batch API): sending, polling, cancelling and landing a series' batches, a
 // module of its own — most series never use it, and the plan and the board only call in here.
 lazy_part!(batch:

@@ -20,6 +20,7 @@
 
 pub mod batch_run;
 pub mod brief;
+pub mod bulk_edit;
 pub mod catalogue;
 pub mod compiler;
 pub mod cost;

@@ -3,6 +3,7 @@
 //! the version it starts from).
 
 use crate::app::runner;
+use crate::app::said;
 use crate::app::state::AppState;
 use crate::web::canvas::{self, Mask};
 use crate::web::markup::{self, Mark};
@@ -119,4 +120,52 @@ pub fn start_locales(state: AppState, store: Store<Series>, items: Vec<Item>) {
         .map(|i| (i.job_id.clone(), (i, None)))
         .collect();
     runner::start_with(state, &store.id().get_untracked(), &plan, work);
+}
+
+/// Starts one directed edit per item ("Edit selected": the same instruction for every chosen
+/// frame, each from its own active version), planned, priced and budgeted as one batch. With
+/// a `region`, each edit carries a mask of its own image's size that frees only that region.
+pub fn start_many(
+    state: AppState,
+    store: Store<Series>,
+    items: Vec<Item>,
+    region: Option<continuity_core::bulk_edit::Region>,
+) {
+    if items.is_empty() {
+        said::refuse(
+            state,
+            "None of the selected frames has an image to edit yet.",
+        );
+        return;
+    }
+    let series_id = store.id().get_untracked();
+    let sizes: Vec<Option<(u32, u32)>> = store.with_untracked(|s| {
+        items
+            .iter()
+            .map(|item| match &item.work {
+                Work::Edit { base, .. } => s.version(base).map(|v| (v.image.width, v.image.height)),
+                Work::Locale { .. } => None,
+            })
+            .collect()
+    });
+    spawn_local(async move {
+        let mut work = HashMap::new();
+        for (item, size) in items.iter().zip(sizes) {
+            let mask = match (region, size) {
+                (Some(r), Some((w, h))) => {
+                    match canvas::region_mask_png(w, h, r.pixels(w, h)).await {
+                        Ok(b) => Some(b),
+                        Err(e) => {
+                            said::refuse(state, format!("The mask could not be made: {e}"));
+                            return;
+                        }
+                    }
+                }
+                _ => None,
+            };
+            work.insert(item.job_id.clone(), (item.clone(), mask));
+        }
+        let plan = plan(state, store, &items);
+        runner::start_with(state, &series_id, &plan, work);
+    });
 }

@@ -28,6 +28,7 @@ pub mod route;
 pub mod runner;
 pub mod said;
 pub mod saver;
+pub mod selection;
 pub mod settings;
 pub mod state;
 pub mod storage;

@@ -118,7 +118,31 @@ pub async fn mask_png(
     let ctx = context(&canvas).ok_or("no 2d context")?;
     // The coverage: painted where the canvas is opaque.
     paint(&ctx, width as f64, height as f64, strokes, inverted, "#000");
-    if let Some(png) = mask_in_worker(&canvas, width, height).await {
+    encode_mask(&canvas, &ctx, width, height).await
+}
+
+/// The mask for OpenAI of a rectangle (`x`, `y`, `w`, `h` in image pixels of a
+/// `width`×`height` image): transparent inside ("edit here"), opaque white elsewhere.
+pub async fn region_mask_png(
+    width: u32,
+    height: u32,
+    (x, y, w, h): (u32, u32, u32, u32),
+) -> Result<Blob, String> {
+    let canvas = blank(width, height)?;
+    let ctx = context(&canvas).ok_or("no 2d context")?;
+    ctx.set_fill_style_str("#000");
+    ctx.fill_rect(f64::from(x), f64::from(y), f64::from(w), f64::from(h));
+    encode_mask(&canvas, &ctx, width, height).await
+}
+
+/// Encodes the coverage drawn on `canvas` (opaque where the edit may change) as OpenAI's mask.
+async fn encode_mask(
+    canvas: &HtmlCanvasElement,
+    ctx: &CanvasRenderingContext2d,
+    width: u32,
+    height: u32,
+) -> Result<Blob, String> {
+    if let Some(png) = mask_in_worker(canvas, width, height).await {
         return Ok(png);
     }
     // Turn the coverage into "opaque white except where painted" and encode it here.
@@ -126,7 +150,7 @@ pub async fn mask_png(
     ctx.set_fill_style_str("#fff");
     ctx.fill_rect(0.0, 0.0, width as f64, height as f64);
     ctx.set_global_composite_operation("source-over").ok();
-    to_png(&canvas).await
+    to_png(canvas).await
 }
 
 /// A detached canvas of `width`×`height`, transparent.

@@ -8,6 +8,7 @@ use std::fmt;
 
 use crate::export::csv::parse;
 use crate::export::csv::template;
+use crate::export::csv::{ColumnRole, ListPreview, ListRow};
 
 /// Most rows (frames) one table makes.
 pub const MAX_ROWS: usize = 500;
@@ -191,6 +192,40 @@ impl VariableTable {
     }
 }
 
+/// The frames of a preview as a list import (`crate::export::csv::ListPreview`), the one
+/// step that adds frames from a list: each frame's prompt is its filled template, its title
+/// left empty ("Frame N"), its row's values kept as its variables.
+pub fn list_preview(table: &VariableTable, frames: &[RowFrame]) -> ListPreview {
+    let rows = frames
+        .iter()
+        .map(|frame| {
+            let values = table.rows.get(frame.row - 1);
+            let variables = table
+                .columns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| Some((c.clone(), values?.get(i)?.clone())))
+                .collect();
+            ListRow {
+                line: frame.row,
+                prompt: frame.prompt.clone(),
+                variables,
+                ..ListRow::default()
+            }
+        })
+        .collect();
+    ListPreview {
+        columns: table.columns.clone(),
+        roles: table
+            .columns
+            .iter()
+            .map(|c| ColumnRole::Variable(c.clone()))
+            .collect(),
+        rows,
+        bad_rows: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +249,41 @@ mod tests {
             ]
         );
         assert_eq!(frames[3].row, 4);
+    }
+
+    #[test]
+    fn a_preview_becomes_a_list_import_with_one_frame_per_row() {
+        let table =
+            VariableTable::from_csv("product,colour\n\"Tea, green\",red\nMug,blue").unwrap();
+        let frames = table.preview("{product} on a {colour} table").unwrap();
+        let list = list_preview(&table, &frames);
+        assert_eq!(list.rows.len(), 2);
+        assert_eq!(list.rows[0].prompt, "Tea, green on a red table");
+        assert_eq!(list.rows[0].title, "", "titled Frame N when added");
+        assert_eq!(list.rows[1].variables["colour"], "blue");
+        assert_eq!(list.rows[1].line, 2);
+        assert!(list.bad_rows.is_empty());
+        let mut n = 0;
+        let mut series = crate::model::Series::from_template(
+            "Set",
+            crate::model::template::Template::Custom { frames: 1 },
+            "gpt-image-2",
+            0.0,
+            || {
+                n += 1;
+                n
+            },
+        );
+        let added = crate::export::list_frames::apply_list(&mut series, &list, || {
+            n += 1;
+            n
+        })
+        .unwrap();
+        assert_eq!(added.len(), 2);
+        assert_eq!(
+            series.frame(&added[0]).unwrap().prompt,
+            "Tea, green on a red table"
+        );
     }
 
     #[test]

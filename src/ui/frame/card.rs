@@ -164,6 +164,7 @@ pub fn FrameCard(
             <VariantStrip store=store frame_id=frame_id.clone() shown=shown/>
             <div class="frame-body">
                 <div class="frame-head">
+                    <SelectBox store=store frame_id=frame_id.clone() title=title/>
                     <h3 id=title_id.clone()>{move || title.get()}</h3>
                     <span class="muted small frame-cost">{cost}</span>
                     {move || recovered().then(|| view! { <span class="note small" data-testid="frame-recovered">"recovered"</span> })}
@@ -193,6 +194,32 @@ pub fn FrameCard(
             </div>
         </article>
     }
+}
+
+/// The card's checkbox for "Edit selected" (Shift-click: a range from the last one clicked).
+#[component]
+fn SelectBox(
+    /// The series.
+    store: Store<Series>,
+    /// The frame's id.
+    frame_id: String,
+    /// The frame's title (the checkbox's accessible name says which frame).
+    title: Signal<String>,
+) -> impl IntoView {
+    let selection = crate::app::selection::Selection::get();
+    let fid = StoredValue::new(frame_id);
+    selection.map(|selection| {
+        let click = move |ev: leptos::ev::MouseEvent| {
+            let checked = event_target_checked(&ev);
+            let order = store.frame_order().get_untracked();
+            selection.click(&fid.get_value(), checked, ev.shift_key(), &order);
+        };
+        view! {
+            <input type="checkbox" class="frame-select" data-testid="select-frame"
+                aria-label=move || format!("Select {}", title.get())
+                prop:checked=move || selection.has(&fid.get_value()) on:click=click/>
+        }
+    })
 }
 
 /// Test instrumentation (debug builds only): how many times each frame's subtree was

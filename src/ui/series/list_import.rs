@@ -1,8 +1,10 @@
 //! "Add frames from a list": paste lines (one frame each) or a CSV with a header row (title,
 //! prompt, text and text:<locale>, shot, and `{variables}` for a frame template), or choose a
 //! `.csv` file. A preview shows the frames it will create and the bad rows with their line
-//! numbers before anything changes; "Add N frames" is one undoable step.
+//! numbers before anything changes; "Add N frames" is one undoable step. "Template with
+//! variable rows" ([`super::variable_rows`]) makes one frame per row of a variables table.
 
+use super::variable_rows::VariableRows;
 use crate::app::edit::{self, Edit, SeriesEdit};
 use crate::app::state::AppState;
 use crate::web::clock::random_u64;
@@ -23,6 +25,7 @@ pub fn ListImport(
     let state = AppState::get();
     let text = RwSignal::new(String::new());
     let csv = RwSignal::new(false);
+    let rows = RwSignal::new(false);
     let template = RwSignal::new(String::new());
     let file = NodeRef::<Input>::new();
     let preview = Memo::new(move |_| -> Option<Result<ListPreview, String>> {
@@ -57,26 +60,34 @@ pub fn ListImport(
             }
         });
     };
-    let add = move |_| {
-        let Some(Ok(p)) = preview.get_untracked() else {
-            return;
-        };
+    let import = move |p: ListPreview| {
         let random: Vec<u64> = p.rows.iter().map(|_| random_u64()).collect();
         let import = Edit::Series(SeriesEdit::ImportList { preview: p, random });
         if let Err(e) = edit::user(state, store, import) {
             state.error(e.to_string());
         }
+    };
+    let add = move |_| {
+        let Some(Ok(p)) = preview.get_untracked() else {
+            return;
+        };
+        import(p);
         text.set(String::new());
     };
     view! {
         <details class="more list-import" data-testid="list-import">
             <summary>"Add frames from a list"</summary>
             <div class="row">
-                <label class="check"><input type="radio" name="list-kind" prop:checked=move || !csv.get() on:change=move |_| csv.set(false)/>" One frame per line"</label>
-                <label class="check"><input type="radio" name="list-kind" prop:checked=move || csv.get() on:change=move |_| csv.set(true)/>" CSV with a header row"</label>
-                <label class="field"><span>"CSV file"</span>
-                    <input type="file" accept=".csv,text/csv,.txt,text/plain" node_ref=file on:change=on_file/></label>
+                <label class="check"><input type="radio" name="list-kind" prop:checked=move || !csv.get() && !rows.get()
+                    on:change=move |_| { csv.set(false); rows.set(false) }/>" One frame per line"</label>
+                <label class="check"><input type="radio" name="list-kind" prop:checked=move || csv.get() && !rows.get()
+                    on:change=move |_| { csv.set(true); rows.set(false) }/>" CSV with a header row"</label>
+                <label class="check"><input type="radio" name="list-kind" data-testid="list-kind-rows" prop:checked=move || rows.get()
+                    on:change=move |_| rows.set(true)/>" Template with variable rows"</label>
             </div>
+            <Show when=move || !rows.get() fallback=move || view! { <VariableRows add=Callback::new(import)/> }>
+            <label class="field"><span>"CSV file"</span>
+                <input type="file" accept=".csv,text/csv,.txt,text/plain" node_ref=file on:change=on_file/></label>
             <label class="field"><span>"List"</span>
                 <textarea rows="5" data-testid="list-input" placeholder="title,prompt,text,product\nHook,{product} on a table,Fresh,Tea"
                     prop:value=move || text.get() on:input:target=move |ev| text.set(ev.target().value())></textarea></label>
@@ -104,6 +115,7 @@ pub fn ListImport(
                     }.into_any()
                 }
             })}
+            </Show>
         </details>
     }
 }

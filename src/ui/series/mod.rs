@@ -7,6 +7,7 @@
 
 mod batch_status;
 mod drawer;
+pub mod edit_selected;
 pub mod export_menu;
 mod filter;
 pub mod frame_durations;
@@ -19,7 +20,9 @@ pub mod plan_dialog;
 pub use filter::FrameFilter as Filter;
 mod progress;
 mod rerun;
+mod selection_bar;
 pub mod settings_panel;
+pub mod variable_rows;
 
 use crate::app::edit::{self, Edit, SeriesEdit};
 use crate::app::library;
@@ -112,6 +115,12 @@ pub fn SeriesView(
     // The search publishes its filter here; cards hide when they do not match.
     let filter_slot: RwSignal<Option<FrameFilter>> = RwSignal::new(None);
     provide_context(filter_slot);
+    // Frames chosen for "Edit selected": UI state, gone when this screen closes.
+    let selection = crate::app::selection::Selection::provide();
+    let edit_selected_open = RwSignal::new(false);
+    let edit_selected_wanted = Memo::new(move |was: Option<&bool>| {
+        was.copied().unwrap_or(false) || edit_selected_open.get()
+    });
     let scores = crate::app::consistency::provide(state, store);
     let drifted_first = RwSignal::new(false);
     // The card size, kept per series on this device.
@@ -272,6 +281,7 @@ pub fn SeriesView(
             <SaidHere place=Place::Series/>
             <BatchProgress batch=batch_here/>
             <FrameSearch store=store filter=filter_slot drifted_first=drifted_first density=density/>
+            <selection_bar::SelectionBar store=store selection=selection filter=filter_slot edit_open=edit_selected_open/>
             <div class=grid_class data-testid="frame-grid">
                 <For each=grid_order key=|fid| fid.clone() let:fid>
                     <FrameCard store=store frame=store.frames().at_key(fid.clone()).into() frame_id=fid/>
@@ -295,6 +305,9 @@ pub fn SeriesView(
             // Dialogs load when first opened (or earlier, from the idle prefetch), then stay.
             <Show when=move || plan_wanted.get()>
                 <LazyView load=move || parts::plan_dialog(store, plan_open)/>
+            </Show>
+            <Show when=move || edit_selected_wanted.get()>
+                <LazyView load=move || parts::edit_selected(store, edit_selected_open, selection)/>
             </Show>
             <Show when=move || inspector_wanted.get()>
                 <LazyView load=move || parts::inspector(store)/>
