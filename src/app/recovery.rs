@@ -109,6 +109,7 @@ async fn ask(state: AppState, store: Store<Series>, frame_id: &str, job_id: &str
                 };
                 let series_id = store.with_untracked(|s| s.id.clone());
                 let target = Target {
+                    endpoint: &endpoint,
                     series_id: &series_id,
                     frame_id,
                     job_id: frame_id,
