@@ -275,6 +275,7 @@ async fn open(frames: usize, concurrency: u8, extra: &str) -> (Opened, impl Size
         remember_key: false,
         concurrency,
         stream_previews: false,
+        text_model: String::new(),
     };
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     storage

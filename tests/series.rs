@@ -50,6 +50,7 @@ fn seed_fake_settings() {
         remember_key: false,
         concurrency: 4,
         stream_previews: false,
+        text_model: String::new(),
     };
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     storage
