@@ -79,7 +79,11 @@ pub async fn create(
 ) -> Result<String, String> {
     let model = state.catalogue().get_untracked().default_model().id.clone();
     let mut series = series_from_plan(&name, &plan, &model, now_ms(), random_u64);
-    series.record_text_spend(spent_usd, None, now_ms());
+    series.record_text_spend(continuity_core::model::ledger::TextSpend {
+        usd: Some(spent_usd),
+        at_ms: now_ms(),
+        ..Default::default()
+    });
     let id = series.id.clone();
     library::create(state, series)
         .await

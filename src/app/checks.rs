@@ -68,7 +68,7 @@ async fn check_one(
     let Some(asked) = store.with_untracked(|s| s.frame(frame_id).map(|f| Asked::of(s, f))) else {
         return;
     };
-    let outcome = ask(store, endpoint, &asked, image).await;
+    let outcome = ask(state, store, endpoint, frame_id, &asked, image).await;
     let (outcome, cost_usd) = match outcome {
         Ok((report, cost)) => (CheckOutcome::Report(report), cost),
         Err((message, cost)) => (CheckOutcome::Failed(message), cost),
@@ -90,9 +90,9 @@ async fn check_one(
         ),
     );
     if landed.is_err() {
-        // The version went meanwhile; what the call cost is still spent.
+        // The version went meanwhile; what the call cost is counted in the ledger already.
         state.error(format!(
-            "A check finished after its image was deleted; it cost {}.",
+            "A check finished after its image was deleted; it cost {}, counted in the series' spend.",
             continuity_core::cost::format_usd(cost_usd)
         ));
     }
@@ -100,8 +100,10 @@ async fn check_one(
 
 /// The call itself: the report and its cost, or the failure in words and what it cost.
 async fn ask(
+    state: AppState,
     store: Store<Series>,
     endpoint: &Endpoint,
+    frame_id: &str,
     asked: &Asked,
     image: &Blob,
 ) -> Result<(check_call::CheckReport, f64), (String, f64)> {
@@ -131,7 +133,13 @@ async fn ask(
         ..Default::default()
     };
     let parse = |text: &str| check_call::parse(text, &asked.texts, &asked.constraints);
-    match text_call::send(endpoint, &model, &request, &options, parse).await {
+    // Counted in the series' ledger before it leaves, whatever becomes of the version.
+    let counted = text_call::CountedIn {
+        state,
+        store,
+        frame_id: frame_id.to_string(),
+    };
+    match text_call::send_counted(counted, endpoint, &model, &request, &options, parse).await {
         Ok(answer) => Ok((answer.value, answer.cost_usd)),
         Err(failure) => Err((
             format!("The check failed: {}", failure.message),

@@ -66,28 +66,20 @@ pub async fn describe(
     }
     let request = describe::request(&model.id, &images, &names).map_err(refused)?;
     let endpoint = endpoint(state).map_err(refused)?;
-    let result = text_call::send(
+    let counted = text_call::CountedIn {
+        state,
+        store,
+        frame_id: String::new(),
+    };
+    text_call::send_counted(
+        counted,
         &endpoint,
         &model,
         &request,
         &TextOptions::default(),
         |text| describe::parse(text, &names),
     )
-    .await;
-    let (usd, request_id) = match &result {
-        Ok(answer) => (answer.cost_usd, answer.request_id.clone()),
-        Err(failure) => (failure.cost_usd, None),
-    };
-    if usd > 0.0 {
-        let at_ms = crate::web::clock::now_ms();
-        let spend = SeriesEdit::TextSpend {
-            usd,
-            request_id,
-            at_ms,
-        };
-        let _ = edit::app(state, store, Edit::Series(spend));
-    }
-    result
+    .await
 }
 
 /// One accepted proposal.

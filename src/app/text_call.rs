@@ -4,14 +4,21 @@
 //! the core's validators before anyone sees it.
 
 use crate::app::client::{body_kind, http_error, net_observation, Permit};
+use crate::app::edit::{self, Edit};
+use crate::app::state::AppState;
+use crate::web::clock::{now_ms, random_u64};
 use crate::web::http::{Body, Call, ResponseInfo};
 use continuity_core::failure::{
     classify, decide_retry, user_message, BodyKind, IncompleteKind, Observation, RetryAfter,
     RetryDecision,
 };
+use continuity_core::model::action::SeriesEdit;
+use continuity_core::model::ledger::TextSpend;
+use continuity_core::model::Series;
 use continuity_core::openai::responses::{ResponsesAnswer, ResponsesRequest, ResponsesUsage};
 use continuity_core::settings::Endpoint;
 use continuity_core::text_models::{call_cost_usd, TextModelInfo};
+use reactive_stores::Store;
 use std::fmt::Display;
 use web_sys::AbortSignal;
 
@@ -69,14 +76,8 @@ pub async fn send<T, E: Display>(
     options: &TextOptions<'_>,
     parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Result<TextAnswer<T>, TextFailure> {
-    if let Some(gate) = options.gate {
-        if let Permit::Refuse(why) = gate() {
-            return Err(TextFailure {
-                message: why,
-                cost_usd: 0.0,
-                may_be_billed: false,
-            });
-        }
+    if let Some(refused) = refused_by_gate(options) {
+        return Err(refused);
     }
     let mut retries = 0u32;
     let mut maybe_billed = false;
@@ -120,6 +121,81 @@ pub async fn send<T, E: Display>(
                 });
             }
         }
+    }
+}
+
+/// Where a text call made for a series is counted: the series, and the frame a check is for
+/// (empty for the bible).
+pub struct CountedIn {
+    /// The app (for storage).
+    pub state: AppState,
+    /// The series whose ledger counts the call.
+    pub store: Store<Series>,
+    /// The frame it was for, or empty.
+    pub frame_id: String,
+}
+
+/// [`send`], counted in the series' ledger: the gate is asked first (a refused call reserves
+/// nothing), then the call is reserved as "may have been billed" and stored, awaited, before
+/// the request leaves; its answer (or its failure's figure) settles it under the same call id.
+/// A tab closed in between leaves the flag: money that may have been spent is never lost.
+pub async fn send_counted<T, E: Display>(
+    into: CountedIn,
+    endpoint: &Endpoint,
+    model: &TextModelInfo,
+    request: &ResponsesRequest,
+    options: &TextOptions<'_>,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<TextAnswer<T>, TextFailure> {
+    if let Some(refused) = refused_by_gate(options) {
+        return Err(refused);
+    }
+    let CountedIn {
+        state,
+        store,
+        frame_id,
+    } = into;
+    let call_id = format!("call_{:016x}{:016x}", random_u64(), random_u64());
+    let count = |usd: Option<f64>, request_id: Option<String>| {
+        let spend = TextSpend {
+            call_id: Some(call_id.clone()),
+            frame_id: frame_id.clone(),
+            usd,
+            request_id,
+            at_ms: now_ms(),
+        };
+        // The series may have been closed meanwhile; then there is nowhere left to count.
+        let _ = edit::app(state, store, Edit::Series(SeriesEdit::TextSpend(spend)));
+    };
+    count(None, None);
+    state.saver().save_now(state).await;
+    let unguarded = TextOptions {
+        signal: options.signal,
+        extra_headers: options.extra_headers.clone(),
+        gate: None,
+    };
+    let result = send(endpoint, model, request, &unguarded, parse).await;
+    match &result {
+        Ok(answer) => count(Some(answer.cost_usd), answer.request_id.clone()),
+        // A figure from the answer's usage, or a call that surely never cost anything, settles
+        // it; a failure that may have been billed without a figure keeps the flag.
+        Err(failure) if failure.cost_usd > 0.0 || !failure.may_be_billed => {
+            count(Some(failure.cost_usd), None)
+        }
+        Err(_) => {}
+    }
+    result
+}
+
+/// The gate's refusal, if it refuses (nothing is sent then, nothing is billed).
+fn refused_by_gate(options: &TextOptions<'_>) -> Option<TextFailure> {
+    match options.gate.map(|gate| gate()) {
+        Some(Permit::Refuse(why)) => Some(TextFailure {
+            message: why,
+            cost_usd: 0.0,
+            may_be_billed: false,
+        }),
+        _ => None,
     }
 }
 

@@ -245,16 +245,9 @@ pub enum SeriesEdit {
     Output(OutputSettings),
     /// Sets the budget (`None`: no budget).
     Budget(Option<f64>),
-    /// Counts a text call's cost (the planner, "Describe from images") in the series' ledger:
-    /// money spent, never given back (an undo of another edit keeps it).
-    TextSpend {
-        /// US dollars.
-        usd: f64,
-        /// The answer's `x-request-id` (counted once).
-        request_id: Option<String>,
-        /// When (ms since the epoch).
-        at_ms: f64,
-    },
+    /// Counts a text call in the series' ledger (reserved before it is sent, settled from its
+    /// answer): money spent, never given back (an undo of another edit keeps it).
+    TextSpend(crate::model::ledger::TextSpend),
     /// Sets the locales.
     Locales(Vec<String>),
     /// Turns "Check every result" on or off.

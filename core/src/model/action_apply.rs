@@ -154,6 +154,7 @@ impl Series {
                         versions: Vec::new(),
                         job_id: job.and_then(|j| j.job_id.clone()),
                         request_id: request_ids.last().cloned(),
+                        call_id: None,
                         cost_usd: None,
                         usage: None,
                         at_ms: job.map_or(0.0, |j| j.since_ms),
@@ -306,12 +307,8 @@ impl Series {
                 self.budget_usd = budget;
                 vec![SeriesField::Budget]
             }
-            SeriesEdit::TextSpend {
-                usd,
-                request_id,
-                at_ms,
-            } => {
-                self.record_text_spend(usd, request_id, at_ms);
+            SeriesEdit::TextSpend(spend) => {
+                self.record_text_spend(spend);
                 vec![SeriesField::Budget]
             }
             SeriesEdit::Locales(locales) => {

@@ -595,17 +595,19 @@ proptest! {
 
 #[test]
 fn text_spend_counts_once_and_an_undo_does_not_give_it_back() {
+    use crate::model::ledger::TextSpend;
     let mut s = series();
     let before = s.spent_usd();
     let palette = s
         .apply(Edit::Series(SeriesEdit::Palette(Vec::new())))
         .expect("applies");
     let spend = |usd: f64| {
-        Edit::Series(SeriesEdit::TextSpend {
-            usd,
+        Edit::Series(SeriesEdit::TextSpend(TextSpend {
+            usd: Some(usd),
             request_id: Some("req_text".into()),
             at_ms: 1.0,
-        })
+            ..Default::default()
+        }))
     };
     s.apply(spend(0.25)).expect("applies");
     s.apply(spend(-1.0)).expect("applies");

@@ -27,6 +27,10 @@ pub struct LedgerEntry {
     /// The endpoint's `x-request-id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// A text call's own id, made before it was sent: the entry reserved then and the one
+    /// settled from the answer are the same request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
     /// What it cost in US dollars; `None` when unknown (no answer arrived).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
@@ -70,6 +74,7 @@ impl LedgerEntry {
             versions: versions.iter().map(|v| v.id.clone()).collect(),
             job_id: job.and_then(|j| j.job_id.clone()),
             request_id: first.request_id.clone(),
+            call_id: None,
             cost_usd: cost,
             usage: first.usage.clone(),
             at_ms: first.created_ms,
@@ -79,10 +84,12 @@ impl LedgerEntry {
         })
     }
 
-    /// Whether `other` is the same request (same job id, or same `x-request-id`).
+    /// Whether `other` is the same request (same job id, call id or `x-request-id`).
     fn same_request(&self, other: &LedgerEntry) -> bool {
         let same = |a: &Option<String>, b: &Option<String>| a.is_some() && a == b;
-        same(&self.job_id, &other.job_id) || same(&self.request_id, &other.request_id)
+        same(&self.job_id, &other.job_id)
+            || same(&self.call_id, &other.call_id)
+            || same(&self.request_id, &other.request_id)
     }
 }
 
@@ -148,6 +155,7 @@ impl Series {
                         versions: vec![v.id.clone()],
                         job_id: None,
                         request_id: v.request_id.clone(),
+                        call_id: None,
                         cost_usd: v.cost_usd,
                         usage: v.usage.clone(),
                         at_ms: v.created_ms,
@@ -165,6 +173,7 @@ impl Series {
                 versions: Vec::new(),
                 job_id: None,
                 request_id: None,
+                call_id: None,
                 cost_usd: Some(self.spent_on_deleted_usd),
                 usage: None,
                 at_ms: self.updated_ms,
@@ -192,24 +201,44 @@ impl Series {
 mod tests;
 
 impl Series {
-    /// Counts a text call's cost (the planner that made the series, "Describe from images")
-    /// in the ledger: an entry of no frame, once per request id; a negative or non-finite
-    /// figure counts nothing (money is never given back). Returns whether the ledger changed.
-    pub fn record_text_spend(&mut self, usd: f64, request_id: Option<String>, at_ms: f64) -> bool {
-        if !(usd.is_finite() && usd > 0.0) {
+    /// Counts a text call in the ledger (the planner that made the series, "Describe from
+    /// images", a result check): reserved before it is sent (`spend.usd` `None`, may have been
+    /// billed) and settled from its answer under the same call id, so a call cut by a closed tab
+    /// still shows. A negative or non-finite figure counts nothing, and a settled entry is never
+    /// replaced (money is never given back). Returns whether the ledger changed.
+    pub fn record_text_spend(&mut self, spend: TextSpend) -> bool {
+        let cost = spend.usd.filter(|usd| usd.is_finite() && *usd >= 0.0);
+        if spend.usd.is_some() && cost.is_none() {
             return false;
         }
         self.record_spend(LedgerEntry {
-            frame_id: String::new(),
+            frame_id: spend.frame_id,
             versions: Vec::new(),
             job_id: None,
-            request_id,
-            cost_usd: Some(usd),
+            request_id: spend.request_id,
+            call_id: spend.call_id,
+            cost_usd: cost,
             usage: None,
-            at_ms,
-            maybe_billed: false,
+            at_ms: spend.at_ms,
+            maybe_billed: cost.is_none(),
             recovered: false,
             seeded: false,
         })
     }
+}
+
+/// One text call's spend, as [`Series::record_text_spend`] counts it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TextSpend {
+    /// The call's own id (made before sending); `None` for a figure counted once, after.
+    pub call_id: Option<String>,
+    /// The frame it was for (a result check); empty for the series' plan or bible.
+    pub frame_id: String,
+    /// What it cost in US dollars; `None` while it is on its way or when it ended without a
+    /// known figure but may have been billed.
+    pub usd: Option<f64>,
+    /// The answer's `x-request-id`.
+    pub request_id: Option<String>,
+    /// When (ms since the epoch).
+    pub at_ms: f64,
 }

@@ -213,3 +213,41 @@ proptest! {
         }
     }
 }
+
+// A text call is reserved before it leaves and settled from its answer under one call id: a tab
+// closed in between leaves "may have been billed", an answer replaces it with its cost, and a
+// settled figure is never replaced (not even by a later, lower one).
+#[test]
+fn a_text_call_is_reserved_before_it_is_sent_and_settled_once() {
+    let mut s = series();
+    let spent = s.spent_usd();
+    let call = |usd: Option<f64>| TextSpend {
+        call_id: Some("call_1".into()),
+        frame_id: "f1".into(),
+        usd,
+        request_id: None,
+        at_ms: 3.0,
+    };
+    assert!(s.record_text_spend(call(None)));
+    assert_eq!(s.maybe_billed_requests(), 1, "on its way: may be billed");
+    assert_eq!(s.spent_usd(), spent, "no figure yet");
+    assert!(s.record_text_spend(call(Some(0.004))));
+    assert_eq!(s.maybe_billed_requests(), 0);
+    assert!((s.spent_usd() - spent - 0.004).abs() < 1e-12);
+    assert!(!s.record_text_spend(call(Some(0.001))), "settled once");
+    assert!(
+        !s.record_text_spend(call(None)),
+        "a late reservation changes nothing"
+    );
+    assert!((s.spent_usd() - spent - 0.004).abs() < 1e-12);
+    // A call that ends without a figure keeps its flag; a refused figure counts nothing.
+    let mut cut = call(None);
+    cut.call_id = Some("call_2".into());
+    assert!(s.record_text_spend(cut.clone()));
+    assert!(!s.record_text_spend(cut));
+    assert_eq!(s.maybe_billed_requests(), 1);
+    let mut bad = call(Some(f64::NAN));
+    bad.call_id = Some("call_3".into());
+    assert!(!s.record_text_spend(bad));
+    assert_eq!(s.ledger.len(), 2);
+}

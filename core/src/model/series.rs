@@ -319,6 +319,7 @@ impl Series {
                 versions: Vec::new(),
                 job_id: job.job_id.clone(),
                 request_id: None,
+                call_id: None,
                 cost_usd: None,
                 usage: None,
                 at_ms: job.since_ms,
