@@ -223,6 +223,16 @@ lazy_part!(bible:
     preload preload_bible_panel
 );
 
+lazy_part!(describe:
+    /// "Describe from images": reads the bible's reference images, asks the text model and
+    /// validates its answer; loaded on the first click (or from the idle prefetch), so the
+    /// bible drawer does not carry the describe schema and its validator.
+    pub fn describe_images(state: AppState, store: Store<Series>) -> Result<crate::app::text_call::TextAnswer<continuity_core::brief::describe::Description>, crate::app::text_call::TextFailure> {
+        crate::app::describe::describe(state, store).await
+    }
+    preload preload_describe_images
+);
+
 lazy_part!(series_settings:
     /// The "Series settings" drawer's content: output settings and storage, loaded when the
     /// drawer first opens (or from the idle prefetch).
@@ -391,6 +401,7 @@ pub fn prefetch_when_idle(state: AppState) {
                 preload_plan_dialog().await,
                 preload_batch().await,
                 preload_bible_panel().await,
+                preload_describe_images().await,
                 preload_series_settings().await,
                 preload_export_menu().await,
                 preload_settings_panel().await,

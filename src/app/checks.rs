@@ -4,7 +4,6 @@
 //! door ([`crate::app::edit`]). Nothing is re-sent automatically. "Edit to fix" drafts a
 //! directed edit from the misses.
 
-use crate::app::client::Permit;
 use crate::app::edit::{self, Edit};
 use crate::app::state::AppState;
 use crate::app::text_call::{self, TextOptions};
@@ -117,17 +116,8 @@ async fn ask(
     let request = asked
         .request(&model.id, &data_url(&image.type_(), &bytes))
         .map_err(|e| (e, 0.0))?;
-    let worst = asked.worst_case_usd(&model);
     // The series budget is asked once before the call: a check never goes over it.
-    let gate = move || {
-        store.with_untracked(|s| match s.budget_usd {
-            Some(budget) if s.spent_usd() + worst > budget => Permit::Refuse(format!(
-                "Not checked: the check (up to {}) would go over the series budget.",
-                continuity_core::cost::format_usd(worst)
-            )),
-            _ => Permit::Go,
-        })
-    };
+    let gate = text_call::budget_gate(store, asked.worst_case_usd(&model), "Not checked");
     let options = TextOptions {
         gate: Some(&gate),
         ..Default::default()

@@ -12,6 +12,7 @@ use continuity_core::model::action::{BibleText, EntityText};
 use continuity_core::model::bible::Swatch;
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::Series;
+use continuity_core::text_models::{worst_case_usd, TextCallSize};
 use leptos::prelude::*;
 use reactive_stores::Store;
 
@@ -71,14 +72,15 @@ pub async fn describe(
         store,
         frame_id: String::new(),
     };
-    text_call::send_counted(
-        counted,
-        &endpoint,
-        &model,
-        &request,
-        &TextOptions::default(),
-        |text| describe::parse(text, &names),
-    )
+    let worst = worst_case_usd(&model, &TextCallSize::of(&request));
+    let gate = text_call::budget_gate(store, worst, "Not described");
+    let options = TextOptions {
+        gate: Some(&gate),
+        ..Default::default()
+    };
+    text_call::send_counted(counted, &endpoint, &model, &request, &options, |text| {
+        describe::parse(text, &names)
+    })
     .await
 }
 

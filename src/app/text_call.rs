@@ -18,6 +18,7 @@ use continuity_core::model::Series;
 use continuity_core::openai::responses::{ResponsesAnswer, ResponsesRequest, ResponsesUsage};
 use continuity_core::settings::Endpoint;
 use continuity_core::text_models::{call_cost_usd, TextModelInfo};
+use leptos::prelude::*;
 use reactive_stores::Store;
 use std::fmt::Display;
 use web_sys::AbortSignal;
@@ -185,6 +186,26 @@ pub async fn send_counted<T, E: Display>(
         Err(_) => {}
     }
     result
+}
+
+/// A gate that refuses a call whose worst case (`worst_usd`) would take the series past its
+/// budget: text calls count against the budget like images. `refusal` starts the message
+/// ("Not checked", "Not described").
+pub fn budget_gate(
+    store: Store<Series>,
+    worst_usd: f64,
+    refusal: &'static str,
+) -> impl Fn() -> Permit {
+    move || {
+        store.with_untracked(|s| match s.budget_usd {
+            Some(budget) if s.spent_usd() + worst_usd > budget => Permit::Refuse(format!(
+                "{refusal}: the call (up to {}) would go over the series budget ({} left). Raise the budget in Series settings to go on.",
+                continuity_core::cost::format_usd(worst_usd),
+                continuity_core::cost::format_usd((budget - s.spent_usd()).max(0.0))
+            )),
+            _ => Permit::Go,
+        })
+    }
 }
 
 /// The gate's refusal, if it refuses (nothing is sent then, nothing is billed).

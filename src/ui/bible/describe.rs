@@ -30,12 +30,13 @@ pub fn DescribeFromImages(
         busy.set(true);
         problem.set(None);
         spawn_local(async move {
-            match describe::describe(state, store).await {
-                Ok(answer) => {
+            match crate::parts::describe_images(state, store).await {
+                Ok(Ok(answer)) => {
                     cost.set(Some(answer.cost_usd));
                     proposals.set(listed(answer.value));
                 }
-                Err(failure) => problem.set(Some(failure.message)),
+                Ok(Err(failure)) => problem.set(Some(failure.message)),
+                Err(missing) => problem.set(Some(missing.to_string())),
             }
             busy.set(false);
         });
