@@ -2,30 +2,12 @@
 // IME) is planned by the text model into frames the user reviews, edits and drops before the
 // series is made; the series then generates through the usual plan. A model answer that breaks
 // the schema is refused with a message and nothing changes.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, journal, clearJournal, planWithoutAnchor, waitForStatus, createSeries,
-  openBible, makePng } from './harness.mjs';
+import { serverAndBrowser, newPage, journal, clearJournal, planWithoutAnchor, waitForStatus, createSeries,
+  openBible, makePng, compose } from './harness.mjs';
 
-let server, browser;
-before(async () => {
-  server = await startServer(['--fake-latency-ms', '30']);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-/** Commits `text` through an IME: composition updates (pinyin, then candidates), then insert. */
-async function compose(page, steps, text) {
-  const cdp = await page.context().newCDPSession(page);
-  for (const s of steps) {
-    await cdp.send('Input.imeSetComposition', { text: s, selectionStart: s.length, selectionEnd: s.length });
-  }
-  await cdp.send('Input.insertText', { text });
-  await cdp.detach();
-}
+const shared = serverAndBrowser(['--fake-latency-ms', '30']);
 
 const ENGLISH = [
   'A fox wakes at dawn.',
@@ -55,8 +37,8 @@ async function typeBrief(page) {
 const titles = (page) => page.getByTestId('brief-frame-title').evaluateAll((els) => els.map((e) => e.value));
 
 test('a brief in English and Chinese plans 6 frames, edited, dropped, then generated through the usual plan', async () => {
-  const { page, errors } = await newPage(browser);
-  await page.goto(server.url);
+  const { page, errors } = await newPage(shared.browser);
+  await page.goto(shared.server.url);
   await page.getByTestId('no-projects').waitFor();
   await typeBrief(page);
   assert.equal(await page.getByTestId('brief-frames').inputValue(), '6');
@@ -68,14 +50,14 @@ test('a brief in English and Chinese plans 6 frames, edited, dropped, then gener
   assert.equal(sent.text.format.strict, true);
   assert.ok(!/Bearer|sk-/.test(JSON.stringify(sent)));
 
-  await clearJournal(server.url);
+  await clearJournal(shared.server.url);
   await page.getByRole('button', { name: 'Plan frames' }).click();
   await page.getByTestId('brief-frame').nth(5).waitFor();
   assert.equal(await page.getByTestId('brief-frame').count(), 6);
   // One frame per sentence, up to the asked count (the fake's planner), the titles its answer's.
   const expected = [ENGLISH[0], ENGLISH[1], CHINESE, ENGLISH[2], ENGLISH[3], ENGLISH[4]].map((s) => s.replace(/[.。]$/, ''));
   assert.deepEqual(await titles(page), expected);
-  const calls = await journal(server.url);
+  const calls = await journal(shared.server.url);
   assert.equal(calls.length, 1, 'one planner call, nothing image-related');
   assert.equal(calls[0].endpoint, 'responses');
   assert.equal(calls[0].params.text.format.type, 'json_schema');
@@ -92,19 +74,19 @@ test('a brief in English and Chinese plans 6 frames, edited, dropped, then gener
   await page.getByTestId('brief-frame').nth(3).getByTestId('brief-frame-drop').click();
   assert.deepEqual(await titles(page), [expected[0] + ' in the woods', expected[1], expected[2], expected[4], expected[5]]);
 
-  await clearJournal(server.url);
+  await clearJournal(shared.server.url);
   await page.getByTestId('brief-name').pressSequentially('Fox', { delay: 5 });
   await page.getByRole('button', { name: 'Create series' }).last().click();
   await page.getByTestId('series-title').filter({ hasText: 'Fox' }).waitFor();
   const cards = page.getByTestId('frame-card');
   assert.equal(await cards.count(), 5);
-  assert.deepEqual(await journal(server.url), [], 'nothing is sent before the usual plan');
+  assert.deepEqual(await journal(shared.server.url), [], 'nothing is sent before the usual plan');
 
   // The usual plan generates it.
   await planWithoutAnchor(page);
   await page.getByTestId('start-plan').click();
   await waitForStatus(page, 'done', 5);
-  const images = await journal(server.url);
+  const images = await journal(shared.server.url);
   assert.equal(images.length, 5);
   assert.ok(images.every((r) => r.endpoint === 'generations'));
   assert.ok(images.some((r) => r.params.prompt.includes('狐狸看见了春天')), 'the Chinese frame is in a prompt');
@@ -112,8 +94,8 @@ test('a brief in English and Chinese plans 6 frames, edited, dropped, then gener
 });
 
 test('a schema-breaking answer is refused with a message and nothing changes', async () => {
-  const { page, errors } = await newPage(browser);
-  await page.goto(server.url);
+  const { page, errors } = await newPage(shared.browser);
+  await page.goto(shared.server.url);
   await page.getByTestId('project-list').or(page.getByTestId('no-projects')).first().waitFor();
   const before = await page.getByTestId('project-list').locator('li').count();
   const brief = await typeBrief(page);
@@ -124,12 +106,12 @@ test('a schema-breaking answer is refused with a message and nothing changes', a
   await brief.click();
   await brief.press('End');
   await brief.pressSequentially(' [[fault:schema_break]]', { delay: 5 });
-  await clearJournal(server.url);
+  await clearJournal(shared.server.url);
   await page.getByRole('button', { name: 'Plan again' }).click();
   const error = page.getByTestId('brief-error');
   await error.waitFor();
   assert.match(await error.textContent(), /refused/);
-  const calls = await journal(server.url);
+  const calls = await journal(shared.server.url);
   assert.equal(calls.length, 1);
   assert.equal(calls[0].fault, 'schema_break');
   assert.deepEqual(await titles(page), planned, 'the preview is unchanged');
@@ -138,8 +120,8 @@ test('a schema-breaking answer is refused with a message and nothing changes', a
 });
 
 test('"Describe from images" on two reference images fills the palette with their colours after accepting', async () => {
-  const { page, errors } = await newPage(browser);
-  await page.goto(server.url);
+  const { page, errors } = await newPage(shared.browser);
+  await page.goto(shared.server.url);
   await page.getByTestId('project-list').or(page.getByTestId('no-projects')).first().waitFor();
   await createSeries(page, { template: 'comic', name: 'Described' });
   await openBible(page);
@@ -158,10 +140,10 @@ test('"Describe from images" on two reference images fills the palette with thei
   const swatches = () => page.getByTestId('swatch').evaluateAll((els) => els.map((e) => e.title.toLowerCase()));
   assert.deepEqual(await swatches(), []);
 
-  await clearJournal(server.url);
+  await clearJournal(shared.server.url);
   await page.getByRole('button', { name: 'Describe from images' }).click();
   await page.getByTestId('proposal').first().waitFor();
-  const calls = await journal(server.url);
+  const calls = await journal(shared.server.url);
   assert.equal(calls.length, 1);
   assert.equal(calls[0].endpoint, 'responses');
   assert.equal(calls[0].images.length, 2, 'both reference images are sent');

@@ -4,22 +4,14 @@
 // check call reads that back) — and see the misread frame's card say "Checks n / m" with a
 // miss, the other pass; filter "Checks failed"; the inspector names both strings; "Edit to
 // fix" drafts an edit that is sent once and names the asked text (the fake's journal).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, newPage, createSeries, journal, clearJournal,
+  serverAndBrowser, newPage, createSeries, journal, clearJournal,
   openSeriesSettings, closeSeriesSettings,
 } from './harness.mjs';
 
-let server, browser;
-before(async () => {
-  server = await startServer(['--fake-latency-ms', '30']);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const shared = serverAndBrowser(['--fake-latency-ms', '30']);
 
 async function typeFrame(card, prompt, text) {
   await card.getByTestId('frame-prompt').pressSequentially(prompt, { delay: 2 });
@@ -29,8 +21,8 @@ async function typeFrame(card, prompt, text) {
 }
 
 test('every result checked: a misread text is named, filtered and fixed by one edit', async () => {
-  const { page, errors } = await newPage(browser);
-  await page.goto(server.url);
+  const { page, errors } = await newPage(shared.browser);
+  await page.goto(shared.server.url);
   await page.getByTestId('no-projects').waitFor();
   await createSeries(page, { template: 'comic', name: 'Checked' });
 
@@ -43,7 +35,7 @@ test('every result checked: a misread text is named, filtered and fixed by one e
   const cards = page.getByTestId('frame-card');
   await typeFrame(cards.nth(0), 'A sale poster in a shop window [[typo]]', '限时 5 折');
   await typeFrame(cards.nth(1), 'The same poster at night', 'Spring sale');
-  await clearJournal(server.url);
+  await clearJournal(shared.server.url);
   for (const i of [0, 1]) {
     await cards.nth(i).getByTestId('generate-frame').click();
     await cards.nth(i).getByTestId('frame-checks').waitFor({ timeout: 30000 });
@@ -57,7 +49,7 @@ test('every result checked: a misread text is named, filtered and fixed by one e
   assert.ok(badPassed < badAll, `the misread frame misses a check: ${bad}`);
   assert.equal(goodPassed, goodAll, `the other frame passes: ${good}`);
 
-  let sent = await journal(server.url);
+  let sent = await journal(shared.server.url);
   const calls = sent.filter((r) => r.endpoint === 'responses');
   assert.equal(calls.length, 2, 'one check call per image');
   assert.equal(sent.filter((r) => r.endpoint !== 'responses').length, 2, 'two images made');
@@ -79,17 +71,17 @@ test('every result checked: a misread text is named, filtered and fixed by one e
   assert.ok(listed.every((m) => !m.includes('Spring sale')));
 
   // "Edit to fix" drafts the edit; the user sends it as any edit: one edit, naming the text.
-  await clearJournal(server.url);
+  await clearJournal(shared.server.url);
   await inspector.getByRole('button', { name: 'Edit to fix' }).click();
   const instruction = await inspector.getByTestId('edit-instruction').inputValue();
   assert.ok(instruction.includes('"限时 5 折"'), instruction);
   await inspector.getByRole('button', { name: 'Edit', exact: true }).click();
   // Polled from here, not from the page: the page's fetch of the journal may be answered from its
   // cache.
-  for (let i = 0; i < 300 && !(await journal(server.url)).some((x) => x.endpoint === 'edits'); i++) {
+  for (let i = 0; i < 300 && !(await journal(shared.server.url)).some((x) => x.endpoint === 'edits'); i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
-  sent = await journal(server.url);
+  sent = await journal(shared.server.url);
   const edits = sent.filter((r) => r.endpoint === 'edits');
   assert.equal(edits.length, 1, 'one edit');
   assert.ok(edits[0].params.prompt.includes('限时 5 折'), edits[0].params.prompt);

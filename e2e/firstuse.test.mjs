@@ -9,7 +9,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import {
   startServer, launchBrowser, newPage, createSeries, journal, clearJournal, openBible, closeBible,
-  waitForFramesSettled, planWithoutAnchor,
+  waitForFramesSettled, planWithoutAnchor, compose,
 } from './harness.mjs';
 
 let server, browser;
@@ -29,16 +29,6 @@ async function tabTo(page, locator, max = 250) {
     await page.keyboard.press('Tab');
   }
   assert.fail(`Tab never reached ${locator}`);
-}
-
-/** Commits `text` through an IME as a Chinese keyboard does (composition, then insert). */
-async function compose(page, steps, text) {
-  const cdp = await page.context().newCDPSession(page);
-  for (const s of steps) {
-    await cdp.send('Input.imeSetComposition', { text: s, selectionStart: s.length, selectionEnd: s.length });
-  }
-  await cdp.send('Input.insertText', { text });
-  await cdp.detach();
 }
 
 test('the guided flow, keyboard only: bible, anchor, approve, generate the series, review, export a ZIP', async () => {

@@ -81,6 +81,17 @@ export function serverAndBrowser(args = []) {
   return shared;
 }
 
+/** Commits `text` through an IME, as a Chinese or Japanese keyboard does: composition updates
+ * (`steps`: pinyin, then candidates), then the insert (DevTools protocol input events). */
+export async function compose(page, steps, text) {
+  const cdp = await page.context().newCDPSession(page);
+  for (const s of steps) {
+    await cdp.send('Input.imeSetComposition', { text: s, selectionStart: s.length, selectionEnd: s.length });
+  }
+  await cdp.send('Input.insertText', { text });
+  await cdp.detach();
+}
+
 /** Headless Debian Chromium with the flags this closed network needs. */
 export async function launchBrowser() {
   return chromium.launch({

@@ -4,27 +4,19 @@
 // "Select all", then "Edit selected" — one directed edit per selected frame, each from that
 // frame's active image (the fake's journal proves it), priced in its plan before anything is
 // sent.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, newPage, createSeries, journal, clearJournal, planWithoutAnchor, waitForStatus,
+  serverAndBrowser, newPage, createSeries, journal, clearJournal, planWithoutAnchor, waitForStatus,
 } from './harness.mjs';
 
-let server, browser;
-before(async () => {
-  server = await startServer(['--fake-latency-ms', '30']);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const shared = serverAndBrowser(['--fake-latency-ms', '30']);
 
 const usd = (text) => Number(text.match(/\$([0-9.,]+)/)[1].replace(/,/g, ''));
 
 test('a CSV of 4 rows with two variables makes 4 frames with the values substituted', async () => {
-  const { page, context, errors } = await newPage(browser);
-  await page.goto(server.url);
+  const { page, context, errors } = await newPage(shared.browser);
+  await page.goto(shared.server.url);
   await page.getByTestId('no-projects').waitFor();
   await createSeries(page, { template: 'custom', name: 'Rows', frames: 1 });
   const cards = page.getByTestId('frame-card');
@@ -79,8 +71,8 @@ test('a CSV of 4 rows with two variables makes 4 frames with the values substitu
 });
 
 test('Edit selected on 3 of 9 frames sends exactly 3 edits, each from that frame\'s active image; Select all is priced for all', async () => {
-  const { page, context, errors } = await newPage(browser);
-  await page.goto(server.url);
+  const { page, context, errors } = await newPage(shared.browser);
+  await page.goto(shared.server.url);
   await page.getByTestId('no-projects').waitFor();
   await createSeries(page, { template: 'custom', name: 'Selection', frames: 9 });
   const cards = page.getByTestId('frame-card');
@@ -108,7 +100,7 @@ test('Edit selected on 3 of 9 frames sends exactly 3 edits, each from that frame
   const checked = await cards.evaluateAll((cs) => cs.map((c) => c.querySelector('[data-testid=select-frame]').checked));
   assert.deepEqual(checked, [false, false, true, true, true, false, false, false, false]);
 
-  await clearJournal(server.url);
+  await clearJournal(shared.server.url);
   await page.getByRole('button', { name: 'Edit selected' }).click();
   const dialog = page.getByTestId('edit-selected-dialog');
   await dialog.waitFor();
@@ -123,7 +115,7 @@ test('Edit selected on 3 of 9 frames sends exactly 3 edits, each from that frame
       return cs[i].dataset.status === 'done' && img && img.dataset.hash !== b[i];
     });
   }, before, { timeout: 60000 });
-  const sent = await journal(server.url);
+  const sent = await journal(shared.server.url);
   assert.equal(sent.length, 3, 'exactly one edit per selected frame');
   assert.ok(sent.every((r) => r.endpoint === 'edits'));
   assert.deepEqual(sent.map((r) => r.images[0].sha256).sort(), [before[2], before[3], before[4]].sort(),
@@ -145,7 +137,7 @@ test('Edit selected on 3 of 9 frames sends exactly 3 edits, each from that frame
   await page.getByTestId('clear-selection').click();
   await box(0).click();
   await box(8).click();
-  await clearJournal(server.url);
+  await clearJournal(shared.server.url);
   await page.getByRole('button', { name: 'Edit selected' }).click();
   await dialog.getByTestId('bulk-instruction').pressSequentially('Make the corner red', { delay: 3 });
   await dialog.getByTestId('bulk-use-region').check();
@@ -161,7 +153,7 @@ test('Edit selected on 3 of 9 frames sends exactly 3 edits, each from that frame
     const cs = [...document.querySelectorAll('[data-testid=frame-card]')];
     return [0, 8].every((i) => cs[i].dataset.status === 'done' && cs[i].querySelector('.frame-image img:not(.preview)')?.dataset.hash !== b[i]);
   }, before, { timeout: 60000 });
-  const masked = await journal(server.url);
+  const masked = await journal(shared.server.url);
   assert.equal(masked.length, 2);
   for (const r of masked) {
     assert.ok(r.mask, 'the region went as a mask');
@@ -170,7 +162,7 @@ test('Edit selected on 3 of 9 frames sends exactly 3 edits, each from that frame
   }
 
   // Select all, then Edit selected: the plan prices an edit for every frame; nothing is sent.
-  await clearJournal(server.url);
+  await clearJournal(shared.server.url);
   await page.getByRole('button', { name: 'Select all' }).click();
   await page.getByTestId('selected-count').filter({ hasText: '9 frames selected' }).waitFor();
   await page.getByRole('button', { name: 'Edit selected' }).click();
@@ -184,7 +176,7 @@ test('Edit selected on 3 of 9 frames sends exactly 3 edits, each from that frame
   assert.ok(total > 0 && Math.abs(total - sum) <= 0.01 * 9, `the total ${total} is the sum of the rows ${sum}`);
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await dialog.waitFor({ state: 'detached' });
-  assert.equal((await journal(server.url)).length, 0, 'a plan sends nothing');
+  assert.equal((await journal(shared.server.url)).length, 0, 'a plan sends nothing');
   assert.deepEqual(errors, []);
   await context.close();
 });

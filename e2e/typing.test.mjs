@@ -4,7 +4,7 @@
 // lost, split or reordered — in any script — and all of it survives a reload.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, createSeries, journal, clearJournal, openBible, closeBible } from './harness.mjs';
+import { startServer, launchBrowser, newPage, createSeries, journal, clearJournal, openBible, closeBible, compose } from './harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -15,16 +15,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-/** Commits `text` through an IME: composition updates (pinyin, then candidates), then insert. */
-async function compose(page, steps, text) {
-  const cdp = await page.context().newCDPSession(page);
-  for (const s of steps) {
-    await cdp.send('Input.imeSetComposition', { text: s, selectionStart: s.length, selectionEnd: s.length });
-  }
-  await cdp.send('Input.insertText', { text });
-  await cdp.detach();
-}
 
 /** The prompt the frame's next request will carry, from its "What will be sent" view. */
 async function sentPrompt(card) {

@@ -117,19 +117,25 @@ async fn ask(
         .request(&model.id, &data_url(&image.type_(), &bytes))
         .map_err(|e| (e, 0.0))?;
     // The series budget is asked once before the call: a check never goes over it.
-    let gate = text_call::budget_gate(store, asked.worst_case_usd(&model), "Not checked");
-    let options = TextOptions {
-        gate: Some(&gate),
-        ..Default::default()
-    };
     let parse = |text: &str| check_call::parse(text, &asked.texts, &asked.constraints);
     // Counted in the series' ledger before it leaves, whatever becomes of the version.
     let counted = text_call::CountedIn {
         state,
         store,
         frame_id: frame_id.to_string(),
+        worst_usd: asked.worst_case_usd(&model),
+        refusal: "Not checked",
     };
-    match text_call::send_counted(counted, endpoint, &model, &request, &options, parse).await {
+    match text_call::send_counted(
+        counted,
+        endpoint,
+        &model,
+        &request,
+        &TextOptions::default(),
+        parse,
+    )
+    .await
+    {
         Ok(answer) => Ok((answer.value, answer.cost_usd)),
         Err(failure) => Err((
             format!("The check failed: {}", failure.message),

@@ -71,16 +71,17 @@ pub async fn describe(
         state,
         store,
         frame_id: String::new(),
+        worst_usd: worst_case_usd(&model, &TextCallSize::of(&request)),
+        refusal: "Not described",
     };
-    let worst = worst_case_usd(&model, &TextCallSize::of(&request));
-    let gate = text_call::budget_gate(store, worst, "Not described");
-    let options = TextOptions {
-        gate: Some(&gate),
-        ..Default::default()
-    };
-    text_call::send_counted(counted, &endpoint, &model, &request, &options, |text| {
-        describe::parse(text, &names)
-    })
+    text_call::send_counted(
+        counted,
+        &endpoint,
+        &model,
+        &request,
+        &TextOptions::default(),
+        |text| describe::parse(text, &names),
+    )
     .await
 }
 

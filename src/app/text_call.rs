@@ -3,7 +3,7 @@
 //! words as the image requests of [`crate::app::client`]; the answer is untrusted and is read by
 //! the core's validators before anyone sees it.
 
-use crate::app::client::{body_kind, http_error, net_observation, Permit};
+use crate::app::client::{body_kind, http_error, net_observation};
 use crate::app::edit::{self, Edit};
 use crate::app::state::AppState;
 use crate::web::clock::{now_ms, random_u64};
@@ -55,8 +55,6 @@ pub struct TextOptions<'a> {
     pub signal: Option<&'a AbortSignal>,
     /// Extra headers for tests (`x-fake-fault`); never credentials.
     pub extra_headers: Vec<(String, String)>,
-    /// Asked once before the first attempt (the series budget): `Refuse` sends nothing.
-    pub gate: Option<&'a dyn Fn() -> Permit>,
 }
 
 /// Per-attempt timeout of a text call: a plan of many frames takes a while.
@@ -77,9 +75,6 @@ pub async fn send<T, E: Display>(
     options: &TextOptions<'_>,
     parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Result<TextAnswer<T>, TextFailure> {
-    if let Some(refused) = refused_by_gate(options) {
-        return Err(refused);
-    }
     let mut retries = 0u32;
     let mut maybe_billed = false;
     loop {
@@ -134,12 +129,19 @@ pub struct CountedIn {
     pub store: Store<Series>,
     /// The frame it was for, or empty.
     pub frame_id: String,
+    /// The most the call can cost ([`continuity_core::text_models::worst_case_usd`]): a call
+    /// that would take the series past its budget is not sent.
+    pub worst_usd: f64,
+    /// What the refusal says first ("Not checked", "Not described").
+    pub refusal: &'static str,
 }
 
-/// [`send`], counted in the series' ledger: the gate is asked first (a refused call reserves
-/// nothing), then the call is reserved as "may have been billed" and stored, awaited, before
-/// the request leaves; its answer (or its failure's figure) settles it under the same call id.
-/// A tab closed in between leaves the flag: money that may have been spent is never lost.
+/// [`send`], counted in the series' ledger and held to its budget: a call whose worst case
+/// would take the series past its budget is refused before anything is reserved or sent
+/// (text calls count against the budget like images); otherwise it is reserved as "may have
+/// been billed" and stored, awaited, before the request leaves, and its answer (or its
+/// failure's figure) settles it under the same call id. A tab closed in between leaves the
+/// flag: money that may have been spent is never lost.
 pub async fn send_counted<T, E: Display>(
     into: CountedIn,
     endpoint: &Endpoint,
@@ -148,14 +150,20 @@ pub async fn send_counted<T, E: Display>(
     options: &TextOptions<'_>,
     parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Result<TextAnswer<T>, TextFailure> {
-    if let Some(refused) = refused_by_gate(options) {
-        return Err(refused);
-    }
     let CountedIn {
         state,
         store,
         frame_id,
+        worst_usd,
+        refusal,
     } = into;
+    if let Some(message) = over_budget(store, worst_usd, refusal) {
+        return Err(TextFailure {
+            message,
+            cost_usd: 0.0,
+            may_be_billed: false,
+        });
+    }
     let call_id = format!("call_{:016x}{:016x}", random_u64(), random_u64());
     let count = |usd: Option<f64>, request_id: Option<String>| {
         let spend = TextSpend {
@@ -170,12 +178,7 @@ pub async fn send_counted<T, E: Display>(
     };
     count(None, None);
     state.saver().save_now(state).await;
-    let unguarded = TextOptions {
-        signal: options.signal,
-        extra_headers: options.extra_headers.clone(),
-        gate: None,
-    };
-    let result = send(endpoint, model, request, &unguarded, parse).await;
+    let result = send(endpoint, model, request, options, parse).await;
     match &result {
         Ok(answer) => count(Some(answer.cost_usd), answer.request_id.clone()),
         // A figure from the answer's usage, or a call that surely never cost anything, settles
@@ -188,36 +191,20 @@ pub async fn send_counted<T, E: Display>(
     result
 }
 
-/// A gate that refuses a call whose worst case (`worst_usd`) would take the series past its
-/// budget: text calls count against the budget like images. `refusal` starts the message
-/// ("Not checked", "Not described").
-pub fn budget_gate(
-    store: Store<Series>,
-    worst_usd: f64,
-    refusal: &'static str,
-) -> impl Fn() -> Permit {
-    move || {
-        store.with_untracked(|s| match s.budget_usd {
-            Some(budget) if s.spent_usd() + worst_usd > budget => Permit::Refuse(format!(
+/// Why a call of at most `worst_usd` may not be sent: it would take the series past its
+/// budget. `refusal` starts the message.
+fn over_budget(store: Store<Series>, worst_usd: f64, refusal: &str) -> Option<String> {
+    store.with_untracked(|s| {
+        let budget = s.budget_usd?;
+        let spent = s.spent_usd();
+        (spent + worst_usd > budget).then(|| {
+            format!(
                 "{refusal}: the call (up to {}) would go over the series budget ({} left). Raise the budget in Series settings to go on.",
                 continuity_core::cost::format_usd(worst_usd),
-                continuity_core::cost::format_usd((budget - s.spent_usd()).max(0.0))
-            )),
-            _ => Permit::Go,
+                continuity_core::cost::format_usd((budget - spent).max(0.0))
+            )
         })
-    }
-}
-
-/// The gate's refusal, if it refuses (nothing is sent then, nothing is billed).
-fn refused_by_gate(options: &TextOptions<'_>) -> Option<TextFailure> {
-    match options.gate.map(|gate| gate()) {
-        Some(Permit::Refuse(why)) => Some(TextFailure {
-            message: why,
-            cost_usd: 0.0,
-            may_be_billed: false,
-        }),
-        _ => None,
-    }
+    })
 }
 
 /// One attempt: the answer's body text, or what went wrong for the failure rules.
