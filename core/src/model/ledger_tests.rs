@@ -251,3 +251,26 @@ fn a_text_call_is_reserved_before_it_is_sent_and_settled_once() {
     assert!(!s.record_text_spend(bad));
     assert_eq!(s.ledger.len(), 2);
 }
+
+// Describing the references is spent on the series, not on deleted frames; a check whose image
+// was deleted is.
+#[test]
+fn text_spend_of_the_series_is_not_spent_on_deleted_frames() {
+    let mut s = series();
+    s.record_text_spend(TextSpend {
+        usd: Some(0.01),
+        at_ms: 1.0,
+        ..Default::default()
+    });
+    assert!((s.spent_on_series_text_usd() - 0.01).abs() < 1e-12);
+    assert_eq!(s.spent_on_deleted_now_usd(), 0.0);
+    s.record_text_spend(TextSpend {
+        call_id: Some("check_of_a_deleted_image".into()),
+        frame_id: "f1".into(),
+        usd: Some(0.002),
+        at_ms: 2.0,
+        ..Default::default()
+    });
+    assert!((s.spent_on_deleted_now_usd() - 0.002).abs() < 1e-12);
+    assert!((s.spent_usd() - 0.012).abs() < 1e-12);
+}

@@ -586,9 +586,20 @@ impl Series {
         crate::model::ledger::ledger_total(&self.ledger) + unledgered + pre_ledger
     }
 
-    /// What of [`Series::spent_usd`] was spent on frames or versions deleted since.
+    /// What of [`Series::spent_usd`] was spent on frames or versions deleted since (not the
+    /// text calls made for the whole series: planning it, describing its references).
     pub fn spent_on_deleted_now_usd(&self) -> f64 {
-        (self.spent_usd() - self.spent_on_versions_usd()).max(0.0)
+        (self.spent_usd() - self.spent_on_versions_usd() - self.spent_on_series_text_usd()).max(0.0)
+    }
+
+    /// What the text calls made for the series as a whole cost (the planner that made it,
+    /// "Describe from images"): ledger entries of no frame.
+    pub fn spent_on_series_text_usd(&self) -> f64 {
+        self.ledger
+            .iter()
+            .filter(|e| e.frame_id.is_empty() && e.versions.is_empty())
+            .filter_map(|e| e.cost_usd)
+            .sum()
     }
 
     /// What the series' versions that still exist cost.

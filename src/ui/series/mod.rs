@@ -18,7 +18,7 @@ mod more;
 pub mod output;
 pub mod plan_dialog;
 pub use filter::FrameFilter as Filter;
-mod progress;
+pub mod progress;
 mod rerun;
 mod selection_bar;
 pub mod settings_panel;
