@@ -12,6 +12,7 @@ use continuity::ui::frame::card::FrameCard;
 use continuity::ui::series::progress::SpendLine;
 use continuity_core::brief::check::{CheckReport, Verdict};
 use continuity_core::brief::check_frame::{Asked, CheckOutcome, ResultCheck};
+use continuity_core::brief::describe::{self, ImageSource};
 use continuity_core::cost::format_usd;
 use continuity_core::export::share::data_url;
 use continuity_core::model::action::{FrameEdit, Pointer};
@@ -148,8 +149,9 @@ async fn the_card_shows_the_checks_score_and_a_failed_check_as_failed() {
     assert_eq!(badge.get_attribute("data-passed").as_deref(), Some("false"));
 }
 
-/// Sends one check call of the series' first frame through `send_counted` with the fake's
-/// `x-fake-fault` (or none), held to `worst_usd`; what came back: its cost, or the failure.
+/// Sends one "Describe from images" call for the whole series through `send_counted` with
+/// the fake's `x-fake-fault` (or none), held to `worst_usd`; what came back: its cost, or the
+/// failure.
 async fn counted_call(
     state: AppState,
     store: Store<Series>,
@@ -157,12 +159,8 @@ async fn counted_call(
     worst_usd: f64,
 ) -> Result<f64, String> {
     let model = TextCatalogue::builtin().default_model().cloned().unwrap();
-    let (frame_id, request) = store.with_untracked(|s| {
-        let frame = &s.frames[0];
-        let image = data_url("image/png", &png_rgba(8, 8, |_, _| [200, 40, 40, 255]));
-        let request = Asked::of(s, frame).request(&model.id, &image).unwrap();
-        (frame.id.clone(), request)
-    });
+    let image = data_url("image/png", &png_rgba(8, 8, |_, _| [200, 40, 40, 255]));
+    let request = describe::request(&model.id, &[ImageSource::DataUrl(image)], &[]).unwrap();
     let endpoint = Endpoint {
         base_url: format!("{}/v1", fake_url()),
         bearer: Some("sk-test-browser-dummy".into()),
@@ -177,11 +175,11 @@ async fn counted_call(
     let into = CountedIn {
         state,
         store,
-        frame_id,
+        frame_id: String::new(),
         worst_usd,
-        refusal: "Not checked",
+        refusal: "Not described",
     };
-    // Any answer will do here: what is tested is the counting, not the check's validator.
+    // Any answer will do here: what is tested is the counting, not the validator.
     send_counted(into, &endpoint, &model, &request, &options, |text| {
         Ok::<_, String>(text.len())
     })
@@ -248,7 +246,8 @@ async fn a_text_call_is_counted_before_it_leaves_and_settled_from_its_answer() {
     let over = counted_call(state, store, None, 0.002).await;
     let message = over.expect_err("refused");
     assert!(
-        message.starts_with("Not checked: the call (up to $0.002) would go over the series budget"),
+        message
+            .starts_with("Not described: the call (up to $0.002) would go over the series budget"),
         "{message}"
     );
     assert_eq!(

@@ -89,13 +89,16 @@ pub fn BriefPlanner() -> impl IntoView {
                 hint="A story, a product launch, a lesson — in any language. One frame per sentence or bullet."/>
             <div class="row">
                 <label class="field narrow"><span>"Frames"</span>
+                    // Typed digits go into the model as they come (clamped there); the field
+                    // itself is only rewritten once the user leaves it, never while typing.
                     <input type="number" min="1" max=MAX_CUSTOM_FRAMES.to_string() data-testid="brief-frames"
-                        prop:value=move || frames.get().to_string()
+                        value=frames.get_untracked().to_string()
                         on:input:target=move |ev| {
                             if let Ok(n) = ev.target().value().parse::<usize>() {
                                 frames.set(n.clamp(1, MAX_CUSTOM_FRAMES));
                             }
-                        }/>
+                        }
+                        on:change:target=move |ev| ev.target().set_value(&frames.get_untracked().to_string())/>
                 </label>
                 <button type="button" class="btn primary" data-testid="plan-frames"
                     disabled=move || busy.get() || text.with(|t| t.trim().is_empty())
