@@ -26,13 +26,25 @@ export const FIRST_LOAD_BUDGET = 175 * 1024;
 export const LATER_BUDGETS = {
   // 184,243 measured 2026-12-07 with issue 21's app half merged (recovery at open, the batch
   // status line, the ledger's spend line), + 3 %.
-  'split_workspace': 189_800,
-  'split_bible': 21_800,
-  'split_series_settings': 18_200,
-  'split_inspector': 57_500,
+  // 199,060 measured 2026-12-07 with issue 22's app half (result checks on the cards, board
+  // selection, variable rows, the ledger's text calls), + 3 %.
+  'split_workspace': 205_000,
+  // The bible with the "Describe from images" proposals (25,513 measured 2026-12-07, + 3 %);
+  // the describe call and its validator are split_describe (10,125 + 3 %), loaded on first use.
+  'split_bible': 26_300,
+  'split_describe': 10_500,
+  // "New from a brief": the brief, the planner call, its validator and the preview (30,786
+  // measured 2026-12-07, + 3 %).
+  'split_brief': 31_700,
+  // + "Check every result" (18,641 measured 2026-12-07, + 3 %).
+  'split_series_settings': 19_200,
+  // + the check's misses and "Edit to fix" (57,575 measured 2026-12-07, + 3 %).
+  'split_inspector': 59_300,
   // The plan with the Now / Batch choice and its reachability check (13,528 measured
   // 2026-12-07, issue 21 batch mode, + 3 %); batch mode itself is split_batch (35,958 + 3 %).
-  'split_plan': 13_900,
+  // With "Edit selected" (one edit per selected frame, its region) and the checks' reservation
+  // in the plan: 20,932 measured 2026-12-07 (issue 22), + 3 %.
+  'split_plan': 21_600,
   'split_batch': 37_000,
   'split_export': 20_700,
   'split_settings': 10_200,
@@ -40,7 +52,9 @@ export const LATER_BUDGETS = {
   'split_import': 5_400,
   // 403,512 measured 2026-12-07 with issue 21's app half merged (batch mode, recovery and the
   // spend ledger, markup edits), + 3 %.
-  'shared chunks': 415_600,
+  // 478,715 measured 2026-12-07 with issue 22's app half (the text-call client, the Responses
+  // types and JSON validators shared by the brief, describe and checks), + 3 %.
+  'shared chunks': 493_100,
   // The two workers (worker/src/lib.rs), measured 2026-12-07: 62,147 and 299,811 bytes gzip
   // (one worker of 367,790 before the split); the files worker 309,730 after the markup guard
   // (issue 21), + 3 %.
