@@ -120,7 +120,7 @@ test('a reload mid-batch keeps finished frames, flags the interrupted ones and r
     const message = await cards.nth(i).getByTestId('frame-error').textContent();
     // The request dies with the page (through the server its job is then asked for; the
     // fake holds these two, so they stay flagged).
-    assert.match(message, /closed or reloaded|connection .*dropped/);
+    assert.match(message, /closed or reloaded|connection .*(dropped|closed)/);
     assert.match(message, /may have been billed/);
   }
   assert.equal(await page.getByTestId('generate-all').textContent(), 'Generate 2 missing');
