@@ -156,7 +156,12 @@ test('offline on a second visit, a series and its inspector open from the servic
     assert.ok(fetched.includes('split_workspace'));
     assert.ok(fromWorker.some((p) => /split_workspace-/.test(p)), `the workspace from the worker: ${fromWorker.join(' ')}`);
     assert.deepEqual(await violations(page), []);
+    // A page opened offline learns nothing about its host: the connection chosen stays, now and
+    // once the network is back.
+    assert.match(await page.getByTestId('connection').textContent(), /^This server/);
     await context.setOffline(false);
+    await page.reload();
+    await page.getByTestId('connection').filter({ hasText: /^This server/ }).waitFor();
     assert.deepEqual(errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch|fetching the script|update a ServiceWorker/.test(e)), []);
   } finally {
     await context.close();

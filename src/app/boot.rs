@@ -4,6 +4,7 @@
 
 use crate::app::state::{AppState, Route, ServerInfo};
 use crate::app::{library, sync};
+use crate::web::http::Fetched;
 use crate::web::web_storage;
 use continuity_core::fields::Fields;
 use continuity_core::settings::ConnectionKind;
@@ -87,18 +88,21 @@ pub fn start(state: AppState) {
 
 /// Asks our server (if it is the one serving the page) whether it can generate images.
 async fn discover_server(state: AppState) {
-    let info = crate::web::http::get_text("api/config")
-        .await
-        .as_deref()
-        .and_then(ServerConfig::parse)
-        .map(|config| config.info())
-        .unwrap_or(ServerInfo {
-            checked: true,
-            ..ServerInfo::default()
-        });
-    // A static host (no continuity-server behind the page): the only ways to make images are
-    // the user's own key or endpoint, so a first run starts there instead of at "This server".
+    let fetched = crate::web::http::get_document("api/config").await;
+    let info = match &fetched {
+        Fetched::Text(text) => ServerConfig::parse(text).map(|config| config.info()),
+        Fetched::NotOk | Fetched::NoAnswer => None,
+    }
+    .unwrap_or(ServerInfo {
+        checked: true,
+        ..ServerInfo::default()
+    });
+    // A static host (something answered, and it is not continuity-server): the only ways to
+    // make images are the user's own key or endpoint, so a first run starts there instead of at
+    // "This server". No answer at all (offline, the page from the service worker's cache) says
+    // nothing about the host: the user's choice stays as it is.
     if !info.available
+        && fetched != Fetched::NoAnswer
         && state
             .settings
             .with_untracked(|s| s.connection == ConnectionKind::ThisServer)

@@ -342,21 +342,47 @@ pub async fn get_api_text(
     response.text().await.ok()
 }
 
-/// Fetches a small JSON document with GET (config and catalogue files); `None` on any failure.
-/// Plain `fetch`, not gloo-net: the first screen asks for its config with it, and gloo-net's
-/// request builder and body streams are not first-screen code.
-pub async fn get_text(url: &str) -> Option<String> {
-    let window = web_sys::window()?;
-    let response: Response = JsFuture::from(window.fetch_with_str(url))
+/// What a GET of a small document found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// A 2xx answer and its text.
+    Text(String),
+    /// An answer that was not 2xx (or whose body could not be read).
+    NotOk,
+    /// No answer at all: the network is down, or the request was refused before leaving.
+    NoAnswer,
+}
+
+/// Fetches a small JSON document with GET (config and catalogue files). Plain `fetch`, not
+/// gloo-net: the first screen asks for its config with it, and gloo-net's request builder and
+/// body streams are not first-screen code.
+pub async fn get_document(url: &str) -> Fetched {
+    let Some(window) = web_sys::window() else {
+        return Fetched::NoAnswer;
+    };
+    let Some(response) = JsFuture::from(window.fetch_with_str(url))
         .await
-        .ok()?
-        .dyn_into()
-        .ok()?;
+        .ok()
+        .and_then(|r| r.dyn_into::<Response>().ok())
+    else {
+        return Fetched::NoAnswer;
+    };
     if !response.ok() {
-        return None;
+        return Fetched::NotOk;
     }
-    JsFuture::from(response.text().ok()?)
-        .await
-        .ok()?
-        .as_string()
+    let Some(text) = response.text().ok() else {
+        return Fetched::NotOk;
+    };
+    match JsFuture::from(text).await.ok().and_then(|t| t.as_string()) {
+        Some(text) => Fetched::Text(text),
+        None => Fetched::NotOk,
+    }
+}
+
+/// [`get_document`]'s text; `None` on any failure.
+pub async fn get_text(url: &str) -> Option<String> {
+    match get_document(url).await {
+        Fetched::Text(text) => Some(text),
+        Fetched::NotOk | Fetched::NoAnswer => None,
+    }
 }
