@@ -20,20 +20,11 @@ use leptos::prelude::*;
 use reactive_stores::Store;
 use web_sys::Blob;
 
-/// The text model checks use: the catalogue's default (it reads images).
+/// The text model checks use: the catalogue's default (it reads images) — the model the plan
+/// reserves each check for (core's `check_frame::reserve_usd`), whatever the Settings' text
+/// model (which the planner and "Describe from images" use).
 pub fn check_model() -> Option<TextModelInfo> {
     TextCatalogue::builtin().default_model().cloned()
-}
-
-/// What "Check every result" reserves per image of `frame_id` (0 when off or unknown).
-pub fn worst_case_per_image_usd(series: &Series, frame_id: &str) -> f64 {
-    if !series.check_results {
-        return 0.0;
-    }
-    match (series.frame(frame_id), check_model()) {
-        (Some(frame), Some(model)) => Asked::of(series, frame).worst_case_usd(&model),
-        _ => 0.0,
-    }
 }
 
 /// Checks the versions that just arrived and were stored (`(version id, image)`), one call
