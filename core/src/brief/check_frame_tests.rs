@@ -186,7 +186,7 @@ fn a_failed_check_is_never_a_pass() {
 }
 
 #[test]
-fn a_check_lands_on_its_version_counts_as_spent_and_survives_the_record() {
+fn a_check_lands_on_its_version_is_counted_once_and_survives_the_record() {
     let mut s = series();
     let frame = s.frames[0].id.clone();
     let mut v = Version::sample("v1", &frame, None);
@@ -215,7 +215,22 @@ fn a_check_lands_on_its_version_counts_as_spent_and_survives_the_record() {
         "a paid check is not undone"
     );
     assert_eq!(s.version("v1").unwrap().check.as_ref(), Some(&check));
+    // The call was counted in the ledger when it was sent and settled (the app's
+    // `send_counted`); landing its report on the version does not count it again.
+    assert!((s.spent_usd() - 0.05).abs() < 1e-12);
+    s.record_text_spend(crate::model::ledger::TextSpend {
+        call_id: Some("call_check_v1".into()),
+        frame_id: frame.clone(),
+        usd: Some(check.cost_usd),
+        request_id: None,
+        at_ms: 2.0,
+    });
     assert!((s.spent_usd() - 0.06).abs() < 1e-12);
+    assert_eq!(
+        s.spent_on_deleted_now_usd(),
+        0.0,
+        "the check's version is still there"
+    );
     // Stored and read back; an older record without a check reads as unchecked.
     let json = serde_json::to_string(s.version("v1").unwrap()).unwrap();
     let back: Version = serde_json::from_str(&json).unwrap();
