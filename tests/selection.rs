@@ -69,10 +69,14 @@ async fn frames_are_selected_by_click_shift_click_and_select_all() {
     };
     let count = || text_of(&find(&root, "[data-testid=selected-count]"));
     assert!(edit(), "nothing selected: nothing to edit");
-    assert_eq!(
-        boxes[0].get_attribute("aria-label").as_deref(),
-        Some("Select Frame 1")
-    );
+    // Each box is named by its label's text, "Select" and the frame's title.
+    let label = boxes[0]
+        .clone()
+        .unchecked_into::<web_sys::HtmlInputElement>()
+        .labels()
+        .and_then(|labels| labels.item(0))
+        .map(|label| label.text_content().unwrap_or_default());
+    assert_eq!(label.as_deref(), Some("Select Frame 1"));
     click_with_shift(&boxes[4], false);
     tick().await;
     // Shift-click upwards: frames 2 to 5.

@@ -45,6 +45,7 @@ impl ServerConfig {
             provider: self.provider.clone(),
             token_required: self.token_required,
             checked: true,
+            unreachable: false,
         }
     }
 }
@@ -77,6 +78,12 @@ pub fn start(state: AppState) {
         })
     });
     spawn_local(discover_server(state));
+    // Opened offline: ask again once the network is back.
+    crate::web::lifecycle::on_online(move || {
+        if state.server.with_untracked(|s| s.unreachable) {
+            spawn_local(discover_server(state));
+        }
+    });
     crate::web::service_worker::register(move |notice| state.info(notice));
     spawn_local(async move {
         let digest = crate::web::clock::sha256_hex(web_storage::device_id().as_bytes()).await;
@@ -95,6 +102,7 @@ async fn discover_server(state: AppState) {
     }
     .unwrap_or(ServerInfo {
         checked: true,
+        unreachable: fetched == Fetched::NoAnswer,
         ..ServerInfo::default()
     });
     // A static host (something answered, and it is not continuity-server): the only ways to

@@ -100,6 +100,9 @@ pub struct ServerInfo {
     /// Whether the question has been answered (so the UI does not claim "no server" while
     /// it is still asking).
     pub checked: bool,
+    /// Nothing answered at all (offline, the page from the service worker's cache): nothing is
+    /// known about the host; asked again when the browser comes back online.
+    pub unreachable: bool,
 }
 
 impl ServerInfo {

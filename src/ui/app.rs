@@ -98,6 +98,7 @@ fn ConnectionBadge() -> impl IntoView {
         use continuity_core::settings::ConnectionKind::*;
         let server = state.server.get();
         match state.settings.get().connection {
+            ThisServer if server.unreachable => "This server · offline".to_string(),
             ThisServer if server.checked && !server.available => "No server here".to_string(),
             ThisServer => match server.provider.as_str() {
                 "fake" => "This server · built-in fake".to_string(),

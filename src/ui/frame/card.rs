@@ -215,9 +215,12 @@ fn SelectBox(
             selection.click(&fid.get_value(), checked, ev.shift_key(), &order);
         };
         view! {
-            <input type="checkbox" class="frame-select" data-testid="select-frame"
-                aria-label=move || format!("Select {}", title.get())
-                prop:checked=move || selection.has(&fid.get_value()) on:click=click/>
+            // Named by its label's text (the house rule for every control), hidden from sight.
+            <label class="frame-select-label">
+                <input type="checkbox" class="frame-select" data-testid="select-frame"
+                    prop:checked=move || selection.has(&fid.get_value()) on:click=click/>
+                <span class="sr-only">{move || format!("Select {}", title.get())}</span>
+            </label>
         }
     })
 }
