@@ -87,7 +87,14 @@ test('a new deployment shows "reload to update" and the reload switches to it wh
 
     // The reload runs v2, and only v2's cache is left.
     await page.reload();
-    await page.waitForFunction((v) => document.querySelector('meta[name=continuity-build]')?.content === v, v2);
+    try {
+      await page.waitForFunction((v) => document.querySelector('meta[name=continuity-build]')?.content === v, v2);
+    } catch (e) {
+      const st = await page.evaluate(async () => { const r = await navigator.serviceWorker.getRegistration(); return { meta: document.querySelector('meta[name=continuity-build]')?.content, url: location.href, body: document.body?.innerText.slice(0, 200), active: r?.active?.state, waiting: r?.waiting?.state, installing: r?.installing?.state, ctrl: !!navigator.serviceWorker.controller, keys: await caches.keys() }; });
+      // What the page and its workers show, to tell a late handover from a wrong build.
+      console.log('after the reload', JSON.stringify(st), 'v1', v1, 'v2', v2);
+      throw e;
+    }
     await page.getByTestId('no-projects').waitFor();
     await page.waitForFunction((name) => caches.keys().then((k) => k.length === 1 && k[0] === name), `continuity:/:${v2}`);
     assert.equal(await notice.count(), 0);

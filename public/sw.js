@@ -112,13 +112,20 @@ async function networkFirst(path, request) {
   }
 }
 
+// When this worker first handed over to a waiting build (ms since the epoch; 0: never).
+let handedOverAt = 0;
+
 async function page(request) {
   const waiting = self.registration.waiting;
   if (waiting && waiting.state === 'installed') {
     const tabs = await self.clients.matchAll({ type: 'window' });
     // A reload of the only tab, or the app opened with no tab: hand over to the new build.
     const reload = request.cache === 'no-cache' || request.cache === 'reload';
-    if (tabs.length === 0 || (tabs.length === 1 && reload)) {
+    // The empty page's own refresh (an ordinary navigation) can come back here before the new
+    // build has taken over: hand over again rather than show the old build (for 5 s at most).
+    const again = handedOverAt > 0 && Date.now() - handedOverAt < 5000;
+    if (tabs.length === 0 || (tabs.length === 1 && (reload || again))) {
+      if (!again) handedOverAt = Date.now();
       waiting.postMessage('skip-waiting');
       return new Response('', { headers: { 'Content-Type': 'text/html', Refresh: '0' } });
     }
