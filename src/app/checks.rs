@@ -7,10 +7,8 @@
 use crate::app::edit::{self, Edit};
 use crate::app::state::AppState;
 use crate::app::text_call::{self, TextOptions};
-use crate::web::download;
 use continuity_core::brief::check::{self as check_call};
 use continuity_core::brief::check_frame::{Asked, CheckOutcome, ResultCheck};
-use continuity_core::export::share::data_url;
 use continuity_core::model::action::FrameEdit;
 use continuity_core::model::series::SeriesStoreFields;
 use continuity_core::model::Series;
@@ -98,18 +96,17 @@ async fn ask(
     image: &Blob,
 ) -> Result<(check_call::CheckReport, f64), (String, f64)> {
     let model = check_model().ok_or(("No text model is available for checks.".to_string(), 0.0))?;
-    let bytes = download::bytes(image).await.map_err(|e| {
-        (
-            format!("The image could not be read for its check: {e}."),
+    // The app's one Blob → data URL helper (the describe call reads its references with it).
+    let url = crate::web::blob::data_url(image, &image.type_())
+        .await
+        .ok_or((
+            "The image could not be read for its check.".to_string(),
             0.0,
-        )
-    })?;
-    let request = asked
-        .request(&model.id, &data_url(&image.type_(), &bytes))
-        .map_err(|e| (e, 0.0))?;
-    // The series budget is asked once before the call: a check never goes over it.
+        ))?;
+    let request = asked.request(&model.id, &url).map_err(|e| (e, 0.0))?;
     let parse = |text: &str| check_call::parse(text, &asked.texts, &asked.constraints);
-    // Counted in the series' ledger before it leaves, whatever becomes of the version.
+    // Held to the series budget and counted in its ledger before it leaves, whatever becomes
+    // of the version.
     let counted = text_call::CountedIn {
         state,
         store,
